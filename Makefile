@@ -1,0 +1,32 @@
+# Brokerage. `make run` starts a local cluster and the operator's CRDs; `make test` runs
+# every check CI runs. Everything else they need is built or fetched by these targets.
+
+CARGO ?= cargo
+TESTENV = $(CARGO) run --quiet -p brokerage-testenv --
+
+.PHONY: all run test lint unit tools crds check-go
+
+all: test
+
+## run: a real local Kubernetes with Brokerage's CRDs installed, in the foreground (Ctrl-C stops it)
+run: tools
+	$(TESTENV) run --apply install/crds
+
+## test: formatting, lints, unit tests and the end-to-end tests on a real local cluster
+test: lint tools
+	$(CARGO) test --workspace
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## tools: build etcd, the Kubernetes control plane, kubectl and kwok once (cached in ~/.cache/brokerage)
+tools: check-go
+	$(TESTENV) tools
+
+## crds: regenerate install/crds from the Rust types
+crds:
+	$(CARGO) run --quiet -p brokerage -- crds --output-dir install/crds
+
+check-go:
+	@command -v go >/dev/null || { echo "Go is needed to build the local control plane (apt-get install golang-go, or go.dev)"; exit 1; }

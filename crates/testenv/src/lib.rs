@@ -1,0 +1,25 @@
+//! A real local Kubernetes for tests, benchmarks and `make run`: etcd, kube-apiserver,
+//! kube-controller-manager and kube-scheduler built from the Go module proxy, and kwok
+//! simulating nodes whose pods become Running and Ready.
+//!
+//! ```no_run
+//! # async fn example() -> anyhow::Result<()> {
+//! let cluster = testenv::shared().await;
+//! let client = cluster.client().await?;
+//! let namespace = testenv::fresh_namespace(&client, "my-test").await?;
+//! # Ok(()) }
+//! ```
+
+mod cluster;
+mod kubeconfig;
+mod manifests;
+mod nodes;
+mod pki;
+mod process;
+mod rundir;
+mod shared;
+pub mod tools;
+
+pub use cluster::Cluster;
+pub use manifests::{apply_yaml, wait_established};
+pub use shared::{fresh_namespace, shared};

@@ -1,0 +1,38 @@
+//! What every end-to-end test needs: the shared local cluster with Brokerage's CRDs
+//! installed, a client, and a namespace of its own.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use kube::Client;
+use tokio::sync::OnceCell;
+
+/// The repository root, for `install/` and `examples/`.
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
+}
+
+/// A client for the shared cluster, on which the checked-in CRDs from `install/crds/` are
+/// installed and Established (once per test binary), and a fresh namespace.
+pub async fn setup(prefix: &str) -> Result<(Client, String)> {
+    static CRDS: OnceCell<Vec<String>> = OnceCell::const_new();
+    let client = testenv::shared().await.client().await?;
+    CRDS.get_or_try_init(|| install_crds(&client)).await?;
+    let namespace = testenv::fresh_namespace(&client, prefix).await?;
+    Ok((client, namespace))
+}
+
+/// Applies every file in `install/crds/` and waits until each CRD is Established.
+pub async fn install_crds(client: &Client) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo_path("install/crds"))?
+        .map(|entry| entry.map(|entry| entry.path()))
+        .collect::<Result<_, _>>()?;
+    files.sort();
+    for file in files {
+        let applied = testenv::apply_yaml(client, &std::fs::read_to_string(&file)?, "default").await?;
+        names.extend(applied.into_iter().filter_map(|crd| crd.metadata.name));
+    }
+    testenv::wait_established(client, &names).await?;
+    Ok(names)
+}
