@@ -4,7 +4,7 @@
 CARGO ?= cargo
 TESTENV = $(CARGO) run --quiet -p brokerage-testenv --
 
-.PHONY: all run test lint unit tools crds check-go
+.PHONY: all run test lint bench tools crds check-go
 
 all: test
 
@@ -30,3 +30,7 @@ crds:
 
 check-go:
 	@command -v go >/dev/null || { echo "Go is needed to build the local control plane (apt-get install golang-go, or go.dev)"; exit 1; }
+
+## bench: speed and memory figures; prints a table and writes target/bench/results.json
+bench: tools
+	$(CARGO) run --release --quiet -p brokerage-bench

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use brokerage_e2e::{repo_path, setup};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ListParams};
+use kube::api::Api;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -13,7 +13,11 @@ async fn every_crd_is_established_with_its_versions() -> Result<()> {
     let (client, _) = setup("crds").await?;
     let installed: Api<CustomResourceDefinition> = Api::all(client);
     for expected in api::all_crds() {
-        let name = expected.metadata.name.clone().context("CRD without a name")?;
+        let name = expected
+            .metadata
+            .name
+            .clone()
+            .context("CRD without a name")?;
         let crd = installed.get(&name).await?;
         let versions: Vec<(String, bool, bool)> = crd
             .spec
@@ -31,7 +35,11 @@ async fn every_crd_is_established_with_its_versions() -> Result<()> {
             assert_eq!(versions, [("v1alpha1".into(), true, true)], "{name}");
         }
         assert!(
-            crd.spec.names.categories.unwrap_or_default().contains(&"brokerage".to_string()),
+            crd.spec
+                .names
+                .categories
+                .unwrap_or_default()
+                .contains(&"brokerage".to_string()),
             "{name} is not in the brokerage category"
         );
     }
@@ -58,7 +66,11 @@ async fn every_example_is_accepted_exactly_as_written() -> Result<()> {
         assert_eq!(applied.len(), written.len());
         for (stored, written) in applied.iter().zip(&written) {
             // Nothing the user wrote may be pruned or changed by the schema.
-            assert_contains(&stored.data["spec"], &written["spec"], &format!("{}: spec", file.display()));
+            assert_contains(
+                &stored.data["spec"],
+                &written["spec"],
+                &format!("{}: spec", file.display()),
+            );
         }
     }
     Ok(())
@@ -74,17 +86,26 @@ struct InvalidResource {
 #[tokio::test]
 async fn invalid_resources_are_rejected_naming_the_field() -> Result<()> {
     let (client, namespace) = setup("invalid").await?;
-    let table: Vec<InvalidResource> =
-        serde_yaml::from_str(&std::fs::read_to_string(repo_path("tests/invalid-resources.yaml"))?)?;
-    assert!(table.len() >= 15, "the table of invalid resources has only {} rows", table.len());
+    let table: Vec<InvalidResource> = serde_yaml::from_str(&std::fs::read_to_string(repo_path(
+        "tests/invalid-resources.yaml",
+    ))?)?;
+    assert!(
+        table.len() >= 15,
+        "the table of invalid resources has only {} rows",
+        table.len()
+    );
     let mut failures = Vec::new();
     for row in &table {
-        match testenv::apply_yaml(&client, &serde_yaml::to_string(&row.resource)?, &namespace).await {
+        match testenv::apply_yaml(&client, &serde_yaml::to_string(&row.resource)?, &namespace).await
+        {
             Ok(_) => failures.push(format!("{}: accepted", row.name)),
             Err(error) => {
                 let message = format!("{error:#}");
                 if !message.contains(&row.expect) {
-                    failures.push(format!("{}: expected {:?} in: {message}", row.name, row.expect));
+                    failures.push(format!(
+                        "{}: expected {:?} in: {message}",
+                        row.name, row.expect
+                    ));
                 }
             }
         }
@@ -130,15 +151,32 @@ fn assert_contains(stored: &Value, written: &Value, path: &str) {
 #[tokio::test]
 async fn kubectl_finds_resources_by_category_and_short_name() -> Result<()> {
     let (client, namespace) = setup("names").await?;
-    for example in ["kafka/ephemeral-single-node.yaml", "kafka/topic.yaml", "kafka/user-scram.yaml", "rocketmq/name-service.yaml"] {
+    for example in [
+        "kafka/ephemeral-single-node.yaml",
+        "kafka/topic.yaml",
+        "kafka/user-scram.yaml",
+        "rocketmq/name-service.yaml",
+    ] {
         let yaml = std::fs::read_to_string(repo_path("examples").join(example))?;
         testenv::apply_yaml(&client, &yaml, &namespace).await?;
     }
     let kubeconfig = testenv::shared().await.kubeconfig();
-    let by_category = kubectl(kubeconfig, &["get", "brokerage", "-n", &namespace, "-o", "name"])?;
-    let by_short_name = kubectl(kubeconfig, &["get", "k,knp,kt,ku,rmqns", "-n", &namespace, "-o", "name"])?;
+    let by_category = kubectl(
+        kubeconfig,
+        &["get", "brokerage", "-n", &namespace, "-o", "name"],
+    )?;
+    let by_short_name = kubectl(
+        kubeconfig,
+        &["get", "k,knp,kt,ku,rmqns", "-n", &namespace, "-o", "name"],
+    )?;
     for listing in [&by_category, &by_short_name] {
-        for kind in ["kafka.kafka.strimzi.io/", "kafkanodepool.kafka.strimzi.io/", "kafkatopic.kafka.strimzi.io/", "kafkauser.kafka.strimzi.io/", "nameservice.rocketmq.apache.org/"] {
+        for kind in [
+            "kafka.kafka.strimzi.io/",
+            "kafkanodepool.kafka.strimzi.io/",
+            "kafkatopic.kafka.strimzi.io/",
+            "kafkauser.kafka.strimzi.io/",
+            "nameservice.rocketmq.apache.org/",
+        ] {
             assert!(listing.contains(kind), "no {kind} in:\n{listing}");
         }
     }
@@ -152,6 +190,10 @@ fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> Result<String> {
         .arg(format!("--kubeconfig={}", kubeconfig.display()))
         .args(args)
         .output()?;
-    anyhow::ensure!(output.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    anyhow::ensure!(
+        output.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     Ok(String::from_utf8(output.stdout)?)
 }

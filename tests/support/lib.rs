@@ -9,7 +9,9 @@ use tokio::sync::OnceCell;
 
 /// The repository root, for `install/` and `examples/`.
 pub fn repo_path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative)
 }
 
 /// A client for the shared cluster, on which the checked-in CRDs from `install/crds/` are
@@ -30,7 +32,8 @@ pub async fn install_crds(client: &Client) -> Result<Vec<String>> {
         .collect::<Result<_, _>>()?;
     files.sort();
     for file in files {
-        let applied = testenv::apply_yaml(client, &std::fs::read_to_string(&file)?, "default").await?;
+        let applied =
+            testenv::apply_yaml(client, &std::fs::read_to_string(&file)?, "default").await?;
         names.extend(applied.into_iter().filter_map(|crd| crd.metadata.name));
     }
     testenv::wait_established(client, &names).await?;

@@ -8,7 +8,10 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(version, about = "Brokerage: Apache Kafka and Apache RocketMQ on Kubernetes")]
+#[command(
+    version,
+    about = "Brokerage: Apache Kafka and Apache RocketMQ on Kubernetes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -1,0 +1,22 @@
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One status condition, in the shape Strimzi uses for every kind (and so do we, for RocketMQ kinds too).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// The kind of condition, such as `Ready` or `Warning`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// A single CamelCase word saying why the condition last changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What a user can act on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When the status last changed, as `yyyy-MM-ddTHH:mm:ssZ` in UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<String>,
+}

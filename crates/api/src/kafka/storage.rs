@@ -1,0 +1,99 @@
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Disk configuration of Kafka or ZooKeeper nodes.
+///
+/// Like Strimzi's schema this is one flat object whose `type` says which other fields apply, so the
+/// apiserver checks `type` against its enum and an unknown storage type is rejected on apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Storage {
+    #[serde(rename = "type")]
+    pub type_: StorageType,
+    /// Settings of an `ephemeral` or `persistent-claim` volume.
+    #[serde(flatten)]
+    pub volume: VolumeSettings,
+    /// The disks of `jbod` storage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<JbodVolume>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum StorageType {
+    /// An `emptyDir` volume: data is lost when the pod is deleted.
+    #[serde(rename = "ephemeral")]
+    Ephemeral,
+    /// A PersistentVolumeClaim per node.
+    #[serde(rename = "persistent-claim")]
+    PersistentClaim,
+    /// Several volumes per node, listed in `volumes`.
+    #[serde(rename = "jbod")]
+    Jbod,
+}
+
+/// One disk of `jbod` storage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JbodVolume {
+    #[serde(rename = "type")]
+    pub type_: VolumeType,
+    #[serde(flatten)]
+    pub volume: VolumeSettings,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum VolumeType {
+    #[serde(rename = "ephemeral")]
+    Ephemeral,
+    #[serde(rename = "persistent-claim")]
+    PersistentClaim,
+}
+
+/// Fields shared by a single volume and each `jbod` disk.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeSettings {
+    /// Volume number; required for `jbod` disks, it names the PVC (`data-<id>-...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub id: Option<i32>,
+    /// `persistent-claim`: requested size, such as `100Gi`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// `ephemeral`: size limit of the `emptyDir`, such as `1Gi`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"))]
+    pub size_limit: Option<String>,
+    /// `persistent-claim`: StorageClass of the claim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// `persistent-claim`: labels selecting a specific PersistentVolume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selector: Option<BTreeMap<String, String>>,
+    /// `persistent-claim`: whether the claim is deleted with the cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_claim: Option<bool>,
+    /// Per-broker StorageClass overrides (deprecated in Strimzi, still accepted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Vec<StorageClassOverride>>,
+    /// Whether this volume also holds the KRaft metadata log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kraft_metadata: Option<KraftMetadataStorage>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageClassOverride {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum KraftMetadataStorage {
+    #[serde(rename = "shared")]
+    Shared,
+}

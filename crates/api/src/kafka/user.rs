@@ -1,0 +1,206 @@
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{FreeFormObject, free_form_object};
+use crate::{Condition, Password};
+
+/// A Kafka user, as Strimzi's `KafkaUser`: credentials in a Secret named after the user, ACLs and quotas.
+/// It belongs to the Kafka named by its `strimzi.io/cluster` label.
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "kafka.strimzi.io",
+    version = "v1",
+    kind = "KafkaUser",
+    plural = "kafkausers",
+    namespaced,
+    status = "KafkaUserStatus",
+    derive = "PartialEq",
+    shortname = "ku",
+    doc = "A Kafka user: authentication, ACLs and quotas."
+)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaUserSpec {
+    /// User name in Kafka, for names that are not valid resource names; defaults to `metadata.name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// Without authentication no credentials are made; ACLs and quotas apply to the plain user name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<KafkaUserAuthentication>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<KafkaUserAuthorization>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quotas: Option<KafkaUserQuotas>,
+    /// Labels and annotations of the user's Secret, as Strimzi's `template.secret.metadata`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "free_form_object")]
+    pub template: Option<FreeFormObject>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaUserAuthentication {
+    #[serde(rename = "type")]
+    pub type_: KafkaUserAuthenticationType,
+    /// `scram-sha-512` only: a password to use instead of a generated one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Password>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum KafkaUserAuthenticationType {
+    /// A certificate signed by the clients CA, stored in the user's Secret.
+    #[serde(rename = "tls")]
+    Tls,
+    /// A certificate issued outside the operator; ACLs and quotas use `CN=<user>`.
+    #[serde(rename = "tls-external")]
+    TlsExternal,
+    /// SCRAM-SHA-512 credentials, stored in the user's Secret.
+    #[serde(rename = "scram-sha-512")]
+    ScramSha512,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaUserAuthorization {
+    #[serde(rename = "type")]
+    pub type_: KafkaUserAuthorizationType,
+    pub acls: Vec<AclRule>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum KafkaUserAuthorizationType {
+    /// ACLs managed through the Kafka Admin API.
+    #[serde(rename = "simple")]
+    Simple,
+}
+
+/// One ACL rule: which operations on which resources are allowed or denied, from which host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AclRule {
+    pub resource: AclResource,
+    /// Defaults to `allow`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<AclRuleType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operations: Option<Vec<AclOperation>>,
+    /// Deprecated single-operation form of `operations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<AclOperation>,
+    /// Defaults to `*`, any host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+impl AclRule {
+    /// Every operation the rule names, from `operations` and the deprecated `operation`.
+    pub fn all_operations(&self) -> Vec<AclOperation> {
+        let mut all = self.operations.clone().unwrap_or_default();
+        all.extend(self.operation.filter(|op| !all.contains(op)));
+        all
+    }
+
+    pub fn rule_type(&self) -> AclRuleType {
+        self.type_.unwrap_or_default()
+    }
+
+    pub fn host(&self) -> &str {
+        self.host.as_deref().unwrap_or("*")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AclResource {
+    #[serde(rename = "type")]
+    pub type_: AclResourceType,
+    /// Not used for `cluster`; `*` matches every resource of the type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Defaults to `literal`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern_type: Option<AclPatternType>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AclResourceType {
+    #[serde(rename = "topic")]
+    Topic,
+    #[serde(rename = "group")]
+    Group,
+    #[serde(rename = "cluster")]
+    Cluster,
+    #[serde(rename = "transactionalId")]
+    TransactionalId,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AclPatternType {
+    #[default]
+    #[serde(rename = "literal")]
+    Literal,
+    #[serde(rename = "prefix")]
+    Prefix,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AclRuleType {
+    #[default]
+    #[serde(rename = "allow")]
+    Allow,
+    #[serde(rename = "deny")]
+    Deny,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum AclOperation {
+    Read,
+    Write,
+    Create,
+    Delete,
+    Alter,
+    Describe,
+    ClusterAction,
+    AlterConfigs,
+    DescribeConfigs,
+    IdempotentWrite,
+    All,
+}
+
+/// Client quotas, per broker.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaUserQuotas {
+    /// Bytes per second the user may produce.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub producer_byte_rate: Option<i64>,
+    /// Bytes per second the user may fetch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub consumer_byte_rate: Option<i64>,
+    /// Share of the broker's network and I/O thread time, in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub request_percentage: Option<i32>,
+    /// Partitions per second the user may create or delete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub controller_mutation_rate: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaUserStatus {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Vec<Condition>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// The principal's user name as Kafka sees it (`CN=<name>` for TLS users).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Name of the Secret holding the credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}

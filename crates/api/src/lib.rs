@@ -1,0 +1,16 @@
+//! Custom resource types served by Brokerage, and the CRDs that describe them.
+//!
+//! `kafka.strimzi.io` kinds are drop-in compatible with Strimzi's CRDs; `rocketmq.apache.org` kinds
+//! with apache/rocketmq-operator's, plus topic and user kinds in the same style. This crate does no I/O.
+
+mod condition;
+mod crd;
+pub mod kafka;
+mod password;
+pub mod rocketmq;
+mod schema;
+
+pub use condition::Condition;
+pub use crd::all_crds;
+pub use password::{Password, PasswordSource};
+pub use schema::FreeFormObject;

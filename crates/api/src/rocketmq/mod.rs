@@ -1,0 +1,21 @@
+//! `rocketmq.apache.org/v1alpha1`: apache/rocketmq-operator's `NameService` and `Broker`, plus
+//! `RocketMQTopic` and `RocketMQUser` in the same style.
+
+mod broker;
+mod cluster_ref;
+mod name_service;
+mod pod;
+mod topic;
+mod user;
+
+pub use broker::*;
+pub use cluster_ref::*;
+pub use name_service::*;
+pub use pod::*;
+pub use topic::*;
+pub use user::*;
+
+/// The API group of every kind in this module.
+pub const GROUP: &str = "rocketmq.apache.org";
+/// The only version, as upstream serves it.
+pub const VERSION: &str = "v1alpha1";

@@ -1,0 +1,35 @@
+//! Runs every benchmark, prints a table and writes `target/bench/results.json`
+//! (a list of `{"name", "value", "unit"}`). Figure names are stable: dashboards key on them.
+
+mod control_plane;
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Figure {
+    pub name: &'static str,
+    pub value: f64,
+    pub unit: &'static str,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let figures = control_plane::run().await?;
+    println!("{:<40} {:>12}  unit", "figure", "value");
+    for figure in &figures {
+        println!(
+            "{:<40} {:>12.3}  {}",
+            figure.name, figure.value, figure.unit
+        );
+    }
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&figures)?,
+    )?;
+    Ok(())
+}
