@@ -58,20 +58,37 @@ async fn every_example_is_accepted_exactly_as_written() -> Result<()> {
     files.sort();
     assert!(files.len() >= 10, "examples missing: {files:?}");
     for file in files {
-        let yaml = std::fs::read_to_string(&file)?;
-        let applied = testenv::apply_yaml(&client, &yaml, &namespace)
-            .await
-            .with_context(|| format!("{} was rejected", file.display()))?;
-        let written = documents(&yaml)?;
-        assert_eq!(applied.len(), written.len());
-        for (stored, written) in applied.iter().zip(&written) {
-            // Nothing the user wrote may be pruned or changed by the schema.
-            assert_contains(
-                &stored.data["spec"],
-                &written["spec"],
-                &format!("{}: spec", file.display()),
-            );
-        }
+        assert_stored_as_written(&client, &file, &namespace).await?;
+    }
+    Ok(())
+}
+
+/// Strimzi's older v1beta2 style, with ZooKeeper, from the documents the project started from.
+#[tokio::test]
+async fn a_legacy_zookeeper_kafka_is_accepted_exactly_as_written() -> Result<()> {
+    let (client, namespace) = setup("legacy").await?;
+    let fixture = repo_path("tests/fixtures/legacy-zookeeper-kafka.yaml");
+    assert_stored_as_written(&client, &fixture, &namespace).await
+}
+
+/// Applies `file` and checks that nothing the user wrote was pruned or changed by the schema.
+async fn assert_stored_as_written(
+    client: &kube::Client,
+    file: &std::path::Path,
+    namespace: &str,
+) -> Result<()> {
+    let yaml = std::fs::read_to_string(file)?;
+    let applied = testenv::apply_yaml(client, &yaml, namespace)
+        .await
+        .with_context(|| format!("{} was rejected", file.display()))?;
+    let written = documents(&yaml)?;
+    assert_eq!(applied.len(), written.len());
+    for (stored, written) in applied.iter().zip(&written) {
+        assert_contains(
+            &stored.data["spec"],
+            &written["spec"],
+            &format!("{}: spec", file.display()),
+        );
     }
     Ok(())
 }
