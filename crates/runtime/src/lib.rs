@@ -1,0 +1,3 @@
+//! Shared operator machinery. It knows nothing about Kafka or RocketMQ.
+
+pub mod labels;
