@@ -1,3 +1,19 @@
-//! Shared operator machinery. It knows nothing about Kafka or RocketMQ.
+//! Shared operator machinery. It knows nothing about Kafka or RocketMQ; it uses only the
+//! `Condition` shape from the API crate, which every kind shares.
 
+pub mod apply;
+pub mod conditions;
+mod contains;
+pub mod controller;
+mod error;
+pub mod http;
 pub mod labels;
+pub mod metrics;
+pub mod pause;
+pub mod steps;
+
+pub use apply::{Applied, Applier};
+pub use controller::{Context, Namespaces};
+pub use error::Error;
+pub use metrics::Metrics;
+pub use steps::{Flow, Step, Steps};

@@ -1,0 +1,161 @@
+//! Running reconcilers: one kube controller per watched namespace, reconciliations timed and
+//! counted, failures retried with exponential backoff per object, and a periodic full
+//! reconciliation.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use kube::runtime::Controller;
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Metrics};
+
+/// Which namespaces the operator watches: `*` for all, or a comma-separated list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Namespaces {
+    All,
+    Only(Vec<String>),
+}
+
+impl Namespaces {
+    pub fn parse(list: &str) -> Namespaces {
+        let names: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(String::from)
+            .collect();
+        if names.is_empty() || names.iter().any(|name| name == "*") {
+            Namespaces::All
+        } else {
+            Namespaces::Only(names)
+        }
+    }
+
+    /// One `Api` per watched namespace (one cluster-wide `Api` for all of them).
+    pub fn apis<K>(&self, client: &Client) -> Vec<Api<K>>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+    {
+        match self {
+            Namespaces::All => vec![Api::all(client.clone())],
+            Namespaces::Only(names) => names
+                .iter()
+                .map(|name| Api::namespaced(client.clone(), name))
+                .collect(),
+        }
+    }
+}
+
+/// What every reconcile gets: the client, the metrics and the operator's settings.
+pub struct Context {
+    pub client: Client,
+    pub metrics: Arc<Metrics>,
+    /// How often an unchanged resource is reconciled anyway, to repair drift.
+    pub resync: Duration,
+    backoff: Backoff,
+}
+
+impl Context {
+    pub fn new(client: Client, metrics: Arc<Metrics>, resync: Duration) -> Context {
+        Context {
+            client,
+            metrics,
+            resync,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Consecutive failures per object, for exponential backoff.
+#[derive(Default)]
+struct Backoff(Mutex<HashMap<String, u32>>);
+
+impl Backoff {
+    /// The delay before retrying `key` after its `n`th failure in a row: 1 s doubling to 5 min.
+    fn next(&self, key: &str) -> Duration {
+        let mut failures = self.0.lock().expect("backoff lock");
+        let count = failures.entry(key.to_string()).or_default();
+        *count = count.saturating_add(1);
+        Duration::from_secs(1u64 << (*count - 1).min(9)).min(Duration::from_secs(300))
+    }
+
+    fn reset(&self, key: &str) {
+        self.0.lock().expect("backoff lock").remove(key);
+    }
+}
+
+/// One reconcile of one object; `Flow`-style outcomes are mapped to an `Action` by the caller.
+pub type ReconcileFn<K> = fn(Arc<K>, Arc<Context>) -> BoxFuture<'static, Result<Action, Error>>;
+
+/// Drives `controller` until it ends, wrapping each reconcile with metrics and backoff.
+pub async fn drive<K>(
+    kind: &'static str,
+    controller: Controller<K>,
+    reconcile: ReconcileFn<K>,
+    context: Arc<Context>,
+) where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    ObjectRef<K>: Hash + Eq,
+{
+    let timed = move |object: Arc<K>, context: Arc<Context>| async move {
+        let key = ObjectRef::from_obj(object.as_ref()).to_string();
+        let began = Instant::now();
+        let result = reconcile(object, context.clone()).await;
+        context.metrics.observe_reconcile(kind, began.elapsed());
+        match &result {
+            Ok(_) => context.backoff.reset(&key),
+            Err(error) => context.metrics.observe_failure(kind, error.metric_label()),
+        }
+        result
+    };
+    let error_policy = move |object: Arc<K>, error: &Error, context: Arc<Context>| {
+        let key = ObjectRef::from_obj(object.as_ref()).to_string();
+        let delay = match error {
+            Error::Transient {
+                retry_after: Some(delay),
+                ..
+            } => *delay,
+            _ => context.backoff.next(&key),
+        };
+        tracing::warn!(kind, object = %key, %error, ?delay, "reconcile failed; retrying");
+        Action::requeue(delay)
+    };
+    controller
+        .run(timed, error_policy, context)
+        .for_each(|_| futures::future::ready(()))
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_per_failure_up_to_five_minutes_and_resets_on_success() {
+        let backoff = Backoff::default();
+        let delays: Vec<u64> = (0..11).map(|_| backoff.next("a").as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert_eq!(backoff.next("b").as_secs(), 1);
+        backoff.reset("a");
+        assert_eq!(backoff.next("a").as_secs(), 1);
+    }
+
+    #[test]
+    fn namespaces_parse_like_strimzi_watched_namespace() {
+        assert_eq!(Namespaces::parse("*"), Namespaces::All);
+        assert_eq!(Namespaces::parse(""), Namespaces::All);
+        assert_eq!(
+            Namespaces::parse("kafka, team-a"),
+            Namespaces::Only(vec!["kafka".into(), "team-a".into()])
+        );
+    }
+}
