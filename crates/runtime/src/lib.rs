@@ -8,6 +8,7 @@ pub mod controller;
 mod error;
 pub mod http;
 pub mod labels;
+pub mod leader;
 pub mod metrics;
 pub mod pause;
 pub mod steps;

@@ -240,3 +240,27 @@ async fn a_driven_controller_reconciles_pauses_and_resumes() -> Result<()> {
     running.abort();
     Ok(())
 }
+
+#[tokio::test]
+async fn only_one_replica_holds_the_lease_and_it_renews_it() -> Result<()> {
+    let (client, namespace) = setup("leader").await?;
+    let first =
+        runtime::leader::LeaderElection::new(client.clone(), &namespace, "brokerage", "replica-a");
+    let second =
+        runtime::leader::LeaderElection::new(client.clone(), &namespace, "brokerage", "replica-b");
+    first.acquire().await?;
+    let renewing = tokio::spawn(async move { first.keep().await });
+    // The second replica waits while the first renews.
+    let waiting = tokio::time::timeout(Duration::from_secs(7), second.acquire()).await;
+    assert!(waiting.is_err(), "the second replica took a held lease");
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
+        Api::namespaced(client, &namespace);
+    let spec = leases.get("brokerage").await?.spec.unwrap();
+    assert_eq!(spec.holder_identity.as_deref(), Some("replica-a"));
+    assert!(
+        spec.renew_time.unwrap().0 > spec.acquire_time.unwrap().0,
+        "the lease was never renewed"
+    );
+    renewing.abort();
+    Ok(())
+}
