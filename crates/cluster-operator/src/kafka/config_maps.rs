@@ -1,0 +1,94 @@
+//! The ConfigMap of each pool, with the `server.properties` of each of its nodes, and the hashes
+//! that tell the rolling step which configuration a pod should run with.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use sha2::{Digest, Sha256};
+
+use super::broker_config::build_server_properties;
+use super::model::{KafkaModel, Node, Pool};
+use super::names;
+
+/// One key per node, `<pod>.properties`, in the pool's ConfigMap `<c>-<pool>`.
+pub fn build_config_map(model: &KafkaModel, pool: &Pool) -> ConfigMap {
+    ConfigMap {
+        metadata: model.metadata(
+            &names::pool_config_map(&model.cluster, &pool.name),
+            model.pool_labels(pool),
+        ),
+        data: Some(pool_files(model, pool)),
+        ..ConfigMap::default()
+    }
+}
+
+/// Hash of one node's `server.properties`.
+pub fn node_config_hash(model: &KafkaModel, node: &Node) -> String {
+    sha256_hex(&build_server_properties(model, node))
+}
+
+fn pool_files(model: &KafkaModel, pool: &Pool) -> BTreeMap<String, String> {
+    model
+        .nodes()
+        .filter(|node| node.pool == pool.name)
+        .map(|node| {
+            let key = names::server_properties_key(&model.pod_name(&node));
+            (key, build_server_properties(model, &node))
+        })
+        .collect()
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::testing::example_model;
+
+    #[test]
+    fn one_file_per_node_of_the_pool() {
+        let model = example_model("persistent-dual-pool");
+        let config_map = build_config_map(&model, model.pool("broker").unwrap());
+        assert_eq!(
+            config_map.metadata.name.as_deref(),
+            Some("persistent-cluster-broker")
+        );
+        let keys: Vec<&String> = config_map.data.as_ref().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "persistent-cluster-broker-3.properties",
+                "persistent-cluster-broker-4.properties",
+                "persistent-cluster-broker-5.properties"
+            ]
+        );
+    }
+
+    #[test]
+    fn hashes_follow_the_configuration() {
+        let model = example_model("persistent-dual-pool");
+        let nodes: Vec<Node> = model.nodes().collect();
+        assert_eq!(
+            node_config_hash(&model, &nodes[0]),
+            node_config_hash(&model, &nodes[0])
+        );
+        assert_ne!(
+            node_config_hash(&model, &nodes[0]),
+            node_config_hash(&model, &nodes[1])
+        );
+        let mut changed = model.clone();
+        changed
+            .config
+            .insert("log.retention.hours".into(), "1".into());
+        let broker = nodes.iter().find(|node| node.pool == "broker").unwrap();
+        assert_ne!(
+            node_config_hash(&model, broker),
+            node_config_hash(&changed, broker)
+        );
+    }
+}

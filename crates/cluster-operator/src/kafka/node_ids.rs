@@ -1,0 +1,268 @@
+//! Node IDs: stable for the life of a node and unique across all pools of a cluster.
+//!
+//! Each pool's IDs form one contiguous range, because a pool runs as a StatefulSet whose pods are
+//! named by ordinal (`spec.ordinals.start` onwards) and which removes the highest ordinal first.
+//! So a pool keeps the IDs it has, scales down by dropping its highest IDs and scales up by taking
+//! the IDs right above its range.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::model::InvalidSpec;
+
+/// Strimzi's annotation on a KafkaNodePool with the IDs its new nodes should get, such as `[10-19]`.
+pub const NEXT_NODE_IDS_ANNOTATION: &str = "strimzi.io/next-node-ids";
+/// Strimzi's annotation naming the IDs to remove on scale-down; a StatefulSet cannot honour it.
+pub const REMOVE_NODE_IDS_ANNOTATION: &str = "strimzi.io/remove-node-ids";
+
+/// What one pool asks for.
+#[derive(Clone, Debug)]
+pub struct IdRequest {
+    pub pool: String,
+    pub replicas: i32,
+    /// Pools with controllers get their IDs before broker-only pools, so that the pools that
+    /// usually grow (brokers) sit at the top of the range with room above them.
+    pub has_controller_role: bool,
+    /// The IDs from the pool's `status.nodeIds`.
+    pub existing: Vec<i32>,
+    /// The raw `strimzi.io/next-node-ids` annotation, if any.
+    pub next_node_ids: Option<String>,
+}
+
+/// The node IDs of every pool, each list sorted.
+pub fn assign(requests: &[IdRequest]) -> Result<BTreeMap<String, Vec<i32>>, InvalidSpec> {
+    let mut used = BTreeSet::new();
+    for request in requests {
+        check_contiguous(request)?;
+        for id in &request.existing {
+            if !used.insert(*id) {
+                return Err(InvalidSpec::new(
+                    format!("KafkaNodePool {}: status.nodeIds", request.pool),
+                    format!(
+                        "node ID {id} is also used by another pool; node IDs must be unique across pools"
+                    ),
+                ));
+            }
+        }
+    }
+
+    let mut assigned = BTreeMap::new();
+    // Pools that already have IDs grow first, so that new pools avoid the IDs they take.
+    let (growing, new): (Vec<&IdRequest>, Vec<&IdRequest>) =
+        requests.iter().partition(|r| !r.existing.is_empty());
+    for request in growing {
+        let ids = resize(request, &used)?;
+        used.extend(&ids);
+        assigned.insert(request.pool.clone(), ids);
+    }
+
+    let mut new = new;
+    new.sort_by_key(|r| (!r.has_controller_role, r.pool.clone()));
+    for request in new {
+        let ids = place_new_pool(request, &used)?;
+        used.extend(&ids);
+        assigned.insert(request.pool.clone(), ids);
+    }
+    Ok(assigned)
+}
+
+fn check_contiguous(request: &IdRequest) -> Result<(), InvalidSpec> {
+    let mut sorted = request.existing.clone();
+    sorted.sort_unstable();
+    let contiguous = sorted.windows(2).all(|pair| pair[1] == pair[0] + 1);
+    if contiguous {
+        Ok(())
+    } else {
+        Err(InvalidSpec::new(
+            format!("KafkaNodePool {}: status.nodeIds", request.pool),
+            format!(
+                "node IDs {sorted:?} are not one contiguous range; a pool runs as a StatefulSet, \
+                 whose pods are numbered consecutively"
+            ),
+        ))
+    }
+}
+
+/// Keeps the lowest IDs on scale-down and takes the IDs right above the range on scale-up.
+fn resize(request: &IdRequest, used: &BTreeSet<i32>) -> Result<Vec<i32>, InvalidSpec> {
+    let start = *request
+        .existing
+        .iter()
+        .min()
+        .expect("existing is not empty");
+    let current = request.existing.len() as i32;
+    let ids: Vec<i32> = (start..start + request.replicas.max(0)).collect();
+    if let Some(taken) = ids
+        .iter()
+        .skip(current as usize)
+        .find(|id| used.contains(id))
+    {
+        return Err(InvalidSpec::new(
+            format!("KafkaNodePool {}: spec.replicas", request.pool),
+            format!(
+                "cannot scale up to {} nodes: node ID {taken} is used by another pool and a pool's \
+                 node IDs must be contiguous; add a new KafkaNodePool for the extra nodes instead",
+                request.replicas
+            ),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Takes the first free range of `replicas` IDs, starting from the pool's `next-node-ids` if given.
+fn place_new_pool(request: &IdRequest, used: &BTreeSet<i32>) -> Result<Vec<i32>, InvalidSpec> {
+    let count = request.replicas.max(0);
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let preferred = match &request.next_node_ids {
+        Some(annotation) => parse_id_ranges(annotation).map_err(|message| {
+            InvalidSpec::new(
+                format!(
+                    "KafkaNodePool {}: metadata.annotations[{NEXT_NODE_IDS_ANNOTATION}]",
+                    request.pool
+                ),
+                message,
+            )
+        })?,
+        None => Vec::new(),
+    };
+    let is_free = |start: i32| (start..start + count).all(|id| !used.contains(&id));
+    let start = preferred
+        .into_iter()
+        .find(|start| is_free(*start))
+        .unwrap_or_else(|| {
+            (0..)
+                .find(|start| is_free(*start))
+                .expect("IDs are unbounded")
+        });
+    Ok((start..start + count).collect())
+}
+
+/// Parses Strimzi's ID list syntax: `[0, 3, 10-12]` means 0, 3, 10, 11, 12.
+fn parse_id_ranges(annotation: &str) -> Result<Vec<i32>, String> {
+    let inner = annotation
+        .trim()
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .ok_or_else(|| format!("{annotation:?} is not a list such as [0, 3, 10-12]"))?;
+    let parse = |text: &str| {
+        text.trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|id| *id >= 0)
+            .ok_or_else(|| format!("{text:?} in {annotation:?} is not a node ID"))
+    };
+    let mut ids = Vec::new();
+    for item in inner.split(',').filter(|item| !item.trim().is_empty()) {
+        match item.split_once('-') {
+            Some((from, to)) => ids.extend(parse(from)?..=parse(to)?),
+            None => ids.push(parse(item)?),
+        }
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(pool: &str, replicas: i32, controller: bool, existing: &[i32]) -> IdRequest {
+        IdRequest {
+            pool: pool.into(),
+            replicas,
+            has_controller_role: controller,
+            existing: existing.to_vec(),
+            next_node_ids: None,
+        }
+    }
+
+    #[test]
+    fn new_pools_get_controllers_first_then_brokers() {
+        let ids = assign(&[
+            request("broker", 3, false, &[]),
+            request("controller", 3, true, &[]),
+        ])
+        .unwrap();
+        assert_eq!(ids["controller"], [0, 1, 2]);
+        assert_eq!(ids["broker"], [3, 4, 5]);
+    }
+
+    #[test]
+    fn existing_ids_are_kept() {
+        let ids = assign(&[
+            request("a", 2, false, &[7, 8]),
+            request("b", 2, true, &[0, 1]),
+        ])
+        .unwrap();
+        assert_eq!(ids["a"], [7, 8]);
+        assert_eq!(ids["b"], [0, 1]);
+    }
+
+    #[test]
+    fn scale_up_extends_the_range_and_scale_down_drops_the_highest() {
+        let up = assign(&[
+            request("controller", 3, true, &[0, 1, 2]),
+            request("broker", 5, false, &[3, 4, 5]),
+        ])
+        .unwrap();
+        assert_eq!(up["broker"], [3, 4, 5, 6, 7]);
+        let down = assign(&[request("broker", 1, false, &[3, 4, 5])]).unwrap();
+        assert_eq!(down["broker"], [3]);
+        let zero = assign(&[request("broker", 0, false, &[3, 4, 5])]).unwrap();
+        assert!(zero["broker"].is_empty());
+    }
+
+    #[test]
+    fn scale_up_into_another_pool_is_refused() {
+        let error = assign(&[
+            request("controller", 4, true, &[0, 1, 2]),
+            request("broker", 3, false, &[3, 4, 5]),
+        ])
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("node ID 3 is used by another pool")
+        );
+    }
+
+    #[test]
+    fn a_new_pool_takes_the_lowest_free_range() {
+        let ids = assign(&[
+            request("old", 2, true, &[2, 3]),
+            request("new", 2, false, &[]),
+            request("small", 1, false, &[]),
+        ])
+        .unwrap();
+        assert_eq!(ids["new"], [0, 1]);
+        assert_eq!(ids["small"], [4]);
+    }
+
+    #[test]
+    fn next_node_ids_annotation_chooses_the_start() {
+        let mut pool = request("b", 2, false, &[]);
+        pool.next_node_ids = Some("[1, 10-19]".into());
+        let ids = assign(&[request("a", 1, true, &[0]), pool]).unwrap();
+        assert_eq!(ids["b"], [1, 2]);
+        let mut pool = request("b", 2, false, &[]);
+        pool.next_node_ids = Some("[10-19]".into());
+        assert_eq!(assign(&[pool]).unwrap()["b"], [10, 11]);
+        let mut pool = request("b", 2, false, &[]);
+        pool.next_node_ids = Some("ten".into());
+        assert!(assign(&[pool]).is_err());
+    }
+
+    #[test]
+    fn ids_are_unique_across_pools() {
+        assert!(assign(&[request("a", 1, true, &[0]), request("b", 1, false, &[0])]).is_err());
+        assert!(assign(&[request("a", 2, true, &[0, 2])]).is_err());
+        let ids = assign(&[
+            request("a", 2, true, &[]),
+            request("b", 2, true, &[]),
+            request("c", 2, false, &[]),
+        ])
+        .unwrap();
+        let all: BTreeSet<i32> = ids.values().flatten().copied().collect();
+        assert_eq!(all.len(), 6);
+    }
+}

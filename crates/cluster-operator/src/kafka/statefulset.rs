@@ -1,0 +1,474 @@
+//! One StatefulSet per node pool. The operator decides when each pod restarts (`OnDelete`), pods
+//! start in parallel (controllers need each other to form a quorum), and the pods are numbered by
+//! node ID (`ordinals.start`), so pod `<c>-<pool>-<id>` runs node `<id>`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{
+    StatefulSet, StatefulSetOrdinals, StatefulSetPersistentVolumeClaimRetentionPolicy,
+    StatefulSetSpec, StatefulSetUpdateStrategy,
+};
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSecurityContext,
+    PodSpec, PodTemplateSpec, Probe as ProbeSpec, SecretVolumeSource, TCPSocketAction, Volume,
+    VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::listeners::{CONTROL_PLANE_PORT, NODE_HOST_ENV, REPLICATION_PORT};
+use super::model::{KafkaModel, Pool, VolumeKind};
+use super::names;
+
+pub const CONFIG_DIR: &str = "/opt/kafka/custom-config";
+pub const NODE_CERTS_DIR: &str = "/opt/kafka/node-certs";
+pub const CLUSTER_CA_CERTS_DIR: &str = "/opt/kafka/cluster-ca-certs";
+pub const CLIENTS_CA_CERTS_DIR: &str = "/opt/kafka/client-ca-certs";
+
+/// The uid of the `appuser` the official image runs as; volumes are made writable for it.
+const KAFKA_USER_GROUP: i64 = 1000;
+
+/// Formats the node's KRaft storage with the cluster ID on first start (`--ignore-formatted`
+/// makes later starts a no-op), then runs Kafka on the node's own file from the pool ConfigMap.
+const START_SCRIPT: &str = r#"set -eu
+config="/opt/kafka/custom-config/${POD_NAME}.properties"
+/opt/kafka/bin/kafka-storage.sh format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted
+exec /opt/kafka/bin/kafka-server-start.sh "$config"
+"#;
+
+/// The StatefulSet of `pool`. `extra_pod_annotations` go on the pod template, for hashes that
+/// other steps own (such as the certificates').
+pub fn build_statefulset(
+    model: &KafkaModel,
+    pool: &Pool,
+    extra_pod_annotations: &BTreeMap<String, String>,
+) -> StatefulSet {
+    let labels = model.pool_labels(pool);
+    let name = names::statefulset(&model.cluster, &pool.name);
+    // Per-node configuration hashes are stamped on the pods by the rolling step, not here:
+    // the template is shared, and must not change when one node's file does.
+    let annotations = extra_pod_annotations.clone();
+    let template = PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels.clone().into_map()),
+            annotations: Some(annotations),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(build_pod_spec(model, pool)),
+    };
+
+    StatefulSet {
+        metadata: model.metadata(&name, labels.clone()),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(pool.node_ids.len() as i32),
+            ordinals: pool.node_ids.first().map(|first| StatefulSetOrdinals {
+                start: Some(*first),
+            }),
+            selector: LabelSelector {
+                match_labels: Some(labels.selector()),
+                ..LabelSelector::default()
+            },
+            service_name: Some(names::brokers_service(&model.cluster)),
+            pod_management_policy: Some("Parallel".into()),
+            update_strategy: Some(StatefulSetUpdateStrategy {
+                type_: Some("OnDelete".into()),
+                ..StatefulSetUpdateStrategy::default()
+            }),
+            persistent_volume_claim_retention_policy: Some(claim_retention(pool)),
+            volume_claim_templates: Some(claim_templates(model, pool)).filter(|t| !t.is_empty()),
+            template,
+            ..StatefulSetSpec::default()
+        }),
+        status: None,
+    }
+}
+
+fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    for volume in &pool.volumes {
+        mounts.push(mount(&volume.name(), &volume.mount_path()));
+        if let VolumeKind::Ephemeral { size_limit } = &volume.kind {
+            volumes.push(Volume {
+                name: volume.name(),
+                empty_dir: Some(EmptyDirVolumeSource {
+                    size_limit: size_limit.clone().map(Quantity),
+                    ..EmptyDirVolumeSource::default()
+                }),
+                ..Volume::default()
+            });
+        }
+    }
+    volumes.push(Volume {
+        name: "custom-config".into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: names::pool_config_map(&model.cluster, &pool.name),
+            ..ConfigMapVolumeSource::default()
+        }),
+        ..Volume::default()
+    });
+    mounts.push(mount("custom-config", CONFIG_DIR));
+    volumes.push(Volume {
+        name: "node-certs".into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(names::node_certificates_secret(&model.cluster)),
+            ..SecretVolumeSource::default()
+        }),
+        ..Volume::default()
+    });
+    mounts.push(mount("node-certs", NODE_CERTS_DIR));
+    for (volume, secret, dir) in [
+        (
+            "cluster-ca-certs",
+            names::cluster_ca_cert_secret(&model.cluster),
+            CLUSTER_CA_CERTS_DIR,
+        ),
+        (
+            "client-ca-certs",
+            names::clients_ca_cert_secret(&model.cluster),
+            CLIENTS_CA_CERTS_DIR,
+        ),
+    ] {
+        volumes.push(Volume {
+            name: volume.into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(mount(volume, dir));
+    }
+
+    // A broker is ready to serve once its replication listener is up; a controller once its
+    // control plane listener is.
+    let health_port = if pool.roles.broker {
+        REPLICATION_PORT
+    } else {
+        CONTROL_PLANE_PORT
+    };
+    let container = Container {
+        name: "kafka".into(),
+        image: Some(model.image.clone()),
+        command: Some(vec!["sh".into(), "-c".into(), START_SCRIPT.into()]),
+        env: Some(env(model, pool)),
+        ports: Some(container_ports(model, pool)),
+        volume_mounts: Some(mounts),
+        resources: pool.resources.clone(),
+        readiness_probe: Some(probe(health_port, model.readiness_probe.as_ref())),
+        liveness_probe: Some(probe(health_port, model.liveness_probe.as_ref())),
+        ..Container::default()
+    };
+    PodSpec {
+        containers: vec![container],
+        volumes: Some(volumes),
+        service_account_name: Some(names::service_account(&model.cluster)),
+        security_context: Some(PodSecurityContext {
+            fs_group: Some(KAFKA_USER_GROUP),
+            ..PodSecurityContext::default()
+        }),
+        ..PodSpec::default()
+    }
+}
+
+fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        ..VolumeMount::default()
+    }
+}
+
+fn env(model: &KafkaModel, pool: &Pool) -> Vec<EnvVar> {
+    let from_field = |name: &str, path: &str| EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: path.into(),
+                ..ObjectFieldSelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    };
+    let value = |name: &str, value: String| EnvVar {
+        name: name.into(),
+        value: Some(value),
+        ..EnvVar::default()
+    };
+    let mut env = vec![
+        from_field("POD_NAME", "metadata.name"),
+        from_field(NODE_HOST_ENV, "status.hostIP"),
+        value("KAFKA_CLUSTER_ID", model.cluster_id.clone()),
+        value("KAFKA_METADATA_VERSION", model.metadata_version.clone()),
+    ];
+    let jvm = pool.jvm_options.clone().unwrap_or_default();
+    let heap: Vec<String> = [("-Xms", &jvm.xms), ("-Xmx", &jvm.xmx)]
+        .into_iter()
+        .filter_map(|(flag, size)| size.as_ref().map(|size| format!("{flag}{size}")))
+        .collect();
+    // Without explicit sizes, Kafka's scripts would take a fixed 1 GiB heap whatever the
+    // container's memory; half the container's memory leaves room for the page cache.
+    let heap = if heap.is_empty() {
+        "-XX:MaxRAMPercentage=50.0".to_string()
+    } else {
+        heap.join(" ")
+    };
+    env.push(value("KAFKA_HEAP_OPTS", heap));
+    let performance: Vec<String> = jvm
+        .xx
+        .iter()
+        .flatten()
+        .map(|(key, setting)| match setting.as_str() {
+            "true" => format!("-XX:+{key}"),
+            "false" => format!("-XX:-{key}"),
+            _ => format!("-XX:{key}={setting}"),
+        })
+        .collect();
+    if !performance.is_empty() {
+        env.push(value("KAFKA_JVM_PERFORMANCE_OPTS", performance.join(" ")));
+    }
+    let properties: Vec<String> = jvm
+        .java_system_properties
+        .iter()
+        .flatten()
+        .filter_map(|property| {
+            let name = property.name.as_ref()?;
+            Some(format!(
+                "-D{name}={}",
+                property.value.clone().unwrap_or_default()
+            ))
+        })
+        .collect();
+    if !properties.is_empty() {
+        env.push(value("KAFKA_OPTS", properties.join(" ")));
+    }
+    env
+}
+
+fn container_ports(model: &KafkaModel, pool: &Pool) -> Vec<ContainerPort> {
+    let port = |name: String, number: i32| ContainerPort {
+        name: Some(name),
+        container_port: number,
+        protocol: Some("TCP".into()),
+        ..ContainerPort::default()
+    };
+    let mut ports = Vec::new();
+    if pool.roles.controller {
+        ports.push(port("tcp-ctrlplane".into(), CONTROL_PLANE_PORT));
+    }
+    if pool.roles.broker {
+        ports.push(port("tcp-replication".into(), REPLICATION_PORT));
+        for listener in &model.listeners {
+            ports.push(port(format!("tcp-{}", listener.name), listener.port));
+        }
+    }
+    ports
+}
+
+fn probe(port: i32, timing: Option<&api::kafka::Probe>) -> ProbeSpec {
+    let timing = timing.cloned().unwrap_or_default();
+    ProbeSpec {
+        tcp_socket: Some(TCPSocketAction {
+            port: IntOrString::Int(port),
+            ..TCPSocketAction::default()
+        }),
+        initial_delay_seconds: Some(timing.initial_delay_seconds.unwrap_or(15)),
+        timeout_seconds: Some(timing.timeout_seconds.unwrap_or(5)),
+        period_seconds: timing.period_seconds,
+        success_threshold: timing.success_threshold,
+        failure_threshold: timing.failure_threshold,
+        ..ProbeSpec::default()
+    }
+}
+
+fn claim_templates(model: &KafkaModel, pool: &Pool) -> Vec<PersistentVolumeClaim> {
+    pool.volumes
+        .iter()
+        .filter_map(|volume| {
+            let VolumeKind::PersistentClaim {
+                size,
+                class,
+                selector,
+                ..
+            } = &volume.kind
+            else {
+                return None;
+            };
+            Some(PersistentVolumeClaim {
+                metadata: ObjectMeta {
+                    name: Some(volume.name()),
+                    labels: Some(model.pool_labels(pool).into_map()),
+                    ..ObjectMeta::default()
+                },
+                spec: Some(PersistentVolumeClaimSpec {
+                    access_modes: Some(vec!["ReadWriteOnce".into()]),
+                    resources: Some(VolumeResourceRequirements {
+                        requests: Some(BTreeMap::from([(
+                            "storage".to_string(),
+                            Quantity(size.clone()),
+                        )])),
+                        ..VolumeResourceRequirements::default()
+                    }),
+                    storage_class_name: class.clone(),
+                    selector: selector.clone().map(|labels| LabelSelector {
+                        match_labels: Some(labels),
+                        ..LabelSelector::default()
+                    }),
+                    ..PersistentVolumeClaimSpec::default()
+                }),
+                status: None,
+            })
+        })
+        .collect()
+}
+
+/// Claims go with their node or cluster only when every claim of the pool asks for it; mixed
+/// pools keep them all here and leave the `deleteClaim: true` ones to the PVC step.
+fn claim_retention(pool: &Pool) -> StatefulSetPersistentVolumeClaimRetentionPolicy {
+    let claims: Vec<bool> = pool
+        .volumes
+        .iter()
+        .filter_map(|volume| match volume.kind {
+            VolumeKind::PersistentClaim { delete_claim, .. } => Some(delete_claim),
+            VolumeKind::Ephemeral { .. } => None,
+        })
+        .collect();
+    let policy = if !claims.is_empty() && claims.iter().all(|delete| *delete) {
+        "Delete"
+    } else {
+        "Retain"
+    };
+    StatefulSetPersistentVolumeClaimRetentionPolicy {
+        when_deleted: Some(policy.into()),
+        when_scaled: Some(policy.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::testing::example_model;
+
+    fn env_value(pod: &PodSpec, name: &str) -> Option<String> {
+        pod.containers[0]
+            .env
+            .iter()
+            .flatten()
+            .find(|env| env.name == name)
+            .and_then(|env| env.value.clone())
+    }
+
+    #[test]
+    fn broker_pool_with_jbod_claims_and_jvm_options() {
+        let model = example_model("persistent-dual-pool");
+        let pool = model.pool("broker").unwrap();
+        let set = build_statefulset(&model, pool, &BTreeMap::new());
+        assert_eq!(
+            set.metadata.name.as_deref(),
+            Some("persistent-cluster-broker")
+        );
+        let spec = set.spec.unwrap();
+        assert_eq!(spec.replicas, Some(3));
+        assert_eq!(spec.ordinals.unwrap().start, Some(3));
+        assert_eq!(spec.pod_management_policy.as_deref(), Some("Parallel"));
+        assert_eq!(
+            spec.update_strategy.unwrap().type_.as_deref(),
+            Some("OnDelete")
+        );
+        assert_eq!(
+            spec.service_name.as_deref(),
+            Some("persistent-cluster-kafka-brokers")
+        );
+        let retention = spec.persistent_volume_claim_retention_policy.unwrap();
+        assert_eq!(retention.when_deleted.as_deref(), Some("Retain"));
+
+        let claims = spec.volume_claim_templates.unwrap();
+        assert_eq!(claims.len(), 1);
+        assert_eq!(claims[0].metadata.name.as_deref(), Some("data-0"));
+        let requests = claims[0].spec.as_ref().unwrap().resources.as_ref().unwrap();
+        assert_eq!(requests.requests.as_ref().unwrap()["storage"].0, "100Gi");
+
+        let labels = spec
+            .template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .labels
+            .as_ref()
+            .unwrap();
+        assert_eq!(labels["strimzi.io/pool-name"], "broker");
+        assert_eq!(labels["strimzi.io/broker-role"], "true");
+        assert_eq!(labels["strimzi.io/controller-role"], "false");
+
+        let pod = spec.template.spec.unwrap();
+        assert_eq!(
+            env_value(&pod, "KAFKA_HEAP_OPTS").as_deref(),
+            Some("-Xms2g -Xmx2g")
+        );
+        let container = &pod.containers[0];
+        let limits = container
+            .resources
+            .as_ref()
+            .unwrap()
+            .limits
+            .as_ref()
+            .unwrap();
+        assert_eq!(limits["memory"].0, "4Gi");
+        let mounts: Vec<&str> = container
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|mount| mount.mount_path.as_str())
+            .collect();
+        assert!(mounts.contains(&"/var/lib/kafka/data-0"));
+        let certs = pod
+            .volumes
+            .iter()
+            .flatten()
+            .find(|volume| volume.name == "node-certs")
+            .and_then(|volume| volume.secret.as_ref())
+            .unwrap();
+        assert_eq!(
+            certs.secret_name.as_deref(),
+            Some("persistent-cluster-kafka-brokers")
+        );
+    }
+
+    #[test]
+    fn controller_pool_checks_health_on_the_control_plane_port() {
+        let model = example_model("persistent-dual-pool");
+        let set = build_statefulset(&model, model.pool("controller").unwrap(), &BTreeMap::new());
+        let pod = set.spec.unwrap().template.spec.unwrap();
+        let probe = pod.containers[0].readiness_probe.as_ref().unwrap();
+        assert_eq!(
+            probe.tcp_socket.as_ref().unwrap().port,
+            IntOrString::Int(CONTROL_PLANE_PORT)
+        );
+        let ports: Vec<i32> = pod.containers[0]
+            .ports
+            .iter()
+            .flatten()
+            .map(|port| port.container_port)
+            .collect();
+        assert_eq!(ports, [CONTROL_PLANE_PORT]);
+    }
+
+    #[test]
+    fn ephemeral_pool_uses_an_empty_dir_and_carries_extra_annotations() {
+        let model = example_model("ephemeral-single-node");
+        let extra = BTreeMap::from([(
+            "brokerage.io/certificates-hash".to_string(),
+            "abc".to_string(),
+        )]);
+        let set = build_statefulset(&model, &model.pools[0], &extra);
+        let spec = set.spec.unwrap();
+        assert!(spec.volume_claim_templates.is_none());
+        let annotations = spec.template.metadata.unwrap().annotations.unwrap();
+        assert_eq!(annotations["brokerage.io/certificates-hash"], "abc");
+        let volumes = spec.template.spec.unwrap().volumes.unwrap();
+        assert!(volumes[0].empty_dir.is_some());
+    }
+}

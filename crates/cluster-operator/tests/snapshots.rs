@@ -1,0 +1,85 @@
+//! Golden snapshots: every object the operator builds for each example, in
+//! `tests/snapshots/<example>.yaml`. Run with `UPDATE_SNAPSHOTS=1` to rewrite them after an
+//! intended change, and review the diff.
+
+use std::path::PathBuf;
+
+use api::kafka::{Kafka, KafkaNodePool};
+use cluster_operator::kafka::{Inputs, render};
+use serde::Deserialize;
+
+const EXAMPLES: &[&str] = &[
+    "ephemeral-single-node",
+    "persistent-dual-pool",
+    "tls-scram-listeners",
+];
+
+fn load(example: &str) -> (Kafka, Vec<KafkaNodePool>) {
+    let path = manifest_dir().join(format!("../../examples/kafka/{example}.yaml"));
+    let text = std::fs::read_to_string(&path).expect("the example exists");
+    let mut kafka = None;
+    let mut pools = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(&text) {
+        let value = serde_yaml::Value::deserialize(document).expect("valid YAML");
+        match value["kind"].as_str() {
+            Some("Kafka") => kafka = Some(serde_yaml::from_value::<Kafka>(value).unwrap()),
+            Some("KafkaNodePool") => pools.push(serde_yaml::from_value(value).unwrap()),
+            _ => {}
+        }
+    }
+    let mut kafka = kafka.expect("the example has a Kafka");
+    kafka.metadata.namespace = Some("kafka".into());
+    kafka.metadata.uid = Some("00000000-0000-0000-0000-000000000001".into());
+    (kafka, pools)
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn render_example(example: &str) -> String {
+    let (kafka, pools) = load(example);
+    let inputs = Inputs {
+        new_cluster_id: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+        ..Inputs::default()
+    };
+    let (model, desired) = render(&kafka, &pools, &inputs).expect("the example is valid");
+    let mut text = format!("# Objects built for examples/kafka/{example}.yaml\n");
+    for warning in &model.warnings {
+        text.push_str(&format!(
+            "# Warning {}: {}\n",
+            warning.reason, warning.message
+        ));
+    }
+    for object in desired.to_json() {
+        text.push_str("---\n");
+        text.push_str(&serde_yaml::to_string(&object).expect("JSON becomes YAML"));
+    }
+    text
+}
+
+#[test]
+fn rendered_objects_match_the_snapshots() {
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|value| value == "1");
+    let mut stale = Vec::new();
+    for example in EXAMPLES {
+        let path = manifest_dir().join(format!("tests/snapshots/{example}.yaml"));
+        let rendered = render_example(example);
+        if update {
+            std::fs::write(&path, &rendered).expect("the snapshot is writable");
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(rendered.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "rendered objects differ from {stale:?}; if the change is intended, run with UPDATE_SNAPSHOTS=1 and review the diff"
+    );
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for example in EXAMPLES {
+        assert_eq!(render_example(example), render_example(example));
+    }
+}
