@@ -1,0 +1,40 @@
+//! What every certificate this crate signs has in common.
+
+use rand::RngExt;
+use rcgen::{CertificateParams, DistinguishedName, DnType, SerialNumber};
+use time::{Duration, OffsetDateTime};
+
+/// Backdates `notBefore` so that a node whose clock runs a little behind still accepts a fresh certificate.
+pub(crate) const CLOCK_SKEW: Duration = Duration::minutes(5);
+
+/// `O=<organization>, CN=<common name>`, in the order Strimzi writes them.
+pub(crate) fn subject(organization: Option<&str>, common_name: &str) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    if let Some(organization) = organization {
+        name.push(DnType::OrganizationName, organization);
+    }
+    name.push(DnType::CommonName, common_name);
+    name
+}
+
+pub(crate) fn base_params(
+    subject: DistinguishedName,
+    now: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = subject;
+    params.not_before = now - CLOCK_SKEW;
+    params.not_after = not_after;
+    params.serial_number = Some(random_serial());
+    params
+}
+
+/// rcgen's default serial is a hash of the public key, so a CA renewed with the same key would reuse
+/// its serial; RFC 5280 wants serials unique per issuer.
+fn random_serial() -> SerialNumber {
+    let mut bytes: [u8; 16] = rand::rng().random();
+    // Positive, and with a non-zero first byte so that the DER encoding keeps all 16 bytes.
+    bytes[0] = (bytes[0] & 0x7f).max(1);
+    SerialNumber::from_slice(&bytes)
+}

@@ -1,0 +1,31 @@
+//! Passwords for PKCS#12 stores (and for anything else that needs one).
+
+use rand::RngExt;
+
+const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const DIGITS: &[u8] = b"0123456789";
+const LENGTH: usize = 32;
+
+/// 32 random letters and digits, starting with a letter: safe in any configuration file or
+/// command line without quoting, as Strimzi's passwords are.
+pub fn generate_password() -> String {
+    let mut rng = rand::rng();
+    let alphabet = [LETTERS, DIGITS].concat();
+    let first = LETTERS[rng.random_range(0..LETTERS.len())];
+    let rest = (1..LENGTH).map(|_| alphabet[rng.random_range(0..alphabet.len())]);
+    std::iter::once(first).chain(rest).map(char::from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_long_alphanumeric_and_start_with_a_letter() {
+        let password = generate_password();
+        assert_eq!(password.len(), 32);
+        assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(password.starts_with(|c: char| c.is_ascii_alphabetic()));
+        assert_ne!(password, generate_password());
+    }
+}
