@@ -1,6 +1,19 @@
 //! Assembly reconcilers. `kafka` turns a Kafka and its KafkaNodePools into a KRaft cluster.
 //!
-//! This crate's model and builders are pure: no client, no clock, no randomness, no I/O. They
+//! The model and builders are pure: no client, no clock, no randomness, no I/O. They
 //! are what unit tests and golden snapshots cover, and what `brokerage render` prints.
 
 pub mod kafka;
+
+use std::sync::Arc;
+
+use runtime::{Context, Namespaces};
+
+/// Runs every assembly controller over the watched namespaces until they stop.
+pub async fn controllers(namespaces: &Namespaces, context: Arc<Context>) {
+    let kafka = namespaces
+        .scopes()
+        .into_iter()
+        .map(|scope| kafka::reconcile::run(scope, context.clone()));
+    futures::future::join_all(kafka).await;
+}

@@ -112,6 +112,39 @@ impl Applier {
         Ok(deleted)
     }
 
+    /// Sets (or with `None` removes) one annotation on an object someone else manages, such as
+    /// a StatefulSet's pod.
+    pub async fn annotate<K>(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), Error>
+    where
+        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+        K: DeserializeOwned + Clone + Debug,
+    {
+        let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
+        let patch = serde_json::json!({"metadata": {"annotations": {key: value}}});
+        api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        self.count_write();
+        Ok(())
+    }
+
+    /// Deletes one object, such as a pod to restart it.
+    pub async fn delete<K>(&self, namespace: &str, name: &str) -> Result<(), Error>
+    where
+        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+        K: DeserializeOwned + Clone + Debug,
+    {
+        let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
+        api.delete(name, &DeleteParams::default()).await?;
+        self.count_write();
+        Ok(())
+    }
+
     fn count_write(&self) {
         self.writes.fetch_add(1, Ordering::Relaxed);
         self.metrics.observe_write(self.kind);

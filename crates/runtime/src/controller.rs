@@ -40,17 +40,22 @@ impl Namespaces {
         }
     }
 
-    /// One `Api` per watched namespace (one cluster-wide `Api` for all of them).
-    pub fn apis<K>(&self, client: &Client) -> Vec<Api<K>>
+    /// One scope per controller: `None` (cluster-wide) for all namespaces, else each name.
+    pub fn scopes(&self) -> Vec<Option<String>> {
+        match self {
+            Namespaces::All => vec![None],
+            Namespaces::Only(names) => names.iter().cloned().map(Some).collect(),
+        }
+    }
+
+    /// An `Api` over one scope.
+    pub fn api<K>(client: &Client, scope: Option<&str>) -> Api<K>
     where
         K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
     {
-        match self {
-            Namespaces::All => vec![Api::all(client.clone())],
-            Namespaces::Only(names) => names
-                .iter()
-                .map(|name| Api::namespaced(client.clone(), name))
-                .collect(),
+        match scope {
+            Some(namespace) => Api::namespaced(client.clone(), namespace),
+            None => Api::all(client.clone()),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod labels;
 pub mod leader;
 pub mod metrics;
 pub mod pause;
+pub mod status;
 pub mod steps;
 
 pub use apply::{Applied, Applier};

@@ -10,6 +10,7 @@ pub mod names;
 pub mod network_policy;
 pub mod node_ids;
 pub mod pdb;
+pub mod reconcile;
 pub mod service_account;
 pub mod services;
 pub mod statefulset;

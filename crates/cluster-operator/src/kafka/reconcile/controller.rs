@@ -1,0 +1,142 @@
+//! The Kafka controller: what it watches, and one reconcile from observation to status.
+
+use std::sync::Arc;
+
+use api::kafka::{Kafka, KafkaNodePool, KafkaStatus};
+use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::{Controller, watcher};
+use kube::{Client, ResourceExt};
+use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
+use runtime::status::write_status;
+use runtime::{Applier, Context, Error, Flow, Namespaces, conditions, pause};
+
+use super::state::KafkaReconcile;
+use super::{observe, status, steps};
+use crate::kafka::{Desired, Inputs, validate};
+
+/// Runs the Kafka controller over one scope (a namespace, or all of them) until it stops: it
+/// reacts to the Kafka, its node pools, and the objects and pods it owns.
+pub async fn run(scope: Option<String>, context: Arc<Context>) {
+    let client = &context.client;
+    let scope = scope.as_deref();
+    let ours = watcher::Config::default().labels(&format!("{STRIMZI_KIND}=Kafka"));
+    let controller = Controller::new(
+        Namespaces::api::<Kafka>(client, scope),
+        watcher::Config::default(),
+    )
+    .owns(Namespaces::api::<StatefulSet>(client, scope), ours.clone())
+    .owns(Namespaces::api::<Service>(client, scope), ours.clone())
+    .owns(Namespaces::api::<ConfigMap>(client, scope), ours.clone())
+    .watches(
+        Namespaces::api::<KafkaNodePool>(client, scope),
+        watcher::Config::default(),
+        by_cluster_label,
+    )
+    .watches(
+        Namespaces::api::<Pod>(client, scope),
+        ours,
+        by_cluster_label,
+    );
+    runtime::controller::drive("Kafka", controller, reconcile, context.clone()).await;
+}
+
+/// A node pool or pod belongs to the Kafka its `strimzi.io/cluster` label names.
+fn by_cluster_label<K: kube::Resource>(object: K) -> Option<ObjectRef<Kafka>> {
+    let cluster = object.meta().labels.as_ref()?.get(STRIMZI_CLUSTER)?;
+    Some(ObjectRef::new(cluster).within(object.meta().namespace.as_deref()?))
+}
+
+fn reconcile(
+    kafka: Arc<Kafka>,
+    context: Arc<Context>,
+) -> BoxFuture<'static, Result<Action, Error>> {
+    Box::pin(async move {
+        let client = &context.client;
+        let current = kafka.status.as_ref();
+        if pause::is_paused(&kafka.metadata) {
+            let paused = KafkaStatus {
+                conditions: Some(vec![conditions::paused()]),
+                observed_generation: kafka.metadata.generation,
+                ..current.cloned().unwrap_or_default()
+            };
+            write_stamped(client, &kafka, paused).await?;
+            return Ok(Action::await_change());
+        }
+
+        let Some(cluster_id) = current.and_then(|status| status.cluster_id.clone()) else {
+            // Persist a new cluster's ID before anything formats storage with it.
+            let first = KafkaStatus {
+                cluster_id: Some(observe::new_cluster_id()),
+                ..KafkaStatus::default()
+            };
+            write_status(client, kafka.as_ref(), current, &first).await?;
+            return Ok(Action::requeue(std::time::Duration::ZERO));
+        };
+        let pools = observe::node_pools(client, &kafka).await?;
+        let inputs = Inputs {
+            new_cluster_id: cluster_id,
+            external_addresses: observe::external_addresses(client, &kafka).await?,
+        };
+        let model = match validate(&kafka, &pools, &inputs) {
+            Ok(model) => model,
+            Err(invalid) => {
+                let status = KafkaStatus {
+                    conditions: Some(vec![conditions::not_ready(
+                        conditions::INVALID_SPEC,
+                        &invalid.to_string(),
+                    )]),
+                    observed_generation: kafka.metadata.generation,
+                    ..current.cloned().unwrap_or_default()
+                };
+                write_stamped(client, &kafka, status).await?;
+                return Ok(Action::await_change());
+            }
+        };
+        let desired = Desired::build(&model, &Default::default());
+        let mut state = KafkaReconcile {
+            kafka: kafka.clone(),
+            pools,
+            model,
+            desired,
+            applier: Applier::new(client.clone(), "Kafka", context.metrics.clone()),
+            pods: Vec::new(),
+            not_ready: Some(("Creating".into(), "the cluster is being created".into())),
+        };
+        let flow = steps().run(&mut state, &context.metrics).await?;
+
+        write_stamped(client, &kafka, status::kafka_status(&state)).await?;
+        for pool in &state.pools {
+            if let Some(modelled) = state.model.pool(&pool.name_any()) {
+                let desired =
+                    status::node_pool_status(&state.model, modelled, pool.metadata.generation);
+                write_status(client, pool, pool.status.as_ref(), &desired).await?;
+            }
+        }
+        Ok(match flow {
+            Flow::Continue => Action::requeue(context.resync),
+            Flow::Requeue(delay) => Action::requeue(delay),
+            Flow::Stop => Action::await_change(),
+        })
+    })
+}
+
+/// Writes the Kafka's status if it changed, keeping the transition times of unchanged conditions.
+async fn write_stamped(
+    client: &Client,
+    kafka: &Kafka,
+    mut desired: KafkaStatus,
+) -> Result<(), Error> {
+    let current = kafka.status.as_ref();
+    let previous = current
+        .and_then(|status| status.conditions.clone())
+        .unwrap_or_default();
+    if let Some(conditions) = desired.conditions.as_mut() {
+        conditions::stamp_transitions(conditions, &previous, k8s_openapi::jiff::Timestamp::now());
+    }
+    write_status(client, kafka, current, &desired).await?;
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! What the model needs from the cluster before it can be built: the node pools, the cluster ID,
+//! and what Kubernetes assigned to external Services (node ports, load balancer addresses).
+
+use api::kafka::{Kafka, KafkaNodePool};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use k8s_openapi::api::core::v1::Service;
+use kube::api::{Api, ListParams};
+use kube::{Client, ResourceExt};
+use runtime::Error;
+use runtime::labels::{Labels, STRIMZI_CLUSTER};
+
+use crate::kafka::listeners::ExternalAddresses;
+
+/// The KafkaNodePools labelled for this Kafka.
+pub async fn node_pools(client: &Client, kafka: &Kafka) -> Result<Vec<KafkaNodePool>, Error> {
+    let api: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace(kafka));
+    let selector = format!("{STRIMZI_CLUSTER}={}", kafka.name_any());
+    Ok(api
+        .list(&ListParams::default().labels(&selector))
+        .await?
+        .items)
+}
+
+/// Node ports and load balancer addresses of the cluster's Services, by Service name.
+pub async fn external_addresses(
+    client: &Client,
+    kafka: &Kafka,
+) -> Result<ExternalAddresses, Error> {
+    let api: Api<Service> = Api::namespaced(client.clone(), &namespace(kafka));
+    let selector = Labels::owned_by("Kafka", &kafka.name_any());
+    let mut addresses = ExternalAddresses::default();
+    for service in api.list(&ListParams::default().labels(&selector)).await? {
+        let name = service.name_any();
+        let node_port = service
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.ports.as_ref())
+            .and_then(|ports| ports.first())
+            .and_then(|port| port.node_port);
+        if let Some(port) = node_port {
+            addresses.node_ports.insert(name.clone(), port);
+        }
+        let ingress = service
+            .status
+            .and_then(|status| status.load_balancer)
+            .and_then(|balancer| balancer.ingress)
+            .and_then(|ingress| ingress.into_iter().next());
+        if let Some(host) = ingress.and_then(|ingress| ingress.hostname.or(ingress.ip)) {
+            addresses.load_balancer_hosts.insert(name, host);
+        }
+    }
+    Ok(addresses)
+}
+
+/// A new KRaft cluster ID: 16 random bytes, base64url without padding, as `kafka-storage.sh
+/// random-uuid` makes them.
+pub fn new_cluster_id() -> String {
+    URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+}
+
+fn namespace(kafka: &Kafka) -> String {
+    kafka.namespace().unwrap_or_default()
+}

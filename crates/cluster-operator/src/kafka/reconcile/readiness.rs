@@ -1,0 +1,54 @@
+//! The cluster is Ready when every node's pod exists and is Ready.
+
+use futures::future::BoxFuture;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams};
+use runtime::{Error, Flow};
+
+use super::WAIT_FOR_PODS;
+use super::state::KafkaReconcile;
+
+pub fn observe(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
+    Box::pin(async move {
+        state.pods = list_pods(state).await?;
+        let expected = state.model.nodes().count();
+        let ready = state.pods.iter().filter(|pod| is_ready(pod)).count();
+        if ready == expected && state.pods.len() == expected {
+            state.not_ready = None;
+            return Ok(Flow::Continue);
+        }
+        state.not_ready = Some((
+            "PodsNotReady".into(),
+            format!("{ready} of {expected} Kafka pods are ready"),
+        ));
+        Ok(Flow::Requeue(WAIT_FOR_PODS))
+    })
+}
+
+/// The pods of every node of the cluster.
+pub async fn list_pods(state: &KafkaReconcile) -> Result<Vec<Pod>, Error> {
+    let pods: Api<Pod> = Api::namespaced(state.applier.client().clone(), &state.model.namespace);
+    let selector: Vec<String> = state
+        .model
+        .node_selector()
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    Ok(pods
+        .list(&ListParams::default().labels(&selector.join(",")))
+        .await?
+        .items)
+}
+
+pub fn is_ready(pod: &Pod) -> bool {
+    pod.metadata.deletion_timestamp.is_none()
+        && pod
+            .status
+            .as_ref()
+            .and_then(|status| status.conditions.as_ref())
+            .is_some_and(|conditions| {
+                conditions
+                    .iter()
+                    .any(|condition| condition.type_ == "Ready" && condition.status == "True")
+            })
+}

@@ -1,0 +1,142 @@
+//! The rolling update: the StatefulSets use `OnDelete`, so the operator decides when each pod
+//! restarts. One pod at a time, brokers before controllers, each only while every other pod is
+//! Ready.
+
+use std::collections::BTreeMap;
+
+use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::Pod;
+use kube::ResourceExt;
+use kube::api::Api;
+use runtime::{Error, Flow};
+
+use super::WAIT_FOR_PODS;
+use super::readiness::{is_ready, list_pods};
+use super::state::KafkaReconcile;
+use crate::kafka::config_maps::node_config_hash;
+use crate::kafka::model::Node;
+
+/// The hash of the `server.properties` a pod was started with.
+pub const CONFIGURATION_HASH_ANNOTATION: &str = "brokerage.io/configuration-hash";
+/// Strimzi's annotation asking for a restart of a pod, or of every pod of a StatefulSet.
+pub const MANUAL_ROLLING_UPDATE_ANNOTATION: &str = "strimzi.io/manual-rolling-update";
+
+pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
+    Box::pin(async move {
+        let revisions = update_revisions(state).await?;
+        let pods = list_pods(state).await?;
+        let nodes: BTreeMap<String, Node> = state
+            .model
+            .nodes()
+            .map(|node| (state.model.pod_name(&node), node))
+            .collect();
+
+        let mut outdated = Vec::new();
+        for pod in &pods {
+            let Some(node) = nodes.get(&pod.name_any()) else {
+                continue;
+            };
+            let desired_hash = node_config_hash(&state.model, node);
+            match pod.annotations().get(CONFIGURATION_HASH_ANNOTATION) {
+                // A new pod was created after its ConfigMap was applied: it runs this config.
+                None => {
+                    state
+                        .applier
+                        .annotate::<Pod>(
+                            &state.model.namespace,
+                            &pod.name_any(),
+                            CONFIGURATION_HASH_ANNOTATION,
+                            Some(&desired_hash),
+                        )
+                        .await?
+                }
+                Some(started_with) if *started_with != desired_hash => outdated.push((node, pod)),
+                Some(_) if needs_restart(pod, &revisions) => outdated.push((node, pod)),
+                Some(_) => {}
+            }
+        }
+        // Brokers first, controllers (and dual-role nodes) last, as Strimzi rolls.
+        outdated.sort_by_key(|(node, _)| (node.roles.controller, node.id));
+
+        // A pod that is already down is restarted first: it serves nothing anyway.
+        let next = outdated.iter().find(|(_, pod)| !is_ready(pod)).or_else(|| {
+            pods.iter()
+                .all(is_ready)
+                .then(|| outdated.first())
+                .flatten()
+        });
+        // Kafka-level checks (no partition under min.insync.replicas, the active controller
+        // last) belong here, before the delete, once the admin client can ask the cluster.
+        match (next, outdated.is_empty()) {
+            (_, true) => Ok(Flow::Continue),
+            (Some((_, pod)), false) => {
+                tracing::info!(pod = %pod.name_any(), "restarting an outdated Kafka pod");
+                state
+                    .applier
+                    .delete::<Pod>(&state.model.namespace, &pod.name_any())
+                    .await?;
+                Ok(Flow::Requeue(WAIT_FOR_PODS))
+            }
+            (None, false) => Ok(Flow::Requeue(WAIT_FOR_PODS)),
+        }
+    })
+}
+
+/// Each StatefulSet's current template revision. A manual rolling update asked on a
+/// StatefulSet is handed to its pods (each restart then clears it with the pod) and removed.
+async fn update_revisions(state: &KafkaReconcile) -> Result<BTreeMap<String, String>, Error> {
+    let namespace = &state.model.namespace;
+    let api: Api<StatefulSet> = Api::namespaced(state.applier.client().clone(), namespace);
+    let mut revisions = BTreeMap::new();
+    for desired in &state.desired.statefulsets {
+        let Some(live) = api.get_opt(&desired.name_any()).await? else {
+            continue;
+        };
+        if manual_rolling_update(&live) {
+            for pod in list_pods(state).await? {
+                let owned = pod
+                    .owner_references()
+                    .iter()
+                    .any(|owner| owner.name == live.name_any());
+                if owned {
+                    let key = MANUAL_ROLLING_UPDATE_ANNOTATION;
+                    state
+                        .applier
+                        .annotate::<Pod>(namespace, &pod.name_any(), key, Some("true"))
+                        .await?;
+                }
+            }
+            let key = MANUAL_ROLLING_UPDATE_ANNOTATION;
+            state
+                .applier
+                .annotate::<StatefulSet>(namespace, &live.name_any(), key, None)
+                .await?;
+        }
+        if let Some(revision) = live.status.and_then(|status| status.update_revision) {
+            revisions.insert(desired.name_any(), revision);
+        }
+    }
+    Ok(revisions)
+}
+
+/// Whether a pod runs an old template of its StatefulSet, or a restart was asked for it.
+fn needs_restart(pod: &Pod, revisions: &BTreeMap<String, String>) -> bool {
+    let owner = pod
+        .owner_references()
+        .iter()
+        .find(|owner| owner.kind == "StatefulSet");
+    let revision = owner.and_then(|owner| revisions.get(&owner.name));
+    let pod_revision = pod.labels().get("controller-revision-hash");
+    let old_template = revision.is_some() && pod_revision.is_some() && pod_revision != revision;
+    old_template || manual_rolling_update(pod)
+}
+
+fn manual_rolling_update<K: kube::Resource>(object: &K) -> bool {
+    object
+        .meta()
+        .annotations
+        .as_ref()
+        .and_then(|annotations| annotations.get(MANUAL_ROLLING_UPDATE_ANNOTATION))
+        .is_some_and(|value| value == "true")
+}

@@ -1,0 +1,22 @@
+//! What one reconcile of a Kafka knows: the resource, the model and the objects built from it,
+//! and what the steps observed along the way.
+
+use std::sync::Arc;
+
+use api::kafka::{Kafka, KafkaNodePool};
+use k8s_openapi::api::core::v1::Pod;
+use runtime::Applier;
+
+use crate::kafka::{Desired, KafkaModel};
+
+pub struct KafkaReconcile {
+    pub kafka: Arc<Kafka>,
+    pub pools: Vec<KafkaNodePool>,
+    pub model: KafkaModel,
+    pub desired: Desired,
+    pub applier: Applier,
+    /// The cluster's pods, as the readiness step last saw them.
+    pub pods: Vec<Pod>,
+    /// Why the cluster is not Ready yet, when it is not.
+    pub not_ready: Option<(String, String)>,
+}

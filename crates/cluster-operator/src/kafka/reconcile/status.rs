@@ -1,0 +1,98 @@
+//! The desired status of the Kafka and of each of its KafkaNodePools, from the model and what
+//! the steps observed. Pure: the controller writes them only when they changed.
+
+use std::collections::BTreeMap;
+
+use api::Condition;
+use api::kafka::{KafkaNodePoolStatus, KafkaStatus, ProcessRole, UsedNodePoolStatus};
+use kube::ResourceExt;
+use runtime::conditions;
+
+use super::state::KafkaReconcile;
+use crate::kafka::model::{KafkaModel, Pool};
+use crate::kafka::status::listener_statuses;
+
+pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
+    let model = &state.model;
+    let mut status_conditions: Vec<Condition> = match &state.not_ready {
+        None => vec![conditions::ready()],
+        Some((reason, message)) => vec![conditions::not_ready(reason, message)],
+    };
+    status_conditions.extend(warnings(model));
+    // The address of the Kubernetes node each broker runs on, for NodePort listeners.
+    let broker_hosts: BTreeMap<i32, String> = state
+        .pods
+        .iter()
+        .filter_map(|pod| {
+            let node = model
+                .nodes()
+                .find(|node| model.pod_name(node) == pod.name_any())?;
+            let host = pod.status.as_ref()?.host_ip.clone()?;
+            Some((node.id, host))
+        })
+        .collect();
+    KafkaStatus {
+        conditions: Some(status_conditions),
+        observed_generation: state.kafka.metadata.generation,
+        listeners: Some(listener_statuses(model, &broker_hosts, None)),
+        kafka_node_pools: Some(
+            model
+                .pools
+                .iter()
+                .map(|pool| UsedNodePoolStatus {
+                    name: pool.name.clone(),
+                })
+                .collect(),
+        ),
+        cluster_id: Some(model.cluster_id.clone()),
+        kafka_version: Some(model.version.clone()),
+        kafka_metadata_version: Some(model.metadata_version.clone()),
+        operator_last_successful_version: state
+            .not_ready
+            .is_none()
+            .then(|| env!("CARGO_PKG_VERSION").to_string())
+            .or_else(|| {
+                let current = state.kafka.status.as_ref();
+                current.and_then(|status| status.operator_last_successful_version.clone())
+            }),
+        ..KafkaStatus::default()
+    }
+}
+
+/// A `Warning` condition for each field the model accepted but does not implement.
+pub fn warnings(model: &KafkaModel) -> Vec<Condition> {
+    model
+        .warnings
+        .iter()
+        .map(|warning| conditions::warning(warning.reason, &warning.message))
+        .collect()
+}
+
+pub fn node_pool_status(
+    model: &KafkaModel,
+    pool: &Pool,
+    generation: Option<i64>,
+) -> KafkaNodePoolStatus {
+    let mut roles = Vec::new();
+    if pool.roles.controller {
+        roles.push(ProcessRole::Controller);
+    }
+    if pool.roles.broker {
+        roles.push(ProcessRole::Broker);
+    }
+    let selector: Vec<String> = model
+        .pool_labels(pool)
+        .selector()
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    KafkaNodePoolStatus {
+        observed_generation: generation,
+        node_ids: Some(pool.node_ids.clone()),
+        cluster_id: Some(model.cluster_id.clone()),
+        roles: Some(roles),
+        replicas: Some(pool.node_ids.len() as i32),
+        label_selector: Some(selector.join(",")),
+        ..KafkaNodePoolStatus::default()
+    }
+}
