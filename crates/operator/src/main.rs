@@ -1,11 +1,13 @@
 //! The `brokerage` binary.
 
 mod crds;
+mod render;
+mod run;
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -13,12 +15,29 @@ use clap::{Parser, Subcommand};
     about = "Brokerage: Apache Kafka and Apache RocketMQ on Kubernetes"
 )]
 struct Cli {
+    /// Log format.
+    #[arg(long, env = "BROKERAGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Run every reconciler against the cluster in KUBECONFIG (or in-cluster).
+    Run(run::RunArgs),
+    /// Print every object the operator would create for the resources in a file, with no cluster.
+    Render {
+        /// A YAML file with a Kafka and its KafkaNodePools.
+        #[arg(short = 'f', long)]
+        file: PathBuf,
+    },
     /// Print every CustomResourceDefinition the operator serves, or write one file each.
     Crds {
         /// Write `<plural>.<group>.yaml` files into this directory instead of printing.
@@ -30,7 +49,11 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match cli.command {
+        Command::Run(args) => tokio::runtime::Runtime::new()?.block_on(run::run(args))?,
+        Command::Render { file } => print!("{}", render::render(&std::fs::read_to_string(file)?)?),
         Command::Crds { output_dir: None } => {
             for (_, yaml) in crds::render()? {
                 print!("---\n{yaml}");
@@ -42,4 +65,16 @@ fn main() -> Result<()> {
         Command::Version => println!("brokerage {}", env!("CARGO_PKG_VERSION")),
     }
     Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
 }

@@ -4,6 +4,8 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -27,6 +29,8 @@ pub struct Cluster {
     kubeconfig: PathBuf,
     /// In start order; stopped in reverse.
     processes: Vec<Process>,
+    /// Tells the storage provisioner's thread to stop.
+    stop_provisioner: Arc<AtomicBool>,
     startup: Duration,
 }
 
@@ -52,6 +56,7 @@ impl Cluster {
             dir,
             kubeconfig,
             processes: Vec::new(),
+            stop_provisioner: Arc::default(),
             startup: Duration::ZERO,
         };
         let hyperkube = |component: &str, args: Vec<String>| {
@@ -111,6 +116,12 @@ impl Cluster {
                 Ok(service_accounts.get_opt("default").await?.is_some())
             })
             .await?;
+        crate::storage::start(
+            &client,
+            &cluster.kubeconfig,
+            cluster.stop_provisioner.clone(),
+        )
+        .await?;
         cluster.startup = began.elapsed();
         Ok(cluster)
     }
@@ -118,10 +129,7 @@ impl Cluster {
     /// A new client for this cluster. Make one per tokio runtime: a client's connections
     /// belong to the runtime that created it.
     pub async fn client(&self) -> Result<Client> {
-        let kubeconfig = Kubeconfig::read_from(&self.kubeconfig)?;
-        let config =
-            Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
-        Ok(Client::try_from(config)?)
+        client_for(&self.kubeconfig).await
     }
 
     /// An admin kubeconfig for `kubectl` and other tools.
@@ -183,11 +191,18 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        self.stop_provisioner.store(true, Ordering::Relaxed);
         while let Some(process) = self.processes.pop() {
             drop(process);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+pub(crate) async fn client_for(kubeconfig: &Path) -> Result<Client> {
+    let kubeconfig = Kubeconfig::read_from(kubeconfig)?;
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
+    Ok(Client::try_from(config)?)
 }
 
 async fn apiserver_ready(client: &Client) -> Result<bool> {

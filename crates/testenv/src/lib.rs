@@ -1,6 +1,7 @@
 //! A real local Kubernetes for tests, benchmarks and `make run`: etcd, kube-apiserver,
 //! kube-controller-manager and kube-scheduler built from the Go module proxy, and kwok
-//! simulating nodes whose pods become Running and Ready.
+//! simulating nodes whose pods become Running and Ready, with a default StorageClass whose
+//! claims are bound at once.
 //!
 //! ```no_run
 //! # async fn example() -> anyhow::Result<()> {
@@ -18,6 +19,7 @@ mod pki;
 mod process;
 mod rundir;
 mod shared;
+mod storage;
 pub mod tools;
 
 pub use cluster::Cluster;

@@ -171,3 +171,34 @@ fn is_ready(pod: &Pod) -> bool {
                 .any(|c| c.type_ == "Ready" && c.status == "True")
         })
 }
+
+#[tokio::test]
+async fn a_statefulset_with_volume_claims_gets_bound_volumes() -> Result<()> {
+    let (client, namespace) = setup("storage").await?;
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    let set: StatefulSet = serde_json::from_value(json!({
+        "metadata": {"name": "data"},
+        "spec": {
+            "replicas": 2, "serviceName": "data", "podManagementPolicy": "Parallel",
+            "selector": {"matchLabels": {"app": "data"}}, "template": pod_template("data"),
+            "volumeClaimTemplates": [{"metadata": {"name": "disk"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]
+        }
+    }))?;
+    sets.create(&PostParams::default(), &set).await?;
+    eventually("both pods are Ready on bound claims", || async {
+        let status = sets.get("data").await?.status.unwrap_or_default();
+        Ok(status.ready_replicas == Some(2))
+    })
+    .await?;
+    let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
+        Api::namespaced(client, &namespace);
+    for claim in claims.list(&ListParams::default()).await? {
+        assert_eq!(claim.status.and_then(|s| s.phase).as_deref(), Some("Bound"));
+        assert_eq!(
+            claim.spec.and_then(|s| s.storage_class_name).as_deref(),
+            Some("standard")
+        );
+    }
+    Ok(())
+}

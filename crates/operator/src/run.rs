@@ -1,0 +1,83 @@
+//! `brokerage run`: every reconciler, the HTTP endpoints, and leader election.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+use runtime::http::Readiness;
+use runtime::leader::LeaderElection;
+use runtime::{Context, Metrics, Namespaces};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Namespaces to watch: `*` for all, or a comma-separated list.
+    #[arg(long, env = "BROKERAGE_WATCH_NAMESPACES", default_value = "*")]
+    watch_namespaces: String,
+    /// How often every resource is reconciled even when nothing changed, to repair drift.
+    #[arg(long, env = "BROKERAGE_RESYNC_SECONDS", default_value_t = 120)]
+    resync_seconds: u64,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served.
+    #[arg(long, env = "BROKERAGE_HTTP_ADDRESS", default_value = "0.0.0.0:8080")]
+    http_address: SocketAddr,
+    /// Act only while holding the `brokerage-operator` Lease in `--lease-namespace`.
+    #[arg(long, env = "BROKERAGE_LEADER_ELECTION", default_value_t = false)]
+    leader_election: bool,
+    #[arg(long, env = "POD_NAMESPACE", default_value = "brokerage")]
+    lease_namespace: String,
+    /// This replica's identity in the Lease.
+    #[arg(long, env = "POD_NAME", default_value = "brokerage-local")]
+    identity: String,
+}
+
+pub async fn run(args: RunArgs) -> Result<()> {
+    let client = kube::Client::try_default()
+        .await
+        .context("connecting to Kubernetes (KUBECONFIG or in-cluster)")?;
+    let metrics = Arc::new(Metrics::default());
+    let readiness = Readiness::default();
+    let http = tokio::spawn(runtime::http::serve(
+        args.http_address,
+        metrics.clone(),
+        readiness.clone(),
+    ));
+
+    let election = args.leader_election.then(|| {
+        LeaderElection::new(
+            client.clone(),
+            &args.lease_namespace,
+            "brokerage-operator",
+            &args.identity,
+        )
+    });
+    if let Some(election) = &election {
+        election.acquire().await?;
+    }
+
+    let namespaces = Namespaces::parse(&args.watch_namespaces);
+    let context = Arc::new(Context::new(
+        client,
+        metrics,
+        Duration::from_secs(args.resync_seconds),
+    ));
+    let controllers = cluster_operator::controllers(&namespaces, context);
+    readiness.set_ready();
+    tracing::info!(namespaces = ?namespaces, "brokerage is running");
+
+    let lost_leadership = async {
+        match &election {
+            Some(election) => election.keep().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = controllers => anyhow::bail!("the controllers stopped"),
+        _ = lost_leadership => anyhow::bail!("lost the leader election; exiting so another replica takes over"),
+        served = http => anyhow::bail!("the HTTP server stopped: {served:?}"),
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("interrupted; stopping");
+            Ok(())
+        }
+    }
+}

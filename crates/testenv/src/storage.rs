@@ -1,0 +1,131 @@
+//! Simulated storage: a default StorageClass and a provisioner that gives every pending claim of
+//! that class a volume, so StatefulSets with volume claim templates schedule as they would on a
+//! real cluster. The volumes hold no data (kwok's pods never mount anything), and a released
+//! volume is deleted, as a real `Delete` reclaim policy would.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Result;
+use k8s_openapi::api::core::v1::{
+    HostPathVolumeSource, ObjectReference, PersistentVolume, PersistentVolumeClaim,
+    PersistentVolumeSpec,
+};
+use k8s_openapi::api::storage::v1::StorageClass;
+use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::{Client, ResourceExt};
+
+pub const STORAGE_CLASS: &str = "standard";
+const PROVISIONER: &str = "testenv.brokerage.io/simulated";
+
+/// Creates the default StorageClass and starts the provisioner on a thread of its own (a test
+/// runtime may end while the cluster lives on). It stops when `stop` is set.
+pub async fn start(
+    client: &Client,
+    kubeconfig: &std::path::Path,
+    stop: Arc<AtomicBool>,
+) -> Result<()> {
+    let class = StorageClass {
+        metadata: ObjectMeta {
+            name: Some(STORAGE_CLASS.into()),
+            annotations: Some(BTreeMap::from([(
+                "storageclass.kubernetes.io/is-default-class".to_string(),
+                "true".to_string(),
+            )])),
+            ..ObjectMeta::default()
+        },
+        provisioner: PROVISIONER.into(),
+        reclaim_policy: Some("Delete".into()),
+        volume_binding_mode: Some("Immediate".into()),
+        allow_volume_expansion: Some(true),
+        ..StorageClass::default()
+    };
+    Api::<StorageClass>::all(client.clone())
+        .create(&PostParams::default(), &class)
+        .await?;
+    let kubeconfig = kubeconfig.to_path_buf();
+    std::thread::Builder::new()
+        .name("testenv-provisioner".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("provisioner runtime");
+            runtime.block_on(async move {
+                let Ok(client) = crate::cluster::client_for(&kubeconfig).await else {
+                    return;
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    // A transient error (the apiserver stopping at exit) is retried next round.
+                    let _ = provision_round(&client).await;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            });
+        })?;
+    Ok(())
+}
+
+async fn provision_round(client: &Client) -> Result<()> {
+    let claims: Api<PersistentVolumeClaim> = Api::all(client.clone());
+    let volumes: Api<PersistentVolume> = Api::all(client.clone());
+    for volume in volumes.list(&ListParams::default()).await? {
+        let released = volume.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Released");
+        if released
+            && volume
+                .spec
+                .as_ref()
+                .and_then(|s| s.storage_class_name.as_deref())
+                == Some(STORAGE_CLASS)
+        {
+            volumes
+                .delete(&volume.name_any(), &DeleteParams::default())
+                .await?;
+        }
+    }
+    for claim in claims.list(&ListParams::default()).await? {
+        let Some(spec) = claim.spec.as_ref() else {
+            continue;
+        };
+        let pending = claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending");
+        let ours = spec.storage_class_name.as_deref() == Some(STORAGE_CLASS);
+        if !pending
+            || !ours
+            || spec.volume_name.is_some()
+            || claim.metadata.deletion_timestamp.is_some()
+        {
+            continue;
+        }
+        let uid = claim.uid().unwrap_or_default();
+        let volume = PersistentVolume {
+            metadata: ObjectMeta {
+                name: Some(format!("pv-{uid}")),
+                ..ObjectMeta::default()
+            },
+            spec: Some(PersistentVolumeSpec {
+                capacity: spec.resources.as_ref().and_then(|r| r.requests.clone()),
+                access_modes: spec.access_modes.clone(),
+                storage_class_name: Some(STORAGE_CLASS.into()),
+                persistent_volume_reclaim_policy: Some("Delete".into()),
+                host_path: Some(HostPathVolumeSource {
+                    path: format!("/var/lib/testenv/{uid}"),
+                    ..HostPathVolumeSource::default()
+                }),
+                claim_ref: Some(ObjectReference {
+                    namespace: claim.namespace(),
+                    name: Some(claim.name_any()),
+                    uid: Some(uid),
+                    ..ObjectReference::default()
+                }),
+                ..PersistentVolumeSpec::default()
+            }),
+            ..PersistentVolume::default()
+        };
+        match volumes.create(&PostParams::default(), &volume).await {
+            Err(kube::Error::Api(status)) if status.code == 409 => {}
+            other => drop(other?),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! The Kafka assembly on the real local cluster: examples reach Ready with the expected objects,
+//! a no-op reconcile writes nothing, a bad resource gets a clear condition while others keep
+//! working, pausing stops changes, a config change rolls the pods, deletion collects everything.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use api::kafka::{Kafka, KafkaNodePool};
+use brokerage_e2e::{repo_path, setup};
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Client, ResourceExt};
+use runtime::{Context, Metrics, Namespaces};
+use serde_json::json;
+
+/// Runs the cluster operator in this test's runtime, watching `namespace` only.
+fn start_operator(client: &Client, namespace: &str) -> Arc<Metrics> {
+    let metrics = Arc::new(Metrics::default());
+    let context = Arc::new(Context::new(
+        client.clone(),
+        metrics.clone(),
+        Duration::from_secs(120),
+    ));
+    let namespaces = Namespaces::Only(vec![namespace.to_string()]);
+    tokio::spawn(async move { cluster_operator::controllers(&namespaces, context).await });
+    metrics
+}
+
+async fn apply_example(client: &Client, namespace: &str, example: &str) -> Result<()> {
+    let yaml = std::fs::read_to_string(repo_path("examples/kafka").join(example))?;
+    testenv::apply_yaml(client, &yaml, namespace).await?;
+    Ok(())
+}
+
+async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool>>,
+{
+    for _ in 0..600 {
+        if check().await? {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("timed out after 60 s waiting until {what}")
+}
+
+fn condition(kafka: &Kafka, type_: &str) -> Option<api::Condition> {
+    kafka
+        .status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+        .cloned()
+}
+
+async fn wait_ready(kafkas: &Api<Kafka>, name: &str) -> Result<()> {
+    eventually(&format!("Kafka {name} is Ready"), || async {
+        Ok(condition(&kafkas.get(name).await?, "Ready").is_some())
+    })
+    .await
+}
+
+/// The total of a counter in the Prometheus text, e.g. `brokerage_reconciliations_total{kind="Kafka"}`.
+fn counter(metrics: &Metrics, series: &str) -> f64 {
+    metrics
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// `name -> resourceVersion` of every object the cluster operator manages in `namespace`.
+async fn resource_versions(client: &Client, namespace: &str) -> Result<BTreeMap<String, String>> {
+    let selector = ListParams::default().labels("app.kubernetes.io/managed-by=brokerage");
+    let mut versions = BTreeMap::new();
+    let mut record = |kind: &str, name: String, version: Option<String>| {
+        versions.insert(format!("{kind}/{name}"), version.unwrap_or_default());
+    };
+    for object in Api::<StatefulSet>::namespaced(client.clone(), namespace)
+        .list(&selector)
+        .await?
+    {
+        record("StatefulSet", object.name_any(), object.resource_version());
+    }
+    for object in Api::<Service>::namespaced(client.clone(), namespace)
+        .list(&selector)
+        .await?
+    {
+        record("Service", object.name_any(), object.resource_version());
+    }
+    for object in Api::<ConfigMap>::namespaced(client.clone(), namespace)
+        .list(&selector)
+        .await?
+    {
+        record("ConfigMap", object.name_any(), object.resource_version());
+    }
+    for object in Api::<KafkaNodePool>::namespaced(client.clone(), namespace)
+        .list(&Default::default())
+        .await?
+    {
+        record(
+            "KafkaNodePool",
+            object.name_any(),
+            object.resource_version(),
+        );
+    }
+    Ok(versions)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing() -> Result<()> {
+    let (client, namespace) = setup("kafka-ready").await?;
+    let metrics = start_operator(&client, &namespace);
+    apply_example(&client, &namespace, "ephemeral-single-node.yaml").await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&kafkas, "my-cluster").await?;
+
+    // The children Strimzi clients depend on, labelled and owned by the Kafka.
+    let kafka = kafkas.get("my-cluster").await?;
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
+    for name in ["my-cluster-kafka-bootstrap", "my-cluster-kafka-brokers"] {
+        let service = services.get(name).await?;
+        assert_eq!(service.labels()["strimzi.io/cluster"], "my-cluster");
+        assert_eq!(service.owner_references()[0].uid, kafka.uid().unwrap());
+    }
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    let set = sets.get("my-cluster-dual-role").await?;
+    assert_eq!(set.owner_references()[0].kind, "Kafka");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let pod = pods.get("my-cluster-dual-role-0").await?;
+    assert_eq!(pod.labels()["strimzi.io/pool-name"], "dual-role");
+
+    let status = kafka.status.clone().unwrap();
+    assert!(
+        status.cluster_id.as_ref().is_some_and(|id| id.len() == 22),
+        "{status:?}"
+    );
+    let plain = status
+        .listeners
+        .unwrap()
+        .into_iter()
+        .find(|l| l.name == "plain")
+        .unwrap();
+    assert_eq!(
+        plain.bootstrap_servers.as_deref(),
+        Some(format!("my-cluster-kafka-bootstrap.{namespace}.svc:9092").as_str())
+    );
+    let pool = Api::<KafkaNodePool>::namespaced(client.clone(), &namespace)
+        .get("dual-role")
+        .await?;
+    assert_eq!(pool.status.unwrap().node_ids, Some(vec![0]));
+
+    // Nothing changed, so another reconcile must not write anything at all.
+    let before = resource_versions(&client, &namespace).await?;
+    let kafka_version = kafka.resource_version();
+    let reconciled = counter(&metrics, "brokerage_reconciliations_total{kind=\"Kafka\"}");
+    let touch = json!({"metadata": {"annotations": {"test/touch": "1"}}});
+    kafkas
+        .patch("my-cluster", &PatchParams::default(), &Patch::Merge(&touch))
+        .await?;
+    eventually("the Kafka is reconciled again", || async {
+        Ok(
+            counter(&metrics, "brokerage_reconciliations_total{kind=\"Kafka\"}")
+                >= reconciled + 1.0,
+        )
+    })
+    .await?;
+    let touched = kafkas.get("my-cluster").await?;
+    assert_ne!(touched.resource_version(), kafka_version);
+    assert_eq!(touched.status, kafkas.get("my-cluster").await?.status);
+    assert_eq!(
+        resource_versions(&client, &namespace).await?,
+        before,
+        "a no-op reconcile wrote"
+    );
+    assert_eq!(
+        touched.status.unwrap().conditions,
+        kafka.status.unwrap().conditions,
+        "the status was rewritten"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_kafka_gets_a_clear_condition_while_others_reconcile() -> Result<()> {
+    let (client, namespace) = setup("kafka-invalid").await?;
+    start_operator(&client, &namespace);
+    // A Kafka with no node pool at all cannot be built.
+    let lonely = json!({
+        "apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "metadata": {"name": "lonely"},
+        "spec": {"kafka": {"listeners": [{"name": "plain", "port": 9092, "type": "internal", "tls": false}]}}
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&lonely)?, &namespace).await?;
+    apply_example(&client, &namespace, "ephemeral-single-node.yaml").await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    eventually("the lonely Kafka is NotReady", || async {
+        Ok(condition(&kafkas.get("lonely").await?, "NotReady").is_some())
+    })
+    .await?;
+    let not_ready = condition(&kafkas.get("lonely").await?, "NotReady").unwrap();
+    assert_eq!(not_ready.reason.as_deref(), Some("InvalidSpec"));
+    assert!(not_ready.message.unwrap().contains("KafkaNodePool"));
+    wait_ready(&kafkas, "my-cluster").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controllers() -> Result<()>
+{
+    let (client, namespace) = setup("kafka-roll").await?;
+    start_operator(&client, &namespace);
+    apply_example(&client, &namespace, "persistent-dual-pool.yaml").await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&kafkas, "persistent-cluster").await?;
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    let broker_config = || async {
+        let data = config_maps
+            .get("persistent-cluster-broker")
+            .await?
+            .data
+            .unwrap_or_default();
+        anyhow::Ok(
+            data.values()
+                .all(|file| file.contains("log.retention.hours=1")),
+        )
+    };
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let uids = || async {
+        let list = pods
+            .list(&ListParams::default().labels("strimzi.io/cluster=persistent-cluster"))
+            .await?;
+        anyhow::Ok(
+            list.items
+                .iter()
+                .map(|pod| (pod.name_any(), pod.uid().unwrap_or_default()))
+                .collect::<BTreeMap<_, _>>(),
+        )
+    };
+    let original = uids().await?;
+    assert_eq!(original.len(), 6);
+
+    // Paused: the change waits.
+    let pause = json!({"metadata": {"annotations": {"strimzi.io/pause-reconciliation": "true"}}});
+    kafkas
+        .patch(
+            "persistent-cluster",
+            &PatchParams::default(),
+            &Patch::Merge(&pause),
+        )
+        .await?;
+    eventually("the Kafka reports ReconciliationPaused", || async {
+        Ok(condition(
+            &kafkas.get("persistent-cluster").await?,
+            "ReconciliationPaused",
+        )
+        .is_some())
+    })
+    .await?;
+    let change = json!({"spec": {"kafka": {"config": {"log.retention.hours": 1}}}});
+    kafkas
+        .patch(
+            "persistent-cluster",
+            &PatchParams::default(),
+            &Patch::Merge(&change),
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!broker_config().await?, "a paused Kafka was changed");
+
+    // Unpaused: the new config arrives and every pod restarts, one at a time.
+    let resume = json!({"metadata": {"annotations": {"strimzi.io/pause-reconciliation": null}}});
+    let mut deletions = Vec::new();
+    let mut watch = kube::runtime::watcher::watcher(
+        pods.clone(),
+        kube::runtime::watcher::Config::default().labels("strimzi.io/cluster=persistent-cluster"),
+    )
+    .boxed();
+    kafkas
+        .patch(
+            "persistent-cluster",
+            &PatchParams::default(),
+            &Patch::Merge(&resume),
+        )
+        .await?;
+    use futures::{StreamExt, TryStreamExt};
+    let watched = tokio::time::timeout(Duration::from_secs(120), async {
+        while deletions.len() < 6 {
+            if let Some(kube::runtime::watcher::Event::Apply(pod)) = watch.try_next().await? {
+                let name = pod.name_any();
+                if pod.metadata.deletion_timestamp.is_some() && !deletions.contains(&name) {
+                    deletions.push(name);
+                }
+            }
+        }
+        anyhow::Ok(())
+    })
+    .await;
+    watched??;
+    assert!(broker_config().await?);
+    let (brokers, controllers) = deletions.split_at(3);
+    assert!(
+        brokers.iter().all(|pod| pod.contains("-broker-")),
+        "restart order: {deletions:?}"
+    );
+    assert!(
+        controllers.iter().all(|pod| pod.contains("-controller-")),
+        "restart order: {deletions:?}"
+    );
+    wait_ready(&kafkas, "persistent-cluster").await?;
+    let restarted = uids().await?;
+    assert!(
+        original
+            .iter()
+            .all(|(name, uid)| restarted.get(name) != Some(uid)),
+        "not every pod restarted"
+    );
+
+    // Deleting the Kafka collects everything it owns.
+    kafkas
+        .delete("persistent-cluster", &DeleteParams::foreground())
+        .await?;
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    eventually("the StatefulSets are collected", || async {
+        Ok(sets.list(&Default::default()).await?.items.is_empty())
+    })
+    .await
+}
