@@ -8,9 +8,11 @@ TESTENV = $(CARGO) run --quiet -p brokerage-testenv --
 
 all: test
 
-## run: a real local Kubernetes with Brokerage's CRDs installed, in the foreground (Ctrl-C stops it)
+## run: a real local Kubernetes with Brokerage's CRDs, the operator, and examples/kafka applied (Ctrl-C stops it)
 run: tools
-	$(TESTENV) run --apply install/crds
+	$(CARGO) build --quiet -p brokerage
+	$(TESTENV) run --apply install/crds --then-apply examples/kafka --wait-for Kafka \
+		--exec target/debug/brokerage run --http-address 127.0.0.1:8080
 
 ## test: formatting, lints, unit tests and the end-to-end tests on a real local cluster
 test: lint tools
