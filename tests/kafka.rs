@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use api::kafka::{Kafka, KafkaNodePool};
 use brokerage_e2e::{repo_path, setup};
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use runtime::{Context, Metrics, Namespaces};
@@ -101,6 +101,12 @@ async fn resource_versions(client: &Client, namespace: &str) -> Result<BTreeMap<
     {
         record("ConfigMap", object.name_any(), object.resource_version());
     }
+    for object in Api::<Secret>::namespaced(client.clone(), namespace)
+        .list(&selector)
+        .await?
+    {
+        record("Secret", object.name_any(), object.resource_version());
+    }
     for object in Api::<KafkaNodePool>::namespaced(client.clone(), namespace)
         .list(&Default::default())
         .await?
@@ -136,6 +142,36 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
     let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
     let pod = pods.get("my-cluster-dual-role-0").await?;
     assert_eq!(pod.labels()["strimzi.io/pool-name"], "dual-role");
+
+    // Certificates as Strimzi keeps them.
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    let keys = |secret: Secret| {
+        secret
+            .data
+            .unwrap_or_default()
+            .into_keys()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(secrets.get("my-cluster-cluster-ca").await?),
+        ["ca.key"]
+    );
+    assert_eq!(
+        keys(secrets.get("my-cluster-cluster-ca-cert").await?),
+        ["ca.crt", "ca.p12", "ca.password"]
+    );
+    assert_eq!(
+        keys(secrets.get("my-cluster-clients-ca").await?),
+        ["ca.key"]
+    );
+    assert_eq!(
+        keys(secrets.get("my-cluster-kafka-brokers").await?),
+        ["my-cluster-dual-role-0.crt", "my-cluster-dual-role-0.key"]
+    );
+    assert_eq!(
+        keys(secrets.get("my-cluster-cluster-operator-certs").await?),
+        ["ca.crt", "cluster-operator.crt", "cluster-operator.key"]
+    );
 
     let status = kafka.status.clone().unwrap();
     assert!(

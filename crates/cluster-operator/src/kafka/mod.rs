@@ -2,6 +2,7 @@
 //! [`KafkaModel`], and the `build_*` functions turn the model into the objects the cluster needs.
 
 pub mod broker_config;
+pub mod certificates;
 pub mod config;
 pub mod config_maps;
 pub mod listeners;

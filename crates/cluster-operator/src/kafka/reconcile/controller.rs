@@ -103,6 +103,7 @@ fn reconcile(
             model,
             desired,
             applier: Applier::new(client.clone(), "Kafka", context.metrics.clone()),
+            node_certificates: Default::default(),
             pods: Vec::new(),
             not_ready: Some(("Creating".into(), "the cluster is being created".into())),
         };

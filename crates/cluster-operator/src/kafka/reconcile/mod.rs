@@ -2,6 +2,7 @@
 //! apply what the model built, roll pods, and watch readiness; the status comes last.
 
 mod apply;
+mod certificates;
 mod controller;
 mod node_pools;
 mod observe;
@@ -25,6 +26,7 @@ const WAIT_FOR_PODS: Duration = Duration::from_secs(5);
 /// the StatefulSets, then the rolling update, then readiness.
 fn steps() -> Steps<KafkaReconcile> {
     Steps::new("Kafka")
+        .step("certificates", certificates::apply)
         .step("network-policy", apply::network_policy)
         .step("service-account", apply::service_account)
         .step("services", apply::services)

@@ -17,7 +17,8 @@ use super::state::KafkaReconcile;
 use crate::kafka::config_maps::node_config_hash;
 use crate::kafka::model::Node;
 
-/// The hash of the `server.properties` a pod was started with.
+/// What a pod was started with: the hash of its `server.properties` and the fingerprint of its
+/// certificate.
 pub const CONFIGURATION_HASH_ANNOTATION: &str = "brokerage.io/configuration-hash";
 /// Strimzi's annotation asking for a restart of a pod, or of every pod of a StatefulSet.
 pub const MANUAL_ROLLING_UPDATE_ANNOTATION: &str = "strimzi.io/manual-rolling-update";
@@ -37,7 +38,11 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
             let Some(node) = nodes.get(&pod.name_any()) else {
                 continue;
             };
-            let desired_hash = node_config_hash(&state.model, node);
+            let certificate = state
+                .node_certificates
+                .get(&pod.name_any())
+                .map_or("", String::as_str);
+            let desired_hash = format!("{}.{certificate}", node_config_hash(&state.model, node));
             match pod.annotations().get(CONFIGURATION_HASH_ANNOTATION) {
                 // A new pod was created after its ConfigMap was applied: it runs this config.
                 None => {

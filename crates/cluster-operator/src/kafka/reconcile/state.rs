@@ -1,6 +1,7 @@
 //! What one reconcile of a Kafka knows: the resource, the model and the objects built from it,
 //! and what the steps observed along the way.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use api::kafka::{Kafka, KafkaNodePool};
@@ -15,6 +16,8 @@ pub struct KafkaReconcile {
     pub model: KafkaModel,
     pub desired: Desired,
     pub applier: Applier,
+    /// Each node's certificate fingerprint, by pod name: a new certificate restarts the pod.
+    pub node_certificates: BTreeMap<String, String>,
     /// The cluster's pods, as the readiness step last saw them.
     pub pods: Vec<Pod>,
     /// Why the cluster is not Ready yet, when it is not.
