@@ -367,3 +367,171 @@ async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controll
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims() -> Result<()> {
+    let (client, namespace) = setup("kafka-scale").await?;
+    start_operator(&client, &namespace);
+    apply_example(&client, &namespace, "persistent-dual-pool.yaml").await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&kafkas, "persistent-cluster").await?;
+    let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
+    let node_ids = || async {
+        anyhow::Ok(
+            pools
+                .get("broker")
+                .await?
+                .status
+                .and_then(|s| s.node_ids)
+                .unwrap_or_default(),
+        )
+    };
+    let before = node_ids().await?;
+    assert_eq!(before.len(), 3);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let uid = |name: String| {
+        let pods = pods.clone();
+        async move { anyhow::Ok(pods.get(&name).await?.uid()) }
+    };
+    let first_broker = format!("persistent-cluster-broker-{}", before[0]);
+    let first_uid = uid(first_broker.clone()).await?;
+
+    // Up by one, as `kubectl scale knp broker --replicas 4` does it.
+    let scale = |replicas: i32| json!({"spec": {"replicas": replicas}});
+    pools
+        .patch_scale("broker", &PatchParams::default(), &Patch::Merge(&scale(4)))
+        .await?;
+    eventually("the broker pool has 4 node IDs", || async {
+        Ok(node_ids().await?.len() == 4)
+    })
+    .await?;
+    let grown = node_ids().await?;
+    assert_eq!(&grown[..3], &before[..], "existing node IDs changed");
+    let added = format!("persistent-cluster-broker-{}", grown[3]);
+    eventually("the new broker's pod is Ready", || async {
+        Ok(pods.get_opt(&added).await?.is_some_and(|pod| {
+            pod.status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+        }))
+    })
+    .await?;
+    wait_ready(&kafkas, "persistent-cluster").await?;
+    assert_eq!(
+        uid(first_broker.clone()).await?,
+        first_uid,
+        "scaling up restarted an existing broker"
+    );
+
+    // Down to two: the highest IDs go, their claims stay (deleteClaim: false).
+    pools
+        .patch_scale("broker", &PatchParams::default(), &Patch::Merge(&scale(2)))
+        .await?;
+    eventually("the removed brokers' pods are gone", || async {
+        Ok(pods.get_opt(&added).await?.is_none() && node_ids().await?.len() == 2)
+    })
+    .await?;
+    let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
+        Api::namespaced(client.clone(), &namespace);
+    let claim_names: Vec<String> = claims
+        .list(&Default::default())
+        .await?
+        .items
+        .iter()
+        .map(|c| c.name_any())
+        .collect();
+    assert!(
+        claim_names.iter().any(|name| name.ends_with(&added)),
+        "the claim of {added} was deleted: {claim_names:?}"
+    );
+    assert_eq!(
+        uid(first_broker).await?,
+        first_uid,
+        "scaling down restarted a remaining broker"
+    );
+    Ok(())
+}
+
+/// The NodePort listener from the documents the project started from, as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nodeport_listener_gets_its_services_and_advertised_host() -> Result<()> {
+    let (client, namespace) = setup("kafka-nodeport").await?;
+    start_operator(&client, &namespace);
+    let yaml = r#"
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaNodePool
+metadata:
+  name: nodes
+  labels:
+    strimzi.io/cluster: edge
+spec:
+  replicas: 1
+  roles: [controller, broker]
+  storage:
+    type: ephemeral
+---
+apiVersion: kafka.strimzi.io/v1beta2
+kind: Kafka
+metadata:
+  name: edge
+spec:
+  kafka:
+    listeners:
+      - name: plain
+        port: 9092
+        tls: false
+        type: internal
+      - name: tls
+        port: 9093
+        tls: true
+        type: internal
+      - configuration:
+          bootstrap:
+            nodePort: 32094
+          brokers:
+            - advertisedHost: 203.0.113.10
+              broker: 0
+        name: external
+        port: 9094
+        tls: false
+        type: nodeport
+"#;
+    testenv::apply_yaml(&client, yaml, &namespace).await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&kafkas, "edge").await?;
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
+    let bootstrap = services
+        .get("edge-kafka-external-bootstrap")
+        .await?
+        .spec
+        .unwrap();
+    assert_eq!(bootstrap.type_.as_deref(), Some("NodePort"));
+    assert_eq!(bootstrap.ports.unwrap()[0].node_port, Some(32094));
+    let broker = services.get("edge-nodes-external-0").await?.spec.unwrap();
+    let node_port = broker.ports.unwrap()[0]
+        .node_port
+        .expect("a node port was assigned");
+    let config = Api::<ConfigMap>::namespaced(client.clone(), &namespace)
+        .get("edge-nodes")
+        .await?;
+    let properties = &config.data.unwrap()["edge-nodes-0.properties"];
+    assert!(
+        properties.contains(&format!("EXTERNAL-9094://203.0.113.10:{node_port}")),
+        "advertised.listeners lacks the external address:\n{properties}"
+    );
+    let status = kafkas.get("edge").await?.status.unwrap();
+    let external = status
+        .listeners
+        .unwrap()
+        .into_iter()
+        .find(|l| l.name == "external")
+        .unwrap();
+    // Clients bootstrap through the bootstrap Service's node port, on the advertised host.
+    assert_eq!(
+        external.bootstrap_servers.as_deref(),
+        Some("203.0.113.10:32094")
+    );
+    Ok(())
+}

@@ -1,5 +1,7 @@
 //! Steps that apply what the model built, removing what it no longer wants.
 
+use std::time::Duration;
+
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::ResourceExt;
@@ -36,6 +38,19 @@ pub fn services(state: &mut KafkaReconcile) -> StepResult<'_> {
             .map(|s| s.name_any())
             .collect();
         delete_unwanted::<Service>(state, &keep).await?;
+        // Brokers advertise the node ports Kubernetes assigns: build their configuration once
+        // those are known, rather than roll the pods when they become known.
+        let pending = state.model.unobserved_external_services();
+        if !pending.is_empty() {
+            state.not_ready = Some((
+                "ExternalAddressesPending".into(),
+                format!(
+                    "waiting for Kubernetes to assign addresses to {}",
+                    pending.join(", ")
+                ),
+            ));
+            return Ok(Flow::Requeue(Duration::from_secs(1)));
+        }
         Ok(Flow::Continue)
     })
 }
