@@ -60,6 +60,24 @@ fn condition(kafka: &Kafka, type_: &str) -> Option<api::Condition> {
         .cloned()
 }
 
+/// Waits for an Event with `reason` about the object named `name`.
+async fn wait_event(client: &Client, namespace: &str, name: &str, reason: &str) -> Result<()> {
+    let events: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(client.clone(), namespace);
+    eventually(&format!("an Event {reason} about {name}"), || async {
+        Ok(events
+            .list(&Default::default())
+            .await?
+            .items
+            .iter()
+            .any(|event| {
+                event.reason.as_deref() == Some(reason)
+                    && event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
+            }))
+    })
+    .await
+}
+
 async fn wait_ready(kafkas: &Api<Kafka>, name: &str) -> Result<()> {
     eventually(&format!("Kafka {name} is Ready"), || async {
         Ok(condition(&kafkas.get(name).await?, "Ready").is_some())
@@ -193,6 +211,8 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
         .await?;
     assert_eq!(pool.status.unwrap().node_ids, Some(vec![0]));
 
+    wait_event(&client, &namespace, "my-cluster", "Ready").await?;
+
     // Nothing changed, so another reconcile must not write anything at all.
     let before = resource_versions(&client, &namespace).await?;
     let kafka_version = kafka.resource_version();
@@ -243,6 +263,7 @@ async fn an_invalid_kafka_gets_a_clear_condition_while_others_reconcile() -> Res
     let not_ready = condition(&kafkas.get("lonely").await?, "NotReady").unwrap();
     assert_eq!(not_ready.reason.as_deref(), Some("InvalidSpec"));
     assert!(not_ready.message.unwrap().contains("KafkaNodePool"));
+    wait_event(&client, &namespace, "lonely", "InvalidSpec").await?;
     wait_ready(&kafkas, "my-cluster").await
 }
 
@@ -349,6 +370,7 @@ async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controll
         "restart order: {deletions:?}"
     );
     wait_ready(&kafkas, "persistent-cluster").await?;
+    wait_event(&client, &namespace, "persistent-cluster", "RollingRestart").await?;
     let restarted = uids().await?;
     assert!(
         original

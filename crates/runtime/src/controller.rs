@@ -12,6 +12,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use kube::runtime::Controller;
 use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
@@ -60,22 +61,54 @@ impl Namespaces {
     }
 }
 
-/// What every reconcile gets: the client, the metrics and the operator's settings.
+/// What every reconcile gets: the client, the metrics, the event recorder and the operator's
+/// settings.
 pub struct Context {
     pub client: Client,
     pub metrics: Arc<Metrics>,
     /// How often an unchanged resource is reconciled anyway, to repair drift.
     pub resync: Duration,
+    recorder: Recorder,
     backoff: Backoff,
 }
 
 impl Context {
     pub fn new(client: Client, metrics: Arc<Metrics>, resync: Duration) -> Context {
+        let reporter = Reporter {
+            controller: "brokerage".into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
         Context {
+            recorder: Recorder::new(client.clone(), reporter),
             client,
             metrics,
             resync,
             backoff: Backoff::default(),
+        }
+    }
+
+    /// Publishes a Kubernetes Event about `object` for a notable transition. Events are a
+    /// courtesy to the user: failing to publish one is logged, never fatal.
+    pub async fn publish<K: Resource<DynamicType = ()>>(
+        &self,
+        object: &K,
+        warning: bool,
+        reason: &str,
+        note: String,
+    ) {
+        let event = Event {
+            type_: if warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: reason.into(),
+            note: Some(note),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(error) = self.recorder.publish(&event, &object.object_ref(&())).await {
+            tracing::warn!(%error, reason, "could not publish an event");
         }
     }
 }

@@ -84,6 +84,16 @@ fn reconcile(
         let model = match validate(&kafka, &pools, &inputs) {
             Ok(model) => model,
             Err(invalid) => {
+                if !has_condition(current, conditions::NOT_READY) {
+                    context
+                        .publish(
+                            kafka.as_ref(),
+                            true,
+                            conditions::INVALID_SPEC,
+                            invalid.to_string(),
+                        )
+                        .await;
+                }
                 let status = KafkaStatus {
                     conditions: Some(vec![conditions::not_ready(
                         conditions::INVALID_SPEC,
@@ -104,11 +114,25 @@ fn reconcile(
             desired,
             applier: Applier::new(client.clone(), "Kafka", context.metrics.clone()),
             node_certificates: Default::default(),
+            events: Vec::new(),
             pods: Vec::new(),
             not_ready: Some(("Creating".into(), "the cluster is being created".into())),
         };
         let flow = steps().run(&mut state, &context.metrics).await?;
 
+        for (reason, note) in std::mem::take(&mut state.events) {
+            context.publish(kafka.as_ref(), false, reason, note).await;
+        }
+        if state.not_ready.is_none() && !has_condition(current, conditions::READY) {
+            context
+                .publish(
+                    kafka.as_ref(),
+                    false,
+                    "Ready",
+                    "every Kafka node is ready".into(),
+                )
+                .await;
+        }
         write_stamped(client, &kafka, status::kafka_status(&state)).await?;
         for pool in &state.pools {
             if let Some(modelled) = state.model.pool(&pool.name_any()) {
@@ -123,6 +147,12 @@ fn reconcile(
             Flow::Stop => Action::await_change(),
         })
     })
+}
+
+fn has_condition(status: Option<&KafkaStatus>, type_: &str) -> bool {
+    status
+        .and_then(|status| status.conditions.as_ref())
+        .is_some_and(|conditions| conditions.iter().any(|condition| condition.type_ == type_))
 }
 
 /// Writes the Kafka's status if it changed, keeping the transition times of unchanged conditions.

@@ -77,6 +77,10 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
             (_, true) => Ok(Flow::Continue),
             (Some((_, pod)), false) => {
                 tracing::info!(pod = %pod.name_any(), "restarting an outdated Kafka pod");
+                state.events.push((
+                    "RollingRestart",
+                    format!("restarting pod {}", pod.name_any()),
+                ));
                 state
                     .applier
                     .delete::<Pod>(&state.model.namespace, &pod.name_any())

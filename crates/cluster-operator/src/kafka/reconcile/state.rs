@@ -20,6 +20,8 @@ pub struct KafkaReconcile {
     pub node_certificates: BTreeMap<String, String>,
     /// The cluster's pods, as the readiness step last saw them.
     pub pods: Vec<Pod>,
+    /// Notable things the steps did, published as Kubernetes Events: `(reason, note)`.
+    pub events: Vec<(&'static str, String)>,
     /// Why the cluster is not Ready yet, when it is not.
     pub not_ready: Option<(String, String)>,
 }
