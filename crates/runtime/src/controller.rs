@@ -169,7 +169,16 @@ pub async fn drive<K>(
     };
     controller
         .run(timed, error_policy, context)
-        .for_each(|_| futures::future::ready(()))
+        .for_each(|result| {
+            // Reconcile failures are logged by the error policy; this reports the rest, such as
+            // a watch the operator is not allowed to make.
+            if let Err(error) = result
+                && !matches!(error, kube::runtime::controller::Error::ReconcilerFailed(..))
+            {
+                tracing::warn!(kind, %error, "controller error");
+            }
+            futures::future::ready(())
+        })
         .await;
 }
 

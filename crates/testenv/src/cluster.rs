@@ -132,6 +132,21 @@ impl Cluster {
         client_for(&self.kubeconfig).await
     }
 
+    /// A client that authenticates with a bearer `token` instead of the admin certificate: to
+    /// act as a ServiceAccount and prove what its RBAC allows.
+    pub async fn client_with_token(&self, token: &str) -> Result<Client> {
+        let mut kubeconfig = Kubeconfig::read_from(&self.kubeconfig)?;
+        for user in &mut kubeconfig.auth_infos {
+            user.auth_info = Some(kube::config::AuthInfo {
+                token: Some(token.to_string().into()),
+                ..kube::config::AuthInfo::default()
+            });
+        }
+        let config =
+            Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
+        Ok(Client::try_from(config)?)
+    }
+
     /// An admin kubeconfig for `kubectl` and other tools.
     pub fn kubeconfig(&self) -> &Path {
         &self.kubeconfig

@@ -1,0 +1,109 @@
+//! `install/` on the real local cluster: the manifests apply, the Deployment's pods run (on
+//! kwok nodes), and the operator's ServiceAccount may do everything the operator does: its
+//! token alone reconciles a Kafka to Ready and takes the leader Lease.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use api::kafka::Kafka;
+use brokerage_e2e::{repo_path, setup};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use kube::api::{Api, PostParams};
+use runtime::leader::LeaderElection;
+use runtime::{Context, Metrics, Namespaces};
+
+async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool>>,
+{
+    for _ in 0..600 {
+        if check().await? {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("timed out after 60 s waiting until {what}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> {
+    let (admin, namespace) = setup("install").await?;
+    let mut files: Vec<_> = std::fs::read_dir(repo_path("install"))?
+        .map(|entry| entry.map(|entry| entry.path()))
+        .collect::<Result<_, _>>()?;
+    files.retain(|file| file.extension().is_some_and(|ext| ext == "yaml"));
+    files.sort();
+    for file in &files {
+        testenv::apply_yaml(&admin, &std::fs::read_to_string(file)?, "brokerage").await?;
+    }
+    let deployments: Api<Deployment> = Api::namespaced(admin.clone(), "brokerage");
+    eventually("the operator Deployment is available", || async {
+        let status = deployments
+            .get("brokerage-operator")
+            .await?
+            .status
+            .unwrap_or_default();
+        Ok(status.available_replicas == Some(2))
+    })
+    .await?;
+
+    // The kwok pods run no binary, so run the operator here with the ServiceAccount's token.
+    let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), "brokerage");
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: vec![],
+            expiration_seconds: Some(3600),
+            ..TokenRequestSpec::default()
+        },
+        ..TokenRequest::default()
+    };
+    let issued: TokenRequest = accounts
+        .create_subresource(
+            "token",
+            "brokerage-operator",
+            &PostParams::default(),
+            &request,
+        )
+        .await?;
+    let token = issued.status.expect("a token").token;
+    let operator = testenv::shared().await.client_with_token(&token).await?;
+
+    LeaderElection::new(
+        operator.clone(),
+        "brokerage",
+        "brokerage-operator",
+        "rbac-test",
+    )
+    .acquire()
+    .await?;
+    let context = Arc::new(Context::new(
+        operator,
+        Arc::new(Metrics::default()),
+        Duration::from_secs(120),
+    ));
+    let watched = Namespaces::Only(vec![namespace.clone()]);
+    tokio::spawn(async move { cluster_operator::controllers(&watched, context).await });
+
+    let yaml = std::fs::read_to_string(repo_path("examples/kafka/ephemeral-single-node.yaml"))?;
+    testenv::apply_yaml(&admin, &yaml, &namespace).await?;
+    let kafkas: Api<Kafka> = Api::namespaced(admin, &namespace);
+    eventually(
+        "the Kafka reconciled with the operator's RBAC is Ready",
+        || async {
+            let kafka = kafkas.get("my-cluster").await?;
+            let conditions = kafka.status.and_then(|s| s.conditions).unwrap_or_default();
+            if let Some(failed) = conditions
+                .iter()
+                .find(|c| c.type_ == "NotReady" && c.reason.as_deref() == Some("InvalidSpec"))
+            {
+                bail!("unexpected: {failed:?}");
+            }
+            Ok(conditions.iter().any(|c| c.type_ == "Ready"))
+        },
+    )
+    .await
+}
