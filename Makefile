@@ -22,7 +22,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## tools: build etcd, the Kubernetes control plane, kubectl and kwok once (cached in ~/.cache/brokerage)
+## tools: build etcd, the Kubernetes control plane, kubectl and kwok, and fetch the Kafka jars, once (cached in ~/.cache/brokerage)
 tools: check-go
 	$(TESTENV) tools
 
@@ -35,4 +35,5 @@ check-go:
 
 ## bench: speed and memory figures; prints a table and writes target/bench/results.json
 bench: tools
+	$(CARGO) build --release --quiet -p brokerage
 	$(CARGO) run --release --quiet -p brokerage-bench

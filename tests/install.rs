@@ -15,19 +15,8 @@ use kube::api::{Api, PostParams};
 use runtime::leader::LeaderElection;
 use runtime::{Context, Metrics, Namespaces};
 
-async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<bool>>,
-{
-    for _ in 0..600 {
-        if check().await? {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("timed out after 60 s waiting until {what}")
-}
+/// How long the cluster may take to do what a test waits for.
+const WAIT: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> {
@@ -41,7 +30,7 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
         testenv::apply_yaml(&admin, &std::fs::read_to_string(file)?, "brokerage").await?;
     }
     let deployments: Api<Deployment> = Api::namespaced(admin.clone(), "brokerage");
-    eventually("the operator Deployment is available", || async {
+    testenv::eventually("the operator Deployment is available", WAIT, || async {
         let status = deployments
             .get("brokerage-operator")
             .await?
@@ -91,8 +80,9 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     let yaml = std::fs::read_to_string(repo_path("examples/kafka/ephemeral-single-node.yaml"))?;
     testenv::apply_yaml(&admin, &yaml, &namespace).await?;
     let kafkas: Api<Kafka> = Api::namespaced(admin, &namespace);
-    eventually(
+    testenv::eventually(
         "the Kafka reconciled with the operator's RBAC is Ready",
+        WAIT,
         || async {
             let kafka = kafkas.get("my-cluster").await?;
             let conditions = kafka.status.and_then(|s| s.conditions).unwrap_or_default();

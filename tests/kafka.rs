@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use api::kafka::{Kafka, KafkaNodePool};
 use brokerage_e2e::{repo_path, setup};
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -15,6 +15,9 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use runtime::{Context, Metrics, Namespaces};
 use serde_json::json;
+
+/// How long the cluster may take to do what a test waits for.
+const WAIT: Duration = Duration::from_secs(60);
 
 /// Runs the cluster operator in this test's runtime, watching `namespace` only.
 fn start_operator(client: &Client, namespace: &str) -> Arc<Metrics> {
@@ -35,20 +38,6 @@ async fn apply_example(client: &Client, namespace: &str, example: &str) -> Resul
     Ok(())
 }
 
-async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<bool>>,
-{
-    for _ in 0..600 {
-        if check().await? {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("timed out after 60 s waiting until {what}")
-}
-
 fn condition(kafka: &Kafka, type_: &str) -> Option<api::Condition> {
     kafka
         .status
@@ -64,7 +53,7 @@ fn condition(kafka: &Kafka, type_: &str) -> Option<api::Condition> {
 async fn wait_event(client: &Client, namespace: &str, name: &str, reason: &str) -> Result<()> {
     let events: Api<k8s_openapi::api::events::v1::Event> =
         Api::namespaced(client.clone(), namespace);
-    eventually(&format!("an Event {reason} about {name}"), || async {
+    testenv::eventually(&format!("an Event {reason} about {name}"), WAIT, || async {
         Ok(events
             .list(&Default::default())
             .await?
@@ -79,7 +68,7 @@ async fn wait_event(client: &Client, namespace: &str, name: &str, reason: &str) 
 }
 
 async fn wait_ready(kafkas: &Api<Kafka>, name: &str) -> Result<()> {
-    eventually(&format!("Kafka {name} is Ready"), || async {
+    testenv::eventually(&format!("Kafka {name} is Ready"), WAIT, || async {
         Ok(condition(&kafkas.get(name).await?, "Ready").is_some())
     })
     .await
@@ -221,7 +210,7 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
     kafkas
         .patch("my-cluster", &PatchParams::default(), &Patch::Merge(&touch))
         .await?;
-    eventually("the Kafka is reconciled again", || async {
+    testenv::eventually("the Kafka is reconciled again", WAIT, || async {
         Ok(
             counter(&metrics, "brokerage_reconciliations_total{kind=\"Kafka\"}")
                 >= reconciled + 1.0,
@@ -256,7 +245,7 @@ async fn an_invalid_kafka_gets_a_clear_condition_while_others_reconcile() -> Res
     testenv::apply_yaml(&client, &serde_yaml::to_string(&lonely)?, &namespace).await?;
     apply_example(&client, &namespace, "ephemeral-single-node.yaml").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    eventually("the lonely Kafka is NotReady", || async {
+    testenv::eventually("the lonely Kafka is NotReady", WAIT, || async {
         Ok(condition(&kafkas.get("lonely").await?, "NotReady").is_some())
     })
     .await?;
@@ -311,7 +300,7 @@ async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controll
             &Patch::Merge(&pause),
         )
         .await?;
-    eventually("the Kafka reports ReconciliationPaused", || async {
+    testenv::eventually("the Kafka reports ReconciliationPaused", WAIT, || async {
         Ok(condition(
             &kafkas.get("persistent-cluster").await?,
             "ReconciliationPaused",
@@ -384,7 +373,7 @@ async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controll
         .delete("persistent-cluster", &DeleteParams::foreground())
         .await?;
     let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
-    eventually("the StatefulSets are collected", || async {
+    testenv::eventually("the StatefulSets are collected", WAIT, || async {
         Ok(sets.list(&Default::default()).await?.items.is_empty())
     })
     .await
@@ -423,14 +412,14 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
     pools
         .patch_scale("broker", &PatchParams::default(), &Patch::Merge(&scale(4)))
         .await?;
-    eventually("the broker pool has 4 node IDs", || async {
+    testenv::eventually("the broker pool has 4 node IDs", WAIT, || async {
         Ok(node_ids().await?.len() == 4)
     })
     .await?;
     let grown = node_ids().await?;
     assert_eq!(&grown[..3], &before[..], "existing node IDs changed");
     let added = format!("persistent-cluster-broker-{}", grown[3]);
-    eventually("the new broker's pod is Ready", || async {
+    testenv::eventually("the new broker's pod is Ready", WAIT, || async {
         Ok(pods.get_opt(&added).await?.is_some_and(|pod| {
             pod.status
                 .and_then(|s| s.conditions)
@@ -451,7 +440,7 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
     pools
         .patch_scale("broker", &PatchParams::default(), &Patch::Merge(&scale(2)))
         .await?;
-    eventually("the removed brokers' pods are gone", || async {
+    testenv::eventually("the removed brokers' pods are gone", WAIT, || async {
         Ok(pods.get_opt(&added).await?.is_none() && node_ids().await?.len() == 2)
     })
     .await?;

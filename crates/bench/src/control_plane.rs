@@ -1,4 +1,5 @@
 //! The local control plane itself: how long it takes to start, and to install our CRDs.
+//! The started cluster is returned so the other benchmarks run on it.
 
 use std::time::Instant;
 
@@ -8,7 +9,7 @@ use kube::api::{Api, Patch, PatchParams};
 
 use crate::Figure;
 
-pub async fn run() -> Result<Vec<Figure>> {
+pub async fn run() -> Result<(testenv::Cluster, Vec<Figure>)> {
     let cluster = testenv::Cluster::start().await?;
     let client = cluster.client().await?;
 
@@ -28,7 +29,7 @@ pub async fn run() -> Result<Vec<Figure>> {
     testenv::wait_established(&client, &names).await?;
     let crds_established = began.elapsed();
 
-    Ok(vec![
+    let figures = vec![
         Figure {
             name: "testenv_startup",
             value: cluster.startup_time().as_secs_f64(),
@@ -39,5 +40,6 @@ pub async fn run() -> Result<Vec<Figure>> {
             value: crds_established.as_secs_f64(),
             unit: "s",
         },
-    ])
+    ];
+    Ok((cluster, figures))
 }

@@ -2,6 +2,8 @@
 //! (a list of `{"name", "value", "unit"}`). Figure names are stable: dashboards key on them.
 
 mod control_plane;
+mod kafka_cluster;
+mod operator;
 
 use std::path::Path;
 
@@ -17,7 +19,10 @@ pub struct Figure {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let figures = control_plane::run().await?;
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
+    std::fs::create_dir_all(&out)?;
+    let (cluster, mut figures) = control_plane::run().await?;
+    figures.extend(kafka_cluster::run(&cluster, &out).await?);
     println!("{:<40} {:>12}  unit", "figure", "value");
     for figure in &figures {
         println!(
@@ -25,8 +30,6 @@ async fn main() -> Result<()> {
             figure.name, figure.value, figure.unit
         );
     }
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
-    std::fs::create_dir_all(&out)?;
     std::fs::write(
         out.join("results.json"),
         serde_json::to_string_pretty(&figures)?,

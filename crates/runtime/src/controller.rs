@@ -172,10 +172,15 @@ pub async fn drive<K>(
         .for_each(|result| {
             // Reconcile failures are logged by the error policy; this reports the rest, such as
             // a watch the operator is not allowed to make.
-            if let Err(error) = result
-                && !matches!(error, kube::runtime::controller::Error::ReconcilerFailed(..))
-            {
-                tracing::warn!(kind, %error, "controller error");
+            use kube::runtime::controller::Error as ControllerError;
+            match result {
+                Ok(_) | Err(ControllerError::ReconcilerFailed(..)) => {}
+                // A child seen before its parent (a node pool applied before its Kafka): the
+                // parent's own event reconciles it moments later.
+                Err(error @ ControllerError::ObjectNotFound(..)) => {
+                    tracing::debug!(kind, %error, "owner not seen yet")
+                }
+                Err(error) => tracing::warn!(kind, %error, "controller error"),
             }
             futures::future::ready(())
         })

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
@@ -15,6 +15,9 @@ use kube::{Client, Resource, ResourceExt};
 use runtime::labels::Labels;
 use runtime::steps::{Flow, Steps};
 use runtime::{Applied, Applier, Context, Metrics, pause};
+
+/// How long the cluster may take to do what a test waits for.
+const WAIT: Duration = Duration::from_secs(60);
 
 async fn setup(prefix: &str) -> Result<(Client, String)> {
     let client = testenv::shared().await.client().await?;
@@ -37,20 +40,6 @@ fn config_map(namespace: &str, name: &str, data: &[(&str, &str)]) -> ConfigMap {
         ),
         ..ConfigMap::default()
     }
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<bool>>,
-{
-    for _ in 0..300 {
-        if check().await? {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("timed out waiting until {what}")
 }
 
 #[tokio::test]
@@ -202,7 +191,7 @@ async fn a_driven_controller_reconciles_pauses_and_resumes() -> Result<()> {
             &config_map(&namespace, "hello", &[("greeting", "hi")]),
         )
         .await?;
-    eventually("the echo Secret exists", || async {
+    testenv::eventually("the echo Secret exists", WAIT, || async {
         Ok(value(secrets.get_opt("hello-echo").await?).as_deref() == Some("hi"))
     })
     .await?;
@@ -226,7 +215,7 @@ async fn a_driven_controller_reconciles_pauses_and_resumes() -> Result<()> {
     sources
         .patch("hello", &PatchParams::default(), &Patch::Merge(&resumed))
         .await?;
-    eventually("the change is echoed after unpausing", || async {
+    testenv::eventually("the change is echoed after unpausing", WAIT, || async {
         Ok(value(secrets.get_opt("hello-echo").await?).as_deref() == Some("paused"))
     })
     .await?;

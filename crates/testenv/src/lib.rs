@@ -1,7 +1,8 @@
 //! A real local Kubernetes for tests, benchmarks and `make run`: etcd, kube-apiserver,
 //! kube-controller-manager and kube-scheduler built from the Go module proxy, and kwok
 //! simulating nodes whose pods become Running and Ready, with a default StorageClass whose
-//! claims are bound at once.
+//! claims are bound at once. And real KRaft Kafka nodes on loopback ([`kafka`]), from jars
+//! fetched from Maven Central.
 //!
 //! ```no_run
 //! # async fn example() -> anyhow::Result<()> {
@@ -12,6 +13,8 @@
 //! ```
 
 mod cluster;
+mod eventually;
+pub mod kafka;
 mod kubeconfig;
 mod manifests;
 mod nodes;
@@ -23,5 +26,6 @@ mod storage;
 pub mod tools;
 
 pub use cluster::Cluster;
+pub use eventually::eventually;
 pub use manifests::{apply_yaml, wait_established};
 pub use shared::{fresh_namespace, shared};

@@ -20,7 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build (once, cached by version) etcd, the Kubernetes control plane, kubectl and kwok.
+    /// Build (once, cached by version) etcd, the Kubernetes control plane, kubectl and kwok, and
+    /// fetch the Kafka jars from Maven Central.
     Tools,
     /// Start a local cluster and keep it running until Ctrl-C.
     Run {
@@ -45,7 +46,12 @@ async fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Tools => {
             let tools = Tools::ensure()?;
-            println!("{}\n{}", tools.hyperkube.display(), tools.kwok.display());
+            println!(
+                "{}\n{}\n{}",
+                tools.hyperkube.display(),
+                tools.kwok.display(),
+                tools.kafka_libs.display()
+            );
             Ok(())
         }
         Command::Run {

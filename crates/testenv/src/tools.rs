@@ -1,5 +1,6 @@
-//! The control-plane binaries: pinned versions, built once from the Go module proxy and cached
-//! outside the checkout, keyed by version, so later runs on the same machine build nothing.
+//! The control-plane binaries and the Kafka jars: pinned versions, built once (from the Go module
+//! proxy and Maven Central) and cached outside the checkout, keyed by version, so later runs on the
+//! same machine build nothing.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -12,16 +13,23 @@ pub const KUBERNETES_VERSION: &str = "v1.34.4";
 /// Pinned by `hyperkube/go.mod`.
 pub const ETCD_VERSION: &str = "v3.6.4";
 pub const KWOK_VERSION: &str = "v0.8.0";
+/// Kafka for the tests that need a real broker, from Maven Central (`kafka/pom.xml`).
+pub const KAFKA_VERSION: &str = "4.1.0";
+/// Kafka 4 brokers and its storage tool need Java 17 or newer.
+const JAVA_MIN_VERSION: u32 = 17;
 
 /// Where the built binaries live.
 pub struct Tools {
     /// Multi-call binary: `hyperkube etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubectl`.
     pub hyperkube: PathBuf,
     pub kwok: PathBuf,
+    /// Every jar a KRaft node needs (`java -cp '<kafka_libs>/*' kafka.Kafka ...`), with a
+    /// logging backend.
+    pub kafka_libs: PathBuf,
 }
 
 impl Tools {
-    /// The cached binaries, or an error that says how to build them.
+    /// The cached Kubernetes binaries, or an error that says how to build them.
     pub fn locate() -> Result<Tools> {
         let tools = Tools::paths();
         for binary in [&tools.hyperkube, &tools.kwok] {
@@ -33,6 +41,18 @@ impl Tools {
             }
         }
         Ok(tools)
+    }
+
+    /// The cached Kafka jars alone, for tests that run Kafka without Kubernetes.
+    pub fn locate_kafka() -> Result<PathBuf> {
+        let libs = Tools::paths().kafka_libs;
+        if !libs.exists() {
+            bail!(
+                "{} is missing: run `make tools` (or `cargo run -p brokerage-testenv -- tools`) to fetch Kafka {KAFKA_VERSION} from Maven Central",
+                libs.display()
+            );
+        }
+        Ok(libs)
     }
 
     /// Builds whatever is missing. A lock keeps concurrent callers from building twice.
@@ -47,6 +67,9 @@ impl Tools {
         if !tools.kwok.exists() {
             build_kwok(&tools.kwok)?;
         }
+        if !tools.kafka_libs.exists() {
+            fetch_kafka(&tools.kafka_libs)?;
+        }
         Ok(tools)
     }
 
@@ -56,6 +79,7 @@ impl Tools {
         Tools {
             hyperkube: cache.join(k8s).join("hyperkube"),
             kwok: cache.join(format!("kwok-{KWOK_VERSION}")).join("kwok"),
+            kafka_libs: cache.join(format!("kafka-{KAFKA_VERSION}")).join("libs"),
         }
     }
 }
@@ -113,6 +137,75 @@ fn build_kwok(output: &Path) -> Result<()> {
         .status_ok()
 }
 
+/// Copies Kafka and its runtime dependencies from Maven Central into `output`, through Maven and
+/// `kafka/pom.xml`. Maven keeps its own download cache (`~/.m2`), so a new Kafka version fetches
+/// only what changed.
+fn fetch_kafka(output: &Path) -> Result<()> {
+    check_java()?;
+    eprintln!("testenv: fetching Kafka {KAFKA_VERSION} from Maven Central (first run only)");
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("kafka");
+    let staging = output.with_extension("partial");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    let mut mvn = Command::new("mvn");
+    mvn.current_dir(&project)
+        .args(["--batch-mode", "--quiet", "dependency:copy-dependencies"])
+        .arg(format!("-Dkafka.version={KAFKA_VERSION}"))
+        .arg("-DincludeScope=runtime")
+        .arg(format!("-DoutputDirectory={}", staging.display()));
+    // Quiet Maven prints only errors, and those on stdout: show them only when it fails.
+    let result = mvn.output().map_err(|error| {
+        anyhow::anyhow!(
+            "running mvn: {error}. Maven 3 is needed to fetch Kafka from Maven Central \
+             (apt-get install maven, or maven.apache.org)"
+        )
+    })?;
+    if !result.status.success() {
+        bail!(
+            "{mvn:?} failed: {}\n{}{}",
+            result.status,
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+    std::fs::rename(&staging, output)?;
+    Ok(())
+}
+
+/// Java 17 or newer must be on the `PATH`: Kafka 4 runs on nothing older.
+fn check_java() -> Result<()> {
+    let install = "apt-get install openjdk-17-jre-headless, or adoptium.net";
+    let output = Command::new("java")
+        .arg("-version")
+        .output()
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "running java: {error}. Java {JAVA_MIN_VERSION}+ is needed to run Kafka ({install})"
+            )
+        })?;
+    // `openjdk version "17.0.15" 2025-04-15`, or `"1.8.0_392"` for Java 8.
+    let text = String::from_utf8_lossy(&output.stderr);
+    let major = java_major_version(&text);
+    match major {
+        Some(major) if major >= JAVA_MIN_VERSION => Ok(()),
+        _ => bail!(
+            "Java {JAVA_MIN_VERSION}+ is needed to run Kafka {KAFKA_VERSION}, found {} ({install})",
+            text.lines().next().unwrap_or("no version")
+        ),
+    }
+}
+
+/// The major version in `java -version` output.
+fn java_major_version(text: &str) -> Option<u32> {
+    let version = text.split('"').nth(1)?;
+    let mut parts = version.split(['.', '_', '-', '+']);
+    match parts.next()?.parse().ok()? {
+        1 => parts.next()?.parse().ok(),
+        major => Some(major),
+    }
+}
+
 fn go(dir: &Path) -> Command {
     let _ = std::fs::create_dir_all(dir);
     let mut command = Command::new("go");
@@ -137,5 +230,23 @@ impl StatusOk for Command {
             bail!("{self:?} failed: {status}");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_versions_are_read_from_java_version_output() {
+        let java = |line: &str| java_major_version(line);
+        assert_eq!(
+            java("openjdk version \"17.0.15\" 2025-04-15\nOpenJDK Runtime Environment"),
+            Some(17)
+        );
+        assert_eq!(java("java version \"1.8.0_392\""), Some(8));
+        assert_eq!(java("openjdk version \"21\" 2023-09-19"), Some(21));
+        assert_eq!(java("openjdk version \"25-ea\" 2025-09-16"), Some(25));
+        assert_eq!(java("nothing"), None);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
@@ -12,24 +12,13 @@ use kube::runtime::watcher::{self, Event};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
+/// How long the cluster may take to do what a test waits for.
+const WAIT: Duration = Duration::from_secs(60);
+
 async fn setup(prefix: &str) -> Result<(Client, String)> {
     let client = testenv::shared().await.client().await?;
     let namespace = testenv::fresh_namespace(&client, prefix).await?;
     Ok((client, namespace))
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<bool>>,
-{
-    for _ in 0..600 {
-        if check().await? {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("timed out waiting until {what}")
 }
 
 fn pod_template(app: &str) -> serde_json::Value {
@@ -58,7 +47,7 @@ async fn deployment_pods_are_scheduled_and_become_ready() -> Result<()> {
     deployments
         .create(&PostParams::default(), &deployment)
         .await?;
-    eventually("the Deployment has 3 ready replicas", || async {
+    testenv::eventually("the Deployment has 3 ready replicas", WAIT, || async {
         let status = deployments.get("web").await?.status.unwrap_or_default();
         Ok(status.ready_replicas == Some(3))
     })
@@ -94,7 +83,7 @@ async fn garbage_collector_removes_dependents_of_a_deleted_owner() -> Result<()>
     deployments
         .create(&PostParams::default(), &deployment)
         .await?;
-    eventually("the Deployment's pods exist", || async {
+    testenv::eventually("the Deployment's pods exist", WAIT, || async {
         Ok(pods.list(&ListParams::default()).await?.items.len() == 2)
     })
     .await?;
@@ -107,11 +96,15 @@ async fn garbage_collector_removes_dependents_of_a_deleted_owner() -> Result<()>
     deployments
         .delete("owner", &DeleteParams::background())
         .await?;
-    eventually("the ReplicaSet and its pods are collected", || async {
-        let sets = replica_sets.list(&ListParams::default()).await?.items.len();
-        let remaining = pods.list(&ListParams::default()).await?.items.len();
-        Ok(sets == 0 && remaining == 0)
-    })
+    testenv::eventually(
+        "the ReplicaSet and its pods are collected",
+        WAIT,
+        || async {
+            let sets = replica_sets.list(&ListParams::default()).await?.items.len();
+            let remaining = pods.list(&ListParams::default()).await?.items.len();
+            Ok(sets == 0 && remaining == 0)
+        },
+    )
     .await
 }
 
@@ -186,7 +179,7 @@ async fn a_statefulset_with_volume_claims_gets_bound_volumes() -> Result<()> {
         }
     }))?;
     sets.create(&PostParams::default(), &set).await?;
-    eventually("both pods are Ready on bound claims", || async {
+    testenv::eventually("both pods are Ready on bound claims", WAIT, || async {
         let status = sets.get("data").await?.status.unwrap_or_default();
         Ok(status.ready_replicas == Some(2))
     })

@@ -1,0 +1,126 @@
+//! The real `brokerage` binary as a separate process, as it runs in production: its metrics
+//! are scraped over HTTP and its memory read from /proc.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tokio::process::{Child, Command};
+
+/// A running operator; dropping it kills the process.
+pub struct Operator {
+    /// Behind a lock so that checking it needs no `&mut`, and polls can share the operator.
+    process: Mutex<Child>,
+    pid: u32,
+    http_address: SocketAddr,
+    log: PathBuf,
+}
+
+impl Operator {
+    /// Starts `target/release/brokerage run` against the cluster in `kubeconfig`, watching every
+    /// namespace, and waits until it serves `/readyz`. Its log goes to `log`.
+    pub async fn start(kubeconfig: &Path, log: &Path) -> Result<Operator> {
+        let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/brokerage");
+        if !binary.exists() {
+            bail!(
+                "{} is missing: build it first with `cargo build --release -p brokerage` (`make bench` does)",
+                binary.display()
+            );
+        }
+        let http_address = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        let log_file = std::fs::File::create(log)?;
+        let process = Command::new(&binary)
+            .args(["run", "--watch-namespaces", "*", "--http-address"])
+            .arg(http_address.to_string())
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_LOG", "warn")
+            // The log is a file: no terminal colour codes in it.
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let operator = Operator {
+            pid: process.id().context("the operator exited at once")?,
+            process: Mutex::new(process),
+            http_address,
+            log: log.to_path_buf(),
+        };
+        for _ in 0..300 {
+            operator.check_running()?;
+            if let Ok(response) = operator.get("/readyz").await
+                && response.split_whitespace().nth(1) == Some("200")
+            {
+                return Ok(operator);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!(
+            "the operator did not serve /readyz on {http_address} within 30 s (log: {})",
+            log.display()
+        )
+    }
+
+    /// Fails if the process has exited, pointing at its log.
+    pub fn check_running(&self) -> Result<()> {
+        let exited = self
+            .process
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .try_wait()?;
+        if let Some(status) = exited {
+            bail!(
+                "the operator exited ({status}); its log is {}",
+                self.log.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// The value of one series in `/metrics`, e.g. `brokerage_api_writes_total{kind="Kafka"}`;
+    /// zero when the series has not been recorded yet.
+    pub async fn counter(&self, series: &str) -> Result<f64> {
+        let response = self.get("/metrics").await?;
+        Ok(response
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or(0.0))
+    }
+
+    /// Resident memory, from /proc/<pid>/status.
+    pub fn resident_mib(&self) -> Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS in /proc/<pid>/status")?;
+        Ok(kib / 1024.0)
+    }
+
+    /// The whole HTTP response to `GET path`. HTTP/1.0 makes the server close the connection
+    /// after responding, so reading to the end needs no HTTP client.
+    async fn get(&self, path: &str) -> Result<String> {
+        let address = self.http_address;
+        let request = format!("GET {path} HTTP/1.0\r\n\r\n");
+        tokio::task::spawn_blocking(move || {
+            let mut stream = TcpStream::connect(address)?;
+            stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+            stream.write_all(request.as_bytes())?;
+            let mut response = String::new();
+            stream.read_to_string(&mut response)?;
+            Ok(response)
+        })
+        .await?
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
