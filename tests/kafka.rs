@@ -187,6 +187,7 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
     );
     let plain = status
         .listeners
+        .clone()
         .unwrap()
         .into_iter()
         .find(|l| l.name == "plain")
@@ -194,6 +195,24 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
     assert_eq!(
         plain.bootstrap_servers.as_deref(),
         Some(format!("my-cluster-kafka-bootstrap.{namespace}.svc:9092").as_str())
+    );
+    let tls = status
+        .listeners
+        .clone()
+        .unwrap()
+        .into_iter()
+        .find(|l| l.name == "tls")
+        .unwrap();
+    assert!(
+        tls.certificates.unwrap()[0].contains("BEGIN CERTIFICATE"),
+        "no CA for the TLS listener"
+    );
+    let info = Api::<ConfigMap>::namespaced(client.clone(), &namespace)
+        .get("my-cluster-kafka-bootstrap-info")
+        .await?;
+    assert_eq!(
+        info.data.unwrap()["plain.bootstrap.servers"],
+        plain.bootstrap_servers.clone().unwrap()
     );
     let pool = Api::<KafkaNodePool>::namespaced(client.clone(), &namespace)
         .get("dual-role")

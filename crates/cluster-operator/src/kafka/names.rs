@@ -43,6 +43,12 @@ pub fn statefulset(cluster: &str, pool: &str) -> String {
     format!("{cluster}-{pool}")
 }
 
+/// The ConfigMap where clients find each listener's bootstrap servers without reading the
+/// Kafka's status.
+pub fn bootstrap_info_config_map(cluster: &str) -> String {
+    format!("{cluster}-kafka-bootstrap-info")
+}
+
 /// The ConfigMap holding the `server.properties` of every node of a pool, one key per pod: a
 /// StatefulSet's pods share one template, so they cannot each mount a ConfigMap of their own.
 pub fn pool_config_map(cluster: &str, pool: &str) -> String {

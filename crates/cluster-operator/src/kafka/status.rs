@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use api::kafka::{ListenerAddress, ListenerStatus, ListenerType};
+use k8s_openapi::api::core::v1::ConfigMap;
 
 use super::listeners::Listener;
 use super::model::KafkaModel;
@@ -35,6 +36,24 @@ pub fn listener_statuses(
             }
         })
         .collect()
+}
+
+/// The discovery ConfigMap: `<listener>.bootstrap.servers` for each listener with an address.
+pub fn build_bootstrap_info(model: &KafkaModel, listeners: &[ListenerStatus]) -> ConfigMap {
+    let name = names::bootstrap_info_config_map(&model.cluster);
+    ConfigMap {
+        metadata: model.metadata(&name, model.labels(&name)),
+        data: Some(
+            listeners
+                .iter()
+                .filter_map(|listener| {
+                    let servers = listener.bootstrap_servers.clone()?;
+                    Some((format!("{}.bootstrap.servers", listener.name), servers))
+                })
+                .collect(),
+        ),
+        ..ConfigMap::default()
+    }
 }
 
 fn addresses(
@@ -114,6 +133,21 @@ mod tests {
             Some("my-cluster-kafka-bootstrap.kafka.svc:9093")
         );
         assert_eq!(statuses[1].certificates, Some(vec!["PEM".to_string()]));
+
+        let info = build_bootstrap_info(&model, &statuses);
+        assert_eq!(
+            info.metadata.name.as_deref(),
+            Some("my-cluster-kafka-bootstrap-info")
+        );
+        let data = info.data.unwrap();
+        assert_eq!(
+            data["plain.bootstrap.servers"],
+            "my-cluster-kafka-bootstrap.kafka.svc:9092"
+        );
+        assert_eq!(
+            data["tls.bootstrap.servers"],
+            "my-cluster-kafka-bootstrap.kafka.svc:9093"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use runtime::labels::Labels;
 use runtime::{Error, Flow};
 
 use super::state::KafkaReconcile;
+use crate::kafka::names;
 
 type StepResult<'a> = BoxFuture<'a, Result<Flow, Error>>;
 
@@ -60,11 +61,14 @@ pub fn config_maps(state: &mut KafkaReconcile) -> StepResult<'_> {
         for config_map in &state.desired.config_maps {
             state.applier.apply(config_map).await?;
         }
+        // The discovery ConfigMap is the discovery step's.
+        let discovery = names::bootstrap_info_config_map(&state.model.cluster);
         let keep: Vec<String> = state
             .desired
             .config_maps
             .iter()
             .map(|c| c.name_any())
+            .chain([discovery])
             .collect();
         delete_unwanted::<ConfigMap>(state, &keep).await?;
         Ok(Flow::Continue)

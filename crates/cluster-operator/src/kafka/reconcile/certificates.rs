@@ -35,6 +35,7 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
         {
             return Ok(missing_ca(state, CaKind::Clients));
         }
+        state.cluster_ca_cert = Some(cluster_ca.cert_pem().to_string());
         let config = ca_config(spec.cluster_ca.as_ref());
         let model = &state.model;
 

@@ -113,6 +113,8 @@ fn reconcile(
             model,
             desired,
             applier: Applier::new(client.clone(), "Kafka", context.metrics.clone()),
+            cluster_ca_cert: None,
+            listeners: Vec::new(),
             node_certificates: Default::default(),
             events: Vec::new(),
             pods: Vec::new(),

@@ -4,6 +4,7 @@
 mod apply;
 mod certificates;
 mod controller;
+mod discovery;
 mod node_pools;
 mod observe;
 mod readiness;
@@ -35,4 +36,5 @@ fn steps() -> Steps<KafkaReconcile> {
         .step("node-pools", node_pools::apply)
         .step("rolling-update", rolling::restart_outdated_pods)
         .step("readiness", readiness::observe)
+        .step("discovery", discovery::publish)
 }

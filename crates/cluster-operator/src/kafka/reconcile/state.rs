@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use api::kafka::{Kafka, KafkaNodePool};
+use api::kafka::{Kafka, KafkaNodePool, ListenerStatus};
 use k8s_openapi::api::core::v1::Pod;
 use runtime::Applier;
 
@@ -16,6 +16,10 @@ pub struct KafkaReconcile {
     pub model: KafkaModel,
     pub desired: Desired,
     pub applier: Applier,
+    /// The cluster CA certificate (PEM), which TLS listeners report for clients to trust.
+    pub cluster_ca_cert: Option<String>,
+    /// Where clients connect, once the cluster is Ready.
+    pub listeners: Vec<ListenerStatus>,
     /// Each node's certificate fingerprint, by pod name: a new certificate restarts the pod.
     pub node_certificates: BTreeMap<String, String>,
     /// The cluster's pods, as the readiness step last saw them.

@@ -1,16 +1,12 @@
 //! The desired status of the Kafka and of each of its KafkaNodePools, from the model and what
 //! the steps observed. Pure: the controller writes them only when they changed.
 
-use std::collections::BTreeMap;
-
 use api::Condition;
 use api::kafka::{KafkaNodePoolStatus, KafkaStatus, ProcessRole, UsedNodePoolStatus};
-use kube::ResourceExt;
 use runtime::conditions;
 
 use super::state::KafkaReconcile;
 use crate::kafka::model::{KafkaModel, Pool};
-use crate::kafka::status::listener_statuses;
 
 pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
     let model = &state.model;
@@ -19,22 +15,19 @@ pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
         Some((reason, message)) => vec![conditions::not_ready(reason, message)],
     };
     status_conditions.extend(warnings(model));
-    // The address of the Kubernetes node each broker runs on, for NodePort listeners.
-    let broker_hosts: BTreeMap<i32, String> = state
-        .pods
-        .iter()
-        .filter_map(|pod| {
-            let node = model
-                .nodes()
-                .find(|node| model.pod_name(node) == pod.name_any())?;
-            let host = pod.status.as_ref()?.host_ip.clone()?;
-            Some((node.id, host))
-        })
-        .collect();
     KafkaStatus {
         conditions: Some(status_conditions),
         observed_generation: state.kafka.metadata.generation,
-        listeners: Some(listener_statuses(model, &broker_hosts, None)),
+        // Kept from the last Ready reconcile while the cluster is not Ready.
+        listeners: if state.listeners.is_empty() {
+            state
+                .kafka
+                .status
+                .as_ref()
+                .and_then(|status| status.listeners.clone())
+        } else {
+            Some(state.listeners.clone())
+        },
         kafka_node_pools: Some(
             model
                 .pools
