@@ -144,16 +144,22 @@ pub async fn drive<K>(
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     ObjectRef<K>: Hash + Eq,
 {
-    let timed = move |object: Arc<K>, context: Arc<Context>| async move {
-        let key = ObjectRef::from_obj(object.as_ref()).to_string();
-        let began = Instant::now();
-        let result = reconcile(object, context.clone()).await;
-        context.metrics.observe_reconcile(kind, began.elapsed());
-        match &result {
-            Ok(_) => context.backoff.reset(&key),
-            Err(error) => context.metrics.observe_failure(kind, error.metric_label()),
+    // The controller's cache of the primary kind: its size is the number of managed resources.
+    let store = controller.store();
+    let timed = move |object: Arc<K>, context: Arc<Context>| {
+        let store = store.clone();
+        async move {
+            let key = ObjectRef::from_obj(object.as_ref()).to_string();
+            let began = Instant::now();
+            let result = reconcile(object, context.clone()).await;
+            context.metrics.observe_reconcile(kind, began.elapsed());
+            context.metrics.set_managed(kind, store.state().len());
+            match &result {
+                Ok(_) => context.backoff.reset(&key),
+                Err(error) => context.metrics.observe_failure(kind, error.metric_label()),
+            }
+            result
         }
-        result
     };
     let error_policy = move |object: Arc<K>, error: &Error, context: Arc<Context>| {
         let key = ObjectRef::from_obj(object.as_ref()).to_string();

@@ -226,6 +226,10 @@ async fn a_driven_controller_reconciles_pauses_and_resumes() -> Result<()> {
         "{text}"
     );
     assert!(text.contains("step=\"secret\""), "{text}");
+    assert!(
+        text.contains("brokerage_managed_resources{kind=\"Echo\"} 1"),
+        "{text}"
+    );
     running.abort();
     Ok(())
 }
