@@ -489,79 +489,46 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
 async fn a_nodeport_listener_gets_its_services_and_advertised_host() -> Result<()> {
     let (client, namespace) = setup("kafka-nodeport").await?;
     start_operator(&client, &namespace);
-    let yaml = r#"
-apiVersion: kafka.strimzi.io/v1
-kind: KafkaNodePool
-metadata:
-  name: nodes
-  labels:
-    strimzi.io/cluster: edge
-spec:
-  replicas: 1
-  roles: [controller, broker]
-  storage:
-    type: ephemeral
----
-apiVersion: kafka.strimzi.io/v1beta2
-kind: Kafka
-metadata:
-  name: edge
-spec:
-  kafka:
-    listeners:
-      - name: plain
-        port: 9092
-        tls: false
-        type: internal
-      - name: tls
-        port: 9093
-        tls: true
-        type: internal
-      - configuration:
-          bootstrap:
-            nodePort: 32094
-          brokers:
-            - advertisedHost: 203.0.113.10
-              broker: 0
-        name: external
-        port: 9094
-        tls: false
-        type: nodeport
-"#;
-    testenv::apply_yaml(&client, yaml, &namespace).await?;
+    let yaml = std::fs::read_to_string(repo_path("tests/fixtures/nodeport-kafka.yaml"))?;
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&kafkas, "edge").await?;
+    wait_ready(&kafkas, "np").await?;
     let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
     let bootstrap = services
-        .get("edge-kafka-external-bootstrap")
+        .get("np-kafka-external-bootstrap")
         .await?
         .spec
         .unwrap();
     assert_eq!(bootstrap.type_.as_deref(), Some("NodePort"));
     assert_eq!(bootstrap.ports.unwrap()[0].node_port, Some(32094));
-    let broker = services.get("edge-nodes-external-0").await?.spec.unwrap();
+    let broker = services.get("np-brokers-external-0").await?.spec.unwrap();
     let node_port = broker.ports.unwrap()[0]
         .node_port
         .expect("a node port was assigned");
     let config = Api::<ConfigMap>::namespaced(client.clone(), &namespace)
-        .get("edge-nodes")
+        .get("np-brokers")
         .await?;
-    let properties = &config.data.unwrap()["edge-nodes-0.properties"];
+    let properties = &config.data.unwrap()["np-brokers-0.properties"];
     assert!(
         properties.contains(&format!("EXTERNAL-9094://203.0.113.10:{node_port}")),
         "advertised.listeners lacks the external address:\n{properties}"
     );
-    let status = kafkas.get("edge").await?.status.unwrap();
+    let status = kafkas.get("np").await?.status.unwrap();
     let external = status
         .listeners
         .unwrap()
         .into_iter()
         .find(|l| l.name == "external")
         .unwrap();
-    // Clients bootstrap through the bootstrap Service's node port, on the advertised host.
-    assert_eq!(
-        external.bootstrap_servers.as_deref(),
-        Some("203.0.113.10:32094")
+    // Clients bootstrap through the bootstrap Service's node port: on broker 0's advertised
+    // host, and on the node address of broker 1.
+    let servers = external.bootstrap_servers.unwrap_or_default();
+    let servers: Vec<&str> = servers.split(',').collect();
+    assert_eq!(servers.len(), 2, "{servers:?}");
+    assert!(servers.contains(&"203.0.113.10:32094"), "{servers:?}");
+    assert!(
+        servers.iter().all(|server| server.ends_with(":32094")),
+        "{servers:?}"
     );
     Ok(())
 }

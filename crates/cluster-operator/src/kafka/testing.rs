@@ -7,38 +7,8 @@ use super::model::{Inputs, KafkaModel, validate};
 
 pub const NAMESPACE: &str = "kafka";
 
-/// The nodeport listener from the issue, which must work as written, on a two-node cluster.
-pub const NODEPORT_CLUSTER: &str = r#"
-apiVersion: kafka.strimzi.io/v1
-kind: KafkaNodePool
-metadata: {name: brokers, labels: {strimzi.io/cluster: np}}
-spec: {replicas: 2, roles: [controller, broker], storage: {type: ephemeral}}
----
-apiVersion: kafka.strimzi.io/v1
-kind: Kafka
-metadata: {name: np}
-spec:
-  kafka:
-    listeners:
-      - name: plain
-        port: 9092
-        tls: false
-        type: internal
-      - name: tls
-        port: 9093
-        tls: true
-        type: internal
-      - configuration:
-          bootstrap:
-            nodePort: 32094
-          brokers:
-            - advertisedHost: 203.0.113.10
-              broker: 0
-        name: external
-        port: 9094
-        tls: false
-        type: nodeport
-"#;
+/// The NodePort listener from the documents the project started from, on a two-node cluster.
+pub const NODEPORT_CLUSTER: &str = include_str!("../../../../tests/fixtures/nodeport-kafka.yaml");
 
 /// The Kafka and node pools of `examples/kafka/<name>.yaml`, placed in [`NAMESPACE`].
 pub fn example(name: &str) -> (Kafka, Vec<KafkaNodePool>) {
