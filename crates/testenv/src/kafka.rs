@@ -668,23 +668,17 @@ fn escape_property(value: &str) -> String {
 }
 
 /// A new KRaft cluster ID: 16 random bytes, URL-safe base64 without padding, as
-/// `kafka-storage random-uuid` prints it.
+/// `kafka-storage random-uuid` prints it, and like Kafka never starting with `-`, which
+/// `kafka-storage format --cluster-id` would take for an option.
 pub fn random_cluster_id() -> String {
     use base64::Engine;
-    use std::hash::{BuildHasher, Hasher};
-    let mut bytes = Vec::with_capacity(16);
-    for salt in 0..2u64 {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(salt);
-        hasher.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos(),
-        );
-        bytes.extend_from_slice(&hasher.finish().to_be_bytes());
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
     }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Asks the broker at `address` which API versions it supports (an `ApiVersions` v0 request on

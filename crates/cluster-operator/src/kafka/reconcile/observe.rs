@@ -54,11 +54,29 @@ pub async fn external_addresses(
 }
 
 /// A new KRaft cluster ID: 16 random bytes, base64url without padding, as `kafka-storage.sh
-/// random-uuid` makes them.
+/// random-uuid` makes them, and like Kafka never starting with `-`, which the pods'
+/// `kafka-storage.sh format --cluster-id` would take for an option.
 pub fn new_cluster_id() -> String {
-    URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+    loop {
+        let id = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
 
 fn namespace(kafka: &Kafka) -> String {
     kafka.namespace().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cluster_ids_are_kafka_uuids_that_never_look_like_an_option() {
+        for _ in 0..2000 {
+            let id = super::new_cluster_id();
+            assert_eq!(id.len(), 22);
+            assert!(!id.starts_with('-'), "{id}");
+        }
+    }
 }
