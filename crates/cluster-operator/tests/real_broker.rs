@@ -20,7 +20,6 @@ use cluster_operator::kafka::statefulset::{
 use cluster_operator::kafka::{Inputs, broker_config, names, render};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use serde::Deserialize;
 use testenv::kafka::{
     KafkaNode, STARTUP_TIMEOUT, api_versions, api_versions_on, free_ports, random_cluster_id,
 };
@@ -32,20 +31,7 @@ fn load(example: &str) -> (Kafka, Vec<KafkaNodePool>) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../../examples/kafka/{example}.yaml"));
     let text = std::fs::read_to_string(&path).expect("the example exists");
-    let mut kafka = None;
-    let mut pools = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(&text) {
-        let value = serde_yaml::Value::deserialize(document).expect("valid YAML");
-        match value["kind"].as_str() {
-            Some("Kafka") => kafka = Some(serde_yaml::from_value::<Kafka>(value).unwrap()),
-            Some("KafkaNodePool") => pools.push(serde_yaml::from_value(value).unwrap()),
-            _ => {}
-        }
-    }
-    let mut kafka = kafka.expect("the example has a Kafka");
-    kafka.metadata.namespace = Some("kafka".into());
-    kafka.metadata.uid = Some("00000000-0000-0000-0000-000000000001".into());
-    (kafka, pools)
+    cluster_operator::kafka::manifest::read(&text, "kafka").expect("a valid Kafka manifest")
 }
 
 /// A `key=value` line's value, if the properties text has the key.

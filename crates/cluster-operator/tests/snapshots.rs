@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use api::kafka::{Kafka, KafkaNodePool};
 use cluster_operator::kafka::{Inputs, render};
-use serde::Deserialize;
 
 const EXAMPLES: &[&str] = &[
     "ephemeral-single-node",
@@ -15,22 +14,10 @@ const EXAMPLES: &[&str] = &[
 ];
 
 fn load(example: &str) -> (Kafka, Vec<KafkaNodePool>) {
-    let path = manifest_dir().join(format!("../../examples/kafka/{example}.yaml"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../examples/kafka/{example}.yaml"));
     let text = std::fs::read_to_string(&path).expect("the example exists");
-    let mut kafka = None;
-    let mut pools = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(&text) {
-        let value = serde_yaml::Value::deserialize(document).expect("valid YAML");
-        match value["kind"].as_str() {
-            Some("Kafka") => kafka = Some(serde_yaml::from_value::<Kafka>(value).unwrap()),
-            Some("KafkaNodePool") => pools.push(serde_yaml::from_value(value).unwrap()),
-            _ => {}
-        }
-    }
-    let mut kafka = kafka.expect("the example has a Kafka");
-    kafka.metadata.namespace = Some("kafka".into());
-    kafka.metadata.uid = Some("00000000-0000-0000-0000-000000000001".into());
-    (kafka, pools)
+    cluster_operator::kafka::manifest::read(&text, "kafka").expect("a valid Kafka manifest")
 }
 
 fn manifest_dir() -> PathBuf {

@@ -6,6 +6,7 @@ pub mod certificates;
 pub mod config;
 pub mod config_maps;
 pub mod listeners;
+pub mod manifest;
 pub mod model;
 pub mod names;
 pub mod network_policy;

@@ -1,7 +1,6 @@
 //! Fixtures shared by the unit tests: the repository's examples, loaded as the operator sees them.
 
 use api::kafka::{Kafka, KafkaNodePool};
-use serde::Deserialize;
 
 use super::model::{Inputs, KafkaModel, validate};
 
@@ -20,29 +19,9 @@ pub fn example(name: &str) -> (Kafka, Vec<KafkaNodePool>) {
     parse(&text)
 }
 
-/// A Kafka and its node pools from a multi-document YAML text.
+/// A Kafka and its node pools from a multi-document YAML text, in [`NAMESPACE`].
 pub fn parse(text: &str) -> (Kafka, Vec<KafkaNodePool>) {
-    let mut kafka = None;
-    let mut pools = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let value = serde_yaml::Value::deserialize(document).expect("valid YAML");
-        match value["kind"].as_str() {
-            Some("Kafka") => {
-                let mut parsed: Kafka = serde_yaml::from_value(value).expect("a valid Kafka");
-                parsed.metadata.namespace = Some(NAMESPACE.into());
-                parsed.metadata.uid = Some("00000000-0000-0000-0000-000000000001".into());
-                kafka = Some(parsed);
-            }
-            Some("KafkaNodePool") => {
-                let mut pool: KafkaNodePool =
-                    serde_yaml::from_value(value).expect("a valid KafkaNodePool");
-                pool.metadata.namespace = Some(NAMESPACE.into());
-                pools.push(pool);
-            }
-            _ => {}
-        }
-    }
-    (kafka.expect("the text has a Kafka"), pools)
+    super::manifest::read(text, NAMESPACE).expect("a valid Kafka manifest")
 }
 
 pub fn inputs() -> Inputs {
