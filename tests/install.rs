@@ -1,19 +1,21 @@
 //! `install/` on the real local cluster: the manifests apply, the Deployment's pods run (on
 //! kwok nodes), and the operator's ServiceAccount may do everything the operator does: its
-//! token alone reconciles a Kafka to Ready and takes the leader Lease.
+//! token alone reconciles a Kafka to Ready, takes the leader Lease, and runs the topic operator.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use api::kafka::Kafka;
+use api::kafka::{Kafka, KafkaTopic};
 use brokerage_e2e::{repo_path, setup};
+use cluster_operator::admin::KafkaAdmins;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::api::{Api, PostParams};
 use runtime::leader::LeaderElection;
 use runtime::{Context, Metrics, Namespaces};
+use topic_operator::TopicSettings;
 
 /// How long the cluster may take to do what a test waits for.
 const WAIT: Duration = Duration::from_secs(60);
@@ -70,16 +72,23 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     .acquire()
     .await?;
     let context = Arc::new(Context::new(
-        operator,
+        operator.clone(),
         Arc::new(Metrics::default()),
         Duration::from_secs(120),
     ));
     let watched = Namespaces::Only(vec![namespace.clone()]);
-    tokio::spawn(async move { cluster_operator::controllers(&watched, context).await });
+    let admins = Arc::new(KafkaAdmins::new(operator.clone(), Vec::new()));
+    let (topics_context, topics_admins) = (context.clone(), admins.clone());
+    let topics_watched = watched.clone();
+    tokio::spawn(async move { cluster_operator::controllers(&watched, context, admins).await });
+    tokio::spawn(async move {
+        let settings = TopicSettings::default();
+        topic_operator::run(&topics_watched, topics_context, topics_admins, settings).await
+    });
 
     let yaml = std::fs::read_to_string(repo_path("examples/kafka/ephemeral-single-node.yaml"))?;
     testenv::apply_yaml(&admin, &yaml, &namespace).await?;
-    let kafkas: Api<Kafka> = Api::namespaced(admin, &namespace);
+    let kafkas: Api<Kafka> = Api::namespaced(admin.clone(), &namespace);
     testenv::eventually(
         "the Kafka reconciled with the operator's RBAC is Ready",
         WAIT,
@@ -93,6 +102,31 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
                 bail!("unexpected: {failed:?}");
             }
             Ok(conditions.iter().any(|c| c.type_ == "Ready"))
+        },
+    )
+    .await?;
+
+    // The topic operator's watch, finalizer and status writes: kwok runs no Kafka, so the
+    // topic waits, NotReady, for a broker to answer.
+    let yaml = std::fs::read_to_string(repo_path("examples/kafka/topic.yaml"))?;
+    testenv::apply_yaml(&admin, &yaml, &namespace).await?;
+    let topics: Api<KafkaTopic> = Api::namespaced(admin, &namespace);
+    testenv::eventually(
+        "the KafkaTopic says why Kafka cannot be reached",
+        WAIT,
+        || async {
+            let topic = topics.get("orders").await?;
+            let finalized = topic
+                .metadata
+                .finalizers
+                .iter()
+                .flatten()
+                .any(|f| f == topic_operator::FINALIZER);
+            let conditions = topic.status.and_then(|s| s.conditions).unwrap_or_default();
+            Ok(finalized
+                && conditions
+                    .iter()
+                    .any(|c| c.type_ == "NotReady" && c.reason.as_deref() == Some("KafkaError")))
         },
     )
     .await

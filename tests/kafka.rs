@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Result;
 use api::kafka::{Kafka, KafkaNodePool};
 use brokerage_e2e::{repo_path, setup};
+use cluster_operator::admin::KafkaAdmins;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
@@ -28,7 +29,9 @@ fn start_operator(client: &Client, namespace: &str) -> Arc<Metrics> {
         Duration::from_secs(120),
     ));
     let namespaces = Namespaces::Only(vec![namespace.to_string()]);
-    tokio::spawn(async move { cluster_operator::controllers(&namespaces, context).await });
+    // No Kafka answers behind kwok's pods: rolls go on without availability checks.
+    let admins = Arc::new(KafkaAdmins::new(client.clone(), Vec::new()));
+    tokio::spawn(async move { cluster_operator::controllers(&namespaces, context, admins).await });
     metrics
 }
 

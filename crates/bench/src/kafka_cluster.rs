@@ -38,27 +38,25 @@ const API_WRITES: &str = "brokerage_api_writes_total{kind=\"Kafka\"}";
 
 pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> {
     let client = cluster.client().await?;
-    let operator = Operator::start(cluster.kubeconfig(), &out.join("operator.log")).await?;
+    let operator = Operator::start(cluster.kubeconfig(), &out.join("operator.log"), &[]).await?;
 
     let namespace = testenv::fresh_namespace(&client, "bench-kafka").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
     let began = Instant::now();
     testenv::apply_yaml(&client, &example("persistent-dual-pool.yaml")?, &namespace).await?;
-    poll(
-        &operator,
-        "every object of the Kafka exists",
-        Duration::from_millis(20),
-        || all_objects_exist(&client, &namespace),
-    )
-    .await?;
+    operator
+        .poll(
+            "every object of the Kafka exists",
+            Duration::from_millis(20),
+            || all_objects_exist(&client, &namespace),
+        )
+        .await?;
     let objects_written = began.elapsed();
-    poll(
-        &operator,
-        "the Kafka is Ready",
-        Duration::from_millis(20),
-        || async { Ok(is_ready(&kafkas.get(DUAL_POOL_CLUSTER).await?)) },
-    )
-    .await?;
+    operator
+        .poll("the Kafka is Ready", Duration::from_millis(20), || async {
+            Ok(is_ready(&kafkas.get(DUAL_POOL_CLUSTER).await?))
+        })
+        .await?;
     let ready = began.elapsed();
     let noop_writes = noop_reconcile_writes(&operator, &kafkas).await?;
 
@@ -110,13 +108,13 @@ async fn noop_reconcile_writes(operator: &Operator, kafkas: &Api<Kafka>) -> Resu
                 &Patch::Merge(&patch),
             )
             .await?;
-        poll(
-            operator,
-            "the touched Kafka is reconciled",
-            Duration::from_millis(20),
-            || async { Ok(operator.counter(RECONCILIATIONS).await? > reconciled) },
-        )
-        .await?;
+        operator
+            .poll(
+                "the touched Kafka is reconciled",
+                Duration::from_millis(20),
+                || async { Ok(operator.counter(RECONCILIATIONS).await? > reconciled) },
+            )
+            .await?;
         wait_quiet(operator).await?;
         if kafkas.get(DUAL_POOL_CLUSTER).await?.resource_version() != touched.resource_version() {
             status_writes += 1;
@@ -142,16 +140,16 @@ async fn manage_many_clusters(client: &Client, operator: &Operator) -> Result<(D
         testenv::apply_yaml(client, &yaml, &namespace).await?;
     }
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    poll(
-        operator,
-        "all 50 Kafkas are Ready",
-        Duration::from_millis(100),
-        || async {
-            let list = kafkas.list(&ListParams::default()).await?;
-            Ok(list.items.iter().filter(|kafka| is_ready(kafka)).count() == MANY_CLUSTERS)
-        },
-    )
-    .await?;
+    operator
+        .poll(
+            "all 50 Kafkas are Ready",
+            Duration::from_millis(100),
+            || async {
+                let list = kafkas.list(&ListParams::default()).await?;
+                Ok(list.items.iter().filter(|kafka| is_ready(kafka)).count() == MANY_CLUSTERS)
+            },
+        )
+        .await?;
     Ok((began.elapsed(), operator.resident_mib()?))
 }
 
@@ -200,23 +198,6 @@ fn example(name: &str) -> Result<String> {
         .join("../../examples/kafka")
         .join(name);
     Ok(std::fs::read_to_string(path)?)
-}
-
-/// Polls `check` every `every` until it holds, failing early if the operator died.
-async fn poll<F, Fut>(operator: &Operator, what: &str, every: Duration, mut check: F) -> Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<bool>>,
-{
-    let deadline = Instant::now() + TIMEOUT;
-    while !check().await? {
-        operator.check_running()?;
-        if Instant::now() > deadline {
-            bail!("timed out after {TIMEOUT:?} waiting until {what}");
-        }
-        tokio::time::sleep(every).await;
-    }
-    Ok(())
 }
 
 /// Waits until no Kafka reconcile ran for `QUIET`, so that every reconcile a change caused

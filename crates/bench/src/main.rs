@@ -4,6 +4,7 @@
 mod control_plane;
 mod kafka_cluster;
 mod operator;
+mod topics;
 
 use std::path::Path;
 
@@ -23,6 +24,7 @@ async fn main() -> Result<()> {
     std::fs::create_dir_all(&out)?;
     let (cluster, mut figures) = control_plane::run().await?;
     figures.extend(kafka_cluster::run(&cluster, &out).await?);
+    figures.extend(topics::run(&cluster, &out).await?);
     println!("{:<40} {:>12}  unit", "figure", "value");
     for figure in &figures {
         println!(

@@ -6,7 +6,10 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The longest any one wait of a benchmark may take.
+const POLL_TIMEOUT: Duration = Duration::from_secs(600);
 
 use anyhow::{Context, Result, bail};
 use tokio::process::{Child, Command};
@@ -22,8 +25,8 @@ pub struct Operator {
 
 impl Operator {
     /// Starts `target/release/brokerage run` against the cluster in `kubeconfig`, watching every
-    /// namespace, and waits until it serves `/readyz`. Its log goes to `log`.
-    pub async fn start(kubeconfig: &Path, log: &Path) -> Result<Operator> {
+    /// namespace with `extra_args`, and waits until it serves `/readyz`. Its log goes to `log`.
+    pub async fn start(kubeconfig: &Path, log: &Path, extra_args: &[&str]) -> Result<Operator> {
         let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/brokerage");
         if !binary.exists() {
             bail!(
@@ -36,6 +39,7 @@ impl Operator {
         let process = Command::new(&binary)
             .args(["run", "--watch-namespaces", "*", "--http-address"])
             .arg(http_address.to_string())
+            .args(extra_args)
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "warn")
             // The log is a file: no terminal colour codes in it.
@@ -65,6 +69,23 @@ impl Operator {
             "the operator did not serve /readyz on {http_address} within 30 s (log: {})",
             log.display()
         )
+    }
+
+    /// Polls `check` every `every` until it holds, failing early if the operator died.
+    pub async fn poll<F, Fut>(&self, what: &str, every: Duration, mut check: F) -> Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<bool>>,
+    {
+        let deadline = Instant::now() + POLL_TIMEOUT;
+        while !check().await? {
+            self.check_running()?;
+            if Instant::now() > deadline {
+                bail!("timed out after {POLL_TIMEOUT:?} waiting until {what}");
+            }
+            tokio::time::sleep(every).await;
+        }
+        Ok(())
     }
 
     /// Fails if the process has exited, pointing at its log.

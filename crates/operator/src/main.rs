@@ -1,5 +1,6 @@
 //! The `brokerage` binary.
 
+mod connections;
 mod crds;
 mod render;
 mod run;

@@ -1,14 +1,17 @@
 //! `brokerage run`: every reconciler, the HTTP endpoints, and leader election.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
+use cluster_operator::admin::KafkaAdmins;
 use runtime::http::Readiness;
 use runtime::leader::LeaderElection;
 use runtime::{Context, Metrics, Namespaces};
+use topic_operator::TopicSettings;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -29,6 +32,13 @@ pub struct RunArgs {
     /// This replica's identity in the Lease.
     #[arg(long, env = "POD_NAME", default_value = "brokerage-local")]
     identity: String,
+    /// A YAML file naming Kafka clusters to reach at given addresses, instead of through a
+    /// Kafka resource (see docs/topics.md).
+    #[arg(long, env = "BROKERAGE_KAFKA_CONNECTIONS")]
+    kafka_connections: Option<PathBuf>,
+    /// Whether deleting a KafkaTopic deletes its topic in Kafka.
+    #[arg(long, env = "BROKERAGE_DELETE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
+    delete_topics: bool,
 }
 
 pub async fn run(args: RunArgs) -> Result<()> {
@@ -61,7 +71,18 @@ pub async fn run(args: RunArgs) -> Result<()> {
         metrics,
         Duration::from_secs(args.resync_seconds),
     ));
-    let controllers = cluster_operator::controllers(&namespaces, context);
+    let overrides = match &args.kafka_connections {
+        Some(file) => crate::connections::load(file)?,
+        None => Vec::new(),
+    };
+    let admins = Arc::new(KafkaAdmins::new(context.client.clone(), overrides));
+    let settings = TopicSettings {
+        delete_topics: args.delete_topics,
+    };
+    let controllers = futures::future::join(
+        cluster_operator::controllers(&namespaces, context.clone(), admins.clone()),
+        topic_operator::run(&namespaces, context, admins, settings),
+    );
     readiness.set_ready();
     tracing::info!(namespaces = ?namespaces, "brokerage is running");
 

@@ -118,12 +118,12 @@ impl Context {
 struct Backoff(Mutex<HashMap<String, u32>>);
 
 impl Backoff {
-    /// The delay before retrying `key` after its `n`th failure in a row: 1 s doubling to 5 min.
+    /// The delay before retrying `key` after its latest failure.
     fn next(&self, key: &str) -> Duration {
         let mut failures = self.0.lock().expect("backoff lock");
         let count = failures.entry(key.to_string()).or_default();
         *count = count.saturating_add(1);
-        Duration::from_secs(1u64 << (*count - 1).min(9)).min(Duration::from_secs(300))
+        backoff_delay(*count)
     }
 
     fn reset(&self, key: &str) {
@@ -131,23 +131,32 @@ impl Backoff {
     }
 }
 
-/// One reconcile of one object; `Flow`-style outcomes are mapped to an `Action` by the caller.
-pub type ReconcileFn<K> = fn(Arc<K>, Arc<Context>) -> BoxFuture<'static, Result<Action, Error>>;
+/// The delay before a retry after `failures` failures in a row: 1 s doubling to 5 min.
+pub fn backoff_delay(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(9);
+    Duration::from_secs(1u64 << doublings).min(Duration::from_secs(300))
+}
 
-/// Drives `controller` until it ends, wrapping each reconcile with metrics and backoff.
-pub async fn drive<K>(
+/// Drives `controller` until it ends, wrapping each reconcile (one object, its outcome mapped
+/// to an `Action`) with metrics and backoff.
+pub async fn drive<K, R>(
     kind: &'static str,
     controller: Controller<K>,
-    reconcile: ReconcileFn<K>,
+    reconcile: R,
     context: Arc<Context>,
 ) where
+    R: Fn(Arc<K>, Arc<Context>) -> BoxFuture<'static, Result<Action, Error>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     ObjectRef<K>: Hash + Eq,
 {
     // The controller's cache of the primary kind: its size is the number of managed resources.
     let store = controller.store();
     let timed = move |object: Arc<K>, context: Arc<Context>| {
-        let store = store.clone();
+        let (store, reconcile) = (store.clone(), reconcile.clone());
         async move {
             let key = ObjectRef::from_obj(object.as_ref()).to_string();
             let began = Instant::now();

@@ -38,6 +38,7 @@ pub struct Metrics {
     reconciliations: Family<KindLabels, Counter>,
     failures: Family<FailureLabels, Counter>,
     writes: Family<KindLabels, Counter>,
+    broker_requests: Family<KindLabels, Counter>,
     managed: Family<KindLabels, Gauge>,
     reconcile_duration: Durations<KindLabels>,
     step_duration: Durations<StepLabels>,
@@ -50,6 +51,7 @@ impl Default for Metrics {
             reconciliations: Family::default(),
             failures: Family::default(),
             writes: Family::default(),
+            broker_requests: Family::default(),
             managed: Family::default(),
             reconcile_duration: Family::new_with_constructor(duration_histogram),
             step_duration: Family::new_with_constructor(duration_histogram),
@@ -69,6 +71,11 @@ impl Default for Metrics {
             "api_writes",
             "Writes to the Kubernetes API made by reconciliations",
             metrics.writes.clone(),
+        );
+        registry.register(
+            "broker_requests",
+            "Requests sent to Kafka or RocketMQ by reconciliations",
+            metrics.broker_requests.clone(),
         );
         registry.register(
             "managed_resources",
@@ -101,6 +108,11 @@ impl Metrics {
     pub fn observe_write(&self, kind: &str) {
         let labels = KindLabels { kind: kind.into() };
         self.writes.get_or_create(&labels).inc();
+    }
+
+    pub fn observe_broker_requests(&self, kind: &str, count: u64) {
+        let labels = KindLabels { kind: kind.into() };
+        self.broker_requests.get_or_create(&labels).inc_by(count);
     }
 
     pub fn observe_failure(&self, kind: &str, error: &str) {

@@ -16,11 +16,12 @@ use runtime::{Applier, Context, Error, Flow, Namespaces, conditions, pause};
 
 use super::state::KafkaReconcile;
 use super::{observe, status, steps};
+use crate::admin::KafkaAdmins;
 use crate::kafka::{Desired, Inputs, validate};
 
 /// Runs the Kafka controller over one scope (a namespace, or all of them) until it stops: it
 /// reacts to the Kafka, its node pools, and the objects and pods it owns.
-pub async fn run(scope: Option<String>, context: Arc<Context>) {
+pub async fn run(scope: Option<String>, context: Arc<Context>, admins: Arc<KafkaAdmins>) {
     let client = &context.client;
     let scope = scope.as_deref();
     let ours = watcher::Config::default().labels(&format!("{STRIMZI_KIND}=Kafka"));
@@ -41,6 +42,7 @@ pub async fn run(scope: Option<String>, context: Arc<Context>) {
         ours,
         by_cluster_label,
     );
+    let reconcile = move |kafka, context| reconcile(kafka, context, admins.clone());
     runtime::controller::drive("Kafka", controller, reconcile, context.clone()).await;
 }
 
@@ -53,6 +55,7 @@ fn by_cluster_label<K: kube::Resource>(object: K) -> Option<ObjectRef<Kafka>> {
 fn reconcile(
     kafka: Arc<Kafka>,
     context: Arc<Context>,
+    admins: Arc<KafkaAdmins>,
 ) -> BoxFuture<'static, Result<Action, Error>> {
     Box::pin(async move {
         let client = &context.client;
@@ -113,6 +116,7 @@ fn reconcile(
             model,
             desired,
             applier: Applier::new(client.clone(), "Kafka", context.metrics.clone()),
+            admins,
             cluster_ca_cert: None,
             listeners: Vec::new(),
             node_certificates: Default::default(),

@@ -14,6 +14,8 @@ use runtime::{Error, Flow};
 use super::WAIT_FOR_PODS;
 use super::readiness::{is_ready, list_pods};
 use super::state::KafkaReconcile;
+use crate::admin::{AdminError, observe_availability};
+use crate::kafka::availability::Availability;
 use crate::kafka::config_maps::node_config_hash;
 use crate::kafka::model::Node;
 
@@ -61,18 +63,33 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
                 Some(_) => {}
             }
         }
-        // Brokers first, controllers (and dual-role nodes) last, as Strimzi rolls.
-        outdated.sort_by_key(|(node, _)| (node.roles.controller, node.id));
-
-        // A pod that is already down is restarted first: it serves nothing anyway.
-        let next = outdated.iter().find(|(_, pod)| !is_ready(pod)).or_else(|| {
-            pods.iter()
-                .all(is_ready)
-                .then(|| outdated.first())
-                .flatten()
+        let availability = match outdated.is_empty() {
+            true => None,
+            false => observe_cluster(state).await,
+        };
+        // Brokers first, controllers (and dual-role nodes) last, the active controller last of
+        // all, as Strimzi rolls.
+        outdated.sort_by_key(|(node, _)| {
+            let active = availability
+                .as_ref()
+                .is_some_and(|availability| availability.restarts_last(node.id));
+            (node.roles.controller, active, node.id)
         });
-        // Kafka-level checks (no partition under min.insync.replicas, the active controller
-        // last) belong here, before the delete, once the admin client can ask the cluster.
+
+        // A pod that is already down is restarted first: it serves nothing anyway. Otherwise
+        // the first whose restart keeps every partition available.
+        let all_ready = pods.iter().all(is_ready);
+        let next = outdated.iter().find(|(_, pod)| !is_ready(pod)).or_else(|| {
+            outdated.iter().filter(|_| all_ready).find(|(node, _)| {
+                let blocker = availability
+                    .as_ref()
+                    .and_then(|availability| availability.restart_blocker(node.id));
+                if let Some(reason) = &blocker {
+                    tracing::info!(%reason, "waiting before a restart");
+                }
+                blocker.is_none()
+            })
+        });
         match (next, outdated.is_empty()) {
             (_, true) => Ok(Flow::Continue),
             (Some((_, pod)), false) => {
@@ -90,6 +107,21 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
             (None, false) => Ok(Flow::Requeue(WAIT_FOR_PODS)),
         }
     })
+}
+
+/// What Kafka says restarts must respect. A cluster that no client can reach has no
+/// availability left to protect, so then the roll goes on without checks, as Strimzi's does.
+async fn observe_cluster(state: &KafkaReconcile) -> Option<Availability> {
+    let (namespace, cluster) = (&state.model.namespace, &state.model.cluster);
+    let observed = match state.admins.admin(namespace, cluster).await {
+        Ok(admin) => observe_availability(&admin).await.map_err(AdminError::from),
+        Err(error) => Err(error),
+    };
+    observed
+        .inspect_err(|error| {
+            tracing::info!(%namespace, %cluster, %error, "Kafka cannot be asked; restarting without availability checks")
+        })
+        .ok()
 }
 
 /// Each StatefulSet's current template revision. A manual rolling update asked on a

@@ -8,6 +8,7 @@ use api::kafka::{Kafka, KafkaNodePool, ListenerStatus};
 use k8s_openapi::api::core::v1::Pod;
 use runtime::Applier;
 
+use crate::admin::KafkaAdmins;
 use crate::kafka::{Desired, KafkaModel};
 
 pub struct KafkaReconcile {
@@ -16,6 +17,7 @@ pub struct KafkaReconcile {
     pub model: KafkaModel,
     pub desired: Desired,
     pub applier: Applier,
+    pub admins: Arc<KafkaAdmins>,
     /// The cluster CA certificate (PEM), which TLS listeners report for clients to trust.
     pub cluster_ca_cert: Option<String>,
     /// Where clients connect, once the cluster is Ready.

@@ -1,0 +1,215 @@
+//! The topic operator, run as the real binary against a real Kafka: N KafkaTopics created at
+//! once until every one is Ready and exists in Kafka, for N = 100, 1,000 and 10,000; the
+//! operator's memory then; and what one periodic full reconciliation of all those unchanged
+//! topics costs in Kafka requests and Kubernetes writes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use api::kafka::KafkaTopic;
+use futures::{StreamExt, TryStreamExt};
+use kafka_client::{AdminClient, ClientConfig};
+use kube::api::{Api, ListParams, PostParams};
+use kube::{Client, ResourceExt};
+use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
+
+use crate::Figure;
+use crate::operator::Operator;
+
+const SIZES: [usize; 3] = [100, 1_000, 10_000];
+/// The benchmark's own creates in flight: a burst, as `kubectl apply` of many files makes.
+const CREATES_IN_FLIGHT: usize = 64;
+/// Short enough that the benchmark sees a full reconciliation without waiting long.
+const RESYNC_SECONDS: &str = "60";
+const RECONCILIATIONS: &str = "brokerage_reconciliations_total{kind=\"KafkaTopic\"}";
+const KAFKA_REQUESTS: &str = "brokerage_broker_requests_total{kind=\"KafkaTopic\"}";
+
+pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> {
+    let client = cluster.client().await?;
+    let kafka =
+        tokio::task::spawn_blocking(|| KafkaCluster::start(&KafkaOptions::default())).await??;
+    let bootstrap = kafka.bootstrap(Listener::Plain);
+    let connections = out.join("kafka-connections.yaml");
+    std::fs::write(
+        &connections,
+        format!("- cluster: bench\n  bootstrapServers: {bootstrap}\n"),
+    )?;
+    let connections = connections.display().to_string();
+    let args = [
+        "--kafka-connections",
+        &connections,
+        "--resync-seconds",
+        RESYNC_SECONDS,
+    ];
+    let operator = Operator::start(
+        cluster.kubeconfig(),
+        &out.join("operator-topics.log"),
+        &args,
+    )
+    .await?;
+    let admin = AdminClient::connect(ClientConfig::new([bootstrap])).await?;
+
+    let mut figures = Vec::new();
+    let mut namespaces = Vec::new();
+    for size in SIZES {
+        let namespace = testenv::fresh_namespace(&client, &format!("bench-topics-{size}")).await?;
+        let took = create_until_ready(&client, &operator, &admin, &namespace, size).await?;
+        let (ready, per_second): (&'static str, &'static str) = match size {
+            100 => ("topics_100_ready", "topics_100_per_second"),
+            1_000 => ("topics_1000_ready", "topics_1000_per_second"),
+            _ => ("topics_10000_ready", "topics_10000_per_second"),
+        };
+        figures.push(Figure {
+            name: ready,
+            value: took.as_secs_f64(),
+            unit: "s",
+        });
+        figures.push(Figure {
+            name: per_second,
+            value: size as f64 / took.as_secs_f64(),
+            unit: "topics/s",
+        });
+        namespaces.push(namespace);
+    }
+    figures.push(Figure {
+        name: "operator_rss_11100_topics",
+        value: operator.resident_mib()?,
+        unit: "MiB",
+    });
+
+    let (requests, writes, took) = full_reconciliation(&client, &operator, &namespaces).await?;
+    figures.push(Figure {
+        name: "topics_resync_kafka_requests",
+        value: requests,
+        unit: "requests",
+    });
+    figures.push(Figure {
+        name: "topics_resync_api_writes",
+        value: writes,
+        unit: "writes",
+    });
+    figures.push(Figure {
+        name: "topics_resync_duration",
+        value: took.as_secs_f64(),
+        unit: "s",
+    });
+    drop(kafka);
+    Ok(figures)
+}
+
+/// Creates `size` KafkaTopics as fast as the API server takes them, and returns how long it was
+/// until every one was Ready and its topic existed in Kafka.
+async fn create_until_ready(
+    client: &Client,
+    operator: &Operator,
+    admin: &AdminClient,
+    namespace: &str,
+    size: usize,
+) -> Result<Duration> {
+    let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), namespace);
+    let kafka_name = |index: usize| format!("{namespace}.topic-{index}");
+    let began = Instant::now();
+    futures::stream::iter(0..size)
+        .map(|index| {
+            let topics = topics.clone();
+            let topic: KafkaTopic = serde_json::from_value(serde_json::json!({
+                "apiVersion": "kafka.strimzi.io/v1",
+                "kind": "KafkaTopic",
+                "metadata": {"name": format!("topic-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
+                "spec": {"topicName": kafka_name(index), "partitions": 1, "replicas": 1},
+            }))
+            .expect("a KafkaTopic");
+            async move { topics.create(&PostParams::default(), &topic).await }
+        })
+        .buffer_unordered(CREATES_IN_FLIGHT)
+        .try_collect::<Vec<_>>()
+        .await?;
+    operator
+        .poll(
+            &format!("{size} KafkaTopics are Ready"),
+            Duration::from_millis(250),
+            || async {
+                let listed = topics.list(&ListParams::default()).await?;
+                Ok(listed.items.iter().filter(|topic| is_ready(topic)).count() == size)
+            },
+        )
+        .await?;
+    let took = began.elapsed();
+    let in_kafka = admin.list_topics().await?;
+    let missing = (0..size)
+        .filter(|index| !in_kafka.contains_key(&kafka_name(*index)))
+        .count();
+    if missing > 0 {
+        bail!("{missing} of {size} Ready topics are missing in Kafka");
+    }
+    Ok(took)
+}
+
+/// Waits for the next periodic full reconciliation to run and finish, and returns the Kafka
+/// requests it sent, the KafkaTopics it wrote to, and how long it took.
+async fn full_reconciliation(
+    client: &Client,
+    operator: &Operator,
+    namespaces: &[String],
+) -> Result<(f64, f64, Duration)> {
+    let versions = async || -> Result<BTreeMap<String, String>> {
+        let mut versions = BTreeMap::new();
+        for namespace in namespaces {
+            let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), namespace);
+            for topic in topics.list(&ListParams::default()).await? {
+                versions.insert(
+                    format!("{namespace}/{}", topic.name_any()),
+                    topic.resource_version().unwrap_or_default(),
+                );
+            }
+        }
+        Ok(versions)
+    };
+    // Settle: the last statuses written cause one more (empty) batch each.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = versions().await?;
+    let requests_before = operator.counter(KAFKA_REQUESTS).await?;
+    let batches_before = operator.counter(RECONCILIATIONS).await?;
+    operator
+        .poll(
+            "a full reconciliation starts",
+            Duration::from_millis(50),
+            || async { Ok(operator.counter(RECONCILIATIONS).await? > batches_before) },
+        )
+        .await?;
+    let began = Instant::now();
+    // One batch per namespace (each is a cluster of its own here): done when all have run and
+    // nothing more followed for two seconds.
+    let (mut last, mut last_change) = (operator.counter(RECONCILIATIONS).await?, Instant::now());
+    while last - batches_before < namespaces.len() as f64
+        || last_change.elapsed() < Duration::from_secs(2)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = operator.counter(RECONCILIATIONS).await?;
+        if now != last {
+            (last, last_change) = (now, Instant::now());
+        }
+    }
+    let took = last_change - began;
+    let after = versions().await?;
+    let writes = before
+        .iter()
+        .filter(|(name, version)| after.get(*name) != Some(*version))
+        .count();
+    let requests = operator.counter(KAFKA_REQUESTS).await? - requests_before;
+    Ok((requests, writes as f64, took))
+}
+
+fn is_ready(topic: &KafkaTopic) -> bool {
+    let Some(status) = &topic.status else {
+        return false;
+    };
+    status.observed_generation == topic.metadata.generation
+        && status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|condition| condition.type_ == "Ready" && condition.status == "True")
+}

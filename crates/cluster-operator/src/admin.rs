@@ -1,0 +1,163 @@
+//! Admin connections to Kafka clusters, for the rolling update and the topic and user operators.
+//!
+//! A cluster this operator runs is reached through its bootstrap Service on the replication
+//! listener, with mutual TLS: the cluster CA and the operator's own client certificate, a super
+//! user. Overrides name clusters the operator reaches another way (clusters it did not create, or
+//! a real Kafka on loopback in tests).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use api::kafka::Kafka;
+use k8s_openapi::api::core::v1::Secret;
+use kafka_client::{AdminClient, ClientCertificate, ClientConfig, ConfigResource, TlsConfig};
+use kube::{Api, Client};
+
+use crate::kafka::availability::Availability;
+use crate::kafka::certificates::operator_certificate_secret;
+use crate::kafka::listeners::REPLICATION_PORT;
+use crate::kafka::names;
+
+/// How to reach one cluster, instead of through the Kafka resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminOverride {
+    /// `None`: the cluster of this name in every namespace.
+    pub namespace: Option<String>,
+    pub cluster: String,
+    pub config: ClientConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("the Kafka cluster {0} does not exist")]
+    NoSuchCluster(String),
+    #[error("the Kafka cluster {cluster} is not ready for clients yet: {reason}")]
+    NotReady { cluster: String, reason: String },
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("{0}")]
+    Kafka(#[from] kafka_client::Error),
+}
+
+/// One admin client per cluster, reused across reconciles and rebuilt when the way to reach the
+/// cluster changes (new certificates, a new override).
+pub struct KafkaAdmins {
+    client: Client,
+    overrides: Vec<AdminOverride>,
+    connected: Mutex<HashMap<(String, String), (ClientConfig, AdminClient)>>,
+}
+
+impl KafkaAdmins {
+    pub fn new(client: Client, overrides: Vec<AdminOverride>) -> KafkaAdmins {
+        KafkaAdmins {
+            client,
+            overrides,
+            connected: Mutex::default(),
+        }
+    }
+
+    /// An admin client for the cluster `name` in `namespace`.
+    pub async fn admin(&self, namespace: &str, name: &str) -> Result<AdminClient, AdminError> {
+        let config = self.config(namespace, name).await?;
+        let key = (namespace.to_string(), name.to_string());
+        if let Some((known, admin)) = self.connected.lock().expect("admin cache").get(&key)
+            && *known == config
+        {
+            return Ok(admin.clone());
+        }
+        let admin = AdminClient::connect(config.clone()).await?;
+        self.connected
+            .lock()
+            .expect("admin cache")
+            .insert(key, (config, admin.clone()));
+        Ok(admin)
+    }
+
+    /// Whether the cluster has gone for good: no override and no Kafka resource. Its topics and
+    /// users cannot be deleted in Kafka any more, so their finalizers may go.
+    pub async fn is_gone(&self, namespace: &str, name: &str) -> Result<bool, AdminError> {
+        if self.override_for(namespace, name).is_some() {
+            return Ok(false);
+        }
+        let kafkas: Api<Kafka> = Api::namespaced(self.client.clone(), namespace);
+        Ok(kafkas.get_opt(name).await?.is_none())
+    }
+
+    fn override_for(&self, namespace: &str, name: &str) -> Option<&AdminOverride> {
+        self.overrides.iter().find(|candidate| {
+            candidate.cluster == name
+                && candidate
+                    .namespace
+                    .as_deref()
+                    .is_none_or(|only| only == namespace)
+        })
+    }
+
+    async fn config(&self, namespace: &str, name: &str) -> Result<ClientConfig, AdminError> {
+        if let Some(found) = self.override_for(namespace, name) {
+            return Ok(found.config.clone());
+        }
+        let cluster = format!("{namespace}/{name}");
+        let kafkas: Api<Kafka> = Api::namespaced(self.client.clone(), namespace);
+        if kafkas.get_opt(name).await?.is_none() {
+            return Err(AdminError::NoSuchCluster(cluster));
+        }
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let read = async |secret: String, key: &str| {
+            let found = secrets.get_opt(&secret).await?;
+            let value = found
+                .and_then(|secret| secret.data?.remove(key))
+                .and_then(|bytes| String::from_utf8(bytes.0).ok());
+            value.ok_or_else(|| AdminError::NotReady {
+                cluster: cluster.clone(),
+                reason: format!("the Secret {secret} has no {key} yet"),
+            })
+        };
+        let operator = operator_certificate_secret(name);
+        let ca_pem = read(names::cluster_ca_cert_secret(name), "ca.crt").await?;
+        let certificate_pem = read(operator.clone(), "cluster-operator.crt").await?;
+        let key_pem = read(operator, "cluster-operator.key").await?;
+        let bootstrap = names::service_dns(&names::bootstrap_service(name), namespace);
+        let mut config = ClientConfig::new([format!("{bootstrap}:{REPLICATION_PORT}")]);
+        config.tls = Some(TlsConfig {
+            ca_pem,
+            client_certificate: Some(ClientCertificate {
+                certificate_pem,
+                key_pem,
+            }),
+        });
+        Ok(config)
+    }
+}
+
+/// Asks the cluster what a restart must respect: the active controller, every partition's
+/// in-sync replicas, and each topic's `min.insync.replicas`.
+pub async fn observe_availability(
+    admin: &AdminClient,
+) -> Result<Availability, kafka_client::Error> {
+    const TOPICS_PER_REQUEST: usize = 1000;
+    let active_controller = Some(admin.active_controller().await?);
+    let topics = admin.list_topics().await?;
+    let resources: Vec<ConfigResource> =
+        topics.keys().cloned().map(ConfigResource::Topic).collect();
+    let mut min_in_sync_replicas = BTreeMap::new();
+    for chunk in resources.chunks(TOPICS_PER_REQUEST) {
+        for (resource, entries) in admin.describe_configs(chunk).await? {
+            let (ConfigResource::Topic(topic), Ok(entries)) = (resource, entries) else {
+                continue;
+            };
+            let min = entries
+                .iter()
+                .find(|entry| entry.name == "min.insync.replicas")
+                .and_then(|entry| entry.value.as_deref()?.parse().ok());
+            if let Some(min) = min {
+                min_in_sync_replicas.insert(topic, min);
+            }
+        }
+    }
+    Ok(Availability {
+        active_controller,
+        topics,
+        min_in_sync_replicas,
+    })
+}

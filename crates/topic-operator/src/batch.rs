@@ -1,0 +1,454 @@
+//! One batch: the KafkaTopics of one cluster that changed or are due, reconciled together, so
+//! a thousand topics cost a handful of Kafka requests rather than thousands.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use api::kafka::KafkaTopic;
+use cluster_operator::admin::{AdminError, KafkaAdmins};
+use futures::StreamExt;
+use k8s_openapi::jiff::Timestamp;
+use kafka_client::{AdminClient, ConfigResource, KafkaError, NewTopic};
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Client, ResourceExt};
+use runtime::{Context, pause};
+use serde_json::json;
+
+use crate::conflicts::Owners;
+use crate::model::{ClusterRef, FINALIZER, TopicModel, is_managed, validate};
+use crate::plan::{ObservedTopic, Plan, plan};
+use crate::status::{Outcome, desired_status};
+
+/// The most topics in one Kafka request: large enough that a full reconciliation of ten
+/// thousand topics is a handful of requests, small enough that one answers well within its
+/// timeout.
+const TOPICS_PER_REQUEST: usize = 1000;
+/// Kubernetes writes (finalizers, statuses) in flight at once.
+const WRITES_IN_FLIGHT: usize = 32;
+
+/// What the topic reconciler shares between batches.
+pub struct Shared {
+    pub context: Arc<Context>,
+    pub admins: Arc<KafkaAdmins>,
+    /// Whether deleting a KafkaTopic deletes its Kafka topic (through the finalizer).
+    pub delete_topics: bool,
+}
+
+/// Reconciles `batch`, KafkaTopics of `cluster`; `owners` indexes every KafkaTopic of the
+/// cluster. Returns the names of the resources to retry later, sorted.
+pub async fn reconcile(
+    shared: &Shared,
+    cluster: &ClusterRef,
+    batch: &[Arc<KafkaTopic>],
+    owners: &Owners,
+) -> Vec<String> {
+    let mut outcomes = Vec::new();
+    let mut to_delete = Vec::new();
+    let mut to_release = Vec::new();
+    let mut to_sync = Vec::new();
+    for topic in batch {
+        let finalized = topic.finalizers().iter().any(|f| f == FINALIZER);
+        let owned = is_managed(topic) && owners.conflicting_owner(topic).is_none();
+        if topic.metadata.deletion_timestamp.is_some() {
+            match (finalized, owned && shared.delete_topics) {
+                (false, _) => {}
+                (true, true) => to_delete.push(topic.clone()),
+                (true, false) => to_release.push(topic.clone()),
+            }
+            continue;
+        }
+        if pause::is_paused(&topic.metadata) {
+            outcomes.push((topic.clone(), Outcome::Paused));
+            continue;
+        }
+        if !is_managed(topic) {
+            outcomes.push((topic.clone(), Outcome::Unmanaged));
+            if finalized {
+                to_release.push(topic.clone());
+            }
+            continue;
+        }
+        match (validate(topic), owners.conflicting_owner(topic)) {
+            (Err(message), _) => outcomes.push((topic.clone(), Outcome::InvalidSpec(message))),
+            (Ok(_), Some(owner)) => {
+                outcomes.push((topic.clone(), Outcome::ResourceConflict(owner.to_string())))
+            }
+            (Ok(model), None) => to_sync.push((topic.clone(), model)),
+        }
+    }
+
+    let client = &shared.context.client;
+    let mut retry = Vec::new();
+    // The finalizer goes on before the topic is created, so its deletion is never missed.
+    let (needs_finalizer, ready): (Vec<_>, Vec<_>) = to_sync.into_iter().partition(|(topic, _)| {
+        shared.delete_topics && !topic.finalizers().iter().any(|f| f == FINALIZER)
+    });
+    let mut to_sync = ready;
+    if !shared.delete_topics {
+        to_release.extend(
+            to_sync
+                .iter()
+                .filter(|(topic, _)| topic.finalizers().iter().any(|f| f == FINALIZER))
+                .map(|(topic, _)| topic.clone()),
+        );
+    }
+    let finalized = for_each_write(needs_finalizer, |(topic, model)| async move {
+        set_finalizer(client, &topic, true)
+            .await
+            .map(|()| (topic, model))
+    })
+    .await;
+    for result in finalized {
+        match result {
+            Ok(pair) => to_sync.push(pair),
+            Err(((topic, _), error)) => {
+                tracing::debug!(topic = %topic.name_any(), %error, "could not add the finalizer; retrying");
+                retry.push(topic.name_any());
+            }
+        }
+    }
+
+    if !to_sync.is_empty() || !to_delete.is_empty() {
+        match shared.admins.admin(&cluster.namespace, &cluster.name).await {
+            Ok(admin) => {
+                let (deleted, failed) = delete_in_kafka(&admin, to_delete).await;
+                to_release.extend(deleted);
+                retry.extend(failed.iter().map(|topic| topic.name_any()));
+                for (topic, outcome) in sync_with_kafka(&admin, to_sync).await {
+                    if matches!(outcome, Outcome::KafkaError(_)) {
+                        retry.push(topic.name_any());
+                    }
+                    outcomes.push((topic, outcome));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%cluster, %error, "cannot reach Kafka");
+                if !to_delete.is_empty() && cluster_is_gone(&shared.admins, cluster, &error).await {
+                    to_release.append(&mut to_delete);
+                }
+                retry.extend(to_delete.iter().map(|topic| topic.name_any()));
+                for (topic, _) in to_sync {
+                    retry.push(topic.name_any());
+                    outcomes.push((topic, Outcome::KafkaError(error.to_string())));
+                }
+            }
+        }
+    }
+
+    let released = for_each_write(to_release, |topic| async move {
+        set_finalizer(client, &topic, false).await
+    })
+    .await;
+    for result in released {
+        if let Err((topic, error)) = result {
+            tracing::debug!(topic = %topic.name_any(), %error, "could not remove the finalizer; retrying");
+            retry.push(topic.name_any());
+        }
+    }
+    let now = Timestamp::now();
+    let written = for_each_write(outcomes, |(topic, outcome)| async move {
+        let desired = desired_status(&topic, &outcome, now);
+        runtime::status::write_status(client, topic.as_ref(), topic.status.as_ref(), &desired).await
+    })
+    .await;
+    for result in written {
+        if let Err(((topic, _), error)) = result {
+            tracing::debug!(topic = %topic.name_any(), %error, "could not write the status; retrying");
+            retry.push(topic.name_any());
+        }
+    }
+    retry.sort();
+    retry.dedup();
+    retry
+}
+
+/// Runs `write` for every item, a bounded number at once; a failure comes back with its item.
+async fn for_each_write<T, F, Fut, O, E>(items: Vec<T>, write: F) -> Vec<Result<O, (T, E)>>
+where
+    T: Clone,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+{
+    futures::stream::iter(items)
+        .map(|item| {
+            let attempt = write(item.clone());
+            async move { attempt.await.map_err(|error| (item, error)) }
+        })
+        .buffer_unordered(WRITES_IN_FLIGHT)
+        .collect()
+        .await
+}
+
+/// Adds or removes the finalizer, only on the version of the resource that was read.
+async fn set_finalizer(
+    client: &Client,
+    topic: &KafkaTopic,
+    present: bool,
+) -> Result<(), kube::Error> {
+    let mut finalizers: Vec<String> = topic
+        .finalizers()
+        .iter()
+        .filter(|finalizer| *finalizer != FINALIZER)
+        .cloned()
+        .collect();
+    if present {
+        finalizers.push(FINALIZER.to_string());
+    }
+    let namespace = topic.namespace().unwrap_or_default();
+    let api: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
+    let patch = json!({"metadata": {
+        "finalizers": finalizers,
+        "resourceVersion": topic.resource_version(),
+    }});
+    api.patch(
+        &topic.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Whether `cluster` is gone for good, so its topics can never be deleted in Kafka.
+async fn cluster_is_gone(admins: &KafkaAdmins, cluster: &ClusterRef, error: &AdminError) -> bool {
+    matches!(error, AdminError::NoSuchCluster(_))
+        && admins
+            .is_gone(&cluster.namespace, &cluster.name)
+            .await
+            .unwrap_or(false)
+}
+
+/// Deletes the Kafka topics of deleted KafkaTopics; a topic already gone counts as deleted.
+/// Returns the resources whose finalizer can go, and those to retry.
+async fn delete_in_kafka(
+    admin: &AdminClient,
+    topics: Vec<Arc<KafkaTopic>>,
+) -> (Vec<Arc<KafkaTopic>>, Vec<Arc<KafkaTopic>>) {
+    let mut deleted = Vec::new();
+    let mut failed = Vec::new();
+    for chunk in topics.chunks(TOPICS_PER_REQUEST) {
+        let names: Vec<String> = chunk
+            .iter()
+            .map(|topic| crate::model::topic_name(topic))
+            .collect();
+        match admin.delete_topics(&names).await {
+            Ok(results) => {
+                for topic in chunk {
+                    match results.get(&crate::model::topic_name(topic)) {
+                        Some(Ok(())) => deleted.push(topic.clone()),
+                        Some(Err(error))
+                            if error.code == KafkaError::UNKNOWN_TOPIC_OR_PARTITION =>
+                        {
+                            deleted.push(topic.clone())
+                        }
+                        result => {
+                            tracing::warn!(topic = %topic.name_any(), ?result, "could not delete the Kafka topic");
+                            failed.push(topic.clone());
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not delete Kafka topics");
+                failed.extend(chunk.iter().cloned());
+            }
+        }
+    }
+    (deleted, failed)
+}
+
+/// Observes the topics in Kafka, then creates, grows and reconfigures them in batched requests.
+async fn sync_with_kafka(
+    admin: &AdminClient,
+    topics: Vec<(Arc<KafkaTopic>, TopicModel)>,
+) -> Vec<(Arc<KafkaTopic>, Outcome)> {
+    if topics.is_empty() {
+        return Vec::new();
+    }
+    let observed = match observe(
+        admin,
+        topics
+            .iter()
+            .map(|(_, model)| model.topic_name.clone())
+            .collect(),
+    )
+    .await
+    {
+        Ok(observed) => observed,
+        Err(error) => {
+            let message = error.to_string();
+            return topics
+                .into_iter()
+                .map(|(topic, _)| (topic, Outcome::KafkaError(message.clone())))
+                .collect();
+        }
+    };
+
+    let mut outcomes = Vec::new();
+    let mut creates: Vec<(Arc<KafkaTopic>, NewTopic)> = Vec::new();
+    let mut updates = Vec::new();
+    for (topic, model) in topics {
+        let previous_name = topic
+            .status
+            .as_ref()
+            .and_then(|status| status.topic_name.as_deref());
+        let current = match observed.get(&model.topic_name) {
+            Some(Ok(current)) => current.as_ref(),
+            Some(Err(error)) => {
+                let outcome = Outcome::KafkaError(error.to_string());
+                outcomes.push((topic.clone(), outcome));
+                continue;
+            }
+            None => None,
+        };
+        match plan(&model, previous_name, current) {
+            Plan::NotSupported(message) => {
+                outcomes.push((topic.clone(), Outcome::NotSupported(message)))
+            }
+            Plan::Create(new_topic) => creates.push((topic.clone(), new_topic)),
+            update => {
+                let topic_id = current.and_then(|current| current.topic_id.clone());
+                updates.push((topic.clone(), model.topic_name.clone(), topic_id, update));
+            }
+        }
+    }
+
+    outcomes.extend(create(admin, creates).await);
+    outcomes.extend(update(admin, updates).await);
+    outcomes
+}
+
+/// What Kafka has for each name: the topic (`None` when it does not exist), or the error that
+/// kept it from saying.
+async fn observe(
+    admin: &AdminClient,
+    names: Vec<String>,
+) -> Result<BTreeMap<String, Result<Option<ObservedTopic>, KafkaError>>, kafka_client::Error> {
+    let mut descriptions = BTreeMap::new();
+    for chunk in names.chunks(TOPICS_PER_REQUEST) {
+        descriptions.extend(admin.describe_topics(chunk).await?);
+    }
+    let existing: Vec<ConfigResource> = descriptions
+        .iter()
+        .filter(|(_, description)| description.is_ok())
+        .map(|(name, _)| ConfigResource::Topic(name.clone()))
+        .collect();
+    let mut configs = BTreeMap::new();
+    for chunk in existing.chunks(TOPICS_PER_REQUEST) {
+        configs.extend(admin.describe_configs(chunk).await?);
+    }
+    Ok(descriptions
+        .into_iter()
+        .map(|(name, description)| {
+            let observed = match description {
+                Ok(description) => match configs.remove(&ConfigResource::Topic(name.clone())) {
+                    Some(Ok(config)) => Ok(Some(ObservedTopic::new(&description, &config))),
+                    Some(Err(error)) => Err(error),
+                    None => Ok(Some(ObservedTopic::new(&description, &[]))),
+                },
+                Err(error) if error.code == KafkaError::UNKNOWN_TOPIC_OR_PARTITION => Ok(None),
+                Err(error) => Err(error),
+            };
+            (name, observed)
+        })
+        .collect())
+}
+
+async fn create(
+    admin: &AdminClient,
+    creates: Vec<(Arc<KafkaTopic>, NewTopic)>,
+) -> Vec<(Arc<KafkaTopic>, Outcome)> {
+    let mut outcomes = Vec::new();
+    for chunk in creates.chunks(TOPICS_PER_REQUEST) {
+        let new_topics: Vec<NewTopic> = chunk
+            .iter()
+            .map(|(_, new_topic)| new_topic.clone())
+            .collect();
+        let results = admin.create_topics(&new_topics).await;
+        for (topic, new_topic) in chunk {
+            let outcome = match &results {
+                Ok(results) => match results.get(&new_topic.name) {
+                    Some(Ok(created)) => Outcome::Ready {
+                        topic_name: new_topic.name.clone(),
+                        topic_id: created.topic_id.clone(),
+                    },
+                    Some(Err(error)) => Outcome::KafkaError(format!("creating the topic: {error}")),
+                    None => Outcome::KafkaError("Kafka did not answer for this topic".into()),
+                },
+                Err(error) => Outcome::KafkaError(error.to_string()),
+            };
+            outcomes.push((topic.clone(), outcome));
+        }
+    }
+    outcomes
+}
+
+/// Grows partitions and applies config changes; a topic is Ready when both succeeded.
+async fn update(
+    admin: &AdminClient,
+    updates: Vec<(Arc<KafkaTopic>, String, Option<String>, Plan)>,
+) -> Vec<(Arc<KafkaTopic>, Outcome)> {
+    let mut errors: BTreeMap<String, String> = BTreeMap::new();
+    let increases: Vec<(String, i32)> = updates
+        .iter()
+        .filter_map(|(_, name, _, plan)| match plan {
+            Plan::Update {
+                partitions: Some(count),
+                ..
+            } => Some((name.clone(), *count)),
+            _ => None,
+        })
+        .collect();
+    for chunk in increases.chunks(TOPICS_PER_REQUEST) {
+        match admin.create_partitions(chunk).await {
+            Ok(results) => errors.extend(results.into_iter().filter_map(|(name, result)| {
+                result
+                    .err()
+                    .map(|error| (name, format!("adding partitions: {error}")))
+            })),
+            Err(error) => errors.extend(
+                chunk
+                    .iter()
+                    .map(|(name, _)| (name.clone(), error.to_string())),
+            ),
+        }
+    }
+    let changes: Vec<(ConfigResource, Vec<kafka_client::ConfigOp>)> = updates
+        .iter()
+        .filter_map(|(_, name, _, plan)| match plan {
+            Plan::Update { config, .. } if !config.is_empty() => {
+                Some((ConfigResource::Topic(name.clone()), config.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    for chunk in changes.chunks(TOPICS_PER_REQUEST) {
+        match admin.incremental_alter_configs(chunk).await {
+            Ok(results) => errors.extend(results.into_iter().filter_map(|(resource, result)| {
+                let ConfigResource::Topic(name) = resource else {
+                    return None;
+                };
+                result
+                    .err()
+                    .map(|error| (name, format!("changing the configuration: {error}")))
+            })),
+            Err(error) => errors.extend(chunk.iter().filter_map(|(resource, _)| match resource {
+                ConfigResource::Topic(name) => Some((name.clone(), error.to_string())),
+                ConfigResource::Broker(_) => None,
+            })),
+        }
+    }
+    updates
+        .into_iter()
+        .map(|(topic, name, topic_id, _)| {
+            let outcome = match errors.remove(&name) {
+                Some(error) => Outcome::KafkaError(error),
+                None => Outcome::Ready {
+                    topic_name: name,
+                    topic_id,
+                },
+            };
+            (topic, outcome)
+        })
+        .collect()
+}

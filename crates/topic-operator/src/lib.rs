@@ -1,0 +1,53 @@
+//! The topic operator: each KafkaTopic labelled `strimzi.io/cluster: <name>` becomes a topic in
+//! that Kafka cluster, and Kubernetes stays the source of truth (Strimzi's unidirectional mode).
+//!
+//! [`model`], [`conflicts`], [`plan`] and [`status`] are pure; `batch` and `controller` do the
+//! I/O: changes are queued per cluster and reconciled in batches, with a few Kafka requests
+//! for a whole batch.
+
+mod batch;
+pub mod conflicts;
+mod controller;
+pub mod model;
+pub mod plan;
+pub mod status;
+#[cfg(test)]
+mod testing;
+
+use std::sync::Arc;
+
+use cluster_operator::admin::KafkaAdmins;
+use runtime::{Context, Namespaces};
+
+pub use model::{FINALIZER, MANAGED_ANNOTATION};
+
+/// How the topic operator behaves, from the operator's configuration.
+#[derive(Clone, Debug)]
+pub struct TopicSettings {
+    /// Whether deleting a KafkaTopic deletes its Kafka topic (through the finalizer
+    /// `strimzi.io/topic-operator`). Off, resources carry no finalizer and topics stay.
+    pub delete_topics: bool,
+}
+
+impl Default for TopicSettings {
+    fn default() -> TopicSettings {
+        TopicSettings {
+            delete_topics: true,
+        }
+    }
+}
+
+/// Runs the topic operator over the watched namespaces until it stops.
+pub async fn run(
+    namespaces: &Namespaces,
+    context: Arc<Context>,
+    admins: Arc<KafkaAdmins>,
+    settings: TopicSettings,
+) {
+    let shared = Arc::new(batch::Shared {
+        context,
+        admins,
+        delete_topics: settings.delete_topics,
+    });
+    controller::run(namespaces, shared).await;
+}

@@ -1,0 +1,215 @@
+//! A KafkaTopic as the operator understands it: which cluster, which Kafka topic, and what the
+//! topic should look like. Pure: no client, no clock.
+
+use std::collections::BTreeMap;
+
+use api::kafka::KafkaTopic;
+use kube::ResourceExt;
+use runtime::labels::STRIMZI_CLUSTER;
+use serde_json::Value;
+
+/// Present while the operator still has to delete the topic in Kafka.
+pub const FINALIZER: &str = "strimzi.io/topic-operator";
+/// `"false"` hands the Kafka topic back to its users: never changed, never deleted.
+pub const MANAGED_ANNOTATION: &str = "strimzi.io/managed";
+
+/// The Kafka cluster a topic belongs to: a `Kafka` in the topic's namespace, by name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClusterRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for ClusterRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// The desired topic, fully read from a valid KafkaTopic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicModel {
+    pub topic_name: String,
+    /// `None`: the broker's `num.partitions` on creation, and never changed afterwards.
+    pub partitions: Option<i32>,
+    /// `None`: the broker's `default.replication.factor`.
+    pub replicas: Option<i16>,
+    /// Topic configuration with every value as Kafka spells it.
+    pub config: BTreeMap<String, String>,
+}
+
+/// The cluster a KafkaTopic names with its `strimzi.io/cluster` label, if it names one.
+pub fn cluster_of(topic: &KafkaTopic) -> Option<ClusterRef> {
+    let name = topic.labels().get(STRIMZI_CLUSTER)?;
+    Some(ClusterRef {
+        namespace: topic.namespace()?,
+        name: name.clone(),
+    })
+}
+
+/// The Kafka topic a KafkaTopic stands for: `spec.topicName`, else the resource's name.
+pub fn topic_name(topic: &KafkaTopic) -> String {
+    topic
+        .spec
+        .topic_name
+        .clone()
+        .unwrap_or_else(|| topic.name_any())
+}
+
+/// Whether the operator manages the Kafka topic (`strimzi.io/managed` is not `"false"`).
+pub fn is_managed(topic: &KafkaTopic) -> bool {
+    topic
+        .annotations()
+        .get(MANAGED_ANNOTATION)
+        .is_none_or(|value| value != "false")
+}
+
+/// Reads a KafkaTopic, or says in words a user can act on what is wrong with it.
+pub fn validate(topic: &KafkaTopic) -> Result<TopicModel, String> {
+    if cluster_of(topic).is_none() {
+        return Err(format!(
+            "the label {STRIMZI_CLUSTER} must name the Kafka cluster this topic belongs to"
+        ));
+    }
+    let topic_name = topic_name(topic);
+    check_topic_name(&topic_name)?;
+    let replicas = match topic.spec.replicas {
+        Some(replicas) => Some(i16::try_from(replicas).map_err(|_| {
+            format!(
+                "spec.replicas is {replicas}; Kafka allows at most {}",
+                i16::MAX
+            )
+        })?),
+        None => None,
+    };
+    let mut config = BTreeMap::new();
+    for (key, value) in topic.spec.config.iter().flatten() {
+        let value = config_value(value).ok_or_else(|| {
+            format!("spec.config.{key} must be a string, number, boolean or a list of them")
+        })?;
+        config.insert(key.clone(), value);
+    }
+    Ok(TopicModel {
+        topic_name,
+        partitions: topic.spec.partitions,
+        replicas,
+        config,
+    })
+}
+
+/// Kafka's own rule for topic names.
+fn check_topic_name(name: &str) -> Result<(), String> {
+    const MAX_LENGTH: usize = 249;
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(format!("{name:?} is not a valid Kafka topic name"));
+    }
+    if name.len() > MAX_LENGTH {
+        return Err(format!(
+            "the topic name {name:?} is longer than Kafka's limit of {MAX_LENGTH} characters"
+        ));
+    }
+    if !name.chars().all(legal) {
+        return Err(format!(
+            "the topic name {name:?} may contain only ASCII letters, digits, '.', '_' and '-'; \
+             set spec.topicName"
+        ));
+    }
+    Ok(())
+}
+
+/// A config value as Kafka takes it: lists (such as `cleanup.policy: [compact, delete]`) become
+/// comma-separated.
+fn config_value(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Array(_) => None,
+                item => config_value(item),
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|items| items.join(",")),
+        Value::Null | Value::Object(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::topic;
+    use serde_json::json;
+
+    #[test]
+    fn a_topic_reads_its_cluster_name_and_config() {
+        let topic = topic(
+            "orders",
+            json!({"partitions": 3, "replicas": 2, "config": {
+                "retention.ms": 7200000, "cleanup.policy": ["compact", "delete"],
+                "unclean.leader.election.enable": false, "compression.type": "zstd"}}),
+        );
+        let model = validate(&topic).unwrap();
+        assert_eq!(model.topic_name, "orders");
+        assert_eq!((model.partitions, model.replicas), (Some(3), Some(2)));
+        assert_eq!(
+            model.config,
+            BTreeMap::from([
+                ("cleanup.policy".into(), "compact,delete".into()),
+                ("compression.type".into(), "zstd".into()),
+                ("retention.ms".into(), "7200000".into()),
+                ("unclean.leader.election.enable".into(), "false".into()),
+            ])
+        );
+        assert_eq!(
+            cluster_of(&topic),
+            Some(ClusterRef {
+                namespace: "team-a".into(),
+                name: "my-cluster".into()
+            })
+        );
+    }
+
+    #[test]
+    fn spec_topic_name_overrides_the_resource_name() {
+        let topic = topic("orders-v2", json!({"topicName": "Orders_V2"}));
+        assert_eq!(validate(&topic).unwrap().topic_name, "Orders_V2");
+    }
+
+    #[test]
+    fn invalid_topics_say_what_to_fix() {
+        let mut unlabelled = topic("orders", json!({}));
+        unlabelled.metadata.labels = None;
+        assert!(
+            validate(&unlabelled)
+                .unwrap_err()
+                .contains("strimzi.io/cluster")
+        );
+
+        let bad_name = topic("orders", json!({"topicName": "orders/eu"}));
+        assert!(validate(&bad_name).unwrap_err().contains("spec.topicName"));
+
+        let long = topic("orders", json!({"topicName": "x".repeat(250)}));
+        assert!(validate(&long).unwrap_err().contains("249"));
+
+        let object = topic("orders", json!({"config": {"retention.ms": {"days": 1}}}));
+        assert!(
+            validate(&object)
+                .unwrap_err()
+                .contains("spec.config.retention.ms")
+        );
+
+        let replicas = topic("orders", json!({"replicas": 40000}));
+        assert!(validate(&replicas).unwrap_err().contains("spec.replicas"));
+    }
+
+    #[test]
+    fn only_managed_false_unmanages() {
+        let mut topic = topic("orders", json!({}));
+        assert!(is_managed(&topic));
+        topic.metadata.annotations = Some([(MANAGED_ANNOTATION.into(), "false".into())].into());
+        assert!(!is_managed(&topic));
+    }
+}

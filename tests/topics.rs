@@ -1,0 +1,598 @@
+//! The topic operator against real Kafka and the real local cluster: topics are created, grown,
+//! reconfigured and deleted; drift made in Kafka is reverted; unsupported changes, conflicts,
+//! pauses and unmanaged topics behave as documented; an unreachable or restarting Kafka is
+//! retried until every topic is Ready; a full reconciliation of unchanged topics writes nothing.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use api::kafka::KafkaTopic;
+use brokerage_e2e::setup;
+use cluster_operator::admin::{AdminOverride, KafkaAdmins};
+use kafka_client::{AdminClient, ClientConfig, ConfigOp, ConfigResource, ConfigSource, KafkaError};
+use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use runtime::{Context, Metrics, Namespaces};
+use serde_json::json;
+use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
+use tokio::sync::OnceCell;
+use topic_operator::TopicSettings;
+
+const WAIT: Duration = Duration::from_secs(60);
+/// Short, so that tests see periodic full reconciliations.
+const RESYNC: Duration = Duration::from_secs(2);
+
+/// One real Kafka for the tests that do not stop it.
+async fn shared_kafka() -> Result<&'static KafkaCluster> {
+    static KAFKA: OnceCell<KafkaCluster> = OnceCell::const_new();
+    KAFKA
+        .get_or_try_init(|| async {
+            tokio::task::spawn_blocking(|| KafkaCluster::start(&KafkaOptions::default())).await?
+        })
+        .await
+}
+
+/// A test's namespace, with a topic operator that reaches `my-cluster` at `bootstrap`.
+struct Harness {
+    namespace: String,
+    topics: Api<KafkaTopic>,
+    admin: AdminClient,
+    metrics: Arc<Metrics>,
+}
+
+impl Harness {
+    async fn start(prefix: &str, bootstrap: String, settings: TopicSettings) -> Result<Harness> {
+        let (client, namespace) = setup(prefix).await?;
+        let metrics = Arc::new(Metrics::default());
+        let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
+        let config = ClientConfig::new([bootstrap]);
+        let overrides = vec![AdminOverride {
+            namespace: Some(namespace.clone()),
+            cluster: "my-cluster".into(),
+            config: config.clone(),
+        }];
+        let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides));
+        let namespaces = Namespaces::Only(vec![namespace.clone()]);
+        tokio::spawn(
+            async move { topic_operator::run(&namespaces, context, admins, settings).await },
+        );
+        let admin = AdminClient::connect(config).await?;
+        Ok(Harness {
+            topics: Api::namespaced(client, &namespace),
+            namespace,
+            admin,
+            metrics,
+        })
+    }
+
+    /// A Kafka topic name of this test's own, since the tests share one Kafka.
+    fn kafka_name(&self, name: &str) -> String {
+        format!("{}.{name}", self.namespace)
+    }
+
+    async fn apply(
+        &self,
+        name: &str,
+        annotations: serde_json::Value,
+        spec: serde_json::Value,
+    ) -> Result<()> {
+        let topic = json!({
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaTopic",
+            "metadata": {"name": name, "labels": {"strimzi.io/cluster": "my-cluster"}, "annotations": annotations},
+            "spec": spec,
+        });
+        let params = PatchParams::apply("topics-test").force();
+        self.topics
+            .patch(name, &params, &Patch::Apply(&topic))
+            .await?;
+        Ok(())
+    }
+
+    async fn wait_condition(
+        &self,
+        name: &str,
+        type_: &str,
+        reason: Option<&str>,
+    ) -> Result<api::Condition> {
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::time::Instant::now() < deadline {
+            let topic = self.topics.get(name).await?;
+            let generation = topic.metadata.generation;
+            let status = topic.status.unwrap_or_default();
+            let found = status
+                .conditions
+                .unwrap_or_default()
+                .into_iter()
+                .find(|c| c.type_ == type_ && c.reason.as_deref() == reason);
+            if let Some(found) = found.filter(|_| status.observed_generation == generation) {
+                return Ok(found);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("timed out waiting until KafkaTopic {name} has {type_} {reason:?}")
+    }
+
+    async fn wait_ready(&self, name: &str) -> Result<()> {
+        self.wait_condition(name, "Ready", None).await.map(|_| ())
+    }
+
+    /// The topic's partition count and topic-level config in Kafka, `None` when it does not exist.
+    async fn in_kafka(&self, topic: &str) -> Result<Option<(usize, BTreeMap<String, String>)>> {
+        let described = self.admin.describe_topics(&[topic.to_string()]).await?;
+        let description = match described.get(topic) {
+            Some(Ok(description)) => description.clone(),
+            Some(Err(error)) if error.code == KafkaError::UNKNOWN_TOPIC_OR_PARTITION => {
+                return Ok(None);
+            }
+            other => anyhow::bail!("describing {topic}: {other:?}"),
+        };
+        let resource = ConfigResource::Topic(topic.to_string());
+        let configs = self
+            .admin
+            .describe_configs(std::slice::from_ref(&resource))
+            .await?;
+        let entries = configs[&resource]
+            .clone()
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let config = entries
+            .into_iter()
+            .filter(|entry| entry.source == ConfigSource::DynamicTopic)
+            .filter_map(|entry| Some((entry.name, entry.value?)))
+            .collect();
+        Ok(Some((description.partitions.len(), config)))
+    }
+
+    async fn wait_in_kafka(
+        &self,
+        topic: &str,
+        what: &str,
+        expected: impl Fn(Option<&(usize, BTreeMap<String, String>)>) -> bool,
+    ) -> Result<()> {
+        testenv::eventually(&format!("{topic} in Kafka {what}"), WAIT, || async {
+            Ok(expected(self.in_kafka(topic).await?.as_ref()))
+        })
+        .await
+    }
+
+    async fn delete(&self, name: &str) -> Result<()> {
+        self.topics.delete(name, &DeleteParams::default()).await?;
+        testenv::eventually(&format!("KafkaTopic {name} is gone"), WAIT, || async {
+            Ok(self.topics.get_opt(name).await?.is_none())
+        })
+        .await
+    }
+}
+
+fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_is_created_grown_reconfigured_reverted_and_deleted() -> Result<()> {
+    let kafka = shared_kafka().await?;
+    let test = Harness::start(
+        "topics-life",
+        kafka.bootstrap(Listener::Plain),
+        TopicSettings::default(),
+    )
+    .await?;
+    let name = test.kafka_name("orders");
+    test.apply(
+        "orders",
+        json!({}),
+        json!({
+            "topicName": name, "partitions": 3, "replicas": 1, "config": {"retention.ms": 7200000}
+        }),
+    )
+    .await?;
+    test.wait_ready("orders").await?;
+    assert_eq!(
+        test.in_kafka(&name).await?,
+        Some((3, config(&[("retention.ms", "7200000")])))
+    );
+    let topic = test.topics.get("orders").await?;
+    let status = topic.status.clone().unwrap_or_default();
+    assert_eq!(status.topic_name.as_deref(), Some(name.as_str()));
+    let described = test
+        .admin
+        .describe_topics(std::slice::from_ref(&name))
+        .await?;
+    let topic_id = described[&name]
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .topic_id
+        .clone();
+    assert!(topic_id.is_some());
+    assert_eq!(status.topic_id, topic_id);
+    assert!(
+        topic
+            .finalizers()
+            .iter()
+            .any(|f| f == topic_operator::FINALIZER)
+    );
+
+    // More partitions and more config.
+    test.apply(
+        "orders",
+        json!({}),
+        json!({
+            "topicName": name, "partitions": 5, "replicas": 1,
+            "config": {"retention.ms": 7200000, "cleanup.policy": "compact"}
+        }),
+    )
+    .await?;
+    let expected = config(&[("retention.ms", "7200000"), ("cleanup.policy", "compact")]);
+    test.wait_in_kafka(&name, "has 5 partitions and the new config", |found| {
+        found == Some(&(5, expected.clone()))
+    })
+    .await?;
+
+    // Changed in Kafka behind the operator's back: the next full reconciliation reverts it.
+    let resource = ConfigResource::Topic(name.clone());
+    let drift = vec![
+        ConfigOp::Set {
+            name: "retention.ms".into(),
+            value: "1000".into(),
+        },
+        ConfigOp::Set {
+            name: "segment.bytes".into(),
+            value: "1048576".into(),
+        },
+    ];
+    let altered = test
+        .admin
+        .incremental_alter_configs(&[(resource, drift)])
+        .await?;
+    assert!(altered.values().all(Result::is_ok), "{altered:?}");
+    test.wait_in_kafka(&name, "has its drift reverted", |found| {
+        found == Some(&(5, expected.clone()))
+    })
+    .await?;
+
+    // Fewer partitions, or another replication factor: a condition, and Kafka unchanged.
+    test.apply(
+        "orders",
+        json!({}),
+        json!({"topicName": name, "partitions": 2, "replicas": 1, "config": {"retention.ms": 1}}),
+    )
+    .await?;
+    let condition = test
+        .wait_condition("orders", "NotReady", Some("NotSupported"))
+        .await?;
+    assert!(
+        condition
+            .message
+            .unwrap_or_default()
+            .contains("cannot decrease from 5 to 2")
+    );
+    assert_eq!(test.in_kafka(&name).await?, Some((5, expected.clone())));
+    test.apply(
+        "orders",
+        json!({}),
+        json!({"topicName": name, "partitions": 5, "replicas": 3}),
+    )
+    .await?;
+    let condition = test
+        .wait_condition("orders", "NotReady", Some("NotSupported"))
+        .await?;
+    assert!(
+        condition
+            .message
+            .unwrap_or_default()
+            .contains("spec.replicas from 1 to 3")
+    );
+    assert_eq!(test.in_kafka(&name).await?, Some((5, expected)));
+
+    // Deleting the resource deletes the topic.
+    test.delete("orders").await?;
+    assert_eq!(test.in_kafka(&name).await?, None);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmanaged_and_outside_topics_are_left_alone() -> Result<()> {
+    let kafka = shared_kafka().await?;
+    let test = Harness::start(
+        "topics-unmanaged",
+        kafka.bootstrap(Listener::Plain),
+        TopicSettings::default(),
+    )
+    .await?;
+    let outsider = test.kafka_name("outsider");
+    let created = test
+        .admin
+        .create_topics(&[kafka_client::NewTopic {
+            name: outsider.clone(),
+            partitions: Some(1),
+            replication_factor: Some(1),
+            configs: config(&[("retention.ms", "60000")]),
+        }])
+        .await?;
+    assert!(created.values().all(Result::is_ok), "{created:?}");
+
+    // A resource for an existing topic, unmanaged from the start: Kafka is not touched.
+    test.apply(
+        "hands-off",
+        json!({"strimzi.io/managed": "false"}),
+        json!({
+            "topicName": outsider, "partitions": 4, "config": {"retention.ms": 1}
+        }),
+    )
+    .await?;
+    test.wait_ready("hands-off").await?;
+    // A managed one, then handed back to its users.
+    let kept = test.kafka_name("kept");
+    test.apply(
+        "kept",
+        json!({}),
+        json!({"topicName": kept, "partitions": 1}),
+    )
+    .await?;
+    test.wait_ready("kept").await?;
+    test.apply(
+        "kept",
+        json!({"strimzi.io/managed": "false"}),
+        json!({"topicName": kept, "partitions": 1}),
+    )
+    .await?;
+    testenv::eventually(
+        "the unmanaged resource loses its finalizer",
+        WAIT,
+        || async { Ok(test.topics.get("kept").await?.finalizers().is_empty()) },
+    )
+    .await?;
+
+    test.delete("hands-off").await?;
+    test.delete("kept").await?;
+    // Several full reconciliations later, both topics are as they were.
+    tokio::time::sleep(RESYNC * 2).await;
+    assert_eq!(
+        test.in_kafka(&outsider).await?,
+        Some((1, config(&[("retention.ms", "60000")])))
+    );
+    assert!(test.in_kafka(&kept).await?.is_some());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_older_resource_wins_a_conflict_and_the_newer_takes_over_after_it() -> Result<()> {
+    let kafka = shared_kafka().await?;
+    let test = Harness::start(
+        "topics-conflict",
+        kafka.bootstrap(Listener::Plain),
+        TopicSettings::default(),
+    )
+    .await?;
+    let name = test.kafka_name("shared");
+    test.apply(
+        "first",
+        json!({}),
+        json!({"topicName": name, "partitions": 1}),
+    )
+    .await?;
+    test.wait_ready("first").await?;
+    // Creation times have one-second precision: make sure the second is younger.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    test.apply(
+        "second",
+        json!({}),
+        json!({"topicName": name, "partitions": 2}),
+    )
+    .await?;
+    let conflict = test
+        .wait_condition("second", "NotReady", Some("ResourceConflict"))
+        .await?;
+    assert!(
+        conflict
+            .message
+            .unwrap_or_default()
+            .contains("KafkaTopic first")
+    );
+    assert_eq!(
+        test.in_kafka(&name)
+            .await?
+            .map(|(partitions, _)| partitions),
+        Some(1)
+    );
+
+    // The owner goes, and its topic with it; the other resource then owns (and recreates) it.
+    test.delete("first").await?;
+    test.wait_ready("second").await?;
+    assert_eq!(
+        test.in_kafka(&name)
+            .await?
+            .map(|(partitions, _)| partitions),
+        Some(2)
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_and_invalid_topics_get_conditions_while_others_reconcile() -> Result<()> {
+    let kafka = shared_kafka().await?;
+    let test = Harness::start(
+        "topics-states",
+        kafka.bootstrap(Listener::Plain),
+        TopicSettings::default(),
+    )
+    .await?;
+    let paused = test.kafka_name("paused");
+    test.apply(
+        "paused",
+        json!({"strimzi.io/pause-reconciliation": "true"}),
+        json!({"topicName": paused}),
+    )
+    .await?;
+    test.apply("invalid", json!({}), json!({"topicName": "orders/eu"}))
+        .await?;
+    let good = test.kafka_name("good");
+    test.apply("good", json!({}), json!({"topicName": good}))
+        .await?;
+
+    test.wait_ready("good").await?;
+    test.wait_condition(
+        "paused",
+        "ReconciliationPaused",
+        Some("ReconciliationPaused"),
+    )
+    .await?;
+    let invalid = test
+        .wait_condition("invalid", "NotReady", Some("InvalidSpec"))
+        .await?;
+    assert!(
+        invalid
+            .message
+            .unwrap_or_default()
+            .contains("spec.topicName")
+    );
+    assert_eq!(test.in_kafka(&paused).await?, None);
+
+    // Unpaused, it is created.
+    test.apply("paused", json!({}), json!({"topicName": paused}))
+        .await?;
+    test.wait_ready("paused").await?;
+    assert!(test.in_kafka(&paused).await?.is_some());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_topic_deletion_off_a_deleted_resource_keeps_its_topic() -> Result<()> {
+    let kafka = shared_kafka().await?;
+    let settings = TopicSettings {
+        delete_topics: false,
+    };
+    let test = Harness::start("topics-keep", kafka.bootstrap(Listener::Plain), settings).await?;
+    let name = test.kafka_name("kept");
+    test.apply("kept", json!({}), json!({"topicName": name}))
+        .await?;
+    test.wait_ready("kept").await?;
+    assert!(test.topics.get("kept").await?.finalizers().is_empty());
+    test.delete("kept").await?;
+    assert!(test.in_kafka(&name).await?.is_some());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_reconciliation_of_unchanged_topics_is_batched_and_writes_nothing() -> Result<()> {
+    const TOPICS: usize = 200;
+    let kafka = shared_kafka().await?;
+    let test = Harness::start(
+        "topics-batch",
+        kafka.bootstrap(Listener::Plain),
+        TopicSettings::default(),
+    )
+    .await?;
+    for index in 0..TOPICS {
+        let name = format!("batch-{index}");
+        test.apply(
+            &name,
+            json!({}),
+            json!({"topicName": test.kafka_name(&name)}),
+        )
+        .await?;
+    }
+    testenv::eventually(&format!("{TOPICS} topics are Ready"), WAIT, || async {
+        let listed = test.topics.list(&ListParams::default()).await?;
+        Ok(listed.items.iter().filter(|topic| ready(topic)).count() == TOPICS)
+    })
+    .await?;
+    let versions = |topics: Vec<KafkaTopic>| -> BTreeMap<String, String> {
+        topics
+            .into_iter()
+            .map(|t| (t.name_any(), t.resource_version().unwrap_or_default()))
+            .collect()
+    };
+    let before = versions(test.topics.list(&ListParams::default()).await?.items);
+    let batches_before = counter(
+        &test.metrics,
+        "brokerage_reconciliations_total{kind=\"KafkaTopic\"}",
+    );
+    tokio::time::sleep(RESYNC * 3).await;
+    let after = versions(test.topics.list(&ListParams::default()).await?.items);
+    let batches = counter(
+        &test.metrics,
+        "brokerage_reconciliations_total{kind=\"KafkaTopic\"}",
+    ) - batches_before;
+    assert_eq!(
+        before, after,
+        "a full reconciliation of unchanged topics wrote to them"
+    );
+    // Each full reconciliation of all 200 topics is one batch (rarely split by timing).
+    assert!(
+        (1.0..=8.0).contains(&batches),
+        "{batches} batches in three resync periods"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_or_restarting_kafka_is_retried_until_every_topic_is_ready() -> Result<()> {
+    let mut kafka =
+        tokio::task::spawn_blocking(|| KafkaCluster::start(&KafkaOptions::default())).await??;
+    let bootstrap = kafka.bootstrap(Listener::Plain);
+    let test = Harness::start("topics-outage", bootstrap, TopicSettings::default()).await?;
+
+    kafka = tokio::task::spawn_blocking(move || {
+        kafka.stop_node(0);
+        kafka
+    })
+    .await?;
+    test.apply(
+        "during-outage",
+        json!({}),
+        json!({"topicName": "during-outage"}),
+    )
+    .await?;
+    let condition = test
+        .wait_condition("during-outage", "NotReady", Some("KafkaError"))
+        .await?;
+    assert!(!condition.message.unwrap_or_default().is_empty());
+    kafka = tokio::task::spawn_blocking(move || kafka.restart_node(0).map(|()| kafka)).await??;
+    test.wait_ready("during-outage").await?;
+    assert!(test.in_kafka("during-outage").await?.is_some());
+
+    // A broker restart in the middle of a burst of topics loses none of them.
+    for index in 0..100 {
+        let name = format!("burst-{index}");
+        test.apply(&name, json!({}), json!({})).await?;
+    }
+    let kafka = tokio::task::spawn_blocking(move || {
+        kafka.stop_node(0);
+        kafka.restart_node(0).map(|()| kafka)
+    })
+    .await??;
+    testenv::eventually("every burst topic is Ready", WAIT * 2, || async {
+        let listed = test.topics.list(&ListParams::default()).await?;
+        Ok(listed.items.iter().filter(|topic| ready(topic)).count() == 101)
+    })
+    .await?;
+    let all = test.admin.list_topics().await.context("listing topics")?;
+    assert!((0..100).all(|index| all.contains_key(&format!("burst-{index}"))));
+    drop(kafka);
+    Ok(())
+}
+
+fn ready(topic: &KafkaTopic) -> bool {
+    let status = topic.status.clone().unwrap_or_default();
+    status.observed_generation == topic.metadata.generation
+        && status
+            .conditions
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.type_ == "Ready")
+}
+
+/// The value of a counter in the Prometheus text.
+fn counter(metrics: &Metrics, series: &str) -> f64 {
+    metrics
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
