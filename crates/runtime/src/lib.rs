@@ -2,6 +2,7 @@
 //! `Condition` shape from the API crate, which every kind shares.
 
 pub mod apply;
+pub mod batched;
 pub mod conditions;
 mod contains;
 pub mod controller;

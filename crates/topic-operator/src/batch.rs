@@ -7,15 +7,19 @@ use std::sync::Arc;
 use api::kafka::KafkaTopic;
 use cluster_operator::admin::{AdminError, KafkaAdmins};
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
 use kafka_client::{AdminClient, ConfigResource, KafkaError, NewTopic};
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Client, ResourceExt};
+use runtime::batched::BatchReconciler;
 use runtime::{Context, pause};
 use serde_json::json;
 
 use crate::conflicts::Owners;
-use crate::model::{ClusterRef, FINALIZER, TopicModel, is_managed, validate};
+use crate::model::{
+    ClusterRef, FINALIZER, TopicModel, cluster_of, is_managed, topic_name, validate,
+};
 use crate::plan::{ObservedTopic, Plan, plan};
 use crate::status::{Outcome, desired_status};
 
@@ -26,18 +30,54 @@ const TOPICS_PER_REQUEST: usize = 1000;
 /// Kubernetes writes (finalizers, statuses) in flight at once.
 const WRITES_IN_FLIGHT: usize = 32;
 
-/// What the topic reconciler shares between batches.
-pub struct Shared {
+/// Reconciles KafkaTopics in batches, one group per Kafka cluster.
+pub struct TopicReconciler {
     pub context: Arc<Context>,
     pub admins: Arc<KafkaAdmins>,
     /// Whether deleting a KafkaTopic deletes its Kafka topic (through the finalizer).
     pub delete_topics: bool,
 }
 
+impl BatchReconciler<KafkaTopic> for TopicReconciler {
+    type Group = ClusterRef;
+
+    /// Topics without a cluster label share one group per namespace, where they get their
+    /// InvalidSpec status.
+    fn group(&self, topic: &KafkaTopic) -> ClusterRef {
+        cluster_of(topic).unwrap_or_else(|| ClusterRef {
+            namespace: topic.namespace().unwrap_or_default(),
+            name: String::new(),
+        })
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        cluster: &'a ClusterRef,
+        due: Vec<Arc<KafkaTopic>>,
+        members: &'a [Arc<KafkaTopic>],
+    ) -> BoxFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let owners = Owners::index(members.iter().map(AsRef::as_ref));
+            reconcile(self, cluster, &due, &owners).await
+        })
+    }
+
+    /// An older resource that conflicted with others is gone: one of them may own the Kafka
+    /// topic now.
+    fn after_delete(&self, deleted: &KafkaTopic, members: &[Arc<KafkaTopic>]) -> Vec<String> {
+        let name = topic_name(deleted);
+        members
+            .iter()
+            .filter(|topic| topic_name(topic) == name)
+            .map(|topic| topic.name_any())
+            .collect()
+    }
+}
+
 /// Reconciles `batch`, KafkaTopics of `cluster`; `owners` indexes every KafkaTopic of the
-/// cluster. Returns the names of the resources to retry later, sorted.
-pub async fn reconcile(
-    shared: &Shared,
+/// cluster. Returns the names of the resources to retry later.
+async fn reconcile(
+    reconciler: &TopicReconciler,
     cluster: &ClusterRef,
     batch: &[Arc<KafkaTopic>],
     owners: &Owners,
@@ -50,7 +90,7 @@ pub async fn reconcile(
         let finalized = topic.finalizers().iter().any(|f| f == FINALIZER);
         let owned = is_managed(topic) && owners.conflicting_owner(topic).is_none();
         if topic.metadata.deletion_timestamp.is_some() {
-            match (finalized, owned && shared.delete_topics) {
+            match (finalized, owned && reconciler.delete_topics) {
                 (false, _) => {}
                 (true, true) => to_delete.push(topic.clone()),
                 (true, false) => to_release.push(topic.clone()),
@@ -77,14 +117,14 @@ pub async fn reconcile(
         }
     }
 
-    let client = &shared.context.client;
+    let client = &reconciler.context.client;
     let mut retry = Vec::new();
     // The finalizer goes on before the topic is created, so its deletion is never missed.
     let (needs_finalizer, ready): (Vec<_>, Vec<_>) = to_sync.into_iter().partition(|(topic, _)| {
-        shared.delete_topics && !topic.finalizers().iter().any(|f| f == FINALIZER)
+        reconciler.delete_topics && !topic.finalizers().iter().any(|f| f == FINALIZER)
     });
     let mut to_sync = ready;
-    if !shared.delete_topics {
+    if !reconciler.delete_topics {
         to_release.extend(
             to_sync
                 .iter()
@@ -109,7 +149,11 @@ pub async fn reconcile(
     }
 
     if !to_sync.is_empty() || !to_delete.is_empty() {
-        match shared.admins.admin(&cluster.namespace, &cluster.name).await {
+        match reconciler
+            .admins
+            .admin(&cluster.namespace, &cluster.name)
+            .await
+        {
             Ok(admin) => {
                 let (deleted, failed) = delete_in_kafka(&admin, to_delete).await;
                 to_release.extend(deleted);
@@ -123,7 +167,9 @@ pub async fn reconcile(
             }
             Err(error) => {
                 tracing::warn!(%cluster, %error, "cannot reach Kafka");
-                if !to_delete.is_empty() && cluster_is_gone(&shared.admins, cluster, &error).await {
+                if !to_delete.is_empty()
+                    && cluster_is_gone(&reconciler.admins, cluster, &error).await
+                {
                     to_release.append(&mut to_delete);
                 }
                 retry.extend(to_delete.iter().map(|topic| topic.name_any()));
@@ -157,8 +203,6 @@ pub async fn reconcile(
             retry.push(topic.name_any());
         }
     }
-    retry.sort();
-    retry.dedup();
     retry
 }
 
@@ -227,14 +271,11 @@ async fn delete_in_kafka(
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
     for chunk in topics.chunks(TOPICS_PER_REQUEST) {
-        let names: Vec<String> = chunk
-            .iter()
-            .map(|topic| crate::model::topic_name(topic))
-            .collect();
+        let names: Vec<String> = chunk.iter().map(|topic| topic_name(topic)).collect();
         match admin.delete_topics(&names).await {
             Ok(results) => {
                 for topic in chunk {
-                    match results.get(&crate::model::topic_name(topic)) {
+                    match results.get(&topic_name(topic)) {
                         Some(Ok(())) => deleted.push(topic.clone()),
                         Some(Err(error))
                             if error.code == KafkaError::UNKNOWN_TOPIC_OR_PARTITION =>

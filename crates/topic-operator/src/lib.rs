@@ -1,13 +1,12 @@
 //! The topic operator: each KafkaTopic labelled `strimzi.io/cluster: <name>` becomes a topic in
 //! that Kafka cluster, and Kubernetes stays the source of truth (Strimzi's unidirectional mode).
 //!
-//! [`model`], [`conflicts`], [`plan`] and [`status`] are pure; `batch` and `controller` do the
-//! I/O: changes are queued per cluster and reconciled in batches, with a few Kafka requests
-//! for a whole batch.
+//! [`model`], [`conflicts`], [`plan`] and [`status`] are pure; `batch` does the I/O. The
+//! runtime's batched controller queues changes per cluster, and each batch costs a few Kafka
+//! requests however many topics it holds.
 
 mod batch;
 pub mod conflicts;
-mod controller;
 pub mod model;
 pub mod plan;
 pub mod status;
@@ -44,10 +43,10 @@ pub async fn run(
     admins: Arc<KafkaAdmins>,
     settings: TopicSettings,
 ) {
-    let shared = Arc::new(batch::Shared {
-        context,
+    let reconciler = Arc::new(batch::TopicReconciler {
+        context: context.clone(),
         admins,
         delete_topics: settings.delete_topics,
     });
-    controller::run(namespaces, shared).await;
+    runtime::batched::run(namespaces, context, reconciler).await;
 }

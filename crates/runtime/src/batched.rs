@@ -1,0 +1,227 @@
+//! Reconciling many small resources in batches (topics, users): every change, and every resource
+//! at each periodic full reconciliation, is queued under its group (such as the cluster it
+//! belongs to); one worker per group takes whatever has queued up as one batch. So a thousand
+//! changes cost a handful of broker requests, and a group that fails is retried with backoff
+//! without holding up the others.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::{Debug, Display};
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use k8s_openapi::NamespaceResourceScope;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher::{self, Event};
+use kube::{Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::controller::backoff_delay;
+use crate::{Context, Namespaces};
+
+/// How long a worker waits after the first queued change for the rest of a burst (one
+/// `kubectl apply` of many resources) to arrive.
+const LINGER: Duration = Duration::from_millis(50);
+
+/// What a batched reconciler supplies: how resources group, and how one batch is reconciled.
+pub trait BatchReconciler<K>: Send + Sync + 'static {
+    /// Resources of one group are reconciled together, by one worker.
+    type Group: Clone + Debug + Display + Eq + Hash + Send + Sync + 'static;
+
+    fn group(&self, object: &K) -> Self::Group;
+
+    /// Reconciles `due`, resources of `group`; `members` is every resource of the group, for
+    /// decisions that involve the others. Returns the names of the resources to retry later.
+    fn reconcile<'a>(
+        &'a self,
+        group: &'a Self::Group,
+        due: Vec<Arc<K>>,
+        members: &'a [Arc<K>],
+    ) -> BoxFuture<'a, Vec<String>>;
+
+    /// Resources of the group to look at again because `deleted` is gone.
+    fn after_delete(&self, _deleted: &K, _members: &[Arc<K>]) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Runs `reconciler` over the watched namespaces until it stops.
+pub async fn run<K, R>(namespaces: &Namespaces, context: Arc<Context>, reconciler: Arc<R>)
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+    K: Clone + Debug + DeserializeOwned + Send + Sync + 'static,
+    R: BatchReconciler<K>,
+{
+    let scopes = namespaces
+        .scopes()
+        .into_iter()
+        .map(|scope| run_scope(scope, context.clone(), reconciler.clone()));
+    futures::future::join_all(scopes).await;
+}
+
+async fn run_scope<K, R>(scope: Option<String>, context: Arc<Context>, reconciler: Arc<R>)
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+    K: Clone + Debug + DeserializeOwned + Send + Sync + 'static,
+    R: BatchReconciler<K>,
+{
+    let api = Namespaces::api::<K>(&context.client, scope.as_deref());
+    let (store, writer) = reflector::store();
+    let watch = watcher::watcher(api, watcher::Config::default()).default_backoff();
+    let mut events = std::pin::pin!(reflector::reflector(writer, watch));
+    let mut queues = Queues {
+        store: store.clone(),
+        context: context.clone(),
+        reconciler,
+        workers: HashMap::new(),
+    };
+    let mut resync =
+        tokio::time::interval_at(tokio::time::Instant::now() + context.resync, context.resync);
+    loop {
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Apply(object) | Event::InitApply(object))) => queues.push(&object),
+                Some(Ok(Event::Delete(object))) => queues.after_delete(&object),
+                Some(Ok(Event::Init | Event::InitDone)) => {}
+                Some(Err(error)) => tracing::warn!(kind = K::kind(&()).as_ref(), %error, "watch error"),
+                None => break,
+            },
+            _ = resync.tick() => {
+                for object in store.state() {
+                    queues.push(&object);
+                }
+            }
+        }
+    }
+}
+
+/// A queue per group, each drained by its own worker.
+struct Queues<K: Resource<DynamicType = ()> + 'static, R: BatchReconciler<K>> {
+    store: Store<K>,
+    context: Arc<Context>,
+    reconciler: Arc<R>,
+    workers: HashMap<R::Group, UnboundedSender<String>>,
+}
+
+impl<K, R> Queues<K, R>
+where
+    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+    R: BatchReconciler<K>,
+{
+    fn push(&mut self, object: &K) {
+        let group = self.reconciler.group(object);
+        self.send(group, object.name_any());
+    }
+
+    fn send(&mut self, group: R::Group, name: String) {
+        let queue = self.workers.entry(group.clone()).or_insert_with(|| {
+            let (sender, receiver) = unbounded_channel();
+            let worker = Worker {
+                group,
+                store: self.store.clone(),
+                context: self.context.clone(),
+                reconciler: self.reconciler.clone(),
+                requeue: sender.clone(),
+            };
+            tokio::spawn(worker.run(receiver));
+            sender
+        });
+        // The worker lives as long as the operator; a send fails only while it shuts down.
+        let _ = queue.send(name);
+    }
+
+    fn after_delete(&mut self, deleted: &K) {
+        let group = self.reconciler.group(deleted);
+        let members = members(&self.store, self.reconciler.as_ref(), &group);
+        for name in self.reconciler.after_delete(deleted, &members) {
+            self.send(group.clone(), name);
+        }
+    }
+}
+
+fn members<K, R>(store: &Store<K>, reconciler: &R, group: &R::Group) -> Vec<Arc<K>>
+where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+    R: BatchReconciler<K>,
+{
+    store
+        .state()
+        .into_iter()
+        .filter(|object| reconciler.group(object) == *group)
+        .collect()
+}
+
+struct Worker<K: Resource<DynamicType = ()> + 'static, R: BatchReconciler<K>> {
+    group: R::Group,
+    store: Store<K>,
+    context: Arc<Context>,
+    reconciler: Arc<R>,
+    requeue: UnboundedSender<String>,
+}
+
+impl<K, R> Worker<K, R>
+where
+    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+    R: BatchReconciler<K>,
+{
+    async fn run(self, mut queue: UnboundedReceiver<String>) {
+        let kind = K::kind(&());
+        // Consecutive failures per resource, for its backoff.
+        let mut failures: HashMap<String, u32> = HashMap::new();
+        while let Some(first) = queue.recv().await {
+            tokio::time::sleep(LINGER).await;
+            let mut names = BTreeSet::from([first]);
+            while let Ok(name) = queue.try_recv() {
+                names.insert(name);
+            }
+            let members = members(&self.store, self.reconciler.as_ref(), &self.group);
+            let due: Vec<Arc<K>> = members
+                .iter()
+                .filter(|object| names.contains(&object.name_any()))
+                .cloned()
+                .collect();
+
+            let began = Instant::now();
+            let count = due.len();
+            let mut retry = self.reconciler.reconcile(&self.group, due, &members).await;
+            retry.sort();
+            retry.dedup();
+            let metrics = &self.context.metrics;
+            metrics.observe_reconcile(&kind, began.elapsed());
+            metrics.set_managed(&kind, self.store.state().len());
+            tracing::debug!(group = %self.group, count, retry = retry.len(), took = ?began.elapsed(), "reconciled a batch");
+
+            for name in names
+                .iter()
+                .filter(|name| retry.binary_search(name).is_err())
+            {
+                failures.remove(name);
+            }
+            if !retry.is_empty() {
+                metrics.observe_failure(&kind, "batch");
+            }
+            let mut by_delay: BTreeMap<Duration, Vec<String>> = BTreeMap::new();
+            for name in retry {
+                let count = failures.entry(name.clone()).or_default();
+                *count += 1;
+                by_delay
+                    .entry(backoff_delay(*count))
+                    .or_default()
+                    .push(name);
+            }
+            for (delay, names) in by_delay {
+                let requeue = self.requeue.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    for name in names {
+                        let _ = requeue.send(name);
+                    }
+                });
+            }
+        }
+    }
+}
