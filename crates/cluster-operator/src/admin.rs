@@ -11,12 +11,36 @@ use std::sync::Mutex;
 use api::kafka::Kafka;
 use k8s_openapi::api::core::v1::Secret;
 use kafka_client::{AdminClient, ClientCertificate, ClientConfig, ConfigResource, TlsConfig};
-use kube::{Api, Client};
+use kube::{Api, Client, Resource};
+use runtime::labels::STRIMZI_CLUSTER;
 
 use crate::kafka::availability::Availability;
 use crate::kafka::certificates::operator_certificate_secret;
 use crate::kafka::listeners::REPLICATION_PORT;
 use crate::kafka::names;
+
+/// The Kafka cluster a topic or user belongs to: the `Kafka` its `strimzi.io/cluster` label
+/// names, in its namespace.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClusterRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ClusterRef {
+    pub fn of<K: Resource>(object: &K) -> Option<ClusterRef> {
+        Some(ClusterRef {
+            namespace: object.meta().namespace.clone()?,
+            name: object.meta().labels.as_ref()?.get(STRIMZI_CLUSTER)?.clone(),
+        })
+    }
+}
+
+impl std::fmt::Display for ClusterRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
 
 /// How to reach one cluster, instead of through the Kafka resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +68,7 @@ pub enum AdminError {
 pub struct KafkaAdmins {
     client: Client,
     overrides: Vec<AdminOverride>,
-    connected: Mutex<HashMap<(String, String), (ClientConfig, AdminClient)>>,
+    connected: Mutex<HashMap<ClusterRef, (ClientConfig, AdminClient)>>,
 }
 
 impl KafkaAdmins {
@@ -56,11 +80,10 @@ impl KafkaAdmins {
         }
     }
 
-    /// An admin client for the cluster `name` in `namespace`.
-    pub async fn admin(&self, namespace: &str, name: &str) -> Result<AdminClient, AdminError> {
-        let config = self.config(namespace, name).await?;
-        let key = (namespace.to_string(), name.to_string());
-        if let Some((known, admin)) = self.connected.lock().expect("admin cache").get(&key)
+    /// An admin client for `cluster`.
+    pub async fn admin(&self, cluster: &ClusterRef) -> Result<AdminClient, AdminError> {
+        let config = self.config(&cluster.namespace, &cluster.name).await?;
+        if let Some((known, admin)) = self.connected.lock().expect("admin cache").get(cluster)
             && *known == config
         {
             return Ok(admin.clone());
@@ -69,18 +92,23 @@ impl KafkaAdmins {
         self.connected
             .lock()
             .expect("admin cache")
-            .insert(key, (config, admin.clone()));
+            .insert(cluster.clone(), (config, admin.clone()));
         Ok(admin)
     }
 
-    /// Whether the cluster has gone for good: no override and no Kafka resource. Its topics and
-    /// users cannot be deleted in Kafka any more, so their finalizers may go.
-    pub async fn is_gone(&self, namespace: &str, name: &str) -> Result<bool, AdminError> {
-        if self.override_for(namespace, name).is_some() {
-            return Ok(false);
+    /// Whether `cluster`, which `error` kept the caller from reaching, has gone for good: no
+    /// override and no Kafka resource. Its topics and users can never be deleted in Kafka, so
+    /// their finalizers may go.
+    pub async fn is_gone(&self, cluster: &ClusterRef, error: &AdminError) -> bool {
+        if !matches!(error, AdminError::NoSuchCluster(_))
+            || self
+                .override_for(&cluster.namespace, &cluster.name)
+                .is_some()
+        {
+            return false;
         }
-        let kafkas: Api<Kafka> = Api::namespaced(self.client.clone(), namespace);
-        Ok(kafkas.get_opt(name).await?.is_none())
+        let kafkas: Api<Kafka> = Api::namespaced(self.client.clone(), &cluster.namespace);
+        matches!(kafkas.get_opt(&cluster.name).await, Ok(None))
     }
 
     fn override_for(&self, namespace: &str, name: &str) -> Option<&AdminOverride> {

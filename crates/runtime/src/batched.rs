@@ -225,3 +225,24 @@ where
         }
     }
 }
+
+/// Kubernetes writes (finalizers, statuses, Secrets) a batch keeps in flight at once.
+const WRITES_IN_FLIGHT: usize = 32;
+
+/// Runs `write` for every item of a batch, a bounded number at once; a failure comes back with
+/// its item.
+pub async fn write_all<T, F, Fut, O, E>(items: Vec<T>, write: F) -> Vec<Result<O, (T, E)>>
+where
+    T: Clone,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+{
+    futures::stream::iter(items)
+        .map(|item| {
+            let attempt = write(item.clone());
+            async move { attempt.await.map_err(|error| (item, error)) }
+        })
+        .buffer_unordered(WRITES_IN_FLIGHT)
+        .collect()
+        .await
+}

@@ -7,6 +7,7 @@ pub mod conditions;
 mod contains;
 pub mod controller;
 mod error;
+pub mod finalizer;
 pub mod http;
 pub mod labels;
 pub mod leader;

@@ -5,21 +5,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use api::kafka::KafkaTopic;
-use cluster_operator::admin::{AdminError, KafkaAdmins};
-use futures::StreamExt;
+use cluster_operator::admin::{ClusterRef, KafkaAdmins};
 use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
 use kafka_client::{AdminClient, ConfigResource, KafkaError, NewTopic};
-use kube::api::{Api, Patch, PatchParams};
-use kube::{Client, ResourceExt};
-use runtime::batched::BatchReconciler;
+use kube::ResourceExt;
+use runtime::batched::{BatchReconciler, write_all};
+use runtime::finalizer::{has_finalizer, set_finalizer};
 use runtime::{Context, pause};
-use serde_json::json;
 
 use crate::conflicts::Owners;
-use crate::model::{
-    ClusterRef, FINALIZER, TopicModel, cluster_of, is_managed, topic_name, validate,
-};
+use crate::model::{FINALIZER, TopicModel, is_managed, topic_name, validate};
 use crate::plan::{ObservedTopic, Plan, plan};
 use crate::status::{Outcome, desired_status};
 
@@ -27,8 +23,6 @@ use crate::status::{Outcome, desired_status};
 /// thousand topics is a handful of requests, small enough that one answers well within its
 /// timeout.
 const TOPICS_PER_REQUEST: usize = 1000;
-/// Kubernetes writes (finalizers, statuses) in flight at once.
-const WRITES_IN_FLIGHT: usize = 32;
 
 /// Reconciles KafkaTopics in batches, one group per Kafka cluster.
 pub struct TopicReconciler {
@@ -44,7 +38,7 @@ impl BatchReconciler<KafkaTopic> for TopicReconciler {
     /// Topics without a cluster label share one group per namespace, where they get their
     /// InvalidSpec status.
     fn group(&self, topic: &KafkaTopic) -> ClusterRef {
-        cluster_of(topic).unwrap_or_else(|| ClusterRef {
+        ClusterRef::of(topic).unwrap_or_else(|| ClusterRef {
             namespace: topic.namespace().unwrap_or_default(),
             name: String::new(),
         })
@@ -87,7 +81,7 @@ async fn reconcile(
     let mut to_release = Vec::new();
     let mut to_sync = Vec::new();
     for topic in batch {
-        let finalized = topic.finalizers().iter().any(|f| f == FINALIZER);
+        let finalized = has_finalizer(topic.as_ref(), FINALIZER);
         let owned = is_managed(topic) && owners.conflicting_owner(topic).is_none();
         if topic.metadata.deletion_timestamp.is_some() {
             match (finalized, owned && reconciler.delete_topics) {
@@ -121,19 +115,19 @@ async fn reconcile(
     let mut retry = Vec::new();
     // The finalizer goes on before the topic is created, so its deletion is never missed.
     let (needs_finalizer, ready): (Vec<_>, Vec<_>) = to_sync.into_iter().partition(|(topic, _)| {
-        reconciler.delete_topics && !topic.finalizers().iter().any(|f| f == FINALIZER)
+        reconciler.delete_topics && !has_finalizer(topic.as_ref(), FINALIZER)
     });
     let mut to_sync = ready;
     if !reconciler.delete_topics {
         to_release.extend(
             to_sync
                 .iter()
-                .filter(|(topic, _)| topic.finalizers().iter().any(|f| f == FINALIZER))
+                .filter(|(topic, _)| has_finalizer(topic.as_ref(), FINALIZER))
                 .map(|(topic, _)| topic.clone()),
         );
     }
-    let finalized = for_each_write(needs_finalizer, |(topic, model)| async move {
-        set_finalizer(client, &topic, true)
+    let finalized = write_all(needs_finalizer, |(topic, model)| async move {
+        set_finalizer(client, topic.as_ref(), FINALIZER, true)
             .await
             .map(|()| (topic, model))
     })
@@ -149,11 +143,7 @@ async fn reconcile(
     }
 
     if !to_sync.is_empty() || !to_delete.is_empty() {
-        match reconciler
-            .admins
-            .admin(&cluster.namespace, &cluster.name)
-            .await
-        {
+        match reconciler.admins.admin(cluster).await {
             Ok(admin) => {
                 let (deleted, failed) = delete_in_kafka(&admin, to_delete).await;
                 to_release.extend(deleted);
@@ -167,9 +157,7 @@ async fn reconcile(
             }
             Err(error) => {
                 tracing::warn!(%cluster, %error, "cannot reach Kafka");
-                if !to_delete.is_empty()
-                    && cluster_is_gone(&reconciler.admins, cluster, &error).await
-                {
+                if !to_delete.is_empty() && reconciler.admins.is_gone(cluster, &error).await {
                     to_release.append(&mut to_delete);
                 }
                 retry.extend(to_delete.iter().map(|topic| topic.name_any()));
@@ -181,8 +169,8 @@ async fn reconcile(
         }
     }
 
-    let released = for_each_write(to_release, |topic| async move {
-        set_finalizer(client, &topic, false).await
+    let released = write_all(to_release, |topic| async move {
+        set_finalizer(client, topic.as_ref(), FINALIZER, false).await
     })
     .await;
     for result in released {
@@ -192,7 +180,7 @@ async fn reconcile(
         }
     }
     let now = Timestamp::now();
-    let written = for_each_write(outcomes, |(topic, outcome)| async move {
+    let written = write_all(outcomes, |(topic, outcome)| async move {
         let desired = desired_status(&topic, &outcome, now);
         runtime::status::write_status(client, topic.as_ref(), topic.status.as_ref(), &desired).await
     })
@@ -204,62 +192,6 @@ async fn reconcile(
         }
     }
     retry
-}
-
-/// Runs `write` for every item, a bounded number at once; a failure comes back with its item.
-async fn for_each_write<T, F, Fut, O, E>(items: Vec<T>, write: F) -> Vec<Result<O, (T, E)>>
-where
-    T: Clone,
-    F: Fn(T) -> Fut,
-    Fut: Future<Output = Result<O, E>>,
-{
-    futures::stream::iter(items)
-        .map(|item| {
-            let attempt = write(item.clone());
-            async move { attempt.await.map_err(|error| (item, error)) }
-        })
-        .buffer_unordered(WRITES_IN_FLIGHT)
-        .collect()
-        .await
-}
-
-/// Adds or removes the finalizer, only on the version of the resource that was read.
-async fn set_finalizer(
-    client: &Client,
-    topic: &KafkaTopic,
-    present: bool,
-) -> Result<(), kube::Error> {
-    let mut finalizers: Vec<String> = topic
-        .finalizers()
-        .iter()
-        .filter(|finalizer| *finalizer != FINALIZER)
-        .cloned()
-        .collect();
-    if present {
-        finalizers.push(FINALIZER.to_string());
-    }
-    let namespace = topic.namespace().unwrap_or_default();
-    let api: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
-    let patch = json!({"metadata": {
-        "finalizers": finalizers,
-        "resourceVersion": topic.resource_version(),
-    }});
-    api.patch(
-        &topic.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await
-    .map(|_| ())
-}
-
-/// Whether `cluster` is gone for good, so its topics can never be deleted in Kafka.
-async fn cluster_is_gone(admins: &KafkaAdmins, cluster: &ClusterRef, error: &AdminError) -> bool {
-    matches!(error, AdminError::NoSuchCluster(_))
-        && admins
-            .is_gone(&cluster.namespace, &cluster.name)
-            .await
-            .unwrap_or(false)
 }
 
 /// Deletes the Kafka topics of deleted KafkaTopics; a topic already gone counts as deleted.

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use api::kafka::KafkaTopic;
+use cluster_operator::admin::ClusterRef;
 use kube::ResourceExt;
 use runtime::labels::STRIMZI_CLUSTER;
 use serde_json::Value;
@@ -12,19 +13,6 @@ use serde_json::Value;
 pub const FINALIZER: &str = "strimzi.io/topic-operator";
 /// `"false"` hands the Kafka topic back to its users: never changed, never deleted.
 pub const MANAGED_ANNOTATION: &str = "strimzi.io/managed";
-
-/// The Kafka cluster a topic belongs to: a `Kafka` in the topic's namespace, by name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ClusterRef {
-    pub namespace: String,
-    pub name: String,
-}
-
-impl std::fmt::Display for ClusterRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
 
 /// The desired topic, fully read from a valid KafkaTopic.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,15 +24,6 @@ pub struct TopicModel {
     pub replicas: Option<i16>,
     /// Topic configuration with every value as Kafka spells it.
     pub config: BTreeMap<String, String>,
-}
-
-/// The cluster a KafkaTopic names with its `strimzi.io/cluster` label, if it names one.
-pub fn cluster_of(topic: &KafkaTopic) -> Option<ClusterRef> {
-    let name = topic.labels().get(STRIMZI_CLUSTER)?;
-    Some(ClusterRef {
-        namespace: topic.namespace()?,
-        name: name.clone(),
-    })
 }
 
 /// The Kafka topic a KafkaTopic stands for: `spec.topicName`, else the resource's name.
@@ -66,7 +45,7 @@ pub fn is_managed(topic: &KafkaTopic) -> bool {
 
 /// Reads a KafkaTopic, or says in words a user can act on what is wrong with it.
 pub fn validate(topic: &KafkaTopic) -> Result<TopicModel, String> {
-    if cluster_of(topic).is_none() {
+    if ClusterRef::of(topic).is_none() {
         return Err(format!(
             "the label {STRIMZI_CLUSTER} must name the Kafka cluster this topic belongs to"
         ));
@@ -164,7 +143,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            cluster_of(&topic),
+            ClusterRef::of(&topic),
             Some(ClusterRef {
                 namespace: "team-a".into(),
                 name: "my-cluster".into()

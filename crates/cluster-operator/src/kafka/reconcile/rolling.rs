@@ -14,7 +14,7 @@ use runtime::{Error, Flow};
 use super::WAIT_FOR_PODS;
 use super::readiness::{is_ready, list_pods};
 use super::state::KafkaReconcile;
-use crate::admin::{AdminError, observe_availability};
+use crate::admin::{AdminError, ClusterRef, observe_availability};
 use crate::kafka::availability::Availability;
 use crate::kafka::config_maps::node_config_hash;
 use crate::kafka::model::Node;
@@ -112,14 +112,17 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
 /// What Kafka says restarts must respect. A cluster that no client can reach has no
 /// availability left to protect, so then the roll goes on without checks, as Strimzi's does.
 async fn observe_cluster(state: &KafkaReconcile) -> Option<Availability> {
-    let (namespace, cluster) = (&state.model.namespace, &state.model.cluster);
-    let observed = match state.admins.admin(namespace, cluster).await {
+    let cluster = ClusterRef {
+        namespace: state.model.namespace.clone(),
+        name: state.model.cluster.clone(),
+    };
+    let observed = match state.admins.admin(&cluster).await {
         Ok(admin) => observe_availability(&admin).await.map_err(AdminError::from),
         Err(error) => Err(error),
     };
     observed
         .inspect_err(|error| {
-            tracing::info!(%namespace, %cluster, %error, "Kafka cannot be asked; restarting without availability checks")
+            tracing::info!(%cluster, %error, "Kafka cannot be asked; restarting without availability checks")
         })
         .ok()
 }

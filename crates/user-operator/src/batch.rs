@@ -1,0 +1,656 @@
+//! One batch: the KafkaUsers of one cluster that changed or are due. Kafka is read with three
+//! requests (every ACL, every SCRAM credential, every user quota) and changed with at most four
+//! per thousand users, whatever the batch's size; Secrets are listed once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use api::kafka::{Kafka, KafkaUser};
+use certs::{CaConfig, CaKind, CertificateAuthority, OffsetDateTime};
+use cluster_operator::admin::{ClusterRef, KafkaAdmins};
+use cluster_operator::kafka::certificates::{ca_config, secret_content};
+use cluster_operator::kafka::names;
+use futures::future::BoxFuture;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::jiff::Timestamp;
+use kafka_client::{
+    AclBindingFilter, AclOperation, AclPermission, AdminClient, PatternType, QuotaAlteration,
+    QuotaEntity, QuotaFilter, QuotaMatch, ResourceType, ScramAlteration, ScramMechanism,
+};
+use kube::api::{Api, DeleteParams, ListParams};
+use kube::{Client, ResourceExt};
+use runtime::batched::{BatchReconciler, write_all};
+use runtime::finalizer::{has_finalizer, set_finalizer};
+use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
+use runtime::{Applier, Context, pause};
+
+use crate::model::{Credentials, FINALIZER, QUOTA_KEYS, UserModel, username, validate};
+use crate::plan::{
+    ObservedUser, PASSWORD_DIGEST_ANNOTATION, ScramChange, UserPlan, password_digest, plan, removal,
+};
+use crate::secret::{
+    CA_CRT, PASSWORD, USER_CRT, USER_KEY, USER_P12, USER_PASSWORD, build_secret, scram_data,
+};
+use crate::status::{Outcome, desired_status};
+
+/// The most items (ACLs, credentials, quotas) in one Kafka request.
+const ITEMS_PER_REQUEST: usize = 1000;
+/// Kafka's default for new SCRAM credentials.
+const SCRAM_ITERATIONS: i32 = 4096;
+
+/// Reconciles KafkaUsers in batches, one group per Kafka cluster.
+pub struct UserReconciler {
+    pub context: Arc<Context>,
+    pub admins: Arc<KafkaAdmins>,
+}
+
+impl BatchReconciler<KafkaUser> for UserReconciler {
+    type Group = ClusterRef;
+
+    /// Users without a cluster label share one group per namespace, where they get their
+    /// InvalidSpec status.
+    fn group(&self, user: &KafkaUser) -> ClusterRef {
+        ClusterRef::of(user).unwrap_or_else(|| ClusterRef {
+            namespace: user.namespace().unwrap_or_default(),
+            name: String::new(),
+        })
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        cluster: &'a ClusterRef,
+        due: Vec<Arc<KafkaUser>>,
+        _members: &'a [Arc<KafkaUser>],
+    ) -> BoxFuture<'a, Vec<String>> {
+        Box::pin(reconcile(self, cluster, due))
+    }
+}
+
+/// A user to bring in line, with what the batch learned about it.
+#[derive(Clone)]
+struct Sync {
+    user: Arc<KafkaUser>,
+    model: UserModel,
+    plan: UserPlan,
+    /// The Secret to write once Kafka has the credentials, with the Secret as listed.
+    secret: Option<Secret>,
+}
+
+async fn reconcile(
+    reconciler: &UserReconciler,
+    cluster: &ClusterRef,
+    batch: Vec<Arc<KafkaUser>>,
+) -> Vec<String> {
+    let client = &reconciler.context.client;
+    let mut outcomes = Vec::new();
+    let mut removing = Vec::new();
+    let mut valid = Vec::new();
+    for user in batch {
+        if user.metadata.deletion_timestamp.is_some() {
+            if has_finalizer(user.as_ref(), FINALIZER) {
+                removing.push(user);
+            }
+            continue;
+        }
+        if pause::is_paused(&user.metadata) {
+            outcomes.push((user, Outcome::Paused));
+            continue;
+        }
+        match validate(&user) {
+            Ok(model) => valid.push((user, model)),
+            Err(message) => outcomes.push((user, Outcome::InvalidSpec(message))),
+        }
+    }
+
+    let mut retry = Vec::new();
+    // The finalizer goes on before anything is made in Kafka, so its removal is never missed.
+    let (needs_finalizer, mut valid): (Vec<_>, Vec<_>) = valid
+        .into_iter()
+        .partition(|(user, _)| !has_finalizer(user.as_ref(), FINALIZER));
+    for result in write_all(needs_finalizer, |(user, model)| async move {
+        set_finalizer(client, user.as_ref(), FINALIZER, true)
+            .await
+            .map(|()| (user, model))
+    })
+    .await
+    {
+        match result {
+            Ok(pair) => valid.push(pair),
+            Err(((user, _), error)) => {
+                tracing::debug!(user = %user.name_any(), %error, "could not add the finalizer; retrying");
+                retry.push(user.name_any());
+            }
+        }
+    }
+
+    let mut released = Vec::new();
+    if !valid.is_empty() || !removing.is_empty() {
+        match reconciler.admins.admin(cluster).await {
+            Ok(admin) => {
+                let synced = sync(reconciler, cluster, &admin, valid, removing).await;
+                for (user, outcome) in synced.outcomes {
+                    if matches!(outcome, Outcome::KafkaError(_)) {
+                        retry.push(user.name_any());
+                    }
+                    outcomes.push((user, outcome));
+                }
+                released.extend(synced.removed);
+                retry.extend(synced.not_removed.iter().map(|user| user.name_any()));
+            }
+            Err(error) => {
+                tracing::warn!(%cluster, %error, "cannot reach Kafka");
+                if !removing.is_empty() && reconciler.admins.is_gone(cluster, &error).await {
+                    released.append(&mut removing);
+                }
+                retry.extend(removing.iter().map(|user| user.name_any()));
+                for (user, _) in valid {
+                    retry.push(user.name_any());
+                    outcomes.push((user, Outcome::KafkaError(error.to_string())));
+                }
+            }
+        }
+    }
+
+    for result in write_all(released, |user| async move {
+        set_finalizer(client, user.as_ref(), FINALIZER, false).await
+    })
+    .await
+    {
+        if let Err((user, error)) = result {
+            tracing::debug!(user = %user.name_any(), %error, "could not remove the finalizer; retrying");
+            retry.push(user.name_any());
+        }
+    }
+    let now = Timestamp::now();
+    for result in write_all(outcomes, |(user, outcome)| async move {
+        let desired = desired_status(&user, &outcome, now);
+        runtime::status::write_status(client, user.as_ref(), user.status.as_ref(), &desired).await
+    })
+    .await
+    {
+        if let Err(((user, _), error)) = result {
+            tracing::debug!(user = %user.name_any(), %error, "could not write the status; retrying");
+            retry.push(user.name_any());
+        }
+    }
+    retry
+}
+
+/// What [`sync`] did.
+struct Synced {
+    /// Each valid user's outcome.
+    outcomes: Vec<(Arc<KafkaUser>, Outcome)>,
+    /// Deleted users now gone from Kafka, and those whose removal failed.
+    removed: Vec<Arc<KafkaUser>>,
+    not_removed: Vec<Arc<KafkaUser>>,
+}
+
+/// Observes Kafka and the users' Secrets, plans every user, changes Kafka in batched requests,
+/// then writes the Secrets.
+async fn sync(
+    reconciler: &UserReconciler,
+    cluster: &ClusterRef,
+    admin: &AdminClient,
+    valid: Vec<(Arc<KafkaUser>, UserModel)>,
+    removing: Vec<Arc<KafkaUser>>,
+) -> Synced {
+    let client = &reconciler.context.client;
+    let observed = match observe(admin).await {
+        Ok(observed) => observed,
+        Err(error) => {
+            let message = error.to_string();
+            let outcomes = valid
+                .into_iter()
+                .map(|(user, _)| (user, Outcome::KafkaError(message.clone())));
+            return Synced {
+                outcomes: outcomes.collect(),
+                removed: Vec::new(),
+                not_removed: removing,
+            };
+        }
+    };
+    let secrets = match list_secrets(client, cluster).await {
+        Ok(secrets) => secrets,
+        Err(error) => {
+            let message = format!("reading the users' Secrets: {error}");
+            let outcomes = valid
+                .into_iter()
+                .map(|(user, _)| (user, Outcome::KafkaError(message.clone())));
+            return Synced {
+                outcomes: outcomes.collect(),
+                removed: Vec::new(),
+                not_removed: removing,
+            };
+        }
+    };
+
+    let mut outcomes = Vec::new();
+    let mut syncs = Vec::new();
+    let mut clients_ca = None;
+    for (user, model) in valid {
+        let existing = secrets.get(&model.secret);
+        let found = observed.get(&model.username).cloned().unwrap_or_default();
+        let credentials =
+            credentials(client, cluster, &user, &model, existing, &mut clients_ca).await;
+        match credentials {
+            Ok((password, secret)) => {
+                let applied = existing.and_then(|secret| {
+                    secret
+                        .annotations()
+                        .get(PASSWORD_DIGEST_ANNOTATION)
+                        .cloned()
+                });
+                let plan = plan(&model, &found, password.as_deref(), applied.as_deref());
+                syncs.push(Sync {
+                    user,
+                    model,
+                    plan,
+                    secret,
+                });
+            }
+            Err(message) => outcomes.push((user, Outcome::KafkaError(message))),
+        }
+    }
+    let removals: Vec<(String, UserPlan)> = removing
+        .iter()
+        .map(|user| {
+            let name = username(user);
+            let plan = removal(&observed.get(&name).cloned().unwrap_or_default());
+            (name, plan)
+        })
+        .collect();
+
+    let mut plans: Vec<(&str, &UserPlan)> = syncs
+        .iter()
+        .map(|sync| (sync.model.username.as_str(), &sync.plan))
+        .collect();
+    plans.extend(removals.iter().map(|(name, plan)| (name.as_str(), plan)));
+    let failures = execute(admin, &plans).await;
+
+    let applier = Applier::new(
+        client.clone(),
+        "KafkaUser",
+        reconciler.context.metrics.clone(),
+    );
+    let written = write_all(syncs, |sync| {
+        let (applier, secrets, failures) = (&applier, &secrets, &failures);
+        async move {
+            if let Some(failure) = failures.get(&sync.model.username) {
+                return Ok((sync.user, Outcome::KafkaError(failure.clone())));
+            }
+            let live = secrets.get(&sync.model.secret);
+            match &sync.secret {
+                Some(secret) => {
+                    applier.apply_over(secret, live).await?;
+                }
+                // No credentials to keep: a Secret left from another authentication type goes.
+                None if live.is_some() => {
+                    let api: Api<Secret> =
+                        Api::namespaced(applier.client().clone(), &cluster.namespace);
+                    api.delete(&sync.model.secret, &DeleteParams::default())
+                        .await?;
+                }
+                None => {}
+            }
+            let secret = sync.secret.as_ref().map(|_| sync.model.secret.clone());
+            let outcome = Outcome::Ready {
+                username: sync.model.username.clone(),
+                secret,
+            };
+            Ok::<_, runtime::Error>((sync.user, outcome))
+        }
+    })
+    .await;
+    for result in written {
+        match result {
+            Ok(pair) => outcomes.push(pair),
+            Err((sync, error)) => outcomes.push((
+                sync.user,
+                Outcome::KafkaError(format!("writing the Secret: {error}")),
+            )),
+        }
+    }
+
+    let (removed, not_removed) = removing
+        .into_iter()
+        .partition(|user| !failures.contains_key(&username(user)));
+    Synced {
+        outcomes,
+        removed,
+        not_removed,
+    }
+}
+
+/// Every user's ACLs, SCRAM credential and quotas in the cluster, by user name.
+async fn observe(
+    admin: &AdminClient,
+) -> Result<HashMap<String, ObservedUser>, kafka_client::Error> {
+    let mut users: HashMap<String, ObservedUser> = HashMap::new();
+    for acl in admin.describe_acls(&every_acl()).await? {
+        if let Some(name) = acl.principal.strip_prefix("User:") {
+            users.entry(name.to_string()).or_default().acls.insert(acl);
+        }
+    }
+    for (name, credentials) in admin.describe_user_scram_credentials(None).await? {
+        let scram = credentials.is_ok_and(|credentials| {
+            credentials
+                .iter()
+                .any(|credential| credential.mechanism == ScramMechanism::Sha512)
+        });
+        users.entry(name).or_default().scram = scram;
+    }
+    let filter = QuotaFilter {
+        components: vec![("user".to_string(), QuotaMatch::Any)],
+        strict: true,
+    };
+    for (entity, quotas) in admin.describe_client_quotas(&filter).await? {
+        let [(kind, Some(name))] = entity.0.as_slice() else {
+            continue;
+        };
+        if kind == "user" {
+            let managed = quotas
+                .into_iter()
+                .filter(|(key, _)| QUOTA_KEYS.contains(&key.as_str()));
+            users.entry(name.clone()).or_default().quotas = managed.collect();
+        }
+    }
+    Ok(users)
+}
+
+fn every_acl() -> AclBindingFilter {
+    AclBindingFilter {
+        resource_type: ResourceType::Any,
+        resource_name: None,
+        pattern_type: PatternType::Any,
+        principal: None,
+        host: None,
+        operation: AclOperation::Any,
+        permission: AclPermission::Any,
+    }
+}
+
+/// Changes Kafka for every plan, in batched requests. Returns the users a change failed for,
+/// with why.
+async fn execute(admin: &AdminClient, plans: &[(&str, &UserPlan)]) -> BTreeMap<String, String> {
+    let mut failures: BTreeMap<String, String> = BTreeMap::new();
+    let mut fail = |user: &str, what: &str, error: &dyn std::fmt::Display| {
+        failures
+            .entry(user.to_string())
+            .or_insert_with(|| format!("{what}: {error}"));
+    };
+
+    let alterations: Vec<(&str, ScramAlteration)> = plans
+        .iter()
+        .filter_map(|(user, plan)| {
+            let alteration = match plan.scram.as_ref()? {
+                ScramChange::Set(password) => ScramAlteration::Upsert {
+                    user: user.to_string(),
+                    mechanism: ScramMechanism::Sha512,
+                    iterations: SCRAM_ITERATIONS,
+                    password: password.clone(),
+                },
+                ScramChange::Delete => ScramAlteration::Delete {
+                    user: user.to_string(),
+                    mechanism: ScramMechanism::Sha512,
+                },
+            };
+            Some((*user, alteration))
+        })
+        .collect();
+    for chunk in alterations.chunks(ITEMS_PER_REQUEST) {
+        let request: Vec<ScramAlteration> = chunk
+            .iter()
+            .map(|(_, alteration)| alteration.clone())
+            .collect();
+        match admin.alter_user_scram_credentials(&request).await {
+            Ok(results) => {
+                for (user, result) in results {
+                    if let Err(error) = result {
+                        fail(&user, "setting the SCRAM credential", &error);
+                    }
+                }
+            }
+            Err(error) => chunk
+                .iter()
+                .for_each(|(user, _)| fail(user, "setting the SCRAM credential", &error)),
+        }
+    }
+
+    let creates: Vec<(&str, kafka_client::AclBinding)> = plans
+        .iter()
+        .flat_map(|(user, plan)| plan.create_acls.iter().map(move |acl| (*user, acl.clone())))
+        .collect();
+    for chunk in creates.chunks(ITEMS_PER_REQUEST) {
+        let request: Vec<_> = chunk.iter().map(|(_, acl)| acl.clone()).collect();
+        match admin.create_acls(&request).await {
+            Ok(results) => {
+                for ((user, _), result) in chunk.iter().zip(results) {
+                    if let Err(error) = result {
+                        fail(user, "creating an ACL", &error);
+                    }
+                }
+            }
+            Err(error) => chunk
+                .iter()
+                .for_each(|(user, _)| fail(user, "creating ACLs", &error)),
+        }
+    }
+
+    let deletes: Vec<(&str, AclBindingFilter)> = plans
+        .iter()
+        .flat_map(|(user, plan)| {
+            plan.delete_acls
+                .iter()
+                .map(move |acl| (*user, AclBindingFilter::from(acl)))
+        })
+        .collect();
+    for chunk in deletes.chunks(ITEMS_PER_REQUEST) {
+        let request: Vec<_> = chunk.iter().map(|(_, filter)| filter.clone()).collect();
+        match admin.delete_acls(&request).await {
+            Ok(results) => {
+                for ((user, _), result) in chunk.iter().zip(results) {
+                    if let Err(error) = result {
+                        fail(user, "deleting an ACL", &error);
+                    }
+                }
+            }
+            Err(error) => chunk
+                .iter()
+                .for_each(|(user, _)| fail(user, "deleting ACLs", &error)),
+        }
+    }
+
+    let quotas: Vec<(&str, QuotaAlteration)> = plans
+        .iter()
+        .filter(|(_, plan)| !plan.quotas.is_empty())
+        .map(|(user, plan)| {
+            let entity = QuotaEntity(vec![("user".to_string(), Some(user.to_string()))]);
+            (
+                *user,
+                QuotaAlteration {
+                    entity,
+                    ops: plan.quotas.clone(),
+                },
+            )
+        })
+        .collect();
+    for chunk in quotas.chunks(ITEMS_PER_REQUEST) {
+        let request: Vec<_> = chunk
+            .iter()
+            .map(|(_, alteration)| alteration.clone())
+            .collect();
+        match admin.alter_client_quotas(&request).await {
+            Ok(results) => {
+                for ((user, _), (_, result)) in chunk.iter().zip(results) {
+                    if let Err(error) = result {
+                        fail(user, "setting quotas", &error);
+                    }
+                }
+            }
+            Err(error) => chunk
+                .iter()
+                .for_each(|(user, _)| fail(user, "setting quotas", &error)),
+        }
+    }
+    failures
+}
+
+/// The users' Secrets in the namespace, by name: one list instead of a read per user.
+async fn list_secrets(
+    client: &Client,
+    cluster: &ClusterRef,
+) -> Result<BTreeMap<String, Secret>, kube::Error> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), &cluster.namespace);
+    let selector = format!(
+        "{STRIMZI_KIND}=KafkaUser,{STRIMZI_CLUSTER}={}",
+        cluster.name
+    );
+    let listed = api.list(&ListParams::default().labels(&selector)).await?;
+    Ok(listed
+        .items
+        .into_iter()
+        .map(|secret| (secret.name_any(), secret))
+        .collect())
+}
+
+/// The user's SCRAM password (when it has one) and the Secret it should have (when it has
+/// credentials to keep), or why they cannot be made yet.
+async fn credentials(
+    client: &Client,
+    cluster: &ClusterRef,
+    user: &KafkaUser,
+    model: &UserModel,
+    existing: Option<&Secret>,
+    clients_ca: &mut Option<Result<(CertificateAuthority, CaConfig), String>>,
+) -> Result<(Option<String>, Option<Secret>), String> {
+    let stored = |key: &str| {
+        existing
+            .and_then(|secret| secret.data.as_ref()?.get(key))
+            .and_then(|bytes| String::from_utf8(bytes.0.clone()).ok())
+            .filter(|text| !text.is_empty())
+    };
+    match &model.credentials {
+        Credentials::None | Credentials::TlsExternal => Ok((None, None)),
+        Credentials::Scram { password_from } => {
+            let password = match password_from {
+                Some((secret, key)) => {
+                    read_password(client, &cluster.namespace, secret, key).await?
+                }
+                None => stored(PASSWORD).unwrap_or_else(certs::generate_password),
+            };
+            let annotations = BTreeMap::from([(
+                PASSWORD_DIGEST_ANNOTATION.to_string(),
+                password_digest(&password),
+            )]);
+            let secret = build_secret(
+                user,
+                &cluster.name,
+                scram_data(&model.username, &password),
+                annotations,
+            );
+            Ok((Some(password), Some(secret)))
+        }
+        Credentials::Tls => {
+            if clients_ca.is_none() {
+                *clients_ca = Some(load_clients_ca(client, cluster).await);
+            }
+            let (ca, config) = clients_ca
+                .as_ref()
+                .expect("loaded")
+                .as_ref()
+                .map_err(Clone::clone)?;
+            let now = OffsetDateTime::now_utc();
+            let common_name = user
+                .spec
+                .user_name
+                .clone()
+                .unwrap_or_else(|| user.name_any());
+            let kept = match (stored(USER_CRT), stored(USER_KEY), stored(USER_PASSWORD)) {
+                (Some(cert), Some(key), Some(password))
+                    if certs::reissue_reason(Some(&cert), ca, &[], now, config.renewal_days)
+                        .is_none() =>
+                {
+                    let p12 = existing
+                        .and_then(|secret| secret.data.as_ref()?.get(USER_P12))
+                        .map(|bytes| bytes.0.clone());
+                    p12.map(|p12| (cert, key, p12, password))
+                }
+                _ => None,
+            };
+            let (cert, key, p12, password) = match kept {
+                Some(kept) => kept,
+                None => {
+                    let issued = ca
+                        .issue_client_cert(&common_name, now, config.validity_days)
+                        .map_err(|error| format!("issuing the user certificate: {error}"))?;
+                    let password = certs::generate_password();
+                    let p12 = certs::keystore(&common_name, &issued, ca.cert_pem(), &password)
+                        .map_err(|error| format!("making user.p12: {error}"))?;
+                    (issued.cert_pem, issued.key_pem, p12, password)
+                }
+            };
+            let data = BTreeMap::from([
+                (CA_CRT.to_string(), ca.cert_pem().as_bytes().to_vec()),
+                (USER_CRT.to_string(), cert.into_bytes()),
+                (USER_KEY.to_string(), key.into_bytes()),
+                (USER_P12.to_string(), p12),
+                (USER_PASSWORD.to_string(), password.into_bytes()),
+            ]);
+            Ok((
+                None,
+                Some(build_secret(user, &cluster.name, data, BTreeMap::new())),
+            ))
+        }
+    }
+}
+
+async fn read_password(
+    client: &Client,
+    namespace: &str,
+    secret: &str,
+    key: &str,
+) -> Result<String, String> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let found = api
+        .get_opt(secret)
+        .await
+        .map_err(|error| format!("reading the Secret {secret}: {error}"))?;
+    found
+        .and_then(|found| found.data?.remove(key))
+        .and_then(|bytes| String::from_utf8(bytes.0).ok())
+        .filter(|password| !password.is_empty())
+        .ok_or_else(|| {
+            format!("the Secret {secret} named in authentication.password has no key {key}")
+        })
+}
+
+/// The cluster's clients CA, which signs TLS users' certificates, and its settings.
+async fn load_clients_ca(
+    client: &Client,
+    cluster: &ClusterRef,
+) -> Result<(CertificateAuthority, CaConfig), String> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &cluster.namespace);
+    let read = async |name: String| {
+        secrets.get_opt(&name).await.map_err(|error| format!("reading the Secret {name}: {error}"))?.ok_or_else(|| {
+            format!(
+                "the clients CA Secret {name} does not exist (yet): TLS users need the clients CA of a Kafka this operator runs"
+            )
+        })
+    };
+    let key = read(names::clients_ca_secret(&cluster.name)).await?;
+    let cert = read(names::clients_ca_cert_secret(&cluster.name)).await?;
+    let ca = certs::load_ca(
+        CaKind::Clients,
+        &secret_content(&key),
+        &secret_content(&cert),
+    )
+    .map_err(|error| format!("loading the clients CA: {error}"))?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &cluster.namespace);
+    let kafka = kafkas.get_opt(&cluster.name).await.ok().flatten();
+    let config = ca_config(
+        kafka
+            .as_ref()
+            .and_then(|kafka| kafka.spec.clients_ca.as_ref()),
+    );
+    Ok((ca, config))
+}
