@@ -1,12 +1,13 @@
 //! `install/` on the real local cluster: the manifests apply, the Deployment's pods run (on
 //! kwok nodes), and the operator's ServiceAccount may do everything the operator does: its
-//! token alone reconciles a Kafka to Ready, takes the leader Lease, and runs the topic operator.
+//! token alone reconciles a Kafka to Ready, takes the leader Lease, and runs the topic and user
+//! operators.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use api::kafka::{Kafka, KafkaTopic};
+use api::kafka::{Kafka, KafkaTopic, KafkaUser};
 use brokerage_e2e::{repo_path, setup};
 use cluster_operator::admin::KafkaAdmins;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -83,7 +84,10 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     tokio::spawn(async move { cluster_operator::controllers(&watched, context, admins).await });
     tokio::spawn(async move {
         let settings = TopicSettings::default();
-        topic_operator::run(&topics_watched, topics_context, topics_admins, settings).await
+        let (context, admins) = (topics_context, topics_admins);
+        let users = user_operator::run(&topics_watched, context.clone(), admins.clone());
+        let topics = topic_operator::run(&topics_watched, context, admins, settings);
+        futures::future::join(topics, users).await
     });
 
     let yaml = std::fs::read_to_string(repo_path("examples/kafka/ephemeral-single-node.yaml"))?;
@@ -106,27 +110,40 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     )
     .await?;
 
-    // The topic operator's watch, finalizer and status writes: kwok runs no Kafka, so the
-    // topic waits, NotReady, for a broker to answer.
-    let yaml = std::fs::read_to_string(repo_path("examples/kafka/topic.yaml"))?;
-    testenv::apply_yaml(&admin, &yaml, &namespace).await?;
-    let topics: Api<KafkaTopic> = Api::namespaced(admin, &namespace);
+    // The topic and user operators' watches, finalizers and status writes: kwok runs no Kafka,
+    // so each waits, NotReady, for a broker to answer.
+    let topic = std::fs::read_to_string(repo_path("examples/kafka/topic.yaml"))?;
+    testenv::apply_yaml(&admin, &topic, &namespace).await?;
+    let topics: Api<KafkaTopic> = Api::namespaced(admin.clone(), &namespace);
+    waits_for_kafka(&topics, "orders", topic_operator::FINALIZER).await?;
+    let user = std::fs::read_to_string(repo_path("examples/kafka/user-scram.yaml"))?
+        .replace("secure-cluster", "my-cluster");
+    testenv::apply_yaml(&admin, &user, &namespace).await?;
+    let users: Api<KafkaUser> = Api::namespaced(admin, &namespace);
+    waits_for_kafka(&users, "orders-app", user_operator::FINALIZER).await
+}
+
+/// Waits until the resource carries `finalizer` and says that Kafka cannot be reached.
+async fn waits_for_kafka<K>(api: &Api<K>, name: &str, finalizer: &str) -> Result<()>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + serde::Serialize,
+{
     testenv::eventually(
-        "the KafkaTopic says why Kafka cannot be reached",
+        &format!("{name} says why Kafka cannot be reached"),
         WAIT,
         || async {
-            let topic = topics.get("orders").await?;
-            let finalized = topic
-                .metadata
-                .finalizers
-                .iter()
-                .flatten()
-                .any(|f| f == topic_operator::FINALIZER);
-            let conditions = topic.status.and_then(|s| s.conditions).unwrap_or_default();
+            let object = serde_json::to_value(api.get(name).await?)?;
+            let finalized = object["metadata"]["finalizers"]
+                .as_array()
+                .is_some_and(|all| all.iter().any(|f| f == finalizer));
+            let conditions = object["status"]["conditions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             Ok(finalized
                 && conditions
                     .iter()
-                    .any(|c| c.type_ == "NotReady" && c.reason.as_deref() == Some("KafkaError")))
+                    .any(|c| c["type"] == "NotReady" && c["reason"] == "KafkaError"))
         },
     )
     .await

@@ -1,10 +1,12 @@
 //! Runs every benchmark, prints a table and writes `target/bench/results.json`
 //! (a list of `{"name", "value", "unit"}`). Figure names are stable: dashboards key on them.
 
+mod brokers;
 mod control_plane;
 mod kafka_cluster;
 mod operator;
 mod topics;
+mod users;
 
 use std::path::Path;
 
@@ -24,7 +26,7 @@ async fn main() -> Result<()> {
     std::fs::create_dir_all(&out)?;
     let (cluster, mut figures) = control_plane::run().await?;
     figures.extend(kafka_cluster::run(&cluster, &out).await?);
-    figures.extend(topics::run(&cluster, &out).await?);
+    figures.extend(brokers::run(&cluster, &out).await?);
     println!("{:<40} {:>12}  unit", "figure", "value");
     for figure in &figures {
         println!(

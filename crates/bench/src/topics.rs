@@ -4,16 +4,14 @@
 //! topics costs in Kafka requests and Kubernetes writes.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use api::kafka::KafkaTopic;
 use futures::{StreamExt, TryStreamExt};
-use kafka_client::{AdminClient, ClientConfig};
+use kafka_client::AdminClient;
 use kube::api::{Api, ListParams, PostParams};
 use kube::{Client, ResourceExt};
-use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 
 use crate::Figure;
 use crate::operator::Operator;
@@ -21,41 +19,16 @@ use crate::operator::Operator;
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
 /// The benchmark's own creates in flight: a burst, as `kubectl apply` of many files makes.
 const CREATES_IN_FLIGHT: usize = 64;
-/// Short enough that the benchmark sees a full reconciliation without waiting long.
-const RESYNC_SECONDS: &str = "60";
 const RECONCILIATIONS: &str = "brokerage_reconciliations_total{kind=\"KafkaTopic\"}";
 const KAFKA_REQUESTS: &str = "brokerage_broker_requests_total{kind=\"KafkaTopic\"}";
 
-pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> {
-    let client = cluster.client().await?;
-    let kafka =
-        tokio::task::spawn_blocking(|| KafkaCluster::start(&KafkaOptions::default())).await??;
-    let bootstrap = kafka.bootstrap(Listener::Plain);
-    let connections = out.join("kafka-connections.yaml");
-    std::fs::write(
-        &connections,
-        format!("- cluster: bench\n  bootstrapServers: {bootstrap}\n"),
-    )?;
-    let connections = connections.display().to_string();
-    let args = [
-        "--kafka-connections",
-        &connections,
-        "--resync-seconds",
-        RESYNC_SECONDS,
-    ];
-    let operator = Operator::start(
-        cluster.kubeconfig(),
-        &out.join("operator-topics.log"),
-        &args,
-    )
-    .await?;
-    let admin = AdminClient::connect(ClientConfig::new([bootstrap])).await?;
-
+/// Runs against `operator`, which reaches the Kafka `admin` talks to as the cluster `bench`.
+pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
     let mut namespaces = Vec::new();
     for size in SIZES {
-        let namespace = testenv::fresh_namespace(&client, &format!("bench-topics-{size}")).await?;
-        let took = create_until_ready(&client, &operator, &admin, &namespace, size).await?;
+        let namespace = testenv::fresh_namespace(client, &format!("bench-topics-{size}")).await?;
+        let took = create_until_ready(client, operator, admin, &namespace, size).await?;
         let (ready, per_second): (&'static str, &'static str) = match size {
             100 => ("topics_100_ready", "topics_100_per_second"),
             1_000 => ("topics_1000_ready", "topics_1000_per_second"),
@@ -79,7 +52,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
         unit: "MiB",
     });
 
-    let (requests, writes, took) = full_reconciliation(&client, &operator, &namespaces).await?;
+    let (requests, writes, took) = full_reconciliation(client, operator, &namespaces).await?;
     figures.push(Figure {
         name: "topics_resync_kafka_requests",
         value: requests,
@@ -95,7 +68,6 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
         value: took.as_secs_f64(),
         unit: "s",
     });
-    drop(kafka);
     Ok(figures)
 }
 

@@ -79,9 +79,10 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let settings = TopicSettings {
         delete_topics: args.delete_topics,
     };
-    let controllers = futures::future::join(
+    let controllers = futures::future::join3(
         cluster_operator::controllers(&namespaces, context.clone(), admins.clone()),
-        topic_operator::run(&namespaces, context, admins, settings),
+        topic_operator::run(&namespaces, context.clone(), admins.clone(), settings),
+        user_operator::run(&namespaces, context, admins),
     );
     readiness.set_ready();
     tracing::info!(namespaces = ?namespaces, "brokerage is running");

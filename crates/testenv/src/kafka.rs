@@ -298,6 +298,8 @@ impl KafkaOptions {
 pub struct KafkaTls {
     /// The CA that signed the nodes' certificate (SANs `127.0.0.1`, `localhost`) and the client's.
     pub ca_pem: String,
+    /// Its key, for tests that issue more certificates with it (as a clients CA).
+    pub ca_key_pem: String,
     /// A client certificate (`CN=admin`, so principal `User:CN=admin`) for [`Listener::MutualTls`].
     pub client_cert_pem: String,
     pub client_key_pem: String,
@@ -566,7 +568,9 @@ fn make_tls() -> Result<(KafkaTls, (String, String))> {
         .push(DnType::CommonName, "brokerage-testenv-kafka-ca");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+    let ca_key = KeyPair::generate()?;
+    let ca_key_pem = ca_key.serialize_pem();
+    let ca = CertifiedIssuer::self_signed(ca_params, ca_key)?;
 
     let mut server = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".into()])?;
     server
@@ -586,6 +590,7 @@ fn make_tls() -> Result<(KafkaTls, (String, String))> {
     let client_cert = client.signed_by(&client_key, &ca)?;
     let tls = KafkaTls {
         ca_pem: ca.pem(),
+        ca_key_pem,
         client_cert_pem: client_cert.pem(),
         client_key_pem: client_key.serialize_pem(),
     };

@@ -1,0 +1,56 @@
+//! The topic and user operators' benchmarks share one real Kafka, with the ACL authorizer, and
+//! one operator process that reaches it as the cluster `bench` through a connections file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+use kafka_client::{AdminClient, ClientConfig};
+use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
+
+use crate::operator::Operator;
+use crate::{Figure, topics, users};
+
+/// Short enough that the benchmark sees a full reconciliation without waiting long.
+const RESYNC_SECONDS: &str = "60";
+
+pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> {
+    let options = KafkaOptions {
+        config: BTreeMap::from([
+            (
+                "authorizer.class.name".into(),
+                "org.apache.kafka.metadata.authorizer.StandardAuthorizer".into(),
+            ),
+            // The plain listener: the brokers' own and the operator's.
+            ("super.users".into(), "User:ANONYMOUS".into()),
+        ]),
+        ..KafkaOptions::default()
+    };
+    let kafka = tokio::task::spawn_blocking(move || KafkaCluster::start(&options)).await??;
+    let bootstrap = kafka.bootstrap(Listener::Plain);
+    let connections = out.join("kafka-connections.yaml");
+    std::fs::write(
+        &connections,
+        format!("- cluster: bench\n  bootstrapServers: {bootstrap}\n"),
+    )?;
+    let connections = connections.display().to_string();
+    let args = [
+        "--kafka-connections",
+        &connections,
+        "--resync-seconds",
+        RESYNC_SECONDS,
+    ];
+    let operator = Operator::start(
+        cluster.kubeconfig(),
+        &out.join("operator-brokers.log"),
+        &args,
+    )
+    .await?;
+    let admin = AdminClient::connect(ClientConfig::new([bootstrap])).await?;
+    let client = cluster.client().await?;
+
+    let mut figures = users::run(&client, &operator, &admin).await?;
+    figures.extend(topics::run(&client, &operator, &admin).await?);
+    drop(kafka);
+    Ok(figures)
+}

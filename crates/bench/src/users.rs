@@ -1,0 +1,112 @@
+//! The user operator, run as the real binary against a real Kafka with the ACL authorizer:
+//! 1,000 SCRAM KafkaUsers with 5 ACLs each created at once, until every one is Ready with its
+//! credential and ACLs in Kafka; and the operator's memory then.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use api::kafka::KafkaUser;
+use futures::{StreamExt, TryStreamExt};
+use kafka_client::{
+    AclBindingFilter, AclOperation, AclPermission, AdminClient, PatternType, ResourceType,
+};
+use kube::Client;
+use kube::api::{Api, ListParams, PostParams};
+
+use crate::Figure;
+use crate::operator::Operator;
+
+const USERS: usize = 1_000;
+const ACLS_PER_USER: usize = 5;
+const CREATES_IN_FLIGHT: usize = 64;
+
+/// Runs against `operator`, which reaches the Kafka `admin` talks to as the cluster `bench`.
+pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> Result<Vec<Figure>> {
+    let namespace = testenv::fresh_namespace(client, "bench-users").await?;
+    let users: Api<KafkaUser> = Api::namespaced(client.clone(), &namespace);
+    let began = Instant::now();
+    futures::stream::iter(0..USERS)
+        .map(|index| {
+            let users = users.clone();
+            let user: KafkaUser = serde_json::from_value(serde_json::json!({
+                "apiVersion": "kafka.strimzi.io/v1",
+                "kind": "KafkaUser",
+                "metadata": {"name": format!("user-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
+                "spec": {
+                    "authentication": {"type": "scram-sha-512"},
+                    "authorization": {"type": "simple", "acls": [
+                        {"resource": {"type": "topic", "name": format!("orders-{index}")}, "operations": ["Read", "Write", "Describe"]},
+                        {"resource": {"type": "group", "name": format!("app-{index}"), "patternType": "prefix"}, "operations": ["Read"]},
+                        {"resource": {"type": "transactionalId", "name": format!("tx-{index}")}, "operations": ["Write"]},
+                    ]},
+                },
+            }))
+            .expect("a KafkaUser");
+            async move { users.create(&PostParams::default(), &user).await }
+        })
+        .buffer_unordered(CREATES_IN_FLIGHT)
+        .try_collect::<Vec<_>>()
+        .await?;
+    operator
+        .poll(
+            &format!("{USERS} KafkaUsers are Ready"),
+            Duration::from_millis(250),
+            || async {
+                let listed = users.list(&ListParams::default()).await?;
+                Ok(listed.items.iter().filter(|user| is_ready(user)).count() == USERS)
+            },
+        )
+        .await?;
+    let took = began.elapsed();
+    let resident = operator.resident_mib()?;
+
+    let credentials = admin.describe_user_scram_credentials(None).await?;
+    let with_credentials = (0..USERS)
+        .filter(|index| credentials.contains_key(&format!("user-{index}")))
+        .count();
+    let filter = AclBindingFilter {
+        resource_type: ResourceType::Any,
+        resource_name: None,
+        pattern_type: PatternType::Any,
+        principal: None,
+        host: None,
+        operation: AclOperation::Any,
+        permission: AclPermission::Any,
+    };
+    let acls = admin.describe_acls(&filter).await?.len();
+    if with_credentials != USERS || acls < USERS * ACLS_PER_USER {
+        bail!(
+            "{with_credentials} of {USERS} users have credentials and Kafka has {acls} ACLs, not {}",
+            USERS * ACLS_PER_USER
+        );
+    }
+    Ok(vec![
+        Figure {
+            name: "users_1000_ready",
+            value: took.as_secs_f64(),
+            unit: "s",
+        },
+        Figure {
+            name: "users_1000_per_second",
+            value: USERS as f64 / took.as_secs_f64(),
+            unit: "users/s",
+        },
+        Figure {
+            name: "operator_rss_1000_users",
+            value: resident,
+            unit: "MiB",
+        },
+    ])
+}
+
+fn is_ready(user: &KafkaUser) -> bool {
+    let Some(status) = &user.status else {
+        return false;
+    };
+    status.observed_generation == user.metadata.generation
+        && status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|condition| condition.type_ == "Ready" && condition.status == "True")
+}

@@ -1,0 +1,424 @@
+//! The user operator against a real Kafka with SCRAM and mutual-TLS listeners and the ACL
+//! authorizer, on the real local cluster: clients authenticate with the generated Secrets and
+//! are allowed or denied exactly as their ACLs say; ACLs removed from the spec are removed from
+//! Kafka; quotas are set and removed; a referenced password that changes reaches Kafka; deleting
+//! a user removes everything it had.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Result, anyhow, bail};
+use api::kafka::KafkaUser;
+use brokerage_e2e::setup;
+use cluster_operator::admin::{AdminOverride, KafkaAdmins};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kafka_client::{
+    AclBindingFilter, AdminClient, ClientCertificate, ClientConfig, KafkaError, NewTopic,
+    QuotaFilter, QuotaMatch, SaslConfig, TlsConfig,
+};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use runtime::{Context, Metrics, Namespaces};
+use serde_json::json;
+use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
+
+const WAIT: Duration = Duration::from_secs(60);
+/// Short, so that a changed password Secret is seen soon.
+const RESYNC: Duration = Duration::from_secs(2);
+const CLUSTER: &str = "my-cluster";
+
+struct Harness {
+    kafka: KafkaCluster,
+    users: Api<KafkaUser>,
+    secrets: Api<Secret>,
+    /// A super user on the plain listener.
+    admin: AdminClient,
+}
+
+impl Harness {
+    async fn start() -> Result<Harness> {
+        let options = KafkaOptions {
+            listeners: vec![Listener::Scram, Listener::MutualTls],
+            config: BTreeMap::from([
+                (
+                    "authorizer.class.name".into(),
+                    "org.apache.kafka.metadata.authorizer.StandardAuthorizer".into(),
+                ),
+                // The plain listener (the brokers' own, and the operator's here) and the
+                // test's admin certificate.
+                ("super.users".into(), "User:ANONYMOUS;User:CN=admin".into()),
+            ]),
+            ..KafkaOptions::default()
+        };
+        let kafka = tokio::task::spawn_blocking(move || KafkaCluster::start(&options)).await??;
+        let (client, namespace) = setup("users").await?;
+        let config = ClientConfig::new([kafka.bootstrap(Listener::Plain)]);
+        let overrides = vec![AdminOverride {
+            namespace: Some(namespace.clone()),
+            cluster: CLUSTER.into(),
+            config: config.clone(),
+        }];
+        let context = Arc::new(Context::new(
+            client.clone(),
+            Arc::new(Metrics::default()),
+            RESYNC,
+        ));
+        let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides));
+        let namespaces = Namespaces::Only(vec![namespace.clone()]);
+        tokio::spawn(async move { user_operator::run(&namespaces, context, admins).await });
+        let admin = AdminClient::connect(config).await?;
+        Ok(Harness {
+            users: Api::namespaced(client.clone(), &namespace),
+            secrets: Api::namespaced(client, &namespace),
+            kafka,
+            admin,
+        })
+    }
+
+    /// Makes the testenv CA the cluster's clients CA, as the cluster operator would have
+    /// stored its own: the mutual-TLS listener trusts it.
+    async fn install_clients_ca(&self) -> Result<()> {
+        let tls = self
+            .kafka
+            .tls()
+            .ok_or_else(|| anyhow!("the cluster has TLS"))?;
+        for (name, key, value) in [
+            (format!("{CLUSTER}-clients-ca"), "ca.key", &tls.ca_key_pem),
+            (format!("{CLUSTER}-clients-ca-cert"), "ca.crt", &tls.ca_pem),
+        ] {
+            let secret = Secret {
+                metadata: kube::api::ObjectMeta {
+                    name: Some(name),
+                    ..Default::default()
+                },
+                data: Some([(key.to_string(), ByteString(value.clone().into_bytes()))].into()),
+                ..Default::default()
+            };
+            self.secrets.create(&PostParams::default(), &secret).await?;
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, name: &str, spec: serde_json::Value) -> Result<()> {
+        let user = json!({
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaUser",
+            "metadata": {"name": name, "labels": {"strimzi.io/cluster": CLUSTER}},
+            "spec": spec,
+        });
+        let params = PatchParams::apply("users-test").force();
+        self.users
+            .patch(name, &params, &Patch::Apply(&user))
+            .await?;
+        Ok(())
+    }
+
+    async fn wait_ready(&self, name: &str) -> Result<KafkaUser> {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let user = self.users.get(name).await?;
+            let status = user.status.clone().unwrap_or_default();
+            let ready = status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == "Ready");
+            if ready && status.observed_generation == user.metadata.generation {
+                return Ok(user);
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("KafkaUser {name} is not Ready: {:?}", status.conditions);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn secret_value(&self, name: &str, key: &str) -> Result<String> {
+        let secret = self.secrets.get(name).await?;
+        let value = secret
+            .data
+            .and_then(|mut data| data.remove(key))
+            .ok_or_else(|| anyhow!("{name} has no {key}"))?;
+        Ok(String::from_utf8(value.0)?)
+    }
+
+    async fn scram_client(&self, user: &str, password: &str) -> Result<AdminClient> {
+        let mut config = ClientConfig::new([self.kafka.bootstrap(Listener::Scram)]);
+        config.sasl = Some(SaslConfig::ScramSha512 {
+            username: user.into(),
+            password: password.into(),
+        });
+        Ok(AdminClient::connect(config).await?)
+    }
+
+    /// Whether the user may describe each topic, as Kafka answers.
+    async fn may_describe(&self, client: &AdminClient, topics: &[&str]) -> Result<Vec<bool>> {
+        let names: Vec<String> = topics.iter().map(|topic| topic.to_string()).collect();
+        let described = client.describe_topics(&names).await?;
+        names
+            .iter()
+            .map(|name| match described.get(name) {
+                Some(Ok(_)) => Ok(true),
+                Some(Err(error)) if error.code == KafkaError::TOPIC_AUTHORIZATION_FAILED => {
+                    Ok(false)
+                }
+                other => Err(anyhow!("describing {name}: {other:?}")),
+            })
+            .collect()
+    }
+
+    async fn wait_may_describe(
+        &self,
+        client: &AdminClient,
+        topics: &[&str],
+        expected: &[bool],
+    ) -> Result<()> {
+        testenv::eventually(
+            &format!("describing {topics:?} is allowed as {expected:?}"),
+            WAIT,
+            || async { Ok(self.may_describe(client, topics).await? == expected) },
+        )
+        .await
+    }
+
+    async fn quotas_of(&self, user: &str) -> Result<BTreeMap<String, f64>> {
+        let filter = QuotaFilter {
+            components: vec![("user".into(), QuotaMatch::Exact(user.into()))],
+            strict: true,
+        };
+        let found = self.admin.describe_client_quotas(&filter).await?;
+        Ok(found
+            .into_iter()
+            .next()
+            .map(|(_, quotas)| quotas)
+            .unwrap_or_default())
+    }
+
+    async fn acls_of(&self, username: &str) -> Result<usize> {
+        Ok(self
+            .admin
+            .describe_acls(&AclBindingFilter::principal(&format!("User:{username}")))
+            .await?
+            .len())
+    }
+}
+
+async fn create_topics(admin: &AdminClient, names: &[&str]) -> Result<()> {
+    let topics: Vec<NewTopic> = names
+        .iter()
+        .map(|name| NewTopic {
+            name: name.to_string(),
+            partitions: Some(1),
+            replication_factor: Some(1),
+            configs: BTreeMap::new(),
+        })
+        .collect();
+    for (name, result) in admin.create_topics(&topics).await? {
+        match result {
+            Ok(_) => {}
+            Err(error) if error.code == KafkaError::TOPIC_ALREADY_EXISTS => {}
+            Err(error) => bail!("creating {name}: {error}"),
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_and_tls_users_authenticate_and_get_exactly_their_acls_and_quotas() -> Result<()> {
+    let test = Harness::start().await?;
+    create_topics(&test.admin, &["orders", "payments"]).await?;
+
+    // A SCRAM user with a generated password, allowed to describe `orders`, with quotas.
+    test.apply("orders-app", json!({
+        "authentication": {"type": "scram-sha-512"},
+        "authorization": {"type": "simple", "acls": [
+            {"resource": {"type": "topic", "name": "ord", "patternType": "prefix"}, "operations": ["Describe", "Read"]},
+        ]},
+        "quotas": {"producerByteRate": 1048576, "consumerByteRate": 2097152},
+    }))
+    .await?;
+    let user = test.wait_ready("orders-app").await?;
+    let status = user.status.unwrap_or_default();
+    assert_eq!(
+        (status.username.as_deref(), status.secret.as_deref()),
+        (Some("orders-app"), Some("orders-app"))
+    );
+    let password = test.secret_value("orders-app", "password").await?;
+    assert_eq!(password.len(), 32);
+    assert!(
+        password
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+    );
+    let jaas = test.secret_value("orders-app", "sasl.jaas.config").await?;
+    assert!(jaas.contains("username=\"orders-app\"") && jaas.contains(&password));
+    let orders_app = test.scram_client("orders-app", &password).await?;
+    assert_eq!(
+        test.may_describe(&orders_app, &["orders", "payments"])
+            .await?,
+        [true, false]
+    );
+    assert!(
+        test.scram_client("orders-app", "wrong-password")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        test.quotas_of("orders-app").await?,
+        BTreeMap::from([
+            ("consumer_byte_rate".into(), 2097152.0),
+            ("producer_byte_rate".into(), 1048576.0)
+        ])
+    );
+
+    // The ACL removed from the spec is removed from Kafka; a quota changes, another goes.
+    test.apply(
+        "orders-app",
+        json!({
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": [
+                {"resource": {"type": "topic", "name": "payments"}, "operations": ["Describe"]},
+            ]},
+            "quotas": {"producerByteRate": 2048},
+        }),
+    )
+    .await?;
+    test.wait_may_describe(&orders_app, &["orders", "payments"], &[false, true])
+        .await?;
+    test.wait_ready("orders-app").await?;
+    assert_eq!(
+        test.quotas_of("orders-app").await?,
+        BTreeMap::from([("producer_byte_rate".into(), 2048.0)])
+    );
+    assert_eq!(test.acls_of("orders-app").await?, 1);
+
+    // A TLS user: a certificate from the clients CA, accepted by the mutual-TLS listener.
+    test.install_clients_ca().await?;
+    test.apply(
+        "billing",
+        json!({
+            "authentication": {"type": "tls"},
+            "authorization": {"type": "simple", "acls": [
+                {"resource": {"type": "topic", "name": "payments"}, "operations": ["Describe"]},
+            ]},
+        }),
+    )
+    .await?;
+    let billing = test.wait_ready("billing").await?;
+    assert_eq!(
+        billing.status.unwrap_or_default().username.as_deref(),
+        Some("CN=billing")
+    );
+    for key in ["ca.crt", "user.crt", "user.key", "user.password"] {
+        assert!(
+            !test.secret_value("billing", key).await?.is_empty(),
+            "{key}"
+        );
+    }
+    let p12 = test.secrets.get("billing").await?.data.unwrap_or_default();
+    assert!(p12.get("user.p12").is_some_and(|p12| !p12.0.is_empty()));
+    let tls = test.kafka.tls().ok_or_else(|| anyhow!("TLS"))?;
+    let mut config = ClientConfig::new([test.kafka.bootstrap(Listener::MutualTls)]);
+    config.tls = Some(TlsConfig {
+        ca_pem: tls.ca_pem.clone(),
+        client_certificate: Some(ClientCertificate {
+            certificate_pem: test.secret_value("billing", "user.crt").await?,
+            key_pem: test.secret_value("billing", "user.key").await?,
+        }),
+    });
+    let billing_client = AdminClient::connect(config).await?;
+    assert_eq!(
+        test.may_describe(&billing_client, &["orders", "payments"])
+            .await?,
+        [false, true]
+    );
+
+    // Deleting users removes their ACLs, credentials, quotas and Secrets.
+    test.users
+        .delete("orders-app", &DeleteParams::default())
+        .await?;
+    test.users
+        .delete("billing", &DeleteParams::default())
+        .await?;
+    testenv::eventually("the deleted users are gone", WAIT, || async {
+        Ok(test.users.get_opt("orders-app").await?.is_none()
+            && test.users.get_opt("billing").await?.is_none())
+    })
+    .await?;
+    assert_eq!(test.acls_of("orders-app").await?, 0);
+    assert_eq!(test.acls_of("CN=billing").await?, 0);
+    assert!(test.quotas_of("orders-app").await?.is_empty());
+    let credentials = test.admin.describe_user_scram_credentials(None).await?;
+    assert!(!credentials.contains_key("orders-app"), "{credentials:?}");
+    assert!(test.scram_client("orders-app", &password).await.is_err());
+    testenv::eventually("the users' Secrets are collected", WAIT, || async {
+        Ok(test.secrets.get_opt("orders-app").await?.is_none()
+            && test.secrets.get_opt("billing").await?.is_none())
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_from_a_secret_reaches_kafka_and_follows_changes() -> Result<()> {
+    let test = Harness::start().await?;
+    let password_secret = |password: &str| Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some("app-password".into()),
+            ..Default::default()
+        },
+        data: Some([("pw".to_string(), ByteString(password.as_bytes().to_vec()))].into()),
+        ..Default::default()
+    };
+    test.secrets
+        .create(&PostParams::default(), &password_secret("first-password"))
+        .await?;
+    test.apply("app", json!({"authentication": {"type": "scram-sha-512", "password": {"valueFrom": {"secretKeyRef": {"name": "app-password", "key": "pw"}}}}}))
+        .await?;
+    test.wait_ready("app").await?;
+    assert_eq!(
+        test.secret_value("app", "password").await?,
+        "first-password"
+    );
+    test.scram_client("app", "first-password").await?;
+
+    test.secrets
+        .replace(
+            "app-password",
+            &PostParams::default(),
+            &password_secret("second-password"),
+        )
+        .await?;
+    testenv::eventually("the new password works", WAIT, || async {
+        Ok(test.scram_client("app", "second-password").await.is_ok())
+    })
+    .await?;
+    assert!(test.scram_client("app", "first-password").await.is_err());
+    assert_eq!(
+        test.secret_value("app", "password").await?,
+        "second-password"
+    );
+
+    // A reference to a key that is not there: a condition that names it.
+    test.apply("broken", json!({"authentication": {"type": "scram-sha-512", "password": {"valueFrom": {"secretKeyRef": {"name": "app-password", "key": "missing"}}}}}))
+        .await?;
+    testenv::eventually("the broken user says why", WAIT, || async {
+        let user = test.users.get("broken").await?;
+        Ok(user
+            .status
+            .unwrap_or_default()
+            .conditions
+            .unwrap_or_default()
+            .iter()
+            .any(|c| {
+                c.type_ == "NotReady"
+                    && c.message
+                        .as_deref()
+                        .is_some_and(|m| m.contains("no key missing"))
+            }))
+    })
+    .await?;
+    Ok(())
+}
