@@ -145,15 +145,19 @@ async fn reconcile(
     if !to_sync.is_empty() || !to_delete.is_empty() {
         match reconciler.admins.admin(cluster).await {
             Ok(admin) => {
+                let sent = admin.requests_sent();
                 let (deleted, failed) = delete_in_kafka(&admin, to_delete).await;
                 to_release.extend(deleted);
                 retry.extend(failed.iter().map(|topic| topic.name_any()));
                 for (topic, outcome) in sync_with_kafka(&admin, to_sync).await {
-                    if matches!(outcome, Outcome::KafkaError(_)) {
+                    if matches!(outcome, Outcome::KafkaError(_) | Outcome::LookAgain) {
                         retry.push(topic.name_any());
                     }
                     outcomes.push((topic, outcome));
                 }
+                let requests = admin.requests_sent().saturating_sub(sent);
+                let metrics = &reconciler.context.metrics;
+                metrics.observe_broker_requests("KafkaTopic", requests);
             }
             Err(error) => {
                 tracing::warn!(%cluster, %error, "cannot reach Kafka");
@@ -345,6 +349,10 @@ async fn create(
                         topic_name: new_topic.name.clone(),
                         topic_id: created.topic_id.clone(),
                     },
+                    // The broker described had not learned of the topic yet.
+                    Some(Err(error)) if error.code == KafkaError::TOPIC_ALREADY_EXISTS => {
+                        Outcome::LookAgain
+                    }
                     Some(Err(error)) => Outcome::KafkaError(format!("creating the topic: {error}")),
                     None => Outcome::KafkaError("Kafka did not answer for this topic".into()),
                 },

@@ -21,6 +21,9 @@ pub enum Outcome {
     NotSupported(String),
     /// Kafka refused a change or could not be reached; retried with backoff.
     KafkaError(String),
+    /// Kafka's answers disagreed (a broker had not learned of a new topic yet): the status
+    /// stays as it is, and the topic is looked at again shortly.
+    LookAgain,
 }
 
 pub const RESOURCE_CONFLICT: &str = "ResourceConflict";
@@ -59,6 +62,7 @@ pub fn desired_status(topic: &KafkaTopic, outcome: &Outcome, now: Timestamp) -> 
         ),
         Outcome::NotSupported(message) => conditions::not_ready(NOT_SUPPORTED, message),
         Outcome::KafkaError(message) => conditions::not_ready(KAFKA_ERROR, message),
+        Outcome::LookAgain => return current,
     };
     let mut desired = vec![condition];
     conditions::stamp_transitions(

@@ -127,7 +127,11 @@ async fn reconcile(
     if !valid.is_empty() || !removing.is_empty() {
         match reconciler.admins.admin(cluster).await {
             Ok(admin) => {
+                let sent = admin.requests_sent();
                 let synced = sync(reconciler, cluster, &admin, valid, removing).await;
+                let requests = admin.requests_sent().saturating_sub(sent);
+                let metrics = &reconciler.context.metrics;
+                metrics.observe_broker_requests("KafkaUser", requests);
                 for (user, outcome) in synced.outcomes {
                     if matches!(outcome, Outcome::KafkaError(_)) {
                         retry.push(user.name_any());

@@ -1,0 +1,120 @@
+//! The admin client itself, and what it tells about the cluster as a whole.
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
+use kafka_protocol::messages::{DescribeQuorumRequest, TopicName};
+use kafka_protocol::protocol::StrBytes;
+
+use crate::cluster::{Cluster, Target};
+use crate::config::ClientConfig;
+use crate::error::{Error, KafkaError};
+
+/// An admin client for one Kafka cluster. Cheap to clone: clones share the connections.
+#[derive(Clone)]
+pub struct AdminClient {
+    pub(crate) cluster: Arc<Cluster>,
+}
+
+/// The brokers Metadata lists, and the controller it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterDescription {
+    pub cluster_id: Option<String>,
+    /// In KRaft, a broker that forwards to the active controller, not the controller itself:
+    /// see [`AdminClient::active_controller`].
+    pub controller_id: i32,
+    pub brokers: Vec<BrokerInfo>,
+}
+
+/// A broker as it advertises itself to this client's listener.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+    pub rack: Option<String>,
+}
+
+impl BrokerInfo {
+    /// `host:port`, with an IPv6 host in brackets.
+    pub fn address(&self) -> String {
+        match self.host.contains(':') {
+            true => format!("[{}]:{}", self.host, self.port),
+            false => format!("{}:{}", self.host, self.port),
+        }
+    }
+}
+
+/// The KRaft metadata log, whose leader is the active controller.
+const METADATA_TOPIC: &str = "__cluster_metadata";
+
+impl AdminClient {
+    /// Connects to the first bootstrap server that answers (and authenticates), and learns the
+    /// cluster's brokers from it.
+    pub async fn connect(config: ClientConfig) -> Result<AdminClient, Error> {
+        let cluster = Cluster::connect(config).await?;
+        Ok(AdminClient {
+            cluster: Arc::new(cluster),
+        })
+    }
+
+    /// Requests sent to the cluster so far (metadata refreshes and retries included), by this
+    /// client and its clones.
+    pub fn requests_sent(&self) -> u64 {
+        self.cluster.requests_sent()
+    }
+
+    pub async fn describe_cluster(&self) -> Result<ClusterDescription, Error> {
+        let metadata = self.cluster.fetch_metadata(Some(&[])).await?;
+        Ok(ClusterDescription {
+            cluster_id: metadata
+                .cluster_id
+                .map(|id| id.to_string())
+                .or_else(|| self.cluster.cluster_id()),
+            controller_id: metadata.controller_id.0,
+            brokers: metadata
+                .brokers
+                .iter()
+                .map(|broker| BrokerInfo {
+                    id: broker.node_id.0,
+                    host: broker.host.to_string(),
+                    port: broker.port,
+                    rack: broker.rack.as_ref().map(|rack| rack.to_string()),
+                })
+                .collect(),
+        })
+    }
+
+    /// The node id of the active KRaft controller (DescribeQuorum: leader of __cluster_metadata).
+    pub async fn active_controller(&self) -> Result<i32, Error> {
+        let request = |_version| {
+            DescribeQuorumRequest::default().with_topics(vec![
+                TopicData::default()
+                    .with_topic_name(TopicName(StrBytes::from_static_str(METADATA_TOPIC)))
+                    .with_partitions(vec![PartitionData::default().with_partition_index(0)]),
+            ])
+        };
+        self.cluster
+            .call(Target::Any, request, |response| {
+                KafkaError::check(response.error_code, response.error_message.as_deref())?;
+                let partition = response
+                    .topics
+                    .iter()
+                    .filter(|topic| topic.topic_name.as_str() == METADATA_TOPIC)
+                    .flat_map(|topic| &topic.partitions)
+                    .find(|partition| partition.partition_index == 0)
+                    .ok_or_else(|| {
+                        Error::Protocol(format!("DescribeQuorum did not describe {METADATA_TOPIC}"))
+                    })?;
+                KafkaError::check(partition.error_code, partition.error_message.as_deref())?;
+                match partition.leader_id.0 {
+                    // No leader during an election: retriable.
+                    id if id < 0 => {
+                        Err(KafkaError::new(KafkaError::LEADER_NOT_AVAILABLE, None).into())
+                    }
+                    id => Ok(id),
+                }
+            })
+            .await
+    }
+}

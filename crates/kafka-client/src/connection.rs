@@ -1,0 +1,625 @@
+//! One connection to one broker: TCP, then TLS and SASL if configured, then any number of
+//! requests in flight at once. A writer task sends frames in order; a reader task hands each
+//! response to whoever waits for its correlation ID.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::{
+    ApiVersionsRequest, ApiVersionsResponse, SaslAuthenticateRequest, SaslAuthenticateResponse,
+    SaslHandshakeRequest,
+};
+use kafka_protocol::protocol::{StrBytes, VersionRange};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_rustls::{TlsConnector, rustls};
+use tracing::debug;
+
+use crate::config::SaslConfig;
+use crate::error::{Error, KafkaError};
+use crate::frame::{self, AdminRequest, MAX_FRAME};
+use crate::scram::ScramClient;
+use crate::tls;
+
+/// What every connection of a client is opened with.
+pub(crate) struct Settings {
+    pub(crate) client_id: String,
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) sasl: Option<SaslConfig>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+}
+
+trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
+type Reply = oneshot::Sender<Result<Bytes, Error>>;
+
+/// What the reader task and the requesters share.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    waiting: HashMap<i32, Reply>,
+    /// Why the connection is unusable, once it is.
+    closed: Option<Closed>,
+}
+
+#[derive(Clone)]
+struct Closed {
+    reason: String,
+    /// TLS refused us (an alert such as "certificate required", which TLS 1.3 sends only after
+    /// the handshake): retrying elsewhere would not help.
+    tls: bool,
+}
+
+impl Closed {
+    fn error(&self) -> Error {
+        match self.tls {
+            true => Error::Tls(self.reason.clone()),
+            false => Error::ConnectionClosed(self.reason.clone()),
+        }
+    }
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Fails every waiting request; later ones fail at once.
+    fn close(&self, closed: Closed) {
+        let waiting = {
+            let mut state = self.state();
+            if state.closed.is_some() {
+                return;
+            }
+            debug!("{}", closed.reason);
+            state.closed = Some(closed.clone());
+            std::mem::take(&mut state.waiting)
+        };
+        for reply in waiting.into_values() {
+            let _ = reply.send(Err(closed.error()));
+        }
+    }
+
+    fn close_for(&self, reason: String) {
+        self.close(Closed { reason, tls: false });
+    }
+
+    /// Closes for an I/O error, telling TLS failures apart.
+    fn close_for_io(&self, what: &str, error: &std::io::Error) {
+        let tls = error
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+        self.close(Closed {
+            reason: format!("{what}: {error}"),
+            tls,
+        });
+    }
+}
+
+pub(crate) struct Connection {
+    address: String,
+    client_id: String,
+    shared: Arc<Shared>,
+    outgoing: mpsc::UnboundedSender<Bytes>,
+    next_correlation_id: AtomicI32,
+    /// The broker's supported versions per API key, from ApiVersions.
+    versions: HashMap<i16, VersionRange>,
+    reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
+}
+
+impl Connection {
+    /// Connects, negotiates API versions and authenticates.
+    pub(crate) async fn open(address: &str, settings: &Settings) -> Result<Connection, Error> {
+        let connect_error = |source| Error::Connect {
+            address: address.to_string(),
+            source,
+        };
+        let tcp = tokio::time::timeout(settings.connect_timeout, TcpStream::connect(address))
+            .await
+            .map_err(|_| {
+                connect_error(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no connection after {:?}", settings.connect_timeout),
+                ))
+            })?
+            .map_err(connect_error)?;
+        // Requests are small and latency matters more than packet count.
+        tcp.set_nodelay(true).map_err(connect_error)?;
+        let stream: Box<dyn Io> = match &settings.tls {
+            None => Box::new(tcp),
+            Some(config) => {
+                let server_name = tls::server_name(address)?;
+                let handshake = TlsConnector::from(config.clone()).connect(server_name, tcp);
+                let stream = tokio::time::timeout(settings.connect_timeout, handshake)
+                    .await
+                    .map_err(|_| {
+                        Error::Tls(format!(
+                            "no TLS handshake with {address} after {:?}",
+                            settings.connect_timeout
+                        ))
+                    })?
+                    .map_err(|e| Error::Tls(format!("handshake with {address} failed: {e}")))?;
+                Box::new(stream)
+            }
+        };
+        let mut connection = Connection::start(address, &settings.client_id, stream);
+        connection.versions = connection.negotiate(settings.request_timeout).await?;
+        if let Some(sasl) = &settings.sasl {
+            connection
+                .authenticate(sasl, settings.request_timeout)
+                .await?;
+        }
+        Ok(connection)
+    }
+
+    fn start(address: &str, client_id: &str, stream: Box<dyn Io>) -> Connection {
+        let (read_half, write_half) = tokio::io::split(stream);
+        let shared = Arc::new(Shared::default());
+        let (outgoing, frames) = mpsc::unbounded_channel();
+        let reader = tokio::spawn(read_loop(read_half, shared.clone(), address.to_string()));
+        let writer = tokio::spawn(write_loop(
+            write_half,
+            frames,
+            shared.clone(),
+            address.to_string(),
+        ));
+        Connection {
+            address: address.to_string(),
+            client_id: client_id.to_string(),
+            shared,
+            outgoing,
+            next_correlation_id: AtomicI32::new(1),
+            versions: HashMap::new(),
+            reader,
+            writer,
+        }
+    }
+
+    pub(crate) fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.state().closed.is_some()
+    }
+
+    /// Closes the connection for good: waiting requests fail, the socket is dropped.
+    pub(crate) fn close(&self, reason: String) {
+        self.shared.close_for(reason);
+        self.reader.abort();
+        self.writer.abort();
+    }
+
+    /// Sends a request at the highest version both sides support, built for that version.
+    pub(crate) async fn request<R: AdminRequest>(
+        &self,
+        build: impl FnOnce(i16) -> R,
+        timeout: Duration,
+    ) -> Result<R::Response, Error> {
+        let version = self.version::<R>()?;
+        self.request_at(version, &build(version), timeout).await
+    }
+
+    fn version<R: AdminRequest>(&self) -> Result<i16, Error> {
+        self.versions
+            .get(&(R::KEY as i16))
+            .map(|theirs| R::VERSIONS.intersect(theirs))
+            .filter(|both| !both.is_empty())
+            .map(|both| both.max)
+            .ok_or_else(|| Error::UnsupportedVersion {
+                api: R::NAME,
+                address: self.address.clone(),
+            })
+    }
+
+    async fn request_at<R: AdminRequest>(
+        &self,
+        version: i16,
+        request: &R,
+        timeout: Duration,
+    ) -> Result<R::Response, Error> {
+        let frame = self.round_trip::<R>(version, request, timeout).await?;
+        frame::decode_response::<R>(frame, version).map_err(|e| self.with_address(e))
+    }
+
+    async fn round_trip<R: AdminRequest>(
+        &self,
+        version: i16,
+        request: &R,
+        timeout: Duration,
+    ) -> Result<Bytes, Error> {
+        let correlation_id = self.next_correlation_id.fetch_add(1, Ordering::Relaxed);
+        let frame = frame::encode_request(request, version, correlation_id, &self.client_id)?;
+        let (reply, response) = oneshot::channel();
+        {
+            let mut state = self.shared.state();
+            if let Some(closed) = &state.closed {
+                return Err(closed.error());
+            }
+            state.waiting.insert(correlation_id, reply);
+        }
+        if self.outgoing.send(frame).is_err() {
+            self.shared.state().waiting.remove(&correlation_id);
+            return Err(Error::ConnectionClosed(format!(
+                "the connection to {} is gone",
+                self.address
+            )));
+        }
+        match tokio::time::timeout(timeout, response).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(Error::ConnectionClosed(format!(
+                "the connection to {} is gone",
+                self.address
+            ))),
+            Err(_) => {
+                // A broker that does not answer in time is treated as gone, as Kafka's own
+                // clients do: the connection is reopened for the next request.
+                self.close(format!(
+                    "closing the connection to {}: a {} request timed out",
+                    self.address,
+                    R::NAME
+                ));
+                Err(Error::Timeout {
+                    api: R::NAME,
+                    address: self.address.clone(),
+                })
+            }
+        }
+    }
+
+    fn with_address(&self, error: Error) -> Error {
+        match error {
+            Error::Protocol(message) => {
+                Error::Protocol(format!("{message} (from {})", self.address))
+            }
+            other => other,
+        }
+    }
+
+    /// ApiVersions at our highest version; a broker that does not know it answers at v0 with
+    /// UNSUPPORTED_VERSION and its own range, and is asked again within that range.
+    async fn negotiate(&self, timeout: Duration) -> Result<HashMap<i16, VersionRange>, Error> {
+        let request = ApiVersionsRequest::default()
+            .with_client_software_name(StrBytes::from_static_str("brokerage-kafka-client"))
+            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
+        let ours = <ApiVersionsRequest as AdminRequest>::VERSIONS;
+        let mut version = ours.max;
+        let response = loop {
+            let frame = self.round_trip(version, &request, timeout).await?;
+            // The response header of ApiVersions is always v0 (4 bytes), and every version's
+            // body starts with the error code.
+            let code = frame
+                .get(4..6)
+                .map(|code| i16::from_be_bytes([code[0], code[1]]));
+            if code == Some(KafkaError::UNSUPPORTED_VERSION) && version > 0 {
+                let v0: ApiVersionsResponse =
+                    frame::decode_response::<ApiVersionsRequest>(frame, 0)
+                        .map_err(|e| self.with_address(e))?;
+                let theirs = v0
+                    .api_keys
+                    .iter()
+                    .find(|key| key.api_key == ApiVersionsRequest::KEY as i16)
+                    .map_or(0, |key| key.max_version);
+                version = theirs.clamp(ours.min, version - 1);
+                continue;
+            }
+            break frame::decode_response::<ApiVersionsRequest>(frame, version)
+                .map_err(|e| self.with_address(e))?;
+        };
+        KafkaError::check(response.error_code, None).map_err(Error::Kafka)?;
+        Ok(response
+            .api_keys
+            .iter()
+            .map(|key| {
+                let range = VersionRange {
+                    min: key.min_version,
+                    max: key.max_version,
+                };
+                (key.api_key, range)
+            })
+            .collect())
+    }
+
+    async fn authenticate(&self, sasl: &SaslConfig, timeout: Duration) -> Result<(), Error> {
+        let mechanism = sasl.mechanism();
+        let handshake = self
+            .request(
+                |_| {
+                    SaslHandshakeRequest::default()
+                        .with_mechanism(StrBytes::from_static_str(mechanism))
+                },
+                timeout,
+            )
+            .await?;
+        if handshake.error_code == KafkaError::UNSUPPORTED_SASL_MECHANISM {
+            let offered: Vec<&str> = handshake.mechanisms.iter().map(|m| m.as_str()).collect();
+            return Err(Error::Authentication(format!(
+                "{} does not offer {mechanism} (it offers: {})",
+                self.address,
+                offered.join(", ")
+            )));
+        }
+        KafkaError::check(handshake.error_code, None).map_err(|e| {
+            Error::Authentication(format!("SASL handshake with {}: {e}", self.address))
+        })?;
+        match sasl {
+            SaslConfig::Plain { username, password } => {
+                // authzid (empty), authcid, password, separated by NUL.
+                let token = format!("\0{username}\0{password}");
+                self.sasl_step(Bytes::from(token), timeout).await?;
+            }
+            SaslConfig::ScramSha512 { username, password } => {
+                let mut scram = ScramClient::new(username, password);
+                let server_first = self
+                    .sasl_step(Bytes::from(scram.first_message()), timeout)
+                    .await?;
+                let client_final = scram.final_message(&server_first)?;
+                let server_final = self.sasl_step(Bytes::from(client_final), timeout).await?;
+                scram.verify_server_final(&server_final)?;
+            }
+        }
+        debug!("authenticated to {} with {mechanism}", self.address);
+        Ok(())
+    }
+
+    /// One SaslAuthenticate round trip: our token out, the server's back.
+    async fn sasl_step(&self, token: Bytes, timeout: Duration) -> Result<Bytes, Error> {
+        let response: SaslAuthenticateResponse = self
+            .request(
+                |_| SaslAuthenticateRequest::default().with_auth_bytes(token),
+                timeout,
+            )
+            .await?;
+        KafkaError::check(
+            response.error_code,
+            response.error_message.as_ref().map(|m| m.as_str()),
+        )
+        .map_err(|e| {
+            let name = e.name();
+            Error::Authentication(e.message.unwrap_or_else(|| name.to_string()))
+        })?;
+        Ok(response.auth_bytes)
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.reader.abort();
+        self.writer.abort();
+    }
+}
+
+async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, address: String) {
+    let reading = format!("reading from {address}");
+    let reason = loop {
+        let mut size = [0u8; 4];
+        if let Err(e) = reader.read_exact(&mut size).await {
+            return shared.close_for_io(&reading, &e);
+        }
+        let size = i32::from_be_bytes(size);
+        let Some(size) = usize::try_from(size)
+            .ok()
+            .filter(|s| (4..=MAX_FRAME).contains(s))
+        else {
+            break format!("{address} sent a response of {size} bytes: not Kafka, or corrupt");
+        };
+        let mut frame = BytesMut::zeroed(size);
+        if let Err(e) = reader.read_exact(&mut frame).await {
+            return shared.close_for_io(&reading, &e);
+        }
+        let frame = frame.freeze();
+        let Some(correlation_id) = frame::correlation_id(&frame) else {
+            break format!("{address} sent a response without a correlation ID");
+        };
+        let reply = shared.state().waiting.remove(&correlation_id);
+        match reply {
+            Some(reply) => {
+                let _ = reply.send(Ok(frame));
+            }
+            // The requester gave up (timed out or was dropped) before the answer came.
+            None => debug!("{address} answered abandoned request {correlation_id}"),
+        }
+    };
+    shared.close_for(reason);
+}
+
+async fn write_loop(
+    mut writer: WriteHalf<Box<dyn Io>>,
+    mut frames: mpsc::UnboundedReceiver<Bytes>,
+    shared: Arc<Shared>,
+    address: String,
+) {
+    while let Some(frame) = frames.recv().await {
+        let mut result = writer.write_all(&frame).await;
+        // Flush once the queue is drained, so pipelined requests share TLS records and packets.
+        if result.is_ok() && frames.is_empty() {
+            result = writer.flush().await;
+        }
+        if let Err(e) = result {
+            return shared.close_for_io(&format!("writing to {address}"), &e);
+        }
+    }
+    let _ = writer.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::metadata_request;
+    use kafka_protocol::messages::{CreateTopicsRequest, MetadataRequest, MetadataResponse};
+    use tokio::net::TcpListener;
+
+    async fn read_frame(stream: &mut TcpStream) -> Option<Vec<u8>> {
+        let mut size = [0u8; 4];
+        stream.read_exact(&mut size).await.ok()?;
+        let mut frame = vec![0u8; i32::from_be_bytes(size) as usize];
+        stream.read_exact(&mut frame).await.ok()?;
+        Some(frame)
+    }
+
+    async fn write_frame(stream: &mut TcpStream, frame: &[u8]) {
+        stream
+            .write_all(&(frame.len() as i32).to_be_bytes())
+            .await
+            .unwrap();
+        stream.write_all(frame).await.unwrap();
+    }
+
+    fn i16_at(frame: &[u8], at: usize) -> i16 {
+        i16::from_be_bytes([frame[at], frame[at + 1]])
+    }
+
+    /// ApiVersions v0 body: the error code and the API keys this fake serves.
+    fn api_versions(correlation_id: &[u8], error_code: i16) -> Vec<u8> {
+        let mut frame = correlation_id.to_vec();
+        frame.extend_from_slice(&error_code.to_be_bytes());
+        frame.extend_from_slice(&2i32.to_be_bytes());
+        for (key, min, max) in [(18i16, 0i16, 0i16), (3, 1, 1)] {
+            for value in [key, min, max] {
+                frame.extend_from_slice(&value.to_be_bytes());
+            }
+        }
+        frame
+    }
+
+    /// The first topic name of a Metadata v1 request, and a v1 response naming it back.
+    fn metadata_echo(request: &[u8]) -> (String, Vec<u8>) {
+        // Header v1: key, version, correlation ID, client ID (int16 length + bytes).
+        let client_id_length = i16_at(request, 8) as usize;
+        let body = &request[10 + client_id_length..];
+        let name_length = i16_at(body, 4) as usize;
+        let name = String::from_utf8(body[6..6 + name_length].to_vec()).unwrap();
+
+        let mut response = request[4..8].to_vec(); // correlation ID
+        response.extend_from_slice(&1i32.to_be_bytes()); // one broker
+        response.extend_from_slice(&0i32.to_be_bytes());
+        response.extend_from_slice(&4i16.to_be_bytes());
+        response.extend_from_slice(b"fake");
+        response.extend_from_slice(&9092i32.to_be_bytes());
+        response.extend_from_slice(&(-1i16).to_be_bytes()); // no rack
+        response.extend_from_slice(&0i32.to_be_bytes()); // controller
+        response.extend_from_slice(&1i32.to_be_bytes()); // one topic
+        response.extend_from_slice(&0i16.to_be_bytes());
+        response.extend_from_slice(&(name.len() as i16).to_be_bytes());
+        response.extend_from_slice(name.as_bytes());
+        response.push(0); // not internal
+        response.extend_from_slice(&0i32.to_be_bytes()); // no partitions
+        (name, response)
+    }
+
+    /// A broker that knows only ApiVersions v0 and Metadata v1, takes two Metadata requests,
+    /// answers them in reverse order, then reads whatever comes without answering.
+    async fn fake_broker(listener: TcpListener) -> Vec<String> {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let request = read_frame(&mut stream).await.unwrap();
+        assert_eq!(i16_at(&request, 0), 18, "ApiVersions first");
+        assert_eq!(i16_at(&request, 2), 4, "at our highest version");
+        write_frame(&mut stream, &api_versions(&request[4..8], 35)).await;
+        let request = read_frame(&mut stream).await.unwrap();
+        assert_eq!(
+            (i16_at(&request, 0), i16_at(&request, 2)),
+            (18, 0),
+            "v0 next"
+        );
+        write_frame(&mut stream, &api_versions(&request[4..8], 0)).await;
+
+        let first = metadata_echo(&read_frame(&mut stream).await.unwrap());
+        let second = metadata_echo(&read_frame(&mut stream).await.unwrap());
+        write_frame(&mut stream, &second.1).await;
+        write_frame(&mut stream, &first.1).await;
+        while read_frame(&mut stream).await.is_some() {}
+        vec![second.0, first.0]
+    }
+
+    #[tokio::test]
+    async fn requests_are_pipelined_and_matched_by_correlation_id() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let broker = tokio::spawn(fake_broker(listener));
+        let settings = Settings {
+            client_id: "test".into(),
+            tls: None,
+            sasl: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(5),
+        };
+        let connection = Connection::open(&address, &settings).await.unwrap();
+        assert_eq!(connection.version::<MetadataRequest>().unwrap(), 1);
+        assert!(matches!(
+            connection.version::<CreateTopicsRequest>(),
+            Err(Error::UnsupportedVersion {
+                api: "CreateTopics",
+                ..
+            })
+        ));
+
+        let timeout = Duration::from_secs(5);
+        let (one, two) = tokio::join!(
+            connection.request(metadata_request(Some(&["one".to_string()])), timeout),
+            connection.request(metadata_request(Some(&["two".to_string()])), timeout),
+        );
+        let name =
+            |response: MetadataResponse| response.topics[0].name.as_ref().unwrap().to_string();
+        assert_eq!(name(one.unwrap()), "one");
+        assert_eq!(name(two.unwrap()), "two");
+
+        // Unanswered: a timeout, after which the connection is closed for good.
+        let unanswered = connection
+            .request(
+                metadata_request(Some(&["three".to_string()])),
+                Duration::from_millis(300),
+            )
+            .await;
+        assert!(matches!(
+            unanswered,
+            Err(Error::Timeout {
+                api: "Metadata",
+                ..
+            })
+        ));
+        assert!(connection.is_closed());
+        let after = connection
+            .request(metadata_request(Some(&[])), timeout)
+            .await;
+        assert!(matches!(after, Err(Error::ConnectionClosed(_))));
+
+        // Both requests were in flight before either was answered.
+        let answered = broker.await.unwrap();
+        assert_eq!(answered.len(), 2);
+        assert_ne!(answered[0], answered[1]);
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_a_connect_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        drop(listener);
+        let settings = Settings {
+            client_id: "test".into(),
+            tls: None,
+            sasl: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(5),
+        };
+        let result = Connection::open(&address, &settings).await;
+        match result {
+            Err(Error::Connect {
+                address: failed, ..
+            }) => assert_eq!(failed, address),
+            Err(other) => panic!("expected a connect error, got {other}"),
+            Ok(_) => panic!("connected to nothing"),
+        }
+    }
+}

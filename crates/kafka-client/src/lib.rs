@@ -1,0 +1,35 @@
+//! An async Kafka admin client: topics, configurations, ACLs, SCRAM credentials and client
+//! quotas, over plain TCP or TLS, with SASL PLAIN or SCRAM-SHA-512. See `docs/kafka-client.md`.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), kafka_client::Error> {
+//! use kafka_client::{AdminClient, ClientConfig};
+//! let client = AdminClient::connect(ClientConfig::new(["127.0.0.1:9092"])).await?;
+//! let topics = client.list_topics().await?;
+//! # Ok(()) }
+//! ```
+
+mod acls;
+mod client;
+mod cluster;
+mod config;
+mod configs;
+mod connection;
+mod error;
+mod frame;
+mod quotas;
+mod scram;
+mod scram_credentials;
+mod tls;
+mod topics;
+
+pub use acls::{
+    AclBinding, AclBindingFilter, AclOperation, AclPermission, PatternType, ResourceType,
+};
+pub use client::{AdminClient, BrokerInfo, ClusterDescription};
+pub use config::{ClientCertificate, ClientConfig, SaslConfig, TlsConfig};
+pub use configs::{ConfigEntry, ConfigOp, ConfigResource, ConfigSource};
+pub use error::{Error, KafkaError};
+pub use quotas::{QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch};
+pub use scram_credentials::{ScramAlteration, ScramCredentialInfo, ScramMechanism};
+pub use topics::{CreatedTopic, NewTopic, PartitionInfo, TopicDescription};
