@@ -20,9 +20,23 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// A plain-text, unauthenticated configuration with the default client ID and timeouts.
+    /// Each entry may list several servers separated by commas, as Kafka's
+    /// `bootstrap.servers` does.
     pub fn new(bootstrap_servers: impl IntoIterator<Item = impl Into<String>>) -> ClientConfig {
+        let bootstrap_servers = bootstrap_servers
+            .into_iter()
+            .flat_map(|servers| {
+                let servers: String = servers.into();
+                servers
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|server| !server.is_empty())
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         ClientConfig {
-            bootstrap_servers: bootstrap_servers.into_iter().map(Into::into).collect(),
+            bootstrap_servers,
             client_id: "brokerage".to_string(),
             tls: None,
             sasl: None,
@@ -115,6 +129,12 @@ impl fmt::Debug for SaslConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bootstrap_servers_may_be_comma_separated() {
+        let config = ClientConfig::new(["a:9092, b:9092", "c:9092"]);
+        assert_eq!(config.bootstrap_servers, ["a:9092", "b:9092", "c:9092"]);
+    }
 
     #[test]
     fn defaults() {

@@ -62,13 +62,7 @@ pub fn load(file: &Path) -> Result<Vec<AdminOverride>> {
     connections
         .into_iter()
         .map(|connection| {
-            let mut config = ClientConfig::new(
-                connection
-                    .bootstrap_servers
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|server| !server.is_empty()),
-            );
+            let mut config = ClientConfig::new([connection.bootstrap_servers]);
             if let Some(tls) = connection.tls {
                 let client_certificate = match (tls.certificate_file, tls.key_file) {
                     (Some(certificate), Some(key)) => Some(ClientCertificate {
