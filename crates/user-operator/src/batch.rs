@@ -14,8 +14,9 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
 use kafka_client::{
-    AclBindingFilter, AclOperation, AclPermission, AdminClient, PatternType, QuotaAlteration,
-    QuotaEntity, QuotaFilter, QuotaMatch, ResourceType, ScramAlteration, ScramMechanism,
+    AclBinding, AclBindingFilter, AclOperation, AclPermission, AdminClient, KafkaError,
+    PatternType, QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch, ResourceType,
+    ScramAlteration, ScramMechanism,
 };
 use kube::api::{Api, DeleteParams, ListParams};
 use kube::{Client, ResourceExt};
@@ -376,12 +377,7 @@ fn every_acl() -> AclBindingFilter {
 /// Changes Kafka for every plan, in batched requests. Returns the users a change failed for,
 /// with why.
 async fn execute(admin: &AdminClient, plans: &[(&str, &UserPlan)]) -> BTreeMap<String, String> {
-    let mut failures: BTreeMap<String, String> = BTreeMap::new();
-    let mut fail = |user: &str, what: &str, error: &dyn std::fmt::Display| {
-        failures
-            .entry(user.to_string())
-            .or_insert_with(|| format!("{what}: {error}"));
-    };
+    let mut failures = BTreeMap::new();
 
     let alterations: Vec<(&str, ScramAlteration)> = plans
         .iter()
@@ -402,42 +398,33 @@ async fn execute(admin: &AdminClient, plans: &[(&str, &UserPlan)]) -> BTreeMap<S
         })
         .collect();
     for chunk in alterations.chunks(ITEMS_PER_REQUEST) {
-        let request: Vec<ScramAlteration> = chunk
-            .iter()
-            .map(|(_, alteration)| alteration.clone())
-            .collect();
-        match admin.alter_user_scram_credentials(&request).await {
-            Ok(results) => {
-                for (user, result) in results {
-                    if let Err(error) = result {
-                        fail(&user, "setting the SCRAM credential", &error);
-                    }
-                }
-            }
-            Err(error) => chunk
-                .iter()
-                .for_each(|(user, _)| fail(user, "setting the SCRAM credential", &error)),
-        }
+        let (users, request) = split(chunk);
+        let results = admin
+            .alter_user_scram_credentials(&request)
+            .await
+            .map(|mut results| {
+                let missing = || Err(KafkaError::new(-1, Some("no answer for this user".into())));
+                users
+                    .iter()
+                    .map(|user| results.remove(*user).unwrap_or_else(missing))
+                    .collect()
+            });
+        record(
+            &mut failures,
+            &users,
+            "setting the SCRAM credential",
+            results,
+        );
     }
 
-    let creates: Vec<(&str, kafka_client::AclBinding)> = plans
+    let creates: Vec<(&str, AclBinding)> = plans
         .iter()
         .flat_map(|(user, plan)| plan.create_acls.iter().map(move |acl| (*user, acl.clone())))
         .collect();
     for chunk in creates.chunks(ITEMS_PER_REQUEST) {
-        let request: Vec<_> = chunk.iter().map(|(_, acl)| acl.clone()).collect();
-        match admin.create_acls(&request).await {
-            Ok(results) => {
-                for ((user, _), result) in chunk.iter().zip(results) {
-                    if let Err(error) = result {
-                        fail(user, "creating an ACL", &error);
-                    }
-                }
-            }
-            Err(error) => chunk
-                .iter()
-                .for_each(|(user, _)| fail(user, "creating ACLs", &error)),
-        }
+        let (users, request) = split(chunk);
+        let results = admin.create_acls(&request).await;
+        record(&mut failures, &users, "creating an ACL", results);
     }
 
     let deletes: Vec<(&str, AclBindingFilter)> = plans
@@ -449,19 +436,10 @@ async fn execute(admin: &AdminClient, plans: &[(&str, &UserPlan)]) -> BTreeMap<S
         })
         .collect();
     for chunk in deletes.chunks(ITEMS_PER_REQUEST) {
-        let request: Vec<_> = chunk.iter().map(|(_, filter)| filter.clone()).collect();
-        match admin.delete_acls(&request).await {
-            Ok(results) => {
-                for ((user, _), result) in chunk.iter().zip(results) {
-                    if let Err(error) = result {
-                        fail(user, "deleting an ACL", &error);
-                    }
-                }
-            }
-            Err(error) => chunk
-                .iter()
-                .for_each(|(user, _)| fail(user, "deleting ACLs", &error)),
-        }
+        let (users, request) = split(chunk);
+        let results = admin.delete_acls(&request).await;
+        let results = results.map(|results| results.into_iter().map(|r| r.map(drop)).collect());
+        record(&mut failures, &users, "deleting an ACL", results);
     }
 
     let quotas: Vec<(&str, QuotaAlteration)> = plans
@@ -469,34 +447,49 @@ async fn execute(admin: &AdminClient, plans: &[(&str, &UserPlan)]) -> BTreeMap<S
         .filter(|(_, plan)| !plan.quotas.is_empty())
         .map(|(user, plan)| {
             let entity = QuotaEntity(vec![("user".to_string(), Some(user.to_string()))]);
-            (
-                *user,
-                QuotaAlteration {
-                    entity,
-                    ops: plan.quotas.clone(),
-                },
-            )
+            let ops = plan.quotas.clone();
+            (*user, QuotaAlteration { entity, ops })
         })
         .collect();
     for chunk in quotas.chunks(ITEMS_PER_REQUEST) {
-        let request: Vec<_> = chunk
-            .iter()
-            .map(|(_, alteration)| alteration.clone())
-            .collect();
-        match admin.alter_client_quotas(&request).await {
-            Ok(results) => {
-                for ((user, _), (_, result)) in chunk.iter().zip(results) {
-                    if let Err(error) = result {
-                        fail(user, "setting quotas", &error);
-                    }
-                }
-            }
-            Err(error) => chunk
-                .iter()
-                .for_each(|(user, _)| fail(user, "setting quotas", &error)),
-        }
+        let (users, request) = split(chunk);
+        let results = admin.alter_client_quotas(&request).await;
+        let results = results.map(|results| results.into_iter().map(|(_, r)| r).collect());
+        record(&mut failures, &users, "setting quotas", results);
     }
     failures
+}
+
+/// A chunk of items tagged with their users, as the users and the request.
+fn split<'a, T: Clone>(chunk: &[(&'a str, T)]) -> (Vec<&'a str>, Vec<T>) {
+    chunk
+        .iter()
+        .map(|(user, item)| (*user, item.clone()))
+        .unzip()
+}
+
+/// Records in `failures` the first failure of each user, from the answer to one request whose
+/// items belong to `users`, in order.
+fn record(
+    failures: &mut BTreeMap<String, String>,
+    users: &[&str],
+    what: &str,
+    answer: Result<Vec<Result<(), KafkaError>>, kafka_client::Error>,
+) {
+    let results: Vec<Result<(), String>> = match answer {
+        Ok(results) => results
+            .into_iter()
+            .map(|result| result.map_err(|error| error.to_string()))
+            .collect(),
+        Err(error) => vec![Err(error.to_string()); users.len()],
+    };
+    for (user, result) in users.iter().zip(results) {
+        if let Err(error) = result {
+            failures
+                .entry(user.to_string())
+                .or_insert_with(|| format!("{what}: {error}"));
+        }
+    }
 }
 
 /// The users' Secrets in the namespace, by name: one list instead of a read per user.
