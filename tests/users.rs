@@ -34,6 +34,7 @@ struct Harness {
     secrets: Api<Secret>,
     /// A super user on the plain listener.
     admin: AdminClient,
+    metrics: Arc<Metrics>,
 }
 
 impl Harness {
@@ -59,11 +60,8 @@ impl Harness {
             cluster: CLUSTER.into(),
             config: config.clone(),
         }];
-        let context = Arc::new(Context::new(
-            client.clone(),
-            Arc::new(Metrics::default()),
-            RESYNC,
-        ));
+        let metrics = Arc::new(Metrics::default());
+        let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
         let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides));
         let namespaces = Namespaces::Only(vec![namespace.clone()]);
         tokio::spawn(async move { user_operator::run(&namespaces, context, admins).await });
@@ -73,6 +71,7 @@ impl Harness {
             secrets: Api::namespaced(client, &namespace),
             kafka,
             admin,
+            metrics,
         })
     }
 
@@ -421,4 +420,102 @@ async fn a_password_from_a_secret_reaches_kafka_and_follows_changes() -> Result<
     })
     .await?;
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unchanged_users_cost_nothing_and_paused_or_invalid_users_say_so() -> Result<()> {
+    const USERS: usize = 20;
+    let test = Harness::start().await?;
+    let spec = |index: usize| {
+        json!({
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": [
+                {"resource": {"type": "topic", "name": format!("t-{index}")}, "operations": ["Read", "Write"]},
+            ]},
+            "quotas": {"producerByteRate": 1024},
+        })
+    };
+    for index in 0..USERS {
+        test.apply(&format!("user-{index}"), spec(index)).await?;
+    }
+    for index in 0..USERS {
+        test.wait_ready(&format!("user-{index}")).await?;
+    }
+    // Settled: several full reconciliations change nothing in Kubernetes or Kafka.
+    tokio::time::sleep(RESYNC).await;
+    let versions = async || -> Result<Vec<Option<String>>> {
+        let mut versions = Vec::new();
+        for index in 0..USERS {
+            let name = format!("user-{index}");
+            versions.push(test.users.get(&name).await?.metadata.resource_version);
+            versions.push(test.secrets.get(&name).await?.metadata.resource_version);
+        }
+        Ok(versions)
+    };
+    let series = "brokerage_broker_requests_total{kind=\"KafkaUser\"}";
+    let batches = "brokerage_reconciliations_total{kind=\"KafkaUser\"}";
+    let before = versions().await?;
+    let (requests_before, batches_before) = (
+        counter(&test.metrics, series),
+        counter(&test.metrics, batches),
+    );
+    tokio::time::sleep(RESYNC * 3).await;
+    assert_eq!(
+        versions().await?,
+        before,
+        "a full reconciliation wrote to users or Secrets"
+    );
+    let requests = counter(&test.metrics, series) - requests_before;
+    let batches = counter(&test.metrics, batches) - batches_before;
+    assert!(batches >= 2.0, "{batches} batches");
+    // Three reads per batch (ACLs, credentials, quotas), and no change.
+    assert!(
+        requests <= batches * 3.0,
+        "{requests} Kafka requests in {batches} batches"
+    );
+
+    // Paused and invalid users say so; Kafka is not touched for them.
+    test.apply(
+        "paused",
+        json!({"authentication": {"type": "scram-sha-512"}}),
+    )
+    .await?;
+    let params = PatchParams::default();
+    let pause = json!({"metadata": {"annotations": {"strimzi.io/pause-reconciliation": "true"}}});
+    test.users
+        .patch("paused", &params, &Patch::Merge(&pause))
+        .await?;
+    test.apply(
+        "invalid",
+        json!({"authorization": {"type": "simple", "acls": [{"resource": {"type": "topic"}, "operations": ["Read"]}]}}),
+    )
+    .await?;
+    for (name, reason) in [
+        ("paused", "ReconciliationPaused"),
+        ("invalid", "InvalidSpec"),
+    ] {
+        testenv::eventually(&format!("{name} has {reason}"), WAIT, || async {
+            let user = test.users.get(name).await?;
+            let conditions = user
+                .status
+                .unwrap_or_default()
+                .conditions
+                .unwrap_or_default();
+            Ok(conditions
+                .iter()
+                .any(|c| c.reason.as_deref() == Some(reason)))
+        })
+        .await?;
+    }
+    assert_eq!(test.acls_of("invalid").await?, 0);
+    Ok(())
+}
+
+/// The value of a counter in the Prometheus text.
+fn counter(metrics: &Metrics, series: &str) -> f64 {
+    metrics
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
 }

@@ -24,6 +24,8 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
             // The plain listener: the brokers' own and the operator's.
             ("super.users".into(), "User:ANONYMOUS".into()),
         ]),
+        // Ten thousand topics, and a thousand users with their ACLs.
+        max_heap_mb: 2048,
         ..KafkaOptions::default()
     };
     let kafka = tokio::task::spawn_blocking(move || KafkaCluster::start(&options)).await??;

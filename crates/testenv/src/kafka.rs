@@ -38,13 +38,9 @@ use crate::tools::Tools;
 /// How long a node may take to start on a loaded two-core machine (about 3 s when idle).
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Small heaps: a test node holds little data, and three of them share two cores.
-const JVM_OPTIONS: &[&str] = &[
-    "-Xms64m",
-    "-Xmx256m",
-    "-XX:+UseSerialGC",
-    "-Djava.awt.headless=true",
-];
+/// Small heaps by default: a test node holds little data, and three of them share two cores.
+const JVM_OPTIONS: &[&str] = &["-Xms64m", "-XX:+UseSerialGC", "-Djava.awt.headless=true"];
+pub const DEFAULT_MAX_HEAP_MB: u32 = 256;
 
 /// What `kafka.Kafka` logs once the node (broker, controller or both) serves.
 const STARTED_LINE: &str = "Kafka Server started";
@@ -69,6 +65,7 @@ pub struct KafkaNode {
     libs: PathBuf,
     process: Option<Process>,
     startup: Duration,
+    max_heap_mb: u32,
 }
 
 impl KafkaNode {
@@ -87,7 +84,7 @@ impl KafkaNode {
         std::fs::write(dir.join("server.properties"), properties)?;
         std::fs::write(dir.join("log4j2.properties"), LOG4J2_PROPERTIES)?;
         let log = dir.join("format.log");
-        let mut command = java(&libs, dir);
+        let mut command = java(&libs, dir, DEFAULT_MAX_HEAP_MB);
         command
             .arg("kafka.tools.StorageTool")
             .arg("format")
@@ -122,18 +119,24 @@ impl KafkaNode {
 
     /// Starts the node formatted in `dir` without waiting; see [`wait_started`](Self::wait_started).
     pub fn spawn(dir: &Path) -> Result<KafkaNode> {
+        KafkaNode::spawn_with_heap(dir, DEFAULT_MAX_HEAP_MB)
+    }
+
+    /// [`spawn`](Self::spawn) with a larger (or smaller) maximum heap.
+    pub fn spawn_with_heap(dir: &Path, max_heap_mb: u32) -> Result<KafkaNode> {
         let mut node = KafkaNode {
             dir: dir.to_path_buf(),
             libs: Tools::locate_kafka()?,
             process: None,
             startup: Duration::ZERO,
+            max_heap_mb,
         };
         node.respawn()?;
         Ok(node)
     }
 
     fn respawn(&mut self) -> Result<()> {
-        let mut command = java(&self.libs, &self.dir);
+        let mut command = java(&self.libs, &self.dir, self.max_heap_mb);
         command
             .arg("kafka.Kafka")
             .arg(self.dir.join("server.properties"));
@@ -212,12 +215,13 @@ impl KafkaNode {
     }
 }
 
-/// `java` with the small heap, the Kafka jars and the log configuration, in `dir`.
-fn java(libs: &Path, dir: &Path) -> Command {
+/// `java` with a small heap, the Kafka jars and the log configuration, in `dir`.
+fn java(libs: &Path, dir: &Path, max_heap_mb: u32) -> Command {
     let mut command = Command::new("java");
     command
         .current_dir(dir)
         .args(JVM_OPTIONS)
+        .arg(format!("-Xmx{max_heap_mb}m"))
         .arg(format!(
             "-Dlog4j2.configurationFile={}",
             dir.join("log4j2.properties").display()
@@ -271,6 +275,9 @@ pub struct KafkaOptions {
     pub scram_users: Vec<(String, String)>,
     /// More `server.properties` settings; they override the defaults.
     pub config: BTreeMap<String, String>,
+    /// Each node's maximum heap: enough for tests by default; benchmarks with thousands of
+    /// topics need more.
+    pub max_heap_mb: u32,
 }
 
 impl Default for KafkaOptions {
@@ -280,6 +287,7 @@ impl Default for KafkaOptions {
             listeners: Vec::new(),
             scram_users: Vec::new(),
             config: BTreeMap::new(),
+            max_heap_mb: DEFAULT_MAX_HEAP_MB,
         }
     }
 }
@@ -390,7 +398,7 @@ impl KafkaCluster {
         })?;
         // All at once: a node serves only once the controllers have a quorum.
         for id in 0..options.nodes {
-            let node = KafkaNode::spawn(&cluster.node_dir(id))?;
+            let node = KafkaNode::spawn_with_heap(&cluster.node_dir(id), options.max_heap_mb)?;
             cluster.nodes.push(node);
         }
         let deadline = Instant::now() + STARTUP_TIMEOUT;
