@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::{Debug, Display};
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -71,20 +71,30 @@ where
 {
     let api = Namespaces::api::<K>(&context.client, scope.as_deref());
     let (store, writer) = reflector::store();
-    let watch = watcher::watcher(api, watcher::Config::default()).default_backoff();
+    // Managed fields are most of a small resource and nothing here reads them: thousands of
+    // resources are cached without them.
+    let watch = watcher::watcher(api, watcher::Config::default())
+        .default_backoff()
+        .modify(|object| object.managed_fields_mut().clear());
     let mut events = std::pin::pin!(reflector::reflector(writer, watch));
     let mut queues = Queues {
         store: store.clone(),
         context: context.clone(),
         reconciler,
         workers: HashMap::new(),
+        seen: HashMap::new(),
     };
     let mut resync =
         tokio::time::interval_at(tokio::time::Instant::now() + context.resync, context.resync);
     loop {
         tokio::select! {
             event = events.next() => match event {
-                Some(Ok(Event::Apply(object) | Event::InitApply(object))) => queues.push(&object),
+                Some(Ok(Event::Apply(object))) => queues.push_changed(&object),
+                // A (re)list: whatever changed while the watch was down is in it.
+                Some(Ok(Event::InitApply(object))) => {
+                    queues.remember(&object);
+                    queues.push(&object);
+                }
                 Some(Ok(Event::Delete(object))) => queues.after_delete(&object),
                 Some(Ok(Event::Init | Event::InitDone)) => {}
                 Some(Err(error)) => tracing::warn!(kind = K::kind(&()).as_ref(), %error, "watch error"),
@@ -105,6 +115,8 @@ struct Queues<K: Resource<DynamicType = ()> + 'static, R: BatchReconciler<K>> {
     context: Arc<Context>,
     reconciler: Arc<R>,
     workers: HashMap<R::Group, UnboundedSender<String>>,
+    /// What each resource last looked like to a reconcile, by `namespace/name`.
+    seen: HashMap<String, u64>,
 }
 
 impl<K, R> Queues<K, R>
@@ -112,6 +124,30 @@ where
     K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
     R: BatchReconciler<K>,
 {
+    /// Queues a resource that changed, unless only its status (or another field no reconcile
+    /// reads, such as its finalizers) did: a batch's own status writes come back as changes,
+    /// and would otherwise each cost another batch. Edits to the spec (the generation),
+    /// labels, annotations or the deletion are what count.
+    fn push_changed(&mut self, object: &K) {
+        if self.remember(object) {
+            self.push(object);
+        }
+    }
+
+    /// Records what `object` looks like to a reconcile; whether that changed.
+    fn remember(&mut self, object: &K) -> bool {
+        let meta = object.meta();
+        let mut hasher = std::hash::DefaultHasher::new();
+        (meta.generation, &meta.labels, &meta.annotations).hash(&mut hasher);
+        let deletion = meta
+            .deletion_timestamp
+            .as_ref()
+            .map(|time| time.0.to_string());
+        deletion.hash(&mut hasher);
+        let fingerprint = hasher.finish();
+        self.seen.insert(key(object), fingerprint) != Some(fingerprint)
+    }
+
     fn push(&mut self, object: &K) {
         let group = self.reconciler.group(object);
         self.send(group, object.name_any());
@@ -135,12 +171,21 @@ where
     }
 
     fn after_delete(&mut self, deleted: &K) {
+        self.seen.remove(&key(deleted));
         let group = self.reconciler.group(deleted);
         let members = members(&self.store, self.reconciler.as_ref(), &group);
         for name in self.reconciler.after_delete(deleted, &members) {
             self.send(group.clone(), name);
         }
     }
+}
+
+fn key<K: Resource>(object: &K) -> String {
+    format!(
+        "{}/{}",
+        object.namespace().unwrap_or_default(),
+        object.name_any()
+    )
 }
 
 fn members<K, R>(store: &Store<K>, reconciler: &R, group: &R::Group) -> Vec<Arc<K>>
