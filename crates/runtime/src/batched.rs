@@ -16,11 +16,14 @@ use k8s_openapi::NamespaceResourceScope;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher::{self, Event};
-use kube::{Resource, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::controller::backoff_delay;
+use crate::finalizer::set_finalizer;
+use crate::status::write_status;
 use crate::{Context, Namespaces};
 
 /// How long a worker waits after the first queued change for the rest of a burst (one
@@ -290,4 +293,59 @@ where
         .buffer_unordered(WRITES_IN_FLIGHT)
         .collect()
         .await
+}
+
+/// Adds (`present`) or removes `finalizer` on each object, a bounded number at once. Returns the
+/// names of those it could not write (after a concurrent change, say), to retry.
+pub async fn set_finalizers<K>(
+    client: &Client,
+    objects: Vec<Arc<K>>,
+    finalizer: &str,
+    present: bool,
+) -> Vec<String>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+    K: DeserializeOwned + Clone + Debug,
+{
+    let written = write_all(objects, |object| async move {
+        set_finalizer(client, object.as_ref(), finalizer, present).await
+    })
+    .await;
+    failed_names(written, "could not write the finalizer; retrying")
+}
+
+/// Writes each object's desired status where it differs from its current one (`(object,
+/// current, desired)`), a bounded number at once. Returns the names of those it could not
+/// write, to retry.
+pub async fn write_statuses<K, S>(
+    client: &Client,
+    statuses: Vec<(Arc<K>, Option<S>, S)>,
+) -> Vec<String>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+    K: DeserializeOwned + Clone + Debug,
+    S: Serialize + Clone,
+{
+    let written = write_all(statuses, |(object, current, desired)| async move {
+        write_status(client, object.as_ref(), current.as_ref(), &desired).await
+    })
+    .await;
+    let failed = written
+        .into_iter()
+        .map(|result| result.map_err(|((object, _, _), error)| (object, error)));
+    failed_names(failed, "could not write the status; retrying")
+}
+
+fn failed_names<K: Resource, O, E: Display>(
+    results: impl IntoIterator<Item = Result<O, (Arc<K>, E)>>,
+    what: &str,
+) -> Vec<String> {
+    results
+        .into_iter()
+        .filter_map(|result| {
+            let (object, error) = result.err()?;
+            tracing::debug!(object = %object.name_any(), %error, "{what}");
+            Some(object.name_any())
+        })
+        .collect()
 }

@@ -10,8 +10,8 @@ use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
 use kafka_client::{AdminClient, ConfigResource, KafkaError, NewTopic};
 use kube::ResourceExt;
-use runtime::batched::{BatchReconciler, write_all};
-use runtime::finalizer::{has_finalizer, set_finalizer};
+use runtime::batched::{BatchReconciler, set_finalizers, write_statuses};
+use runtime::finalizer::has_finalizer;
 use runtime::{Context, pause};
 
 use crate::conflicts::Owners;
@@ -112,35 +112,21 @@ async fn reconcile(
     }
 
     let client = &reconciler.context.client;
-    let mut retry = Vec::new();
-    // The finalizer goes on before the topic is created, so its deletion is never missed.
-    let (needs_finalizer, ready): (Vec<_>, Vec<_>) = to_sync.into_iter().partition(|(topic, _)| {
-        reconciler.delete_topics && !has_finalizer(topic.as_ref(), FINALIZER)
-    });
-    let mut to_sync = ready;
-    if !reconciler.delete_topics {
-        to_release.extend(
-            to_sync
-                .iter()
-                .filter(|(topic, _)| has_finalizer(topic.as_ref(), FINALIZER))
-                .map(|(topic, _)| topic.clone()),
-        );
-    }
-    let finalized = write_all(needs_finalizer, |(topic, model)| async move {
-        set_finalizer(client, topic.as_ref(), FINALIZER, true)
-            .await
-            .map(|()| (topic, model))
-    })
-    .await;
-    for result in finalized {
-        match result {
-            Ok(pair) => to_sync.push(pair),
-            Err(((topic, _), error)) => {
-                tracing::debug!(topic = %topic.name_any(), %error, "could not add the finalizer; retrying");
-                retry.push(topic.name_any());
-            }
+    // The finalizer goes on before the topic is created, so its deletion is never missed; with
+    // deletion off, resources carry none.
+    let (finalized, not_finalized): (Vec<_>, Vec<_>) = to_sync
+        .iter()
+        .map(|(topic, _)| topic.clone())
+        .partition(|topic| has_finalizer(topic.as_ref(), FINALIZER));
+    let needs_finalizer = match reconciler.delete_topics {
+        true => not_finalized,
+        false => {
+            to_release.extend(finalized);
+            Vec::new()
         }
-    }
+    };
+    let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
+    to_sync.retain(|(topic, _)| !retry.contains(&topic.name_any()));
 
     if !to_sync.is_empty() || !to_delete.is_empty() {
         match reconciler.admins.admin(cluster).await {
@@ -173,28 +159,16 @@ async fn reconcile(
         }
     }
 
-    let released = write_all(to_release, |topic| async move {
-        set_finalizer(client, topic.as_ref(), FINALIZER, false).await
-    })
-    .await;
-    for result in released {
-        if let Err((topic, error)) = result {
-            tracing::debug!(topic = %topic.name_any(), %error, "could not remove the finalizer; retrying");
-            retry.push(topic.name_any());
-        }
-    }
+    retry.extend(set_finalizers(client, to_release, FINALIZER, false).await);
     let now = Timestamp::now();
-    let written = write_all(outcomes, |(topic, outcome)| async move {
-        let desired = desired_status(&topic, &outcome, now);
-        runtime::status::write_status(client, topic.as_ref(), topic.status.as_ref(), &desired).await
-    })
-    .await;
-    for result in written {
-        if let Err(((topic, _), error)) = result {
-            tracing::debug!(topic = %topic.name_any(), %error, "could not write the status; retrying");
-            retry.push(topic.name_any());
-        }
-    }
+    let statuses = outcomes
+        .into_iter()
+        .map(|(topic, outcome)| {
+            let desired = desired_status(&topic, &outcome, now);
+            (topic.clone(), topic.status.clone(), desired)
+        })
+        .collect();
+    retry.extend(write_statuses(client, statuses).await);
     retry
 }
 

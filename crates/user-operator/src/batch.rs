@@ -20,8 +20,8 @@ use kafka_client::{
 };
 use kube::api::{Api, DeleteParams, ListParams};
 use kube::{Client, ResourceExt};
-use runtime::batched::{BatchReconciler, write_all};
-use runtime::finalizer::{has_finalizer, set_finalizer};
+use runtime::batched::{BatchReconciler, set_finalizers, write_all, write_statuses};
+use runtime::finalizer::has_finalizer;
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::{Applier, Context, pause};
 
@@ -103,26 +103,14 @@ async fn reconcile(
         }
     }
 
-    let mut retry = Vec::new();
     // The finalizer goes on before anything is made in Kafka, so its removal is never missed.
-    let (needs_finalizer, mut valid): (Vec<_>, Vec<_>) = valid
-        .into_iter()
-        .partition(|(user, _)| !has_finalizer(user.as_ref(), FINALIZER));
-    for result in write_all(needs_finalizer, |(user, model)| async move {
-        set_finalizer(client, user.as_ref(), FINALIZER, true)
-            .await
-            .map(|()| (user, model))
-    })
-    .await
-    {
-        match result {
-            Ok(pair) => valid.push(pair),
-            Err(((user, _), error)) => {
-                tracing::debug!(user = %user.name_any(), %error, "could not add the finalizer; retrying");
-                retry.push(user.name_any());
-            }
-        }
-    }
+    let needs_finalizer: Vec<Arc<KafkaUser>> = valid
+        .iter()
+        .filter(|(user, _)| !has_finalizer(user.as_ref(), FINALIZER))
+        .map(|(user, _)| user.clone())
+        .collect();
+    let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
+    valid.retain(|(user, _)| !retry.contains(&user.name_any()));
 
     let mut released = Vec::new();
     if !valid.is_empty() || !removing.is_empty() {
@@ -156,28 +144,16 @@ async fn reconcile(
         }
     }
 
-    for result in write_all(released, |user| async move {
-        set_finalizer(client, user.as_ref(), FINALIZER, false).await
-    })
-    .await
-    {
-        if let Err((user, error)) = result {
-            tracing::debug!(user = %user.name_any(), %error, "could not remove the finalizer; retrying");
-            retry.push(user.name_any());
-        }
-    }
+    retry.extend(set_finalizers(client, released, FINALIZER, false).await);
     let now = Timestamp::now();
-    for result in write_all(outcomes, |(user, outcome)| async move {
-        let desired = desired_status(&user, &outcome, now);
-        runtime::status::write_status(client, user.as_ref(), user.status.as_ref(), &desired).await
-    })
-    .await
-    {
-        if let Err(((user, _), error)) = result {
-            tracing::debug!(user = %user.name_any(), %error, "could not write the status; retrying");
-            retry.push(user.name_any());
-        }
-    }
+    let statuses = outcomes
+        .into_iter()
+        .map(|(user, outcome)| {
+            let desired = desired_status(&user, &outcome, now);
+            (user.clone(), user.status.clone(), desired)
+        })
+        .collect();
+    retry.extend(write_statuses(client, statuses).await);
     retry
 }
 
