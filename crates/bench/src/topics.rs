@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use api::kafka::KafkaTopic;
 use futures::{StreamExt, TryStreamExt};
 use kafka_client::AdminClient;
@@ -108,14 +108,18 @@ async fn create_until_ready(
             },
         )
         .await?;
+    // A broker learns of new topics a moment after the controller made them.
+    operator
+        .poll(
+            &format!("{size} Ready topics exist in Kafka"),
+            Duration::from_millis(100),
+            || async {
+                let in_kafka = admin.list_topics().await?;
+                Ok((0..size).all(|index| in_kafka.contains_key(&kafka_name(index))))
+            },
+        )
+        .await?;
     let took = began.elapsed();
-    let in_kafka = admin.list_topics().await?;
-    let missing = (0..size)
-        .filter(|index| !in_kafka.contains_key(&kafka_name(*index)))
-        .count();
-    if missing > 0 {
-        bail!("{missing} of {size} Ready topics are missing in Kafka");
-    }
     Ok(took)
 }
 
