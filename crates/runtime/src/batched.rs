@@ -23,7 +23,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::controller::backoff_delay;
 use crate::finalizer::set_finalizer;
-use crate::status::write_status;
+use crate::status::merge_status;
 use crate::{Context, Namespaces};
 
 /// How long a worker waits after the first queued change for the rest of a burst (one
@@ -327,7 +327,7 @@ where
     S: Serialize + Clone,
 {
     let written = write_all(statuses, |(object, current, desired)| async move {
-        write_status(client, object.as_ref(), current.as_ref(), &desired).await
+        merge_status(client, object.as_ref(), current.as_ref(), &desired).await
     })
     .await;
     let failed = written

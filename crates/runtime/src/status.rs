@@ -1,4 +1,5 @@
-//! Writing a custom resource's status: only when it changed, through server-side apply.
+//! Writing a custom resource's status: only when it changed, through server-side apply (or a
+//! merge patch, where thousands of resources change at once).
 
 use std::fmt::Debug;
 
@@ -7,6 +8,7 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::Error;
 use crate::apply::FIELD_MANAGER;
@@ -44,5 +46,40 @@ where
         &Patch::Apply(&patch),
     )
     .await?;
+    Ok(true)
+}
+
+/// [`write_status`] as a JSON merge patch: much cheaper for the API server than an apply, which
+/// counts when thousands of small resources (topics, users) change at once. Keys of the current
+/// status that the desired one lacks are set to null, so they go.
+pub async fn merge_status<K, S>(
+    client: &Client,
+    object: &K,
+    current: Option<&S>,
+    desired: &S,
+) -> Result<bool, Error>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+    K: DeserializeOwned + Clone + Debug,
+    S: Serialize,
+{
+    if !status_differs(current, desired) {
+        return Ok(false);
+    }
+    let name = object.name_any();
+    let namespace = object
+        .namespace()
+        .ok_or_else(|| Error::MissingNamespace(name.clone()))?;
+    let mut status = serde_json::to_value(desired).unwrap_or_default();
+    let current = current.and_then(|current| serde_json::to_value(current).ok());
+    if let (Some(Value::Object(current)), Value::Object(desired)) = (current, &mut status) {
+        for key in current.keys() {
+            desired.entry(key.clone()).or_insert(Value::Null);
+        }
+    }
+    let api: Api<K> = Api::namespaced(client.clone(), &namespace);
+    let patch = serde_json::json!({ "status": status });
+    api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
     Ok(true)
 }
