@@ -27,26 +27,21 @@ where
     K: DeserializeOwned + Clone + Debug,
     S: Serialize,
 {
-    if !status_differs(current, desired) {
-        return Ok(false);
-    }
-    let name = object.name_any();
-    let namespace = object
-        .namespace()
-        .ok_or_else(|| Error::MissingNamespace(name.clone()))?;
-    let api: Api<K> = Api::namespaced(client.clone(), &namespace);
     let patch = serde_json::json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
         "status": desired,
     });
-    api.patch_status(
-        &name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    patch_status(
+        client,
+        object,
+        current,
+        desired,
+        &params,
+        Patch::Apply(&patch),
     )
-    .await?;
-    Ok(true)
+    .await
 }
 
 /// [`write_status`] as a JSON merge patch: much cheaper for the API server than an apply, which
@@ -63,6 +58,39 @@ where
     K: DeserializeOwned + Clone + Debug,
     S: Serialize,
 {
+    let mut status = serde_json::to_value(desired).unwrap_or_default();
+    let previous = current.and_then(|current| serde_json::to_value(current).ok());
+    if let (Some(Value::Object(previous)), Value::Object(status)) = (previous, &mut status) {
+        for key in previous.keys() {
+            status.entry(key.clone()).or_insert(Value::Null);
+        }
+    }
+    let patch = serde_json::json!({ "status": status });
+    let params = PatchParams::default();
+    patch_status(
+        client,
+        object,
+        current,
+        desired,
+        &params,
+        Patch::Merge(&patch),
+    )
+    .await
+}
+
+async fn patch_status<K, S>(
+    client: &Client,
+    object: &K,
+    current: Option<&S>,
+    desired: &S,
+    params: &PatchParams,
+    patch: Patch<&Value>,
+) -> Result<bool, Error>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+    K: DeserializeOwned + Clone + Debug,
+    S: Serialize,
+{
     if !status_differs(current, desired) {
         return Ok(false);
     }
@@ -70,16 +98,7 @@ where
     let namespace = object
         .namespace()
         .ok_or_else(|| Error::MissingNamespace(name.clone()))?;
-    let mut status = serde_json::to_value(desired).unwrap_or_default();
-    let current = current.and_then(|current| serde_json::to_value(current).ok());
-    if let (Some(Value::Object(current)), Value::Object(desired)) = (current, &mut status) {
-        for key in current.keys() {
-            desired.entry(key.clone()).or_insert(Value::Null);
-        }
-    }
     let api: Api<K> = Api::namespaced(client.clone(), &namespace);
-    let patch = serde_json::json!({ "status": status });
-    api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await?;
+    api.patch_status(&name, params, &patch).await?;
     Ok(true)
 }
