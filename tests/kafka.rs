@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use api::kafka::{Kafka, KafkaNodePool};
-use brokerage_e2e::{repo_path, setup};
+use brokerage_e2e::{counter, repo_path, setup};
 use cluster_operator::admin::KafkaAdmins;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
@@ -75,15 +75,6 @@ async fn wait_ready(kafkas: &Api<Kafka>, name: &str) -> Result<()> {
         Ok(condition(&kafkas.get(name).await?, "Ready").is_some())
     })
     .await
-}
-
-/// The total of a counter in the Prometheus text, e.g. `brokerage_reconciliations_total{kind="Kafka"}`.
-fn counter(metrics: &Metrics, series: &str) -> f64 {
-    metrics
-        .render()
-        .lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
 }
 
 /// `name -> resourceVersion` of every object the cluster operator manages in `namespace`.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use api::kafka::KafkaTopic;
-use brokerage_e2e::setup;
+use brokerage_e2e::{counter, setup};
 use cluster_operator::admin::{AdminOverride, KafkaAdmins};
 use kafka_client::{AdminClient, ClientConfig, ConfigOp, ConfigResource, ConfigSource, KafkaError};
 use kube::ResourceExt;
@@ -43,6 +43,12 @@ struct Harness {
 }
 
 impl Harness {
+    /// A harness whose operator reaches the Kafka the tests share.
+    async fn on_shared_kafka(prefix: &str, settings: TopicSettings) -> Result<Harness> {
+        let kafka = shared_kafka().await?;
+        Harness::start(prefix, kafka.bootstrap(Listener::Plain), settings).await
+    }
+
     async fn start(prefix: &str, bootstrap: String, settings: TopicSettings) -> Result<Harness> {
         let (client, namespace) = setup(prefix).await?;
         let metrics = Arc::new(Metrics::default());
@@ -175,13 +181,7 @@ fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_topic_is_created_grown_reconfigured_reverted_and_deleted() -> Result<()> {
-    let kafka = shared_kafka().await?;
-    let test = Harness::start(
-        "topics-life",
-        kafka.bootstrap(Listener::Plain),
-        TopicSettings::default(),
-    )
-    .await?;
+    let test = Harness::on_shared_kafka("topics-life", TopicSettings::default()).await?;
     let name = test.kafka_name("orders");
     test.apply(
         "orders",
@@ -308,13 +308,7 @@ async fn a_topic_is_created_grown_reconfigured_reverted_and_deleted() -> Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unmanaged_and_outside_topics_are_left_alone() -> Result<()> {
-    let kafka = shared_kafka().await?;
-    let test = Harness::start(
-        "topics-unmanaged",
-        kafka.bootstrap(Listener::Plain),
-        TopicSettings::default(),
-    )
-    .await?;
+    let test = Harness::on_shared_kafka("topics-unmanaged", TopicSettings::default()).await?;
     let outsider = test.kafka_name("outsider");
     let created = test
         .admin
@@ -373,13 +367,7 @@ async fn unmanaged_and_outside_topics_are_left_alone() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_older_resource_wins_a_conflict_and_the_newer_takes_over_after_it() -> Result<()> {
-    let kafka = shared_kafka().await?;
-    let test = Harness::start(
-        "topics-conflict",
-        kafka.bootstrap(Listener::Plain),
-        TopicSettings::default(),
-    )
-    .await?;
+    let test = Harness::on_shared_kafka("topics-conflict", TopicSettings::default()).await?;
     let name = test.kafka_name("shared");
     test.apply(
         "first",
@@ -422,13 +410,7 @@ async fn the_older_resource_wins_a_conflict_and_the_newer_takes_over_after_it() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_and_invalid_topics_get_conditions_while_others_reconcile() -> Result<()> {
-    let kafka = shared_kafka().await?;
-    let test = Harness::start(
-        "topics-states",
-        kafka.bootstrap(Listener::Plain),
-        TopicSettings::default(),
-    )
-    .await?;
+    let test = Harness::on_shared_kafka("topics-states", TopicSettings::default()).await?;
     let paused = test.kafka_name("paused");
     test.apply(
         "paused",
@@ -471,11 +453,10 @@ async fn paused_and_invalid_topics_get_conditions_while_others_reconcile() -> Re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_topic_deletion_off_a_deleted_resource_keeps_its_topic() -> Result<()> {
-    let kafka = shared_kafka().await?;
     let settings = TopicSettings {
         delete_topics: false,
     };
-    let test = Harness::start("topics-keep", kafka.bootstrap(Listener::Plain), settings).await?;
+    let test = Harness::on_shared_kafka("topics-keep", settings).await?;
     let name = test.kafka_name("kept");
     test.apply("kept", json!({}), json!({"topicName": name}))
         .await?;
@@ -489,13 +470,7 @@ async fn with_topic_deletion_off_a_deleted_resource_keeps_its_topic() -> Result<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_reconciliation_of_unchanged_topics_is_batched_and_writes_nothing() -> Result<()> {
     const TOPICS: usize = 200;
-    let kafka = shared_kafka().await?;
-    let test = Harness::start(
-        "topics-batch",
-        kafka.bootstrap(Listener::Plain),
-        TopicSettings::default(),
-    )
-    .await?;
+    let test = Harness::on_shared_kafka("topics-batch", TopicSettings::default()).await?;
     for index in 0..TOPICS {
         let name = format!("batch-{index}");
         test.apply(
@@ -612,13 +587,4 @@ fn ready(topic: &KafkaTopic) -> bool {
             .unwrap_or_default()
             .iter()
             .any(|c| c.type_ == "Ready")
-}
-
-/// The value of a counter in the Prometheus text.
-fn counter(metrics: &Metrics, series: &str) -> f64 {
-    metrics
-        .render()
-        .lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use api::kafka::KafkaUser;
-use brokerage_e2e::setup;
+use brokerage_e2e::{counter, setup};
 use cluster_operator::admin::{AdminOverride, KafkaAdmins};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -509,13 +509,4 @@ async fn unchanged_users_cost_nothing_and_paused_or_invalid_users_say_so() -> Re
     }
     assert_eq!(test.acls_of("invalid").await?, 0);
     Ok(())
-}
-
-/// The value of a counter in the Prometheus text.
-fn counter(metrics: &Metrics, series: &str) -> f64 {
-    metrics
-        .render()
-        .lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
 }

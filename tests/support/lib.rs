@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use kube::Client;
+use runtime::Metrics;
 use tokio::sync::OnceCell;
 
 /// The repository root, for `install/` and `examples/`.
@@ -38,4 +39,14 @@ pub async fn install_crds(client: &Client) -> Result<Vec<String>> {
     }
     testenv::wait_established(client, &names).await?;
     Ok(names)
+}
+
+/// The value of a counter in the operator's Prometheus text, e.g.
+/// `brokerage_reconciliations_total{kind="Kafka"}`; zero before it is first recorded.
+pub fn counter(metrics: &Metrics, series: &str) -> f64 {
+    metrics
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
 }

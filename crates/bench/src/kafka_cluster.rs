@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::Figure;
 use crate::operator::Operator;
+use crate::resources;
 
 /// The Kafka in `examples/kafka/persistent-dual-pool.yaml` and its two pools.
 const DUAL_POOL_CLUSTER: &str = "persistent-cluster";
@@ -182,15 +183,10 @@ where
 }
 
 fn is_ready(kafka: &Kafka) -> bool {
-    kafka
-        .status
-        .as_ref()
-        .and_then(|status| status.conditions.as_ref())
-        .is_some_and(|conditions| {
-            conditions
-                .iter()
-                .any(|condition| condition.type_ == "Ready" && condition.status == "True")
-        })
+    let status = kafka.status.as_ref();
+    let conditions = status.and_then(|status| status.conditions.as_deref());
+    let observed = status.and_then(|status| status.observed_generation);
+    resources::is_ready(conditions, observed, kafka.metadata.generation)
 }
 
 fn example(name: &str) -> Result<String> {

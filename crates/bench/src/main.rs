@@ -5,6 +5,7 @@ mod brokers;
 mod control_plane;
 mod kafka_cluster;
 mod operator;
+mod resources;
 mod topics;
 mod users;
 

@@ -8,17 +8,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use api::kafka::KafkaTopic;
-use futures::{StreamExt, TryStreamExt};
 use kafka_client::AdminClient;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 
 use crate::Figure;
 use crate::operator::Operator;
+use crate::resources::{self, create_all};
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
-/// The benchmark's own creates in flight: a burst, as `kubectl apply` of many files makes.
-const CREATES_IN_FLIGHT: usize = 64;
 const RECONCILIATIONS: &str = "brokerage_reconciliations_total{kind=\"KafkaTopic\"}";
 const KAFKA_REQUESTS: &str = "brokerage_broker_requests_total{kind=\"KafkaTopic\"}";
 
@@ -83,21 +81,15 @@ async fn create_until_ready(
     let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), namespace);
     let kafka_name = |index: usize| format!("{namespace}.topic-{index}");
     let began = Instant::now();
-    futures::stream::iter(0..size)
-        .map(|index| {
-            let topics = topics.clone();
-            let topic: KafkaTopic = serde_json::from_value(serde_json::json!({
-                "apiVersion": "kafka.strimzi.io/v1",
-                "kind": "KafkaTopic",
-                "metadata": {"name": format!("topic-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
-                "spec": {"topicName": kafka_name(index), "partitions": 1, "replicas": 1},
-            }))
-            .expect("a KafkaTopic");
-            async move { topics.create(&PostParams::default(), &topic).await }
+    let manifests = (0..size).map(|index| {
+        serde_json::json!({
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaTopic",
+            "metadata": {"name": format!("topic-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
+            "spec": {"topicName": kafka_name(index), "partitions": 1, "replicas": 1},
         })
-        .buffer_unordered(CREATES_IN_FLIGHT)
-        .try_collect::<Vec<_>>()
-        .await?;
+    });
+    create_all(&topics, manifests).await?;
     operator
         .poll(
             &format!("{size} KafkaTopics are Ready"),
@@ -179,13 +171,8 @@ async fn full_reconciliation(
 }
 
 fn is_ready(topic: &KafkaTopic) -> bool {
-    let Some(status) = &topic.status else {
-        return false;
-    };
-    status.observed_generation == topic.metadata.generation
-        && status
-            .conditions
-            .iter()
-            .flatten()
-            .any(|condition| condition.type_ == "Ready" && condition.status == "True")
+    let status = topic.status.as_ref();
+    let conditions = status.and_then(|status| status.conditions.as_deref());
+    let observed = status.and_then(|status| status.observed_generation);
+    resources::is_ready(conditions, observed, topic.metadata.generation)
 }

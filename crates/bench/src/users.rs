@@ -6,47 +6,40 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use api::kafka::KafkaUser;
-use futures::{StreamExt, TryStreamExt};
 use kafka_client::{
     AclBindingFilter, AclOperation, AclPermission, AdminClient, PatternType, ResourceType,
 };
 use kube::Client;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, ListParams};
 
 use crate::Figure;
 use crate::operator::Operator;
+use crate::resources::{self, create_all};
 
 const USERS: usize = 1_000;
 const ACLS_PER_USER: usize = 5;
-const CREATES_IN_FLIGHT: usize = 64;
 
 /// Runs against `operator`, which reaches the Kafka `admin` talks to as the cluster `bench`.
 pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> Result<Vec<Figure>> {
     let namespace = testenv::fresh_namespace(client, "bench-users").await?;
     let users: Api<KafkaUser> = Api::namespaced(client.clone(), &namespace);
     let began = Instant::now();
-    futures::stream::iter(0..USERS)
-        .map(|index| {
-            let users = users.clone();
-            let user: KafkaUser = serde_json::from_value(serde_json::json!({
-                "apiVersion": "kafka.strimzi.io/v1",
-                "kind": "KafkaUser",
-                "metadata": {"name": format!("user-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
-                "spec": {
-                    "authentication": {"type": "scram-sha-512"},
-                    "authorization": {"type": "simple", "acls": [
-                        {"resource": {"type": "topic", "name": format!("orders-{index}")}, "operations": ["Read", "Write", "Describe"]},
-                        {"resource": {"type": "group", "name": format!("app-{index}"), "patternType": "prefix"}, "operations": ["Read"]},
-                        {"resource": {"type": "transactionalId", "name": format!("tx-{index}")}, "operations": ["Write"]},
-                    ]},
-                },
-            }))
-            .expect("a KafkaUser");
-            async move { users.create(&PostParams::default(), &user).await }
+    let manifests = (0..USERS).map(|index| {
+        serde_json::json!({
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaUser",
+            "metadata": {"name": format!("user-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
+            "spec": {
+                "authentication": {"type": "scram-sha-512"},
+                "authorization": {"type": "simple", "acls": [
+                    {"resource": {"type": "topic", "name": format!("orders-{index}")}, "operations": ["Read", "Write", "Describe"]},
+                    {"resource": {"type": "group", "name": format!("app-{index}"), "patternType": "prefix"}, "operations": ["Read"]},
+                    {"resource": {"type": "transactionalId", "name": format!("tx-{index}")}, "operations": ["Write"]},
+                ]},
+            },
         })
-        .buffer_unordered(CREATES_IN_FLIGHT)
-        .try_collect::<Vec<_>>()
-        .await?;
+    });
+    create_all(&users, manifests).await?;
     operator
         .poll(
             &format!("{USERS} KafkaUsers are Ready"),
@@ -100,13 +93,8 @@ pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> R
 }
 
 fn is_ready(user: &KafkaUser) -> bool {
-    let Some(status) = &user.status else {
-        return false;
-    };
-    status.observed_generation == user.metadata.generation
-        && status
-            .conditions
-            .iter()
-            .flatten()
-            .any(|condition| condition.type_ == "Ready" && condition.status == "True")
+    let status = user.status.as_ref();
+    let conditions = status.and_then(|status| status.conditions.as_deref());
+    let observed = status.and_then(|status| status.observed_generation);
+    resources::is_ready(conditions, observed, user.metadata.generation)
 }
