@@ -22,7 +22,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## tools: build etcd, the Kubernetes control plane, kubectl and kwok, and fetch the Kafka jars, once (cached in ~/.cache/brokerage)
+## tools: build etcd, the Kubernetes control plane, kubectl and kwok, and fetch the Kafka and RocketMQ jars, once (cached in ~/.cache/brokerage)
 tools: check-go
 	$(TESTENV) tools
 

@@ -85,8 +85,8 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     tokio::spawn(async move {
         let settings = TopicSettings::default();
         let (context, admins) = (topics_context, topics_admins);
-        let users = user_operator::run(&topics_watched, context.clone(), admins.clone());
-        let topics = topic_operator::run(&topics_watched, context, admins, settings);
+        let users = user_operator::kafka::run(&topics_watched, context.clone(), admins.clone());
+        let topics = topic_operator::kafka::run(&topics_watched, context, admins, settings);
         futures::future::join(topics, users).await
     });
 
@@ -115,12 +115,12 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     let topic = std::fs::read_to_string(repo_path("examples/kafka/topic.yaml"))?;
     testenv::apply_yaml(&admin, &topic, &namespace).await?;
     let topics: Api<KafkaTopic> = Api::namespaced(admin.clone(), &namespace);
-    waits_for_kafka(&topics, "orders", topic_operator::FINALIZER).await?;
+    waits_for_kafka(&topics, "orders", topic_operator::kafka::FINALIZER).await?;
     let user = std::fs::read_to_string(repo_path("examples/kafka/user-scram.yaml"))?
         .replace("secure-cluster", "my-cluster");
     testenv::apply_yaml(&admin, &user, &namespace).await?;
     let users: Api<KafkaUser> = Api::namespaced(admin, &namespace);
-    waits_for_kafka(&users, "orders-app", user_operator::FINALIZER).await
+    waits_for_kafka(&users, "orders-app", user_operator::kafka::FINALIZER).await
 }
 
 /// Waits until the resource carries `finalizer` and says that Kafka cannot be reached.

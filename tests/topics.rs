@@ -62,7 +62,7 @@ impl Harness {
         let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides));
         let namespaces = Namespaces::Only(vec![namespace.clone()]);
         tokio::spawn(
-            async move { topic_operator::run(&namespaces, context, admins, settings).await },
+            async move { topic_operator::kafka::run(&namespaces, context, admins, settings).await },
         );
         let admin = AdminClient::connect(config).await?;
         Ok(Harness {
@@ -216,7 +216,7 @@ async fn a_topic_is_created_grown_reconfigured_reverted_and_deleted() -> Result<
         topic
             .finalizers()
             .iter()
-            .any(|f| f == topic_operator::FINALIZER)
+            .any(|f| f == topic_operator::kafka::FINALIZER)
     );
 
     // More partitions and more config.

@@ -64,7 +64,7 @@ impl Harness {
         let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
         let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides));
         let namespaces = Namespaces::Only(vec![namespace.clone()]);
-        tokio::spawn(async move { user_operator::run(&namespaces, context, admins).await });
+        tokio::spawn(async move { user_operator::kafka::run(&namespaces, context, admins).await });
         let admin = AdminClient::connect(config).await?;
         Ok(Harness {
             users: Api::namespaced(client.clone(), &namespace),

@@ -50,3 +50,38 @@ pub fn counter(metrics: &Metrics, series: &str) -> f64 {
         .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
         .unwrap_or(0.0)
 }
+
+/// Waits until the resource `name` has a condition of `type_` with `reason` (`None`: none) for
+/// its current generation, and returns it.
+pub async fn wait_condition<K>(
+    api: &kube::Api<K>,
+    name: &str,
+    type_: &str,
+    reason: Option<&str>,
+    timeout: std::time::Duration,
+) -> Result<api::Condition>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    let mut last = serde_json::Value::Null;
+    while std::time::Instant::now() < deadline {
+        let object = serde_json::to_value(api.get(name).await?)?;
+        let current = object.pointer("/status/observedGeneration")
+            == object.pointer("/metadata/generation");
+        let conditions: Vec<api::Condition> = object
+            .pointer("/status/conditions")
+            .map(|found| serde_json::from_value(found.clone()))
+            .transpose()?
+            .unwrap_or_default();
+        if let Some(found) = conditions
+            .into_iter()
+            .find(|c| current && c.type_ == type_ && c.reason.as_deref() == reason)
+        {
+            return Ok(found);
+        }
+        last = object.pointer("/status").cloned().unwrap_or_default();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("timed out waiting until {name} has {type_} {reason:?}; its status: {last}")
+}

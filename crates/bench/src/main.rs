@@ -6,6 +6,7 @@ mod control_plane;
 mod kafka_cluster;
 mod operator;
 mod resources;
+mod rocketmq_topics;
 mod topics;
 mod users;
 
@@ -28,6 +29,7 @@ async fn main() -> Result<()> {
     let (cluster, mut figures) = control_plane::run().await?;
     figures.extend(kafka_cluster::run(&cluster, &out).await?);
     figures.extend(brokers::run(&cluster, &out).await?);
+    figures.extend(rocketmq_topics::run(&cluster, &out).await?);
     println!("{:<40} {:>12}  unit", "figure", "value");
     for figure in &figures {
         println!(

@@ -1,8 +1,9 @@
 //! The `brokerage` binary.
 
-mod connections;
 mod crds;
+mod kafka_connections;
 mod render;
+mod rocketmq_connections;
 mod run;
 
 use std::path::PathBuf;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::Args;
 use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use runtime::http::Readiness;
 use runtime::leader::LeaderElection;
 use runtime::{Context, Metrics, Namespaces};
@@ -36,7 +37,11 @@ pub struct RunArgs {
     /// Kafka resource (see docs/topics.md).
     #[arg(long, env = "BROKERAGE_KAFKA_CONNECTIONS")]
     kafka_connections: Option<PathBuf>,
-    /// Whether deleting a KafkaTopic deletes its topic in Kafka.
+    /// A YAML file naming RocketMQ clusters to reach at given addresses, instead of through a
+    /// Broker resource (see docs/rocketmq.md).
+    #[arg(long, env = "BROKERAGE_ROCKETMQ_CONNECTIONS")]
+    rocketmq_connections: Option<PathBuf>,
+    /// Whether deleting a KafkaTopic or RocketMQTopic deletes its topic in the broker.
     #[arg(long, env = "BROKERAGE_DELETE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
     delete_topics: bool,
 }
@@ -71,18 +76,28 @@ pub async fn run(args: RunArgs) -> Result<()> {
         metrics,
         Duration::from_secs(args.resync_seconds),
     ));
-    let overrides = match &args.kafka_connections {
-        Some(file) => crate::connections::load(file)?,
+    let kafka_overrides = match &args.kafka_connections {
+        Some(file) => crate::kafka_connections::load(file)?,
         None => Vec::new(),
     };
-    let admins = Arc::new(KafkaAdmins::new(context.client.clone(), overrides));
+    let rocketmq_overrides = match &args.rocketmq_connections {
+        Some(file) => crate::rocketmq_connections::load(file)?,
+        None => Vec::new(),
+    };
+    let kafka = Arc::new(KafkaAdmins::new(context.client.clone(), kafka_overrides));
+    let rocketmq = Arc::new(RocketMQAdmins::new(
+        context.client.clone(),
+        rocketmq_overrides,
+    ));
     let settings = TopicSettings {
         delete_topics: args.delete_topics,
     };
-    let controllers = futures::future::join3(
-        cluster_operator::controllers(&namespaces, context.clone(), admins.clone()),
-        topic_operator::run(&namespaces, context.clone(), admins.clone(), settings),
-        user_operator::run(&namespaces, context, admins),
+    let controllers = futures::future::join5(
+        cluster_operator::controllers(&namespaces, context.clone(), kafka.clone(), rocketmq.clone()),
+        topic_operator::kafka::run(&namespaces, context.clone(), kafka.clone(), settings.clone()),
+        topic_operator::rocketmq::run(&namespaces, context.clone(), rocketmq.clone(), settings),
+        user_operator::kafka::run(&namespaces, context.clone(), kafka),
+        user_operator::rocketmq::run(&namespaces, context, rocketmq),
     );
     readiness.set_ready();
     tracing::info!(namespaces = ?namespaces, "brokerage is running");

@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build (once, cached by version) etcd, the Kubernetes control plane, kubectl and kwok, and
-    /// fetch the Kafka jars from Maven Central.
+    /// fetch the Kafka and RocketMQ jars from Maven Central.
     Tools,
     /// Start a local cluster and keep it running until Ctrl-C.
     Run {
@@ -47,10 +47,11 @@ async fn main() -> Result<()> {
         Command::Tools => {
             let tools = Tools::ensure()?;
             println!(
-                "{}\n{}\n{}",
+                "{}\n{}\n{}\n{}",
                 tools.hyperkube.display(),
                 tools.kwok.display(),
-                tools.kafka_libs.display()
+                tools.kafka_libs.display(),
+                tools.rocketmq_libs.display()
             );
             Ok(())
         }

@@ -1,6 +1,6 @@
-//! The control-plane binaries and the Kafka jars: pinned versions, built once (from the Go module
-//! proxy and Maven Central) and cached outside the checkout, keyed by version, so later runs on the
-//! same machine build nothing.
+//! The control-plane binaries and the Kafka and RocketMQ jars: pinned versions, built once (from
+//! the Go module proxy and Maven Central) and cached outside the checkout, keyed by version, so
+//! later runs on the same machine build nothing.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,6 +15,9 @@ pub const ETCD_VERSION: &str = "v3.6.4";
 pub const KWOK_VERSION: &str = "v0.8.0";
 /// Kafka for the tests that need a real broker, from Maven Central (`kafka/pom.xml`).
 pub const KAFKA_VERSION: &str = "4.1.0";
+/// RocketMQ for the tests that need a real name server and broker, from Maven Central
+/// (`rocketmq/pom.xml`).
+pub const ROCKETMQ_VERSION: &str = "5.3.1";
 /// Kafka 4 brokers and its storage tool need Java 17 or newer.
 const JAVA_MIN_VERSION: u32 = 17;
 
@@ -26,6 +29,9 @@ pub struct Tools {
     /// Every jar a KRaft node needs (`java -cp '<kafka_libs>/*' kafka.Kafka ...`), with a
     /// logging backend.
     pub kafka_libs: PathBuf,
+    /// Every jar a RocketMQ name server or broker needs (`java -cp '<rocketmq_libs>/*'
+    /// org.apache.rocketmq.namesrv.NamesrvStartup ...`), logging included.
+    pub rocketmq_libs: PathBuf,
 }
 
 impl Tools {
@@ -55,6 +61,18 @@ impl Tools {
         Ok(libs)
     }
 
+    /// The cached RocketMQ jars, for tests that run a name server and brokers.
+    pub fn locate_rocketmq() -> Result<PathBuf> {
+        let libs = Tools::paths().rocketmq_libs;
+        if !libs.exists() {
+            bail!(
+                "{} is missing: run `make tools` (or `cargo run -p brokerage-testenv -- tools`) to fetch RocketMQ {ROCKETMQ_VERSION} from Maven Central",
+                libs.display()
+            );
+        }
+        Ok(libs)
+    }
+
     /// Builds whatever is missing. A lock keeps concurrent callers from building twice.
     pub fn ensure() -> Result<Tools> {
         let tools = Tools::paths();
@@ -68,7 +86,10 @@ impl Tools {
             build_kwok(&tools.kwok)?;
         }
         if !tools.kafka_libs.exists() {
-            fetch_kafka(&tools.kafka_libs)?;
+            fetch_jars("Kafka", "kafka", KAFKA_VERSION, &tools.kafka_libs)?;
+        }
+        if !tools.rocketmq_libs.exists() {
+            fetch_jars("RocketMQ", "rocketmq", ROCKETMQ_VERSION, &tools.rocketmq_libs)?;
         }
         Ok(tools)
     }
@@ -80,6 +101,9 @@ impl Tools {
             hyperkube: cache.join(k8s).join("hyperkube"),
             kwok: cache.join(format!("kwok-{KWOK_VERSION}")).join("kwok"),
             kafka_libs: cache.join(format!("kafka-{KAFKA_VERSION}")).join("libs"),
+            rocketmq_libs: cache
+                .join(format!("rocketmq-{ROCKETMQ_VERSION}"))
+                .join("libs"),
         }
     }
 }
@@ -137,27 +161,28 @@ fn build_kwok(output: &Path) -> Result<()> {
         .status_ok()
 }
 
-/// Copies Kafka and its runtime dependencies from Maven Central into `output`, through Maven and
-/// `kafka/pom.xml`. Maven keeps its own download cache (`~/.m2`), so a new Kafka version fetches
-/// only what changed.
-fn fetch_kafka(output: &Path) -> Result<()> {
-    check_java()?;
-    eprintln!("testenv: fetching Kafka {KAFKA_VERSION} from Maven Central (first run only)");
-    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("kafka");
+/// Copies `name` (Kafka or RocketMQ) and its runtime dependencies from Maven Central into
+/// `output`, through Maven and `<project>/pom.xml`, whose `<project>.version` property picks the
+/// version. Maven keeps its own download cache (`~/.m2`), so a new version fetches only what
+/// changed.
+fn fetch_jars(name: &str, project: &str, version: &str, output: &Path) -> Result<()> {
+    check_java(name)?;
+    eprintln!("testenv: fetching {name} {version} from Maven Central (first run only)");
+    let project_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(project);
     let staging = output.with_extension("partial");
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
     }
     let mut mvn = Command::new("mvn");
-    mvn.current_dir(&project)
+    mvn.current_dir(&project_dir)
         .args(["--batch-mode", "--quiet", "dependency:copy-dependencies"])
-        .arg(format!("-Dkafka.version={KAFKA_VERSION}"))
+        .arg(format!("-D{project}.version={version}"))
         .arg("-DincludeScope=runtime")
         .arg(format!("-DoutputDirectory={}", staging.display()));
     // Quiet Maven prints only errors, and those on stdout: show them only when it fails.
     let result = mvn.output().map_err(|error| {
         anyhow::anyhow!(
-            "running mvn: {error}. Maven 3 is needed to fetch Kafka from Maven Central \
+            "running mvn: {error}. Maven 3 is needed to fetch {name} from Maven Central \
              (apt-get install maven, or maven.apache.org)"
         )
     })?;
@@ -173,15 +198,16 @@ fn fetch_kafka(output: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Java 17 or newer must be on the `PATH`: Kafka 4 runs on nothing older.
-fn check_java() -> Result<()> {
+/// Java 17 or newer must be on the `PATH`: Kafka 4 runs on nothing older (and RocketMQ 5 runs on
+/// it too).
+fn check_java(name: &str) -> Result<()> {
     let install = "apt-get install openjdk-17-jre-headless, or adoptium.net";
     let output = Command::new("java")
         .arg("-version")
         .output()
         .map_err(|error| {
             anyhow::anyhow!(
-                "running java: {error}. Java {JAVA_MIN_VERSION}+ is needed to run Kafka ({install})"
+                "running java: {error}. Java {JAVA_MIN_VERSION}+ is needed to run {name} ({install})"
             )
         })?;
     // `openjdk version "17.0.15" 2025-04-15`, or `"1.8.0_392"` for Java 8.
@@ -190,7 +216,7 @@ fn check_java() -> Result<()> {
     match major {
         Some(major) if major >= JAVA_MIN_VERSION => Ok(()),
         _ => bail!(
-            "Java {JAVA_MIN_VERSION}+ is needed to run Kafka {KAFKA_VERSION}, found {} ({install})",
+            "Java {JAVA_MIN_VERSION}+ is needed to run {name}, found {} ({install})",
             text.lines().next().unwrap_or("no version")
         ),
     }

@@ -1,24 +1,32 @@
-//! Two KafkaTopics for one Kafka topic: the older resource owns it, as in Strimzi, so adding a
-//! second resource never takes a topic away from the first.
+//! Two resources for one broker-side topic: the older resource owns it, as in Strimzi, so adding
+//! a second resource never takes a topic away from the first. Shared by KafkaTopic and
+//! RocketMQTopic.
 
 use std::collections::HashMap;
 
-use api::kafka::KafkaTopic;
 use k8s_openapi::jiff::Timestamp;
-use kube::ResourceExt;
+use kube::{Resource, ResourceExt};
 
-use crate::model::{is_managed, topic_name};
+/// A topic resource, as far as ownership goes.
+pub trait TopicResource: Resource {
+    /// The topic in the broker that the resource stands for.
+    fn topic_name(&self) -> String;
+    /// Whether the operator manages that topic at all.
+    fn is_managed(&self) -> bool {
+        true
+    }
+}
 
-/// The owning resource of every managed Kafka topic of one cluster.
+/// The owning resource of every managed topic of one cluster.
 pub struct Owners(HashMap<String, (Option<Timestamp>, String)>);
 
 impl Owners {
-    /// Indexes the KafkaTopics of one cluster. A resource being deleted still owns its topic
-    /// until the operator has deleted it in Kafka; an unmanaged one never touches Kafka, so it
-    /// owns nothing.
-    pub fn index<'a>(topics: impl IntoIterator<Item = &'a KafkaTopic>) -> Owners {
+    /// Indexes the topic resources of one cluster. A resource being deleted still owns its
+    /// topic until the operator has deleted it in the broker; an unmanaged one never touches the
+    /// broker, so it owns nothing.
+    pub fn index<'a, T: TopicResource + 'a>(topics: impl IntoIterator<Item = &'a T>) -> Owners {
         let mut owners: HashMap<String, (Option<Timestamp>, String)> = HashMap::new();
-        for topic in topics.into_iter().filter(|topic| is_managed(topic)) {
+        for topic in topics.into_iter().filter(|topic| topic.is_managed()) {
             // The name breaks ties: creation times have one-second precision.
             let age = (
                 topic
@@ -29,16 +37,16 @@ impl Owners {
                 topic.name_any(),
             );
             owners
-                .entry(topic_name(topic))
+                .entry(topic.topic_name())
                 .and_modify(|owner| *owner = (*owner).clone().min(age.clone()))
                 .or_insert(age);
         }
         Owners(owners)
     }
 
-    /// The older resource that owns this resource's Kafka topic, if it is not this one.
-    pub fn conflicting_owner(&self, topic: &KafkaTopic) -> Option<&str> {
-        let (_, owner) = self.0.get(&topic_name(topic))?;
+    /// The older resource that owns this resource's topic, if it is not this one.
+    pub fn conflicting_owner(&self, topic: &impl TopicResource) -> Option<&str> {
+        let (_, owner) = self.0.get(&topic.topic_name())?;
         (*owner != topic.name_any()).then_some(owner.as_str())
     }
 }
@@ -48,9 +56,11 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
     use serde_json::json;
 
+    use api::kafka::KafkaTopic;
+
     use super::*;
-    use crate::model::MANAGED_ANNOTATION;
-    use crate::testing::topic;
+    use crate::kafka::model::MANAGED_ANNOTATION;
+    use crate::kafka::testing::topic;
 
     fn created(name: &str, topic_name: &str, at: &str) -> KafkaTopic {
         let mut topic = topic(name, json!({"topicName": topic_name}));

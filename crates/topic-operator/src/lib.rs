@@ -1,29 +1,15 @@
-//! The topic operator: each KafkaTopic labelled `strimzi.io/cluster: <name>` becomes a topic in
-//! that Kafka cluster, and Kubernetes stays the source of truth (Strimzi's unidirectional mode).
-//!
-//! [`model`], [`conflicts`], [`plan`] and [`status`] are pure; `batch` does the I/O. The
-//! runtime's batched controller queues changes per cluster, and each batch costs a few Kafka
-//! requests however many topics it holds.
+//! The topic operator: KafkaTopics become topics in Kafka ([`kafka`]) and RocketMQTopics topics
+//! on every master broker of a RocketMQ cluster ([`rocketmq`]). Kubernetes is the source of truth;
+//! both run on the runtime's batched controller, one batch per cluster.
 
-mod batch;
 pub mod conflicts;
-pub mod model;
-pub mod plan;
-pub mod status;
-#[cfg(test)]
-mod testing;
-
-use std::sync::Arc;
-
-use cluster_operator::admin::KafkaAdmins;
-use runtime::{Context, Namespaces};
-
-pub use model::{FINALIZER, MANAGED_ANNOTATION};
+pub mod kafka;
+pub mod rocketmq;
 
 /// How the topic operator behaves, from the operator's configuration.
 #[derive(Clone, Debug)]
 pub struct TopicSettings {
-    /// Whether deleting a KafkaTopic deletes its Kafka topic (through the finalizer
+    /// Whether deleting a topic resource deletes its topic in the broker (through the finalizer
     /// `strimzi.io/topic-operator`). Off, resources carry no finalizer and topics stay.
     pub delete_topics: bool,
 }
@@ -34,19 +20,4 @@ impl Default for TopicSettings {
             delete_topics: true,
         }
     }
-}
-
-/// Runs the topic operator over the watched namespaces until it stops.
-pub async fn run(
-    namespaces: &Namespaces,
-    context: Arc<Context>,
-    admins: Arc<KafkaAdmins>,
-    settings: TopicSettings,
-) {
-    let reconciler = Arc::new(batch::TopicReconciler {
-        context: context.clone(),
-        admins,
-        delete_topics: settings.delete_topics,
-    });
-    runtime::batched::run(namespaces, context, reconciler).await;
 }

@@ -1,30 +1,8 @@
-//! The user operator: each KafkaUser labelled `strimzi.io/cluster: <name>` becomes a principal
-//! in that Kafka cluster, with SCRAM or TLS credentials in a Secret named after it, ACLs kept
-//! exactly in sync, and quotas. Kubernetes is the source of truth.
-//!
-//! [`model`], [`plan`], [`secret`] and [`status`] are pure; `batch` does the I/O, in batches
-//! per cluster through the runtime's batched controller.
+//! The user operator: KafkaUsers become Kafka principals with SCRAM or TLS credentials, ACLs and
+//! quotas ([`kafka`]); RocketMQUsers become RocketMQ ACL 2.0 users with their policies on every
+//! broker of their cluster ([`rocketmq`]). Each user's credentials are kept in a Secret named
+//! after it, and Kubernetes is the source of truth.
 
-mod batch;
-pub mod model;
-pub mod plan;
-pub mod secret;
-pub mod status;
-#[cfg(test)]
-mod testing;
-
-use std::sync::Arc;
-
-use cluster_operator::admin::KafkaAdmins;
-use runtime::{Context, Namespaces};
-
-pub use model::FINALIZER;
-
-/// Runs the user operator over the watched namespaces until it stops.
-pub async fn run(namespaces: &Namespaces, context: Arc<Context>, admins: Arc<KafkaAdmins>) {
-    let reconciler = Arc::new(batch::UserReconciler {
-        context: context.clone(),
-        admins,
-    });
-    runtime::batched::run(namespaces, context, reconciler).await;
-}
+pub mod kafka;
+mod password;
+pub mod rocketmq;

@@ -243,7 +243,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::testing::user;
+    use crate::kafka::testing::user;
 
     #[test]
     fn a_scram_user_with_acls_and_quotas() {

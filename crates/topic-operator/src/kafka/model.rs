@@ -9,6 +9,8 @@ use kube::ResourceExt;
 use runtime::labels::STRIMZI_CLUSTER;
 use serde_json::Value;
 
+use crate::conflicts::TopicResource;
+
 /// Present while the operator still has to delete the topic in Kafka.
 pub const FINALIZER: &str = "strimzi.io/topic-operator";
 /// `"false"` hands the Kafka topic back to its users: never changed, never deleted.
@@ -26,21 +28,21 @@ pub struct TopicModel {
     pub config: BTreeMap<String, String>,
 }
 
-/// The Kafka topic a KafkaTopic stands for: `spec.topicName`, else the resource's name.
-pub fn topic_name(topic: &KafkaTopic) -> String {
-    topic
-        .spec
-        .topic_name
-        .clone()
-        .unwrap_or_else(|| topic.name_any())
-}
+impl TopicResource for KafkaTopic {
+    /// `spec.topicName`, else the resource's name.
+    fn topic_name(&self) -> String {
+        self.spec
+            .topic_name
+            .clone()
+            .unwrap_or_else(|| self.name_any())
+    }
 
-/// Whether the operator manages the Kafka topic (`strimzi.io/managed` is not `"false"`).
-pub fn is_managed(topic: &KafkaTopic) -> bool {
-    topic
-        .annotations()
-        .get(MANAGED_ANNOTATION)
-        .is_none_or(|value| value != "false")
+    /// `strimzi.io/managed` is not `"false"`.
+    fn is_managed(&self) -> bool {
+        self.annotations()
+            .get(MANAGED_ANNOTATION)
+            .is_none_or(|value| value != "false")
+    }
 }
 
 /// Reads a KafkaTopic, or says in words a user can act on what is wrong with it.
@@ -50,7 +52,7 @@ pub fn validate(topic: &KafkaTopic) -> Result<TopicModel, String> {
             "the label {STRIMZI_CLUSTER} must name the Kafka cluster this topic belongs to"
         ));
     }
-    let topic_name = topic_name(topic);
+    let topic_name = topic.topic_name();
     check_topic_name(&topic_name)?;
     let replicas = match topic.spec.replicas {
         Some(replicas) => Some(i16::try_from(replicas).map_err(|_| {
@@ -119,7 +121,7 @@ fn config_value(value: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::topic;
+    use crate::kafka::testing::topic;
     use serde_json::json;
 
     #[test]
@@ -187,8 +189,8 @@ mod tests {
     #[test]
     fn only_managed_false_unmanages() {
         let mut topic = topic("orders", json!({}));
-        assert!(is_managed(&topic));
+        assert!(topic.is_managed());
         topic.metadata.annotations = Some([(MANAGED_ANNOTATION.into(), "false".into())].into());
-        assert!(!is_managed(&topic));
+        assert!(!topic.is_managed());
     }
 }

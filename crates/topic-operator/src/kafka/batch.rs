@@ -14,10 +14,10 @@ use runtime::batched::{BatchReconciler, set_finalizers, write_statuses};
 use runtime::finalizer::has_finalizer;
 use runtime::{Context, pause};
 
-use crate::conflicts::Owners;
-use crate::model::{FINALIZER, TopicModel, is_managed, topic_name, validate};
-use crate::plan::{ObservedTopic, Plan, plan};
-use crate::status::{Outcome, desired_status};
+use super::model::{FINALIZER, TopicModel, validate};
+use super::plan::{ObservedTopic, Plan, plan};
+use super::status::{Outcome, desired_status};
+use crate::conflicts::{Owners, TopicResource};
 
 /// The most topics in one Kafka request: large enough that a full reconciliation of ten
 /// thousand topics is a handful of requests, small enough that one answers well within its
@@ -59,10 +59,10 @@ impl BatchReconciler<KafkaTopic> for TopicReconciler {
     /// An older resource that conflicted with others is gone: one of them may own the Kafka
     /// topic now.
     fn after_delete(&self, deleted: &KafkaTopic, members: &[Arc<KafkaTopic>]) -> Vec<String> {
-        let name = topic_name(deleted);
+        let name = deleted.topic_name();
         members
             .iter()
-            .filter(|topic| topic_name(topic) == name)
+            .filter(|topic| topic.topic_name() == name)
             .map(|topic| topic.name_any())
             .collect()
     }
@@ -82,7 +82,7 @@ async fn reconcile(
     let mut to_sync = Vec::new();
     for topic in batch {
         let finalized = has_finalizer(topic.as_ref(), FINALIZER);
-        let owned = is_managed(topic) && owners.conflicting_owner(topic).is_none();
+        let owned = topic.is_managed() && owners.conflicting_owner(topic).is_none();
         if topic.metadata.deletion_timestamp.is_some() {
             match (finalized, owned && reconciler.delete_topics) {
                 (false, _) => {}
@@ -95,7 +95,7 @@ async fn reconcile(
             outcomes.push((topic.clone(), Outcome::Paused));
             continue;
         }
-        if !is_managed(topic) {
+        if !topic.is_managed() {
             outcomes.push((topic.clone(), Outcome::Unmanaged));
             if finalized {
                 to_release.push(topic.clone());
@@ -181,11 +181,11 @@ async fn delete_in_kafka(
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
     for chunk in topics.chunks(TOPICS_PER_REQUEST) {
-        let names: Vec<String> = chunk.iter().map(|topic| topic_name(topic)).collect();
+        let names: Vec<String> = chunk.iter().map(|topic| topic.topic_name()).collect();
         match admin.delete_topics(&names).await {
             Ok(results) => {
                 for topic in chunk {
-                    match results.get(&topic_name(topic)) {
+                    match results.get(&topic.topic_name()) {
                         Some(Ok(())) => deleted.push(topic.clone()),
                         Some(Err(error))
                             if error.code == KafkaError::UNKNOWN_TOPIC_OR_PARTITION =>

@@ -25,14 +25,15 @@ use runtime::finalizer::has_finalizer;
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::{Applier, Context, pause};
 
-use crate::model::{Credentials, FINALIZER, QUOTA_KEYS, UserModel, username, validate};
-use crate::plan::{
-    ObservedUser, PASSWORD_DIGEST_ANNOTATION, ScramChange, UserPlan, password_digest, plan, removal,
+use super::model::{Credentials, FINALIZER, QUOTA_KEYS, UserModel, username, validate};
+use super::plan::{
+    ObservedUser, PASSWORD_DIGEST_ANNOTATION, ScramChange, UserPlan, plan, removal,
 };
-use crate::secret::{
+use super::secret::{
     CA_CRT, PASSWORD, USER_CRT, USER_KEY, USER_P12, USER_PASSWORD, build_secret, scram_data,
 };
-use crate::status::{Outcome, desired_status};
+use super::status::{Outcome, desired_status};
+use crate::password::{password_digest, read_password};
 
 /// The most items (ACLs, credentials, quotas) in one Kafka request.
 const ITEMS_PER_REQUEST: usize = 1000;
@@ -507,7 +508,7 @@ async fn credentials(
         Credentials::Scram { password_from } => {
             let password = match password_from {
                 Some((secret, key)) => {
-                    read_password(client, &cluster.namespace, secret, key).await?
+                    read_password(client, &cluster.namespace, secret, key, "authentication.password").await?
                 }
                 None => stored(PASSWORD).unwrap_or_else(certs::generate_password),
             };
@@ -575,26 +576,6 @@ async fn credentials(
             ))
         }
     }
-}
-
-async fn read_password(
-    client: &Client,
-    namespace: &str,
-    secret: &str,
-    key: &str,
-) -> Result<String, String> {
-    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let found = api
-        .get_opt(secret)
-        .await
-        .map_err(|error| format!("reading the Secret {secret}: {error}"))?;
-    found
-        .and_then(|found| found.data?.remove(key))
-        .and_then(|bytes| String::from_utf8(bytes.0).ok())
-        .filter(|password| !password.is_empty())
-        .ok_or_else(|| {
-            format!("the Secret {secret} named in authentication.password has no key {key}")
-        })
 }
 
 /// The cluster's clients CA, which signs TLS users' certificates, and its settings.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use kafka_client::{ConfigEntry, ConfigOp, ConfigSource, NewTopic, TopicDescription};
 
-use crate::model::TopicModel;
+use super::model::TopicModel;
 
 /// A topic as Kafka describes it, reduced to what a KafkaTopic controls.
 #[derive(Clone, Debug, PartialEq, Eq)]

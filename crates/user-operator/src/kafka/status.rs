@@ -53,7 +53,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::testing::user;
+    use crate::kafka::testing::user;
 
     #[test]
     fn success_records_the_username_and_secret_and_failures_keep_them() {

@@ -85,7 +85,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::testing::user;
+    use crate::kafka::testing::user;
 
     #[test]
     fn a_scram_secret_holds_the_password_and_jaas_config() {

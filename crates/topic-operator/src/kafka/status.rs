@@ -79,7 +79,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::testing::topic;
+    use crate::kafka::testing::topic;
 
     #[test]
     fn success_records_the_topic_and_keeps_it_through_failures() {

@@ -1,0 +1,163 @@
+//! Admin connections to RocketMQ clusters, for the Broker reconciler and the topic and user
+//! operators.
+//!
+//! A cluster this operator runs is reached through its name servers (the Broker's
+//! `nameServers`, else the NameService in its namespace), which list its brokers; requests are
+//! signed with the cluster's generated admin credentials, so they pass when the user turns ACL 2.0
+//! on. Overrides name clusters the operator reaches another way (clusters it did not create, or
+//! real brokers on loopback in tests).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use api::rocketmq::{Broker, NameService};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::ListParams;
+use kube::{Api, Client, ResourceExt};
+use rocketmq_client::{AdminClient, ClientConfig, Credentials};
+
+use super::names;
+use crate::admin::ClusterRef;
+
+/// How to reach one cluster, instead of through its Broker resource.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RocketMQOverride {
+    /// `None`: the Broker of this name in every namespace.
+    pub namespace: Option<String>,
+    /// The Broker resource's name.
+    pub cluster: String,
+    /// The brokers' `brokerClusterName`; the Broker's name when absent.
+    pub cluster_name: Option<String>,
+    /// `;`-separated `host:port` name servers.
+    pub name_servers: String,
+    pub credentials: Option<Credentials>,
+    /// Where the broker in each pod listens, by pod name.
+    pub brokers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RocketMQAdminError {
+    #[error("the RocketMQ cluster {0} does not exist: there is no Broker of that name")]
+    NoSuchCluster(String),
+    #[error("the RocketMQ cluster {cluster} is not ready for clients yet: {reason}")]
+    NotReady { cluster: String, reason: String },
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+/// One admin client per cluster, reused across reconciles and rebuilt when the way to reach
+/// the cluster changes (other name servers, new credentials).
+pub struct RocketMQAdmins {
+    client: Client,
+    overrides: Vec<RocketMQOverride>,
+    connected: Mutex<HashMap<ClusterRef, AdminClient>>,
+}
+
+impl RocketMQAdmins {
+    pub fn new(client: Client, overrides: Vec<RocketMQOverride>) -> RocketMQAdmins {
+        RocketMQAdmins {
+            client,
+            overrides,
+            connected: Mutex::default(),
+        }
+    }
+
+    /// A client for `cluster`: its name servers, signed with its admin credentials.
+    pub async fn admin(&self, cluster: &ClusterRef) -> Result<AdminClient, RocketMQAdminError> {
+        let config = self.config(cluster).await?;
+        let mut connected = self.connected.lock().expect("admin cache");
+        if let Some(admin) = connected.get(cluster)
+            && *admin.config() == config
+        {
+            return Ok(admin.clone());
+        }
+        let admin = AdminClient::new(config);
+        connected.insert(cluster.clone(), admin.clone());
+        Ok(admin)
+    }
+
+    /// The `brokerClusterName` the brokers of `cluster` register under.
+    pub fn cluster_name(&self, cluster: &ClusterRef) -> String {
+        self.override_for(cluster)
+            .and_then(|found| found.cluster_name.clone())
+            .unwrap_or_else(|| cluster.name.clone())
+    }
+
+    /// Where the broker in `pod` listens: the override's address, else the pod's stable DNS name.
+    pub fn broker_address(&self, cluster: &ClusterRef, pod: &str) -> String {
+        self.override_for(cluster)
+            .and_then(|found| found.brokers.get(pod).cloned())
+            .unwrap_or_else(|| names::broker_pod_address(&cluster.namespace, &cluster.name, pod))
+    }
+
+    /// Whether `cluster`, which `error` kept the caller from reaching, has gone for good: no
+    /// override and no Broker. Its topics and users can never be deleted, so their finalizers
+    /// may go.
+    pub async fn is_gone(&self, cluster: &ClusterRef, error: &RocketMQAdminError) -> bool {
+        if !matches!(error, RocketMQAdminError::NoSuchCluster(_))
+            || self.override_for(cluster).is_some()
+        {
+            return false;
+        }
+        let brokers: Api<Broker> = Api::namespaced(self.client.clone(), &cluster.namespace);
+        matches!(brokers.get_opt(&cluster.name).await, Ok(None))
+    }
+
+    fn override_for(&self, cluster: &ClusterRef) -> Option<&RocketMQOverride> {
+        self.overrides.iter().find(|candidate| {
+            candidate.cluster == cluster.name
+                && candidate
+                    .namespace
+                    .as_deref()
+                    .is_none_or(|only| only == cluster.namespace)
+        })
+    }
+
+    async fn config(&self, cluster: &ClusterRef) -> Result<ClientConfig, RocketMQAdminError> {
+        if let Some(found) = self.override_for(cluster) {
+            let mut config = ClientConfig::new(&found.name_servers);
+            config.credentials = found.credentials.clone();
+            return Ok(config);
+        }
+        let namespace = &cluster.namespace;
+        let brokers: Api<Broker> = Api::namespaced(self.client.clone(), namespace);
+        let Some(broker) = brokers.get_opt(&cluster.name).await? else {
+            return Err(RocketMQAdminError::NoSuchCluster(cluster.to_string()));
+        };
+        let not_ready = |reason: String| RocketMQAdminError::NotReady {
+            cluster: cluster.to_string(),
+            reason,
+        };
+        let name_servers = match broker.spec.name_servers.as_deref().map(str::trim) {
+            Some(listed) if !listed.is_empty() => listed.to_string(),
+            _ => {
+                let name_services: Api<NameService> =
+                    Api::namespaced(self.client.clone(), namespace);
+                let mut found = name_services.list(&ListParams::default()).await?.items;
+                found.sort_by_key(|name_service| name_service.name_any());
+                let first = found.first().ok_or_else(|| {
+                    not_ready(format!("no NameService in the namespace {namespace}"))
+                })?;
+                names::name_server_addresses(first).join(";")
+            }
+        };
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let secret = names::admin_credentials_secret(&cluster.name);
+        let data = secrets
+            .get_opt(&secret)
+            .await?
+            .and_then(|found| found.data)
+            .unwrap_or_default();
+        let read = |key: &str| {
+            data.get(key)
+                .and_then(|bytes| String::from_utf8(bytes.0.clone()).ok())
+                .ok_or_else(|| not_ready(format!("the Secret {secret} has no {key} yet")))
+        };
+        let mut config = ClientConfig::new(&name_servers);
+        config.credentials = Some(Credentials {
+            access_key: read(names::ACCESS_KEY)?,
+            secret_key: read(names::SECRET_KEY)?,
+        });
+        Ok(config)
+    }
+}

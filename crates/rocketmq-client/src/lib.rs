@@ -1,0 +1,1 @@
+//! An async admin client for Apache RocketMQ's remoting protocol.

@@ -1,0 +1,308 @@
+//! One batch: the RocketMQTopics of one cluster that changed or are due, reconciled together.
+//! A batch reads each master's topic table once and writes each master's changes in one
+//! request, so a thousand topics cost a few requests per master rather than thousands.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use api::rocketmq::RocketMQTopic;
+use cluster_operator::admin::ClusterRef;
+use cluster_operator::rocketmq::admin::RocketMQAdmins;
+use futures::future::BoxFuture;
+use futures::{StreamExt, TryFutureExt, stream};
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use rocketmq_client::{AdminClient, TopicConfig};
+use runtime::batched::{BatchReconciler, set_finalizers, write_statuses};
+use runtime::finalizer::has_finalizer;
+use runtime::{Context, pause};
+
+use super::model::{FINALIZER, cluster_of, validate};
+use super::plan::{Plan, plan};
+use super::status::{Outcome, desired_status};
+use crate::conflicts::{Owners, TopicResource};
+
+/// The most topics in one create request: one request answers well within its timeout.
+const TOPICS_PER_REQUEST: usize = 1000;
+/// Topics deleted at once: RocketMQ deletes one topic per request.
+const DELETES_IN_FLIGHT: usize = 16;
+
+/// Reconciles RocketMQTopics in batches, one group per RocketMQ cluster.
+pub struct TopicReconciler {
+    pub context: Arc<Context>,
+    pub admins: Arc<RocketMQAdmins>,
+    /// Whether deleting a RocketMQTopic deletes its topic (through the finalizer).
+    pub delete_topics: bool,
+}
+
+impl BatchReconciler<RocketMQTopic> for TopicReconciler {
+    type Group = ClusterRef;
+
+    fn group(&self, topic: &RocketMQTopic) -> ClusterRef {
+        cluster_of(topic)
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        cluster: &'a ClusterRef,
+        due: Vec<Arc<RocketMQTopic>>,
+        members: &'a [Arc<RocketMQTopic>],
+    ) -> BoxFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let owners = Owners::index(members.iter().map(AsRef::as_ref));
+            reconcile(self, cluster, &due, &owners).await
+        })
+    }
+
+    /// An older resource that conflicted with others is gone: one of them may own the topic now.
+    fn after_delete(&self, deleted: &RocketMQTopic, members: &[Arc<RocketMQTopic>]) -> Vec<String> {
+        let name = deleted.topic_name();
+        members
+            .iter()
+            .filter(|topic| topic.topic_name() == name)
+            .map(|topic| topic.name_any())
+            .collect()
+    }
+}
+
+/// Reconciles `batch`, RocketMQTopics of `cluster`; `owners` indexes every RocketMQTopic of the
+/// cluster. Returns the names of the resources to retry later.
+async fn reconcile(
+    reconciler: &TopicReconciler,
+    cluster: &ClusterRef,
+    batch: &[Arc<RocketMQTopic>],
+    owners: &Owners,
+) -> Vec<String> {
+    let mut outcomes = Vec::new();
+    let mut to_delete = Vec::new();
+    let mut to_release = Vec::new();
+    let mut to_sync = Vec::new();
+    for topic in batch {
+        let finalized = has_finalizer(topic.as_ref(), FINALIZER);
+        if topic.metadata.deletion_timestamp.is_some() {
+            let owned = owners.conflicting_owner(topic.as_ref()).is_none();
+            match (finalized, owned && reconciler.delete_topics) {
+                (false, _) => {}
+                (true, true) => to_delete.push(topic.clone()),
+                (true, false) => to_release.push(topic.clone()),
+            }
+            continue;
+        }
+        if pause::is_paused(&topic.metadata) {
+            outcomes.push((topic.clone(), Outcome::Paused));
+            continue;
+        }
+        match (validate(topic), owners.conflicting_owner(topic.as_ref())) {
+            (Err(message), _) => outcomes.push((topic.clone(), Outcome::InvalidSpec(message))),
+            (Ok(_), Some(owner)) => {
+                outcomes.push((topic.clone(), Outcome::ResourceConflict(owner.to_string())))
+            }
+            (Ok(config), None) => to_sync.push((topic.clone(), config)),
+        }
+    }
+
+    let client = &reconciler.context.client;
+    // The finalizer goes on before the topic is created, so its deletion is never missed; with
+    // deletion off, resources carry none.
+    let (finalized, not_finalized): (Vec<_>, Vec<_>) = to_sync
+        .iter()
+        .map(|(topic, _)| topic.clone())
+        .partition(|topic| has_finalizer(topic.as_ref(), FINALIZER));
+    let needs_finalizer = match reconciler.delete_topics {
+        true => not_finalized,
+        false => {
+            to_release.extend(finalized);
+            Vec::new()
+        }
+    };
+    let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
+    to_sync.retain(|(topic, _)| !retry.contains(&topic.name_any()));
+
+    if !to_sync.is_empty() || !to_delete.is_empty() {
+        let admins = &reconciler.admins;
+        let reached = match admins.admin(cluster).await {
+            Ok(admin) => masters(&admin, &admins.cluster_name(cluster))
+                .await
+                .map(|masters| (admin, masters)),
+            Err(error) => {
+                if !to_delete.is_empty() && admins.is_gone(cluster, &error).await {
+                    to_release.append(&mut to_delete);
+                }
+                Err(error.to_string())
+            }
+        };
+        match reached {
+            Ok((admin, masters)) => {
+                let sent = admin.requests_sent();
+                let cluster_name = admins.cluster_name(cluster);
+                let (deleted, failed) = delete(&admin, &masters, &cluster_name, to_delete).await;
+                to_release.extend(deleted);
+                retry.extend(failed.iter().map(|topic| topic.name_any()));
+                for (topic, outcome) in sync(&admin, &masters, to_sync).await {
+                    if matches!(outcome, Outcome::RocketMQError(_)) {
+                        retry.push(topic.name_any());
+                    }
+                    outcomes.push((topic, outcome));
+                }
+                let requests = admin.requests_sent().saturating_sub(sent);
+                let metrics = &reconciler.context.metrics;
+                metrics.observe_broker_requests("RocketMQTopic", requests);
+            }
+            Err(message) => {
+                tracing::warn!(%cluster, %message, "cannot reach RocketMQ");
+                retry.extend(to_delete.iter().map(|topic| topic.name_any()));
+                for (topic, _) in to_sync {
+                    retry.push(topic.name_any());
+                    outcomes.push((topic, Outcome::RocketMQError(message.clone())));
+                }
+            }
+        }
+    }
+
+    retry.extend(set_finalizers(client, to_release, FINALIZER, false).await);
+    let now = Timestamp::now();
+    let statuses = outcomes
+        .into_iter()
+        .map(|(topic, outcome)| {
+            let desired = desired_status(&topic, &outcome, now);
+            (topic.clone(), topic.status.clone(), desired)
+        })
+        .collect();
+    retry.extend(write_statuses(client, statuses).await);
+    retry
+}
+
+/// The address of every master broker of `cluster_name`, from the name servers.
+async fn masters(admin: &AdminClient, cluster_name: &str) -> Result<Vec<String>, String> {
+    let info = admin
+        .cluster_info()
+        .await
+        .map_err(|error| format!("asking the name servers for the brokers: {error}"))?;
+    let masters: Vec<String> = info
+        .masters(cluster_name)
+        .into_iter()
+        .map(|(_, address)| address)
+        .collect();
+    match masters.is_empty() {
+        true => Err(format!(
+            "no master broker of the cluster {cluster_name} is registered with the name servers {}",
+            admin.config().name_servers.join(";")
+        )),
+        false => Ok(masters),
+    }
+}
+
+/// Reads every master's topics, then creates or updates each topic where it differs, one
+/// request per master (per thousand topics).
+async fn sync(
+    admin: &AdminClient,
+    masters: &[String],
+    topics: Vec<(Arc<RocketMQTopic>, TopicConfig)>,
+) -> Vec<(Arc<RocketMQTopic>, Outcome)> {
+    if topics.is_empty() {
+        return Vec::new();
+    }
+    let tables = futures::future::try_join_all(masters.iter().map(|master| {
+        admin
+            .topic_configs(master)
+            .map_err(move |error| format!("reading the topics of the broker {master}: {error}"))
+    }))
+    .await;
+    let tables = match tables {
+        Ok(tables) => tables,
+        Err(message) => {
+            return topics
+                .into_iter()
+                .map(|(topic, _)| (topic, Outcome::RocketMQError(message.clone())))
+                .collect();
+        }
+    };
+
+    let mut outcomes = Vec::new();
+    let mut writes: BTreeMap<&String, Vec<TopicConfig>> = BTreeMap::new();
+    let mut written = Vec::new();
+    for (topic, desired) in topics {
+        let previous_name = topic
+            .status
+            .as_ref()
+            .and_then(|status| status.topic_name.as_deref());
+        let observed = masters
+            .iter()
+            .zip(&tables)
+            .map(|(master, table)| (master, table.get(&desired.topic_name)));
+        match plan(&desired, previous_name, observed) {
+            Plan::NotSupported(message) => outcomes.push((topic, Outcome::NotSupported(message))),
+            Plan::InSync => outcomes.push((
+                topic,
+                Outcome::Ready {
+                    topic_name: desired.topic_name,
+                },
+            )),
+            Plan::Write(outdated) => {
+                for master in masters.iter().filter(|master| outdated.contains(master)) {
+                    writes.entry(master).or_default().push(desired.clone());
+                }
+                written.push((topic, desired.topic_name));
+            }
+        }
+    }
+
+    let mut errors: BTreeMap<String, String> = BTreeMap::new();
+    let requests = writes.iter().flat_map(|(master, configs)| {
+        configs
+            .chunks(TOPICS_PER_REQUEST)
+            .map(move |chunk| async move { (*master, chunk, admin.create_topics(master, chunk).await) })
+    });
+    for (master, chunk, result) in futures::future::join_all(requests).await {
+        if let Err(error) = result {
+            for config in chunk {
+                errors.insert(
+                    config.topic_name.clone(),
+                    format!("writing the topic to the broker {master}: {error}"),
+                );
+            }
+        }
+    }
+    outcomes.extend(written.into_iter().map(|(topic, topic_name)| {
+        let outcome = match errors.remove(&topic_name) {
+            Some(error) => Outcome::RocketMQError(error),
+            None => Outcome::Ready { topic_name },
+        };
+        (topic, outcome)
+    }));
+    outcomes
+}
+
+/// Deletes the topics of deleted RocketMQTopics from every master, then from the name servers'
+/// routes. Returns the resources whose finalizer can go, and those to retry.
+async fn delete(
+    admin: &AdminClient,
+    masters: &[String],
+    cluster_name: &str,
+    topics: Vec<Arc<RocketMQTopic>>,
+) -> (Vec<Arc<RocketMQTopic>>, Vec<Arc<RocketMQTopic>>) {
+    let deleting = topics.into_iter().map(|topic| async move {
+        let name = topic.topic_name();
+        let mut result = Ok(());
+        for master in masters {
+            result = result.and(admin.delete_topic_in_broker(master, &name).await);
+        }
+        let result = match result {
+            Ok(()) => admin.delete_topic_in_name_servers(&name, cluster_name).await,
+            failed => failed,
+        };
+        if let Err(error) = &result {
+            tracing::warn!(topic = %topic.name_any(), %error, "could not delete the RocketMQ topic");
+        }
+        (topic, result.is_ok())
+    });
+    let results: Vec<_> = stream::iter(deleting)
+        .buffer_unordered(DELETES_IN_FLIGHT)
+        .collect()
+        .await;
+    let (deleted, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(|(_, ok)| *ok);
+    (
+        deleted.into_iter().map(|(topic, _)| topic).collect(),
+        failed.into_iter().map(|(topic, _)| topic).collect(),
+    )
+}

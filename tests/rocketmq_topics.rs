@@ -1,0 +1,200 @@
+//! The RocketMQTopic operator against a real RocketMQ name server and broker and the real local
+//! cluster: topics appear in the route table with their queues, change, and are deleted;
+//! invalid and paused resources and an unknown cluster say so while others reconcile.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use api::rocketmq::RocketMQTopic;
+use brokerage_e2e::{setup, wait_condition};
+use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use rocketmq_client::{AdminClient, ClientConfig, TopicRoute};
+use runtime::{Context, Metrics, Namespaces};
+use serde_json::json;
+use testenv::rocketmq::{RocketMQCluster, RocketMQOptions};
+use tokio::sync::OnceCell;
+use topic_operator::TopicSettings;
+
+const WAIT: Duration = Duration::from_secs(60);
+const RESYNC: Duration = Duration::from_secs(5);
+
+/// One real RocketMQ for every test here; each test uses topic names of its own.
+async fn shared_rocketmq() -> Result<&'static RocketMQCluster> {
+    static ROCKETMQ: OnceCell<RocketMQCluster> = OnceCell::const_new();
+    ROCKETMQ
+        .get_or_try_init(|| async {
+            tokio::task::spawn_blocking(|| RocketMQCluster::start(&RocketMQOptions::default()))
+                .await?
+        })
+        .await
+}
+
+/// A test's namespace, with a RocketMQTopic operator that reaches the shared RocketMQ as the
+/// Broker `broker`.
+struct Harness {
+    topics: Api<RocketMQTopic>,
+    admin: AdminClient,
+    broker: String,
+}
+
+impl Harness {
+    async fn start(prefix: &str) -> Result<Harness> {
+        let rocketmq = shared_rocketmq().await?;
+        let (client, namespace) = setup(prefix).await?;
+        let context = Arc::new(Context::new(client.clone(), Arc::new(Metrics::default()), RESYNC));
+        let overrides = vec![RocketMQOverride {
+            namespace: Some(namespace.clone()),
+            cluster: "broker".into(),
+            cluster_name: Some("DefaultCluster".into()),
+            name_servers: rocketmq.name_server_addr(),
+            ..RocketMQOverride::default()
+        }];
+        let admins = Arc::new(RocketMQAdmins::new(client.clone(), overrides));
+        let namespaces = Namespaces::Only(vec![namespace.clone()]);
+        tokio::spawn(async move {
+            let settings = TopicSettings::default();
+            topic_operator::rocketmq::run(&namespaces, context, admins, settings).await
+        });
+        Ok(Harness {
+            topics: Api::namespaced(client, &namespace),
+            admin: AdminClient::new(ClientConfig::new(&rocketmq.name_server_addr())),
+            broker: rocketmq.brokers()[0].addr(),
+        })
+    }
+
+    async fn apply(&self, name: &str, annotations: serde_json::Value, spec: serde_json::Value) -> Result<()> {
+        let mut spec = spec;
+        spec["clusterRef"] = json!({"name": "broker"});
+        let topic = json!({
+            "apiVersion": "rocketmq.apache.org/v1alpha1",
+            "kind": "RocketMQTopic",
+            "metadata": {"name": name, "annotations": annotations},
+            "spec": spec,
+        });
+        let params = PatchParams::apply("rocketmq-topics-test").force();
+        self.topics.patch(name, &params, &Patch::Apply(&topic)).await?;
+        Ok(())
+    }
+
+    async fn wait_ready(&self, name: &str) -> Result<()> {
+        wait_condition(&self.topics, name, "Ready", None, WAIT).await.map(|_| ())
+    }
+
+    /// Waits until the name server's route for `topic` satisfies `expected`.
+    async fn wait_route(
+        &self,
+        topic: &str,
+        what: &str,
+        expected: impl Fn(Option<&TopicRoute>) -> bool,
+    ) -> Result<()> {
+        testenv::eventually(&format!("the route of {topic} {what}"), WAIT, || async {
+            Ok(expected(self.admin.topic_route(topic).await?.as_ref()))
+        })
+        .await
+    }
+}
+
+/// Read and write queues of the route's only broker group.
+fn queues(route: Option<&TopicRoute>) -> Option<(i32, i32, i32)> {
+    let [queue] = route?.queues.as_slice() else {
+        return None;
+    };
+    Some((queue.read_queue_nums, queue.write_queue_nums, queue.perm))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_is_routed_changed_and_deleted() -> Result<()> {
+    let test = Harness::start("rmq-topics-life").await?;
+    test.apply(
+        "orders",
+        json!({}),
+        json!({"topicName": "Orders_FIFO", "readQueueNums": 4, "writeQueueNums": 4, "perm": 6,
+               "order": true, "messageType": "FIFO"}),
+    )
+    .await?;
+    test.wait_ready("orders").await?;
+    test.wait_route("Orders_FIFO", "has 4 queues", |route| {
+        queues(route) == Some((4, 4, 6))
+    })
+    .await?;
+    let on_broker = test.admin.topic_configs(&test.broker).await?;
+    let config = &on_broker["Orders_FIFO"];
+    assert_eq!(config.attributes.get("message.type").map(String::as_str), Some("FIFO"));
+    assert!(config.order);
+    let status = test.topics.get("orders").await?.status.unwrap();
+    assert_eq!(status.topic_name.as_deref(), Some("Orders_FIFO"));
+
+    test.apply(
+        "orders",
+        json!({}),
+        json!({"topicName": "Orders_FIFO", "readQueueNums": 8, "writeQueueNums": 8, "perm": 4,
+               "order": true, "messageType": "FIFO"}),
+    )
+    .await?;
+    test.wait_route("Orders_FIFO", "has 8 read-only queues", |route| {
+        queues(route) == Some((8, 8, 4))
+    })
+    .await?;
+    test.wait_ready("orders").await?;
+
+    test.topics.delete("orders", &DeleteParams::default()).await?;
+    test.wait_route("Orders_FIFO", "is gone", |route| route.is_none())
+        .await?;
+    testenv::eventually("the RocketMQTopic is gone", WAIT, || async {
+        Ok(test.topics.get_opt("orders").await?.is_none())
+    })
+    .await?;
+    assert!(!test.admin.topic_configs(&test.broker).await?.contains_key("Orders_FIFO"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_and_paused_topics_say_so_while_others_reconcile() -> Result<()> {
+    let test = Harness::start("rmq-topics-bad").await?;
+    test.apply("dotted", json!({}), json!({"topicName": "payments.fifo"})).await?;
+    test.apply(
+        "paused",
+        json!({"strimzi.io/pause-reconciliation": "true"}),
+        json!({"topicName": "Paused_Topic"}),
+    )
+    .await?;
+    test.apply("good", json!({}), json!({"topicName": "Good_Topic"})).await?;
+    test.wait_ready("good").await?;
+    test.wait_route("Good_Topic", "exists with 8 queues", |route| {
+        queues(route) == Some((8, 8, 6))
+    })
+    .await?;
+    let invalid = wait_condition(&test.topics, "dotted", "NotReady", Some("InvalidSpec"), WAIT).await?;
+    assert!(invalid.message.unwrap_or_default().contains("'.'"));
+    wait_condition(&test.topics, "paused", "ReconciliationPaused", None, WAIT).await?;
+    assert!(test.admin.topic_route("Paused_Topic").await?.is_none());
+
+    // A second resource for the same topic conflicts with the older one.
+    test.apply("good-copy", json!({}), json!({"topicName": "Good_Topic", "readQueueNums": 2})).await?;
+    let conflict = wait_condition(&test.topics, "good-copy", "NotReady", Some("ResourceConflict"), WAIT).await?;
+    assert!(conflict.message.unwrap_or_default().contains("RocketMQTopic good,"));
+    assert_eq!(queues(test.admin.topic_route("Good_Topic").await?.as_ref()), Some((8, 8, 6)));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_of_an_unknown_cluster_waits_and_is_released_on_deletion() -> Result<()> {
+    let test = Harness::start("rmq-topics-nocluster").await?;
+    let topic = json!({
+        "apiVersion": "rocketmq.apache.org/v1alpha1",
+        "kind": "RocketMQTopic",
+        "metadata": {"name": "lost"},
+        "spec": {"clusterRef": {"name": "no-such-broker"}},
+    });
+    let params = PatchParams::apply("rocketmq-topics-test").force();
+    test.topics.patch("lost", &params, &Patch::Apply(&topic)).await?;
+    let waiting = wait_condition(&test.topics, "lost", "NotReady", Some("RocketMQError"), WAIT).await?;
+    assert!(waiting.message.unwrap_or_default().contains("no-such-broker"));
+    test.topics.delete("lost", &DeleteParams::default()).await?;
+    testenv::eventually("the RocketMQTopic of a cluster that never existed is gone", WAIT, || async {
+        Ok(test.topics.get_opt("lost").await?.is_none())
+    })
+    .await
+}

@@ -1,0 +1,245 @@
+//! The RocketMQUser operator against a real RocketMQ broker with ACL 2.0 on and the real local
+//! cluster: a user authenticates with its generated Secret and is allowed or denied as its ACLs
+//! say; a change moves its permissions; a referenced password is used; deletion removes it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use api::rocketmq::RocketMQUser;
+use brokerage_e2e::{setup, wait_condition};
+use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use rocketmq_client::{AdminClient, ClientConfig, Credentials, TopicConfig};
+use runtime::{Context, Metrics, Namespaces};
+use serde_json::json;
+use testenv::rocketmq::{AclAdmin, RocketMQCluster, RocketMQOptions};
+use tokio::sync::OnceCell;
+
+const WAIT: Duration = Duration::from_secs(60);
+/// Short, so that a changed referenced password is seen soon.
+const RESYNC: Duration = Duration::from_secs(3);
+const ADMIN: (&str, &str) = ("brokerage-admin", "admin-secret-1");
+
+/// One real RocketMQ with ACL 2.0 for every test here, with the topics they send to.
+async fn shared_rocketmq() -> Result<&'static RocketMQCluster> {
+    static ROCKETMQ: OnceCell<RocketMQCluster> = OnceCell::const_new();
+    ROCKETMQ
+        .get_or_try_init(|| async {
+            let options = RocketMQOptions {
+                acl: Some(AclAdmin {
+                    username: ADMIN.0.into(),
+                    password: ADMIN.1.into(),
+                }),
+                ..RocketMQOptions::default()
+            };
+            let rocketmq = tokio::task::spawn_blocking(move || RocketMQCluster::start(&options)).await??;
+            let admin = admin_client(&rocketmq);
+            for topic in ["orders", "payments"] {
+                admin.create_topic(&rocketmq.brokers()[0].addr(), &TopicConfig::new(topic)).await?;
+            }
+            anyhow::Ok(rocketmq)
+        })
+        .await
+}
+
+fn admin_client(rocketmq: &RocketMQCluster) -> AdminClient {
+    let mut config = ClientConfig::new(&rocketmq.name_server_addr());
+    config.credentials = Some(admin_credentials());
+    AdminClient::new(config)
+}
+
+fn admin_credentials() -> Credentials {
+    Credentials {
+        access_key: ADMIN.0.into(),
+        secret_key: ADMIN.1.into(),
+    }
+}
+
+struct Harness {
+    users: Api<RocketMQUser>,
+    secrets: Api<Secret>,
+    admin: AdminClient,
+    name_servers: String,
+    broker: String,
+}
+
+impl Harness {
+    async fn start(prefix: &str) -> Result<Harness> {
+        let rocketmq = shared_rocketmq().await?;
+        let (client, namespace) = setup(prefix).await?;
+        let context = Arc::new(Context::new(client.clone(), Arc::new(Metrics::default()), RESYNC));
+        let overrides = vec![RocketMQOverride {
+            namespace: Some(namespace.clone()),
+            cluster: "broker".into(),
+            cluster_name: Some("DefaultCluster".into()),
+            name_servers: rocketmq.name_server_addr(),
+            credentials: Some(admin_credentials()),
+            ..RocketMQOverride::default()
+        }];
+        let admins = Arc::new(RocketMQAdmins::new(client.clone(), overrides));
+        let namespaces = Namespaces::Only(vec![namespace.clone()]);
+        tokio::spawn(async move { user_operator::rocketmq::run(&namespaces, context, admins).await });
+        Ok(Harness {
+            users: Api::namespaced(client.clone(), &namespace),
+            secrets: Api::namespaced(client, &namespace),
+            admin: admin_client(rocketmq),
+            name_servers: rocketmq.name_server_addr(),
+            broker: rocketmq.brokers()[0].addr(),
+        })
+    }
+
+    async fn apply(&self, name: &str, spec: serde_json::Value) -> Result<()> {
+        let mut spec = spec;
+        spec["clusterRef"] = json!({"name": "broker"});
+        let user = json!({
+            "apiVersion": "rocketmq.apache.org/v1alpha1",
+            "kind": "RocketMQUser",
+            "metadata": {"name": name},
+            "spec": spec,
+        });
+        let params = PatchParams::apply("rocketmq-users-test").force();
+        self.users.patch(name, &params, &Patch::Apply(&user)).await?;
+        Ok(())
+    }
+
+    async fn wait_ready(&self, name: &str) -> Result<()> {
+        wait_condition(&self.users, name, "Ready", None, WAIT).await.map(|_| ())
+    }
+
+    /// The credentials in the user's Secret.
+    async fn credentials(&self, name: &str) -> Result<Credentials> {
+        let secret = self.secrets.get(name).await?;
+        let data = secret.data.context("the user's Secret has no data")?;
+        let read = |key: &str| -> Result<String> {
+            Ok(String::from_utf8(data.get(key).context("missing key")?.0.clone())?)
+        };
+        Ok(Credentials {
+            access_key: read("username")?,
+            secret_key: read("password")?,
+        })
+    }
+
+    /// Whether a client with `credentials` may send to `topic`.
+    async fn may_send(&self, credentials: &Credentials, topic: &str) -> bool {
+        let mut config = ClientConfig::new(&self.name_servers);
+        config.credentials = Some(credentials.clone());
+        let client = AdminClient::new(config);
+        client.send_message(&self.broker, topic, b"hello").await.is_ok()
+    }
+
+    /// Waits until sending to `topic` with `credentials` is `allowed` (ACL changes reach the
+    /// broker's cache a moment late).
+    async fn wait_may_send(&self, credentials: &Credentials, topic: &str, allowed: bool) -> Result<()> {
+        testenv::eventually(&format!("sending to {topic} allowed: {allowed}"), WAIT, || async {
+            Ok(self.may_send(credentials, topic).await == allowed)
+        })
+        .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_is_allowed_and_denied_as_its_acls_say_and_removed_on_deletion() -> Result<()> {
+    let test = Harness::start("rmq-users-acl").await?;
+    test.apply(
+        "orders-app",
+        json!({"acls": [{"resource": "Topic:orders", "actions": ["Pub", "Sub"]}]}),
+    )
+    .await?;
+    test.wait_ready("orders-app").await?;
+    let credentials = test.credentials("orders-app").await?;
+    assert_eq!(credentials.access_key, "orders-app");
+    assert!(credentials.secret_key.len() >= 16);
+    test.wait_may_send(&credentials, "orders", true).await?;
+    assert!(!test.may_send(&credentials, "payments").await, "payments must be denied");
+    let wrong = Credentials {
+        secret_key: "wrong-password".into(),
+        ..credentials.clone()
+    };
+    assert!(!test.may_send(&wrong, "orders").await, "a wrong password must fail");
+    let on_broker = test.admin.get_acl(&test.broker, "User:orders-app").await?.context("no ACL")?;
+    let resources: Vec<&str> = on_broker.policies.iter().flat_map(|p| &p.entries).map(|e| e.resource.as_str()).collect();
+    assert_eq!(resources, ["Topic:orders"]);
+
+    // The ACL moves from orders to payments: exactly in sync, nothing left behind.
+    test.apply(
+        "orders-app",
+        json!({"acls": [{"resource": "Topic:payments", "actions": ["Pub"]}]}),
+    )
+    .await?;
+    test.wait_may_send(&credentials, "payments", true).await?;
+    test.wait_may_send(&credentials, "orders", false).await?;
+    let on_broker = test.admin.get_acl(&test.broker, "User:orders-app").await?.context("no ACL")?;
+    let resources: Vec<&str> = on_broker.policies.iter().flat_map(|p| &p.entries).map(|e| e.resource.as_str()).collect();
+    assert_eq!(resources, ["Topic:payments"]);
+
+    // A Deny entry wins over the Allow of a wider resource.
+    test.apply(
+        "orders-app",
+        json!({"acls": [
+            {"resource": "Topic:*", "actions": ["Pub"]},
+            {"resource": "Topic:payments", "actions": ["Pub"], "decision": "Deny"}
+        ]}),
+    )
+    .await?;
+    test.wait_may_send(&credentials, "orders", true).await?;
+    test.wait_may_send(&credentials, "payments", false).await?;
+
+    test.users.delete("orders-app", &DeleteParams::default()).await?;
+    testenv::eventually("the user is gone from the broker", WAIT, || async {
+        Ok(test.admin.get_user(&test.broker, "orders-app").await?.is_none())
+    })
+    .await?;
+    assert!(test.admin.get_acl(&test.broker, "User:orders-app").await?.is_none());
+    test.wait_may_send(&credentials, "orders", false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referenced_password_is_used_and_a_change_reaches_the_broker() -> Result<()> {
+    let test = Harness::start("rmq-users-password").await?;
+    let password_secret = |password: &str| {
+        serde_json::from_value::<Secret>(json!({
+            "metadata": {"name": "app-password"},
+            "stringData": {"pw": password},
+        }))
+    };
+    test.secrets.create(&PostParams::default(), &password_secret("first-password-1")?).await?;
+    test.apply(
+        "billing",
+        json!({"username": "billing-svc", "userType": "Normal",
+               "password": {"valueFrom": {"secretKeyRef": {"name": "app-password", "key": "pw"}}},
+               "acls": [{"resource": "Topic:payments", "actions": ["Pub"]}]}),
+    )
+    .await?;
+    test.wait_ready("billing").await?;
+    let first = Credentials {
+        access_key: "billing-svc".into(),
+        secret_key: "first-password-1".into(),
+    };
+    assert_eq!(test.credentials("billing").await?, first);
+    test.wait_may_send(&first, "payments", true).await?;
+    let status = test.users.get("billing").await?.status.unwrap();
+    assert_eq!(status.username.as_deref(), Some("billing-svc"));
+    assert_eq!(status.secret.as_deref(), Some("billing"));
+
+    test.secrets
+        .replace("app-password", &PostParams::default(), &password_secret("second-password-2")?)
+        .await?;
+    let second = Credentials {
+        secret_key: "second-password-2".into(),
+        ..first.clone()
+    };
+    test.wait_may_send(&second, "payments", true).await?;
+    test.wait_may_send(&first, "payments", false).await?;
+
+    // A missing key is named in the condition.
+    test.apply(
+        "broken",
+        json!({"password": {"valueFrom": {"secretKeyRef": {"name": "app-password", "key": "nope"}}}}),
+    )
+    .await?;
+    let condition = wait_condition(&test.users, "broken", "NotReady", Some("RocketMQError"), WAIT).await?;
+    assert!(condition.message.unwrap_or_default().contains("no key nope"));
+    Ok(())
+}
