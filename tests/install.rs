@@ -10,6 +10,7 @@ use anyhow::{Result, bail};
 use api::kafka::{Kafka, KafkaTopic, KafkaUser};
 use brokerage_e2e::{repo_path, setup};
 use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
@@ -81,7 +82,10 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     let admins = Arc::new(KafkaAdmins::new(operator.clone(), Vec::new()));
     let (topics_context, topics_admins) = (context.clone(), admins.clone());
     let topics_watched = watched.clone();
-    tokio::spawn(async move { cluster_operator::controllers(&watched, context, admins).await });
+    let rocketmq = Arc::new(RocketMQAdmins::new(operator.clone(), Vec::new()));
+    tokio::spawn(async move {
+        cluster_operator::controllers(&watched, context, admins, rocketmq).await
+    });
     tokio::spawn(async move {
         let settings = TopicSettings::default();
         let (context, admins) = (topics_context, topics_admins);

@@ -10,6 +10,7 @@ use anyhow::Result;
 use api::kafka::{Kafka, KafkaNodePool};
 use brokerage_e2e::{counter, repo_path, setup};
 use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
@@ -31,7 +32,10 @@ fn start_operator(client: &Client, namespace: &str) -> Arc<Metrics> {
     let namespaces = Namespaces::Only(vec![namespace.to_string()]);
     // No Kafka answers behind kwok's pods: rolls go on without availability checks.
     let admins = Arc::new(KafkaAdmins::new(client.clone(), Vec::new()));
-    tokio::spawn(async move { cluster_operator::controllers(&namespaces, context, admins).await });
+    let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), Vec::new()));
+    tokio::spawn(async move {
+        cluster_operator::controllers(&namespaces, context, admins, rocketmq).await
+    });
     metrics
 }
 

@@ -43,7 +43,11 @@ impl Harness {
     async fn start(prefix: &str) -> Result<Harness> {
         let rocketmq = shared_rocketmq().await?;
         let (client, namespace) = setup(prefix).await?;
-        let context = Arc::new(Context::new(client.clone(), Arc::new(Metrics::default()), RESYNC));
+        let context = Arc::new(Context::new(
+            client.clone(),
+            Arc::new(Metrics::default()),
+            RESYNC,
+        ));
         let overrides = vec![RocketMQOverride {
             namespace: Some(namespace.clone()),
             cluster: "broker".into(),
@@ -64,7 +68,12 @@ impl Harness {
         })
     }
 
-    async fn apply(&self, name: &str, annotations: serde_json::Value, spec: serde_json::Value) -> Result<()> {
+    async fn apply(
+        &self,
+        name: &str,
+        annotations: serde_json::Value,
+        spec: serde_json::Value,
+    ) -> Result<()> {
         let mut spec = spec;
         spec["clusterRef"] = json!({"name": "broker"});
         let topic = json!({
@@ -74,12 +83,16 @@ impl Harness {
             "spec": spec,
         });
         let params = PatchParams::apply("rocketmq-topics-test").force();
-        self.topics.patch(name, &params, &Patch::Apply(&topic)).await?;
+        self.topics
+            .patch(name, &params, &Patch::Apply(&topic))
+            .await?;
         Ok(())
     }
 
     async fn wait_ready(&self, name: &str) -> Result<()> {
-        wait_condition(&self.topics, name, "Ready", None, WAIT).await.map(|_| ())
+        wait_condition(&self.topics, name, "Ready", None, WAIT)
+            .await
+            .map(|_| ())
     }
 
     /// Waits until the name server's route for `topic` satisfies `expected`.
@@ -121,7 +134,10 @@ async fn a_topic_is_routed_changed_and_deleted() -> Result<()> {
     .await?;
     let on_broker = test.admin.topic_configs(&test.broker).await?;
     let config = &on_broker["Orders_FIFO"];
-    assert_eq!(config.attributes.get("message.type").map(String::as_str), Some("FIFO"));
+    assert_eq!(
+        config.attributes.get("message.type").map(String::as_str),
+        Some("FIFO")
+    );
     assert!(config.order);
     let status = test.topics.get("orders").await?.status.unwrap();
     assert_eq!(status.topic_name.as_deref(), Some("Orders_FIFO"));
@@ -139,43 +155,80 @@ async fn a_topic_is_routed_changed_and_deleted() -> Result<()> {
     .await?;
     test.wait_ready("orders").await?;
 
-    test.topics.delete("orders", &DeleteParams::default()).await?;
+    test.topics
+        .delete("orders", &DeleteParams::default())
+        .await?;
     test.wait_route("Orders_FIFO", "is gone", |route| route.is_none())
         .await?;
     testenv::eventually("the RocketMQTopic is gone", WAIT, || async {
         Ok(test.topics.get_opt("orders").await?.is_none())
     })
     .await?;
-    assert!(!test.admin.topic_configs(&test.broker).await?.contains_key("Orders_FIFO"));
+    assert!(
+        !test
+            .admin
+            .topic_configs(&test.broker)
+            .await?
+            .contains_key("Orders_FIFO")
+    );
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_and_paused_topics_say_so_while_others_reconcile() -> Result<()> {
     let test = Harness::start("rmq-topics-bad").await?;
-    test.apply("dotted", json!({}), json!({"topicName": "payments.fifo"})).await?;
+    test.apply("dotted", json!({}), json!({"topicName": "payments.fifo"}))
+        .await?;
     test.apply(
         "paused",
         json!({"strimzi.io/pause-reconciliation": "true"}),
         json!({"topicName": "Paused_Topic"}),
     )
     .await?;
-    test.apply("good", json!({}), json!({"topicName": "Good_Topic"})).await?;
+    test.apply("good", json!({}), json!({"topicName": "Good_Topic"}))
+        .await?;
     test.wait_ready("good").await?;
     test.wait_route("Good_Topic", "exists with 8 queues", |route| {
         queues(route) == Some((8, 8, 6))
     })
     .await?;
-    let invalid = wait_condition(&test.topics, "dotted", "NotReady", Some("InvalidSpec"), WAIT).await?;
+    let invalid = wait_condition(
+        &test.topics,
+        "dotted",
+        "NotReady",
+        Some("InvalidSpec"),
+        WAIT,
+    )
+    .await?;
     assert!(invalid.message.unwrap_or_default().contains("'.'"));
-    wait_condition(&test.topics, "paused", "ReconciliationPaused", None, WAIT).await?;
+    wait_condition(&test.topics, "paused", "ReconciliationPaused", Some("ReconciliationPaused"), WAIT).await?;
     assert!(test.admin.topic_route("Paused_Topic").await?.is_none());
 
     // A second resource for the same topic conflicts with the older one.
-    test.apply("good-copy", json!({}), json!({"topicName": "Good_Topic", "readQueueNums": 2})).await?;
-    let conflict = wait_condition(&test.topics, "good-copy", "NotReady", Some("ResourceConflict"), WAIT).await?;
-    assert!(conflict.message.unwrap_or_default().contains("RocketMQTopic good,"));
-    assert_eq!(queues(test.admin.topic_route("Good_Topic").await?.as_ref()), Some((8, 8, 6)));
+    test.apply(
+        "good-copy",
+        json!({}),
+        json!({"topicName": "Good_Topic", "readQueueNums": 2}),
+    )
+    .await?;
+    let conflict = wait_condition(
+        &test.topics,
+        "good-copy",
+        "NotReady",
+        Some("ResourceConflict"),
+        WAIT,
+    )
+    .await?;
+    assert!(
+        conflict
+            .message
+            .unwrap_or_default()
+            .contains("RocketMQTopic good,")
+    );
+    assert_eq!(
+        queues(test.admin.topic_route("Good_Topic").await?.as_ref()),
+        Some((8, 8, 6))
+    );
     Ok(())
 }
 
@@ -189,12 +242,28 @@ async fn a_topic_of_an_unknown_cluster_waits_and_is_released_on_deletion() -> Re
         "spec": {"clusterRef": {"name": "no-such-broker"}},
     });
     let params = PatchParams::apply("rocketmq-topics-test").force();
-    test.topics.patch("lost", &params, &Patch::Apply(&topic)).await?;
-    let waiting = wait_condition(&test.topics, "lost", "NotReady", Some("RocketMQError"), WAIT).await?;
-    assert!(waiting.message.unwrap_or_default().contains("no-such-broker"));
+    test.topics
+        .patch("lost", &params, &Patch::Apply(&topic))
+        .await?;
+    let waiting = wait_condition(
+        &test.topics,
+        "lost",
+        "NotReady",
+        Some("RocketMQError"),
+        WAIT,
+    )
+    .await?;
+    assert!(
+        waiting
+            .message
+            .unwrap_or_default()
+            .contains("no-such-broker")
+    );
     test.topics.delete("lost", &DeleteParams::default()).await?;
-    testenv::eventually("the RocketMQTopic of a cluster that never existed is gone", WAIT, || async {
-        Ok(test.topics.get_opt("lost").await?.is_none())
-    })
+    testenv::eventually(
+        "the RocketMQTopic of a cluster that never existed is gone",
+        WAIT,
+        || async { Ok(test.topics.get_opt("lost").await?.is_none()) },
+    )
     .await
 }

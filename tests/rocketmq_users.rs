@@ -34,10 +34,13 @@ async fn shared_rocketmq() -> Result<&'static RocketMQCluster> {
                 }),
                 ..RocketMQOptions::default()
             };
-            let rocketmq = tokio::task::spawn_blocking(move || RocketMQCluster::start(&options)).await??;
+            let rocketmq =
+                tokio::task::spawn_blocking(move || RocketMQCluster::start(&options)).await??;
             let admin = admin_client(&rocketmq);
             for topic in ["orders", "payments"] {
-                admin.create_topic(&rocketmq.brokers()[0].addr(), &TopicConfig::new(topic)).await?;
+                admin
+                    .create_topic(&rocketmq.brokers()[0].addr(), &TopicConfig::new(topic))
+                    .await?;
             }
             anyhow::Ok(rocketmq)
         })
@@ -69,7 +72,11 @@ impl Harness {
     async fn start(prefix: &str) -> Result<Harness> {
         let rocketmq = shared_rocketmq().await?;
         let (client, namespace) = setup(prefix).await?;
-        let context = Arc::new(Context::new(client.clone(), Arc::new(Metrics::default()), RESYNC));
+        let context = Arc::new(Context::new(
+            client.clone(),
+            Arc::new(Metrics::default()),
+            RESYNC,
+        ));
         let overrides = vec![RocketMQOverride {
             namespace: Some(namespace.clone()),
             cluster: "broker".into(),
@@ -80,7 +87,9 @@ impl Harness {
         }];
         let admins = Arc::new(RocketMQAdmins::new(client.clone(), overrides));
         let namespaces = Namespaces::Only(vec![namespace.clone()]);
-        tokio::spawn(async move { user_operator::rocketmq::run(&namespaces, context, admins).await });
+        tokio::spawn(
+            async move { user_operator::rocketmq::run(&namespaces, context, admins).await },
+        );
         Ok(Harness {
             users: Api::namespaced(client.clone(), &namespace),
             secrets: Api::namespaced(client, &namespace),
@@ -100,12 +109,16 @@ impl Harness {
             "spec": spec,
         });
         let params = PatchParams::apply("rocketmq-users-test").force();
-        self.users.patch(name, &params, &Patch::Apply(&user)).await?;
+        self.users
+            .patch(name, &params, &Patch::Apply(&user))
+            .await?;
         Ok(())
     }
 
     async fn wait_ready(&self, name: &str) -> Result<()> {
-        wait_condition(&self.users, name, "Ready", None, WAIT).await.map(|_| ())
+        wait_condition(&self.users, name, "Ready", None, WAIT)
+            .await
+            .map(|_| ())
     }
 
     /// The credentials in the user's Secret.
@@ -113,7 +126,9 @@ impl Harness {
         let secret = self.secrets.get(name).await?;
         let data = secret.data.context("the user's Secret has no data")?;
         let read = |key: &str| -> Result<String> {
-            Ok(String::from_utf8(data.get(key).context("missing key")?.0.clone())?)
+            Ok(String::from_utf8(
+                data.get(key).context("missing key")?.0.clone(),
+            )?)
         };
         Ok(Credentials {
             access_key: read("username")?,
@@ -126,15 +141,25 @@ impl Harness {
         let mut config = ClientConfig::new(&self.name_servers);
         config.credentials = Some(credentials.clone());
         let client = AdminClient::new(config);
-        client.send_message(&self.broker, topic, b"hello").await.is_ok()
+        client
+            .send_message(&self.broker, topic, b"hello")
+            .await
+            .is_ok()
     }
 
     /// Waits until sending to `topic` with `credentials` is `allowed` (ACL changes reach the
     /// broker's cache a moment late).
-    async fn wait_may_send(&self, credentials: &Credentials, topic: &str, allowed: bool) -> Result<()> {
-        testenv::eventually(&format!("sending to {topic} allowed: {allowed}"), WAIT, || async {
-            Ok(self.may_send(credentials, topic).await == allowed)
-        })
+    async fn wait_may_send(
+        &self,
+        credentials: &Credentials,
+        topic: &str,
+        allowed: bool,
+    ) -> Result<()> {
+        testenv::eventually(
+            &format!("sending to {topic} allowed: {allowed}"),
+            WAIT,
+            || async { Ok(self.may_send(credentials, topic).await == allowed) },
+        )
         .await
     }
 }
@@ -152,14 +177,29 @@ async fn a_user_is_allowed_and_denied_as_its_acls_say_and_removed_on_deletion() 
     assert_eq!(credentials.access_key, "orders-app");
     assert!(credentials.secret_key.len() >= 16);
     test.wait_may_send(&credentials, "orders", true).await?;
-    assert!(!test.may_send(&credentials, "payments").await, "payments must be denied");
+    assert!(
+        !test.may_send(&credentials, "payments").await,
+        "payments must be denied"
+    );
     let wrong = Credentials {
         secret_key: "wrong-password".into(),
         ..credentials.clone()
     };
-    assert!(!test.may_send(&wrong, "orders").await, "a wrong password must fail");
-    let on_broker = test.admin.get_acl(&test.broker, "User:orders-app").await?.context("no ACL")?;
-    let resources: Vec<&str> = on_broker.policies.iter().flat_map(|p| &p.entries).map(|e| e.resource.as_str()).collect();
+    assert!(
+        !test.may_send(&wrong, "orders").await,
+        "a wrong password must fail"
+    );
+    let on_broker = test
+        .admin
+        .get_acl(&test.broker, "User:orders-app")
+        .await?
+        .context("no ACL")?;
+    let resources: Vec<&str> = on_broker
+        .policies
+        .iter()
+        .flat_map(|p| &p.entries)
+        .map(|e| e.resource.as_str())
+        .collect();
     assert_eq!(resources, ["Topic:orders"]);
 
     // The ACL moves from orders to payments: exactly in sync, nothing left behind.
@@ -170,28 +210,48 @@ async fn a_user_is_allowed_and_denied_as_its_acls_say_and_removed_on_deletion() 
     .await?;
     test.wait_may_send(&credentials, "payments", true).await?;
     test.wait_may_send(&credentials, "orders", false).await?;
-    let on_broker = test.admin.get_acl(&test.broker, "User:orders-app").await?.context("no ACL")?;
-    let resources: Vec<&str> = on_broker.policies.iter().flat_map(|p| &p.entries).map(|e| e.resource.as_str()).collect();
+    let on_broker = test
+        .admin
+        .get_acl(&test.broker, "User:orders-app")
+        .await?
+        .context("no ACL")?;
+    let resources: Vec<&str> = on_broker
+        .policies
+        .iter()
+        .flat_map(|p| &p.entries)
+        .map(|e| e.resource.as_str())
+        .collect();
     assert_eq!(resources, ["Topic:payments"]);
 
-    // A Deny entry wins over the Allow of a wider resource.
+    // Source addresses reach the broker: an entry for other addresses allows nothing here.
     test.apply(
         "orders-app",
         json!({"acls": [
-            {"resource": "Topic:*", "actions": ["Pub"]},
-            {"resource": "Topic:payments", "actions": ["Pub"], "decision": "Deny"}
+            {"resource": "Topic:orders", "actions": ["Pub"]},
+            {"resource": "Topic:payments", "actions": ["Pub"], "sourceIps": ["10.0.0.0/8"]}
         ]}),
     )
     .await?;
     test.wait_may_send(&credentials, "orders", true).await?;
     test.wait_may_send(&credentials, "payments", false).await?;
 
-    test.users.delete("orders-app", &DeleteParams::default()).await?;
+    test.users
+        .delete("orders-app", &DeleteParams::default())
+        .await?;
     testenv::eventually("the user is gone from the broker", WAIT, || async {
-        Ok(test.admin.get_user(&test.broker, "orders-app").await?.is_none())
+        Ok(test
+            .admin
+            .get_user(&test.broker, "orders-app")
+            .await?
+            .is_none())
     })
     .await?;
-    assert!(test.admin.get_acl(&test.broker, "User:orders-app").await?.is_none());
+    assert!(
+        test.admin
+            .get_acl(&test.broker, "User:orders-app")
+            .await?
+            .is_none()
+    );
     test.wait_may_send(&credentials, "orders", false).await
 }
 
@@ -204,7 +264,12 @@ async fn a_referenced_password_is_used_and_a_change_reaches_the_broker() -> Resu
             "stringData": {"pw": password},
         }))
     };
-    test.secrets.create(&PostParams::default(), &password_secret("first-password-1")?).await?;
+    test.secrets
+        .create(
+            &PostParams::default(),
+            &password_secret("first-password-1")?,
+        )
+        .await?;
     test.apply(
         "billing",
         json!({"username": "billing-svc", "userType": "Normal",
@@ -224,7 +289,11 @@ async fn a_referenced_password_is_used_and_a_change_reaches_the_broker() -> Resu
     assert_eq!(status.secret.as_deref(), Some("billing"));
 
     test.secrets
-        .replace("app-password", &PostParams::default(), &password_secret("second-password-2")?)
+        .replace(
+            "app-password",
+            &PostParams::default(),
+            &password_secret("second-password-2")?,
+        )
         .await?;
     let second = Credentials {
         secret_key: "second-password-2".into(),
@@ -239,7 +308,19 @@ async fn a_referenced_password_is_used_and_a_change_reaches_the_broker() -> Resu
         json!({"password": {"valueFrom": {"secretKeyRef": {"name": "app-password", "key": "nope"}}}}),
     )
     .await?;
-    let condition = wait_condition(&test.users, "broken", "NotReady", Some("RocketMQError"), WAIT).await?;
-    assert!(condition.message.unwrap_or_default().contains("no key nope"));
+    let condition = wait_condition(
+        &test.users,
+        "broken",
+        "NotReady",
+        Some("RocketMQError"),
+        WAIT,
+    )
+    .await?;
+    assert!(
+        condition
+            .message
+            .unwrap_or_default()
+            .contains("no key nope")
+    );
     Ok(())
 }

@@ -61,9 +61,9 @@ impl Harness {
         }];
         let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides));
         let namespaces = Namespaces::Only(vec![namespace.clone()]);
-        tokio::spawn(
-            async move { topic_operator::kafka::run(&namespaces, context, admins, settings).await },
-        );
+        tokio::spawn(async move {
+            topic_operator::kafka::run(&namespaces, context, admins, settings).await
+        });
         let admin = AdminClient::connect(config).await?;
         Ok(Harness {
             topics: Api::namespaced(client, &namespace),

@@ -67,8 +67,8 @@ where
     let mut last = serde_json::Value::Null;
     while std::time::Instant::now() < deadline {
         let object = serde_json::to_value(api.get(name).await?)?;
-        let current = object.pointer("/status/observedGeneration")
-            == object.pointer("/metadata/generation");
+        let current =
+            object.pointer("/status/observedGeneration") == object.pointer("/metadata/generation");
         let conditions: Vec<api::Condition> = object
             .pointer("/status/conditions")
             .map(|found| serde_json::from_value(found.clone()))

@@ -1,23 +1,43 @@
-//! Assembly reconcilers. `kafka` turns a Kafka and its KafkaNodePools into a KRaft cluster.
+//! Assembly reconcilers. `kafka` turns a Kafka and its KafkaNodePools into a KRaft cluster;
+//! `rocketmq` a NameService into name servers and a Broker into groups of RocketMQ brokers.
 //!
 //! The model and builders are pure: no client, no clock, no randomness, no I/O. They
 //! are what unit tests and golden snapshots cover, and what `brokerage render` prints.
 
 pub mod admin;
 pub mod kafka;
+pub mod rocketmq;
 
 use std::sync::Arc;
 
 use runtime::{Context, Namespaces};
 
 use admin::KafkaAdmins;
+use rocketmq::admin::RocketMQAdmins;
 
 /// Runs every assembly controller over the watched namespaces until they stop. `admins` reach
-/// the Kafka clusters, to keep rolling updates safe.
-pub async fn controllers(namespaces: &Namespaces, context: Arc<Context>, admins: Arc<KafkaAdmins>) {
-    let kafka = namespaces
-        .scopes()
-        .into_iter()
-        .map(|scope| kafka::reconcile::run(scope, context.clone(), admins.clone()));
-    futures::future::join_all(kafka).await;
+/// the Kafka clusters, to keep rolling updates safe; `rocketmq` the RocketMQ brokers, to tell
+/// them new name servers, copy metadata to new groups and keep scale-in safe.
+pub async fn controllers(
+    namespaces: &Namespaces,
+    context: Arc<Context>,
+    admins: Arc<KafkaAdmins>,
+    rocketmq: Arc<RocketMQAdmins>,
+) {
+    let scopes = namespaces.scopes();
+    let kafka = scopes
+        .iter()
+        .map(|scope| kafka::reconcile::run(scope.clone(), context.clone(), admins.clone()));
+    let name_services = scopes
+        .iter()
+        .map(|scope| rocketmq::reconcile::run_name_service(scope.clone(), context.clone()));
+    let brokers = scopes.iter().map(|scope| {
+        rocketmq::reconcile::run_broker(scope.clone(), context.clone(), rocketmq.clone())
+    });
+    futures::future::join3(
+        futures::future::join_all(kafka),
+        futures::future::join_all(name_services),
+        futures::future::join_all(brokers),
+    )
+    .await;
 }

@@ -1,5 +1,5 @@
 //! Golden snapshots: every object the operator builds for each example, in
-//! `tests/snapshots/<example>.yaml`. Run with `UPDATE_SNAPSHOTS=1` to rewrite them after an
+//! `tests/snapshots/<example>.yaml` (and `rocketmq-<name>.yaml` for the RocketMQ manifests). Run with `UPDATE_SNAPSHOTS=1` to rewrite them after an
 //! intended change, and review the diff.
 
 use std::path::PathBuf;
@@ -45,13 +45,48 @@ fn render_example(example: &str) -> String {
     text
 }
 
+/// RocketMQ manifests: the NameService and Broker, and `examples/rocketmq/` together.
+const ROCKETMQ: &[(&str, &[&str])] = &[
+    ("cluster", &["../../tests/fixtures/rocketmq-cluster.yaml"]),
+    (
+        "examples",
+        &[
+            "../../examples/rocketmq/name-service.yaml",
+            "../../examples/rocketmq/broker.yaml",
+        ],
+    ),
+];
+
+fn render_rocketmq(files: &[&str]) -> String {
+    let documents: Vec<String> = files
+        .iter()
+        .map(|file| std::fs::read_to_string(manifest_dir().join(file)).expect("the file exists"))
+        .collect();
+    let manifest =
+        cluster_operator::rocketmq::manifest::read(&documents.join("\n---\n"), "rocketmq")
+            .expect("a valid manifest");
+    let rendered = cluster_operator::rocketmq::render::render_manifest(&manifest)
+        .expect("the manifest is valid");
+    format!("# Objects built for {}\n{rendered}", files.join(", "))
+}
+
+/// Every snapshot's file name and freshly rendered text.
+fn rendered() -> Vec<(String, String)> {
+    let kafka = EXAMPLES
+        .iter()
+        .map(|example| (format!("{example}.yaml"), render_example(example)));
+    let rocketmq = ROCKETMQ
+        .iter()
+        .map(|(name, files)| (format!("rocketmq-{name}.yaml"), render_rocketmq(files)));
+    kafka.chain(rocketmq).collect()
+}
+
 #[test]
 fn rendered_objects_match_the_snapshots() {
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|value| value == "1");
     let mut stale = Vec::new();
-    for example in EXAMPLES {
-        let path = manifest_dir().join(format!("tests/snapshots/{example}.yaml"));
-        let rendered = render_example(example);
+    for (file, rendered) in rendered() {
+        let path = manifest_dir().join(format!("tests/snapshots/{file}"));
         if update {
             std::fs::write(&path, &rendered).expect("the snapshot is writable");
         } else if std::fs::read_to_string(&path).ok().as_deref() != Some(rendered.as_str()) {
@@ -66,7 +101,5 @@ fn rendered_objects_match_the_snapshots() {
 
 #[test]
 fn rendering_is_deterministic() {
-    for example in EXAMPLES {
-        assert_eq!(render_example(example), render_example(example));
-    }
+    assert_eq!(rendered(), rendered());
 }

@@ -93,7 +93,10 @@ mod tests {
         .unwrap();
         let overrides = load(&file).unwrap();
         let found = &overrides[0];
-        assert_eq!((found.cluster.as_str(), found.namespace.as_deref()), ("broker", Some("team-a")));
+        assert_eq!(
+            (found.cluster.as_str(), found.namespace.as_deref()),
+            ("broker", Some("team-a"))
+        );
         assert_eq!(found.name_servers, "127.0.0.1:9876");
         assert_eq!(
             found.credentials,

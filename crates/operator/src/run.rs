@@ -93,8 +93,18 @@ pub async fn run(args: RunArgs) -> Result<()> {
         delete_topics: args.delete_topics,
     };
     let controllers = futures::future::join5(
-        cluster_operator::controllers(&namespaces, context.clone(), kafka.clone(), rocketmq.clone()),
-        topic_operator::kafka::run(&namespaces, context.clone(), kafka.clone(), settings.clone()),
+        cluster_operator::controllers(
+            &namespaces,
+            context.clone(),
+            kafka.clone(),
+            rocketmq.clone(),
+        ),
+        topic_operator::kafka::run(
+            &namespaces,
+            context.clone(),
+            kafka.clone(),
+            settings.clone(),
+        ),
         topic_operator::rocketmq::run(&namespaces, context.clone(), rocketmq.clone(), settings),
         user_operator::kafka::run(&namespaces, context.clone(), kafka),
         user_operator::rocketmq::run(&namespaces, context, rocketmq),

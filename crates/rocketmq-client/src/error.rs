@@ -256,7 +256,10 @@ mod tests {
             answer(3, "").into_error(),
             Error::RequestCodeNotSupported(_)
         ));
-        assert!(matches!(answer(17, "").into_error(), Error::TopicNotExist(_)));
+        assert!(matches!(
+            answer(17, "").into_error(),
+            Error::TopicNotExist(_)
+        ));
         assert!(matches!(
             answer(215, "").into_error(),
             Error::Remoting(e) if e.name() == "FLOW_CONTROL"

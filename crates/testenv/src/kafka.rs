@@ -618,13 +618,13 @@ pub fn free_ports(count: usize) -> Result<Vec<u16>> {
 }
 
 /// Whether something accepts TCP connections on `port` on loopback.
-fn accepts(port: u16) -> bool {
+pub(crate) fn accepts(port: u16) -> bool {
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok()
 }
 
 /// Reads a growing log from where it last stopped, remembering whether a line was seen.
-struct LogFollower {
+pub(crate) struct LogFollower {
     path: PathBuf,
     offset: u64,
     /// The unread end of the last chunk, which may hold the start of a line.
@@ -633,7 +633,7 @@ struct LogFollower {
 }
 
 impl LogFollower {
-    fn new(path: PathBuf) -> LogFollower {
+    pub(crate) fn new(path: PathBuf) -> LogFollower {
         LogFollower {
             path,
             offset: 0,
@@ -642,7 +642,7 @@ impl LogFollower {
         }
     }
 
-    fn saw(&mut self, needle: &str) -> bool {
+    pub(crate) fn saw(&mut self, needle: &str) -> bool {
         if self.seen {
             return true;
         }
@@ -665,7 +665,7 @@ impl LogFollower {
     }
 }
 
-fn log_tail(path: &Path, lines: usize) -> String {
+pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
@@ -673,7 +673,7 @@ fn log_tail(path: &Path, lines: usize) -> String {
 
 /// Escapes what Java's `Properties` would otherwise read as an escape or a line break (PEM
 /// values span lines).
-fn escape_property(value: &str) -> String {
+pub(crate) fn escape_property(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('\n', "\\n")

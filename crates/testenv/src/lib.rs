@@ -1,8 +1,8 @@
 //! A real local Kubernetes for tests, benchmarks and `make run`: etcd, kube-apiserver,
 //! kube-controller-manager and kube-scheduler built from the Go module proxy, and kwok
 //! simulating nodes whose pods become Running and Ready, with a default StorageClass whose
-//! claims are bound at once. And real KRaft Kafka nodes on loopback ([`kafka`]), from jars
-//! fetched from Maven Central.
+//! claims are bound at once. And real KRaft Kafka nodes ([`kafka`]) and RocketMQ name servers
+//! and brokers ([`rocketmq`]) on loopback, from jars fetched from Maven Central.
 //!
 //! ```no_run
 //! # async fn example() -> anyhow::Result<()> {
@@ -20,6 +20,7 @@ mod manifests;
 mod nodes;
 mod pki;
 mod process;
+pub mod rocketmq;
 mod rundir;
 mod shared;
 mod storage;

@@ -58,6 +58,11 @@ impl Process {
         })
     }
 
+    /// The operating system's process ID.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `Some(status)` once the process has exited.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()

@@ -89,7 +89,12 @@ impl Tools {
             fetch_jars("Kafka", "kafka", KAFKA_VERSION, &tools.kafka_libs)?;
         }
         if !tools.rocketmq_libs.exists() {
-            fetch_jars("RocketMQ", "rocketmq", ROCKETMQ_VERSION, &tools.rocketmq_libs)?;
+            fetch_jars(
+                "RocketMQ",
+                "rocketmq",
+                ROCKETMQ_VERSION,
+                &tools.rocketmq_libs,
+            )?;
         }
         Ok(tools)
     }

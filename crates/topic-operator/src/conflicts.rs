@@ -29,11 +29,7 @@ impl Owners {
         for topic in topics.into_iter().filter(|topic| topic.is_managed()) {
             // The name breaks ties: creation times have one-second precision.
             let age = (
-                topic
-                    .metadata
-                    .creation_timestamp
-                    .as_ref()
-                    .map(|time| time.0),
+                topic.meta().creation_timestamp.as_ref().map(|time| time.0),
                 topic.name_any(),
             );
             owners

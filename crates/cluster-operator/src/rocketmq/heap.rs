@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(env[0].name, "TZ");
         assert_eq!(
             options(&env).as_deref(),
-            Some("-Xms1024m -Xmx1024m -Xmn512m -XX:MaxDirectMemorySize=512m -Dfoo=bar")
+            Some("-Xms2048m -Xmx2048m -Xmn1024m -XX:MaxDirectMemorySize=1024m -Dfoo=bar")
         );
 
         // JAVA_OPT_EXT from a Secret cannot be read: left alone.

@@ -126,7 +126,10 @@ mod tests {
             broker_pod_address("mq", "broker", "broker-0-master-0"),
             "broker-0-master-0.broker-brokers.mq.svc:10911"
         );
-        assert_eq!(admin_credentials_secret("broker"), "broker-admin-credentials");
+        assert_eq!(
+            admin_credentials_secret("broker"),
+            "broker-admin-credentials"
+        );
         assert_eq!(
             broker_config_map("broker-0-master"),
             "broker-0-master-config"

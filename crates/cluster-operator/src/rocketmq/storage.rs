@@ -12,10 +12,17 @@ use crate::kafka::model::InvalidSpec;
 /// The data volume of every pod of a NameService or Broker.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Storage {
-    EmptyDir { volume: String },
-    HostPath { volume: String, path: String },
+    EmptyDir {
+        volume: String,
+    },
+    HostPath {
+        volume: String,
+        path: String,
+    },
     /// The first template is the data volume, mounted like the other modes'.
-    Claims { templates: Vec<PersistentVolumeClaim> },
+    Claims {
+        templates: Vec<PersistentVolumeClaim>,
+    },
 }
 
 /// The storage `settings` ask for. `default_volume` names the volume when the spec does not
@@ -74,9 +81,7 @@ impl Storage {
     pub fn volume_name(&self) -> String {
         match self {
             Storage::EmptyDir { volume } | Storage::HostPath { volume, .. } => volume.clone(),
-            Storage::Claims { templates } => {
-                templates[0].metadata.name.clone().unwrap_or_default()
-            }
+            Storage::Claims { templates } => templates[0].metadata.name.clone().unwrap_or_default(),
         }
     }
 
@@ -176,7 +181,10 @@ mod tests {
     fn missing_storage_details_are_invalid() {
         let mut no_path = settings(StorageMode::HostPath);
         no_path.host_path = None;
-        assert_eq!(storage(&no_path, "data").unwrap_err().field, "spec.hostPath");
+        assert_eq!(
+            storage(&no_path, "data").unwrap_err().field,
+            "spec.hostPath"
+        );
 
         let mut no_templates = settings(StorageMode::StorageClass);
         no_templates.volume_claim_templates = None;

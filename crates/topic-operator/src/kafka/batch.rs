@@ -82,7 +82,7 @@ async fn reconcile(
     let mut to_sync = Vec::new();
     for topic in batch {
         let finalized = has_finalizer(topic.as_ref(), FINALIZER);
-        let owned = topic.is_managed() && owners.conflicting_owner(topic).is_none();
+        let owned = topic.is_managed() && owners.conflicting_owner(topic.as_ref()).is_none();
         if topic.metadata.deletion_timestamp.is_some() {
             match (finalized, owned && reconciler.delete_topics) {
                 (false, _) => {}
@@ -102,7 +102,7 @@ async fn reconcile(
             }
             continue;
         }
-        match (validate(topic), owners.conflicting_owner(topic)) {
+        match (validate(topic), owners.conflicting_owner(topic.as_ref())) {
             (Err(message), _) => outcomes.push((topic.clone(), Outcome::InvalidSpec(message))),
             (Ok(_), Some(owner)) => {
                 outcomes.push((topic.clone(), Outcome::ResourceConflict(owner.to_string())))

@@ -9,7 +9,7 @@ use api::rocketmq::RocketMQTopic;
 use cluster_operator::admin::ClusterRef;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use futures::future::BoxFuture;
-use futures::{StreamExt, TryFutureExt, stream};
+use futures::{StreamExt, stream};
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use rocketmq_client::{AdminClient, TopicConfig};
@@ -202,12 +202,15 @@ async fn sync(
     if topics.is_empty() {
         return Vec::new();
     }
-    let tables = futures::future::try_join_all(masters.iter().map(|master| {
-        admin
-            .topic_configs(master)
-            .map_err(move |error| format!("reading the topics of the broker {master}: {error}"))
-    }))
-    .await;
+    let tables =
+        futures::future::join_all(masters.iter().map(|master| admin.topic_configs(master))).await;
+    let tables: Result<Vec<_>, String> = masters
+        .iter()
+        .zip(tables)
+        .map(|(master, table)| {
+            table.map_err(|error| format!("reading the topics of the broker {master}: {error}"))
+        })
+        .collect();
     let tables = match tables {
         Ok(tables) => tables,
         Err(message) => {
@@ -248,12 +251,21 @@ async fn sync(
     }
 
     let mut errors: BTreeMap<String, String> = BTreeMap::new();
-    let requests = writes.iter().flat_map(|(master, configs)| {
-        configs
-            .chunks(TOPICS_PER_REQUEST)
-            .map(move |chunk| async move { (*master, chunk, admin.create_topics(master, chunk).await) })
-    });
-    for (master, chunk, result) in futures::future::join_all(requests).await {
+    let requests: Vec<(&String, &[TopicConfig])> = writes
+        .iter()
+        .flat_map(|(master, configs)| {
+            configs
+                .chunks(TOPICS_PER_REQUEST)
+                .map(move |chunk| (*master, chunk))
+        })
+        .collect();
+    let results = futures::future::join_all(
+        requests
+            .iter()
+            .map(|(master, chunk)| admin.create_topics(master, chunk)),
+    )
+    .await;
+    for ((master, chunk), result) in requests.into_iter().zip(results) {
         if let Err(error) = result {
             for config in chunk {
                 errors.insert(
@@ -281,21 +293,9 @@ async fn delete(
     cluster_name: &str,
     topics: Vec<Arc<RocketMQTopic>>,
 ) -> (Vec<Arc<RocketMQTopic>>, Vec<Arc<RocketMQTopic>>) {
-    let deleting = topics.into_iter().map(|topic| async move {
-        let name = topic.topic_name();
-        let mut result = Ok(());
-        for master in masters {
-            result = result.and(admin.delete_topic_in_broker(master, &name).await);
-        }
-        let result = match result {
-            Ok(()) => admin.delete_topic_in_name_servers(&name, cluster_name).await,
-            failed => failed,
-        };
-        if let Err(error) = &result {
-            tracing::warn!(topic = %topic.name_any(), %error, "could not delete the RocketMQ topic");
-        }
-        (topic, result.is_ok())
-    });
+    let deleting = topics
+        .into_iter()
+        .map(|topic| delete_one(admin, masters, cluster_name, topic));
     let results: Vec<_> = stream::iter(deleting)
         .buffer_unordered(DELETES_IN_FLIGHT)
         .collect()
@@ -305,4 +305,30 @@ async fn delete(
         deleted.into_iter().map(|(topic, _)| topic).collect(),
         failed.into_iter().map(|(topic, _)| topic).collect(),
     )
+}
+
+/// Deletes one topic from every master, then from the name servers; whether it is gone.
+async fn delete_one(
+    admin: &AdminClient,
+    masters: &[String],
+    cluster_name: &str,
+    topic: Arc<RocketMQTopic>,
+) -> (Arc<RocketMQTopic>, bool) {
+    let name = topic.topic_name();
+    let mut result = Ok(());
+    for master in masters {
+        result = result.and(admin.delete_topic_in_broker(master, &name).await);
+    }
+    let result = match result {
+        Ok(()) => {
+            admin
+                .delete_topic_in_name_servers(&name, cluster_name)
+                .await
+        }
+        failed => failed,
+    };
+    if let Err(error) = &result {
+        tracing::warn!(topic = %topic.name_any(), %error, "could not delete the RocketMQ topic");
+    }
+    (topic, result.is_ok())
 }

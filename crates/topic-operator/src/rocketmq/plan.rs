@@ -78,7 +78,11 @@ mod tests {
         let desired = config("orders", 8, Some("NORMAL"));
         let same = config("orders", 8, None);
         let fewer = config("orders", 4, Some("NORMAL"));
-        let (a, b, c) = ("a:10911".to_string(), "b:10911".to_string(), "c:10911".to_string());
+        let (a, b, c) = (
+            "a:10911".to_string(),
+            "b:10911".to_string(),
+            "c:10911".to_string(),
+        );
         let masters = [(&a, Some(&same)), (&b, Some(&fewer)), (&c, None)];
         assert_eq!(
             plan(&desired, Some("orders"), masters),

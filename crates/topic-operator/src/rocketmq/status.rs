@@ -8,7 +8,9 @@ use runtime::conditions;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Every master broker has the topic as the spec says.
-    Ready { topic_name: String },
+    Ready {
+        topic_name: String,
+    },
     Paused,
     InvalidSpec(String),
     /// An older RocketMQTopic (named) manages the same topic.

@@ -26,9 +26,7 @@ use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::{Applier, Context, pause};
 
 use super::model::{Credentials, FINALIZER, QUOTA_KEYS, UserModel, username, validate};
-use super::plan::{
-    ObservedUser, PASSWORD_DIGEST_ANNOTATION, ScramChange, UserPlan, plan, removal,
-};
+use super::plan::{ObservedUser, PASSWORD_DIGEST_ANNOTATION, ScramChange, UserPlan, plan, removal};
 use super::secret::{
     CA_CRT, PASSWORD, USER_CRT, USER_KEY, USER_P12, USER_PASSWORD, build_secret, scram_data,
 };
@@ -508,7 +506,14 @@ async fn credentials(
         Credentials::Scram { password_from } => {
             let password = match password_from {
                 Some((secret, key)) => {
-                    read_password(client, &cluster.namespace, secret, key, "authentication.password").await?
+                    read_password(
+                        client,
+                        &cluster.namespace,
+                        secret,
+                        key,
+                        "authentication.password",
+                    )
+                    .await?
                 }
                 None => stored(PASSWORD).unwrap_or_else(certs::generate_password),
             };

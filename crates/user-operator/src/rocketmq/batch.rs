@@ -160,24 +160,27 @@ async fn observe(admin: &AdminClient, cluster_name: &str) -> Result<Vec<BrokerSt
             admin.config().name_servers.join(";")
         ));
     }
-    let reading = addresses.into_iter().map(|address| async move {
-        let failed = |error: rocketmq_client::Error| {
-            format!("reading the users and ACLs of the broker {address}: {error}")
-        };
-        let users = admin.list_users(&address).await.map_err(failed)?;
-        let acls = admin.list_acls(&address).await.map_err(failed)?;
-        Ok::<_, String>(BrokerState {
-            users: users
-                .into_iter()
-                .map(|user| (user.username.clone(), user))
-                .collect(),
-            acls: acls
-                .into_iter()
-                .map(|acl| (acl.subject.clone(), acl))
-                .collect(),
-            address,
+    let reading: Vec<_> = addresses
+        .into_iter()
+        .map(|address| async move {
+            let failed = |error: rocketmq_client::Error| {
+                format!("reading the users and ACLs of the broker {address}: {error}")
+            };
+            let users = admin.list_users(&address).await.map_err(failed)?;
+            let acls = admin.list_acls(&address).await.map_err(failed)?;
+            Ok::<_, String>(BrokerState {
+                users: users
+                    .into_iter()
+                    .map(|user| (user.username.clone(), user))
+                    .collect(),
+                acls: acls
+                    .into_iter()
+                    .map(|acl| (acl.subject.clone(), acl))
+                    .collect(),
+                address,
+            })
         })
-    });
+        .collect();
     futures::future::try_join_all(reading).await
 }
 
@@ -220,28 +223,37 @@ async fn sync(
                         (broker.address.as_str(), plan)
                     })
                     .collect();
-                let secret = build_secret(&user, &cluster.name, &model.username, &password, &digest);
+                let secret =
+                    build_secret(&user, &cluster.name, &model.username, &password, &digest);
                 ready.push((user, model, plans, secret));
             }
             Err(message) => outcomes.push((user, Outcome::RocketMQError(message))),
         }
     }
 
-    let executed: Vec<_> = stream::iter(ready.into_iter().map(|(user, model, plans, secret)| async move {
-        let mut failure = None;
-        for (broker, plan) in &plans {
-            if let Err(error) = execute(admin, broker, &model, plan).await {
-                failure = Some(format!("changing the broker {broker}: {error}"));
-                break;
+    let executing: Vec<_> = ready
+        .into_iter()
+        .map(|(user, model, plans, secret)| async move {
+            let mut failure = None;
+            for (broker, plan) in &plans {
+                if let Err(error) = execute(admin, broker, &model, plan).await {
+                    failure = Some(format!("changing the broker {broker}: {error}"));
+                    break;
+                }
             }
-        }
-        (user, model, secret, failure)
-    }))
-    .buffer_unordered(USERS_IN_FLIGHT)
-    .collect()
-    .await;
+            (user, model, secret, failure)
+        })
+        .collect();
+    let executed: Vec<_> = stream::iter(executing)
+        .buffer_unordered(USERS_IN_FLIGHT)
+        .collect()
+        .await;
 
-    let applier = Applier::new(client.clone(), "RocketMQUser", reconciler.context.metrics.clone());
+    let applier = Applier::new(
+        client.clone(),
+        "RocketMQUser",
+        reconciler.context.metrics.clone(),
+    );
     let mut to_write = Vec::new();
     for (user, model, secret, failure) in executed {
         match failure {
@@ -252,7 +264,9 @@ async fn sync(
     let written = write_all(to_write, |(user, model, secret)| {
         let (applier, secrets) = (&applier, &secrets);
         async move {
-            applier.apply_over(&secret, secrets.get(&model.secret)).await?;
+            applier
+                .apply_over(&secret, secrets.get(&model.secret))
+                .await?;
             let outcome = Outcome::Ready {
                 username: model.username.clone(),
                 secret: model.secret.clone(),
@@ -305,7 +319,7 @@ async fn remove(
     brokers: &[BrokerState],
     users: Vec<Arc<RocketMQUser>>,
 ) -> (Vec<Arc<RocketMQUser>>, Vec<Arc<RocketMQUser>>) {
-    let removing = users.into_iter().map(|user| async move {
+    let removing: Vec<_> = users.into_iter().map(|user| async move {
         let name = username(&user);
         let subject = subject(&name);
         let mut result = Ok(());
@@ -321,7 +335,7 @@ async fn remove(
             tracing::warn!(user = %user.name_any(), %error, "could not remove the RocketMQ user");
         }
         (user, result.is_ok())
-    });
+    }).collect();
     let results: Vec<_> = stream::iter(removing)
         .buffer_unordered(USERS_IN_FLIGHT)
         .collect()

@@ -102,7 +102,11 @@ pub fn validate(user: &RocketMQUser) -> Result<UserModel, String> {
         for address in acl.source_ips.iter().flatten() {
             check_source(address)?;
         }
-        let actions: BTreeSet<&str> = acl.actions.iter().map(|action| action_name(*action)).collect();
+        let actions: BTreeSet<&str> = acl
+            .actions
+            .iter()
+            .map(|action| action_name(*action))
+            .collect();
         let sources: BTreeSet<String> = acl.source_ips.iter().flatten().cloned().collect();
         entries.push(PolicyEntry {
             resource: acl.resource.clone(),
@@ -183,7 +187,10 @@ mod tests {
         .unwrap();
         assert_eq!(model.username, "orders-app");
         assert_eq!(model.subject(), "User:orders-app");
-        assert_eq!((model.secret.as_str(), model.user_type.as_str()), ("orders-app", "Normal"));
+        assert_eq!(
+            (model.secret.as_str(), model.user_type.as_str()),
+            ("orders-app", "Normal")
+        );
         assert_eq!(model.password, PasswordSource::Generated);
         let resources: Vec<&str> = model.entries.iter().map(|e| e.resource.as_str()).collect();
         assert_eq!(resources, ["Group:orders-*", "Topic:orders"]);
@@ -201,7 +208,10 @@ mod tests {
                    "password": {"valueFrom": {"secretKeyRef": {"name": "ops-pass", "key": "pw"}}}}),
         ))
         .unwrap();
-        assert_eq!((model.username.as_str(), model.user_type.as_str()), ("ops", "Super"));
+        assert_eq!(
+            (model.username.as_str(), model.user_type.as_str()),
+            ("ops", "Super")
+        );
         assert_eq!(
             model.password,
             PasswordSource::SecretKey {
@@ -217,12 +227,26 @@ mod tests {
             {"resource": "Topic:a", "actions": ["Pub"]},
             {"resource": "Topic:a", "actions": ["Sub"]}
         ]});
-        assert!(validate(&user("u", twice)).unwrap_err().contains("Topic:a twice"));
-        let bad_ip = json!({"acls": [{"resource": "*", "actions": ["All"], "sourceIps": ["10.0.0.0/33"]}]});
-        assert!(validate(&user("u", bad_ip)).unwrap_err().contains("0 to 32"));
-        let not_ip = json!({"acls": [{"resource": "*", "actions": ["All"], "sourceIps": ["example.com"]}]});
+        assert!(
+            validate(&user("u", twice))
+                .unwrap_err()
+                .contains("Topic:a twice")
+        );
+        let bad_ip =
+            json!({"acls": [{"resource": "*", "actions": ["All"], "sourceIps": ["10.0.0.0/33"]}]});
+        assert!(
+            validate(&user("u", bad_ip))
+                .unwrap_err()
+                .contains("0 to 32")
+        );
+        let not_ip =
+            json!({"acls": [{"resource": "*", "actions": ["All"], "sourceIps": ["example.com"]}]});
         assert!(validate(&user("u", not_ip)).is_err());
         let bad_name = json!({"username": "a b"});
-        assert!(validate(&user("u", bad_name)).unwrap_err().contains("user name"));
+        assert!(
+            validate(&user("u", bad_name))
+                .unwrap_err()
+                .contains("user name")
+        );
     }
 }

@@ -74,7 +74,12 @@ pub fn plan(
     let current = acl.map(entries_by_resource).unwrap_or_default();
     let remove_resources = current
         .keys()
-        .filter(|resource| !model.entries.iter().any(|entry| entry.resource == **resource))
+        .filter(|resource| {
+            !model
+                .entries
+                .iter()
+                .any(|entry| entry.resource == **resource)
+        })
         .cloned()
         .collect();
     let outdated = model
@@ -181,7 +186,13 @@ mod tests {
         let user = broker_user(Some("secret"));
         assert!(plan(&model(), "secret", Some(&user), Some(&current), false).is_empty());
         let without_password = broker_user(None);
-        let plan_with_digest = plan(&model(), "secret", Some(&without_password), Some(&current), true);
+        let plan_with_digest = plan(
+            &model(),
+            "secret",
+            Some(&without_password),
+            Some(&current),
+            true,
+        );
         assert!(plan_with_digest.is_empty());
     }
 

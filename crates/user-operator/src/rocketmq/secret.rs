@@ -19,7 +19,13 @@ pub const KIND: &str = "RocketMQUser";
 
 /// The Secret of `user` in `cluster`, owned by the user so that it goes with it. The digest
 /// records which password the brokers have.
-pub fn build_secret(user: &RocketMQUser, cluster: &str, username: &str, password: &str, digest: &str) -> Secret {
+pub fn build_secret(
+    user: &RocketMQUser,
+    cluster: &str,
+    username: &str,
+    password: &str,
+    digest: &str,
+) -> Secret {
     let name = user.name_any();
     Secret {
         metadata: ObjectMeta {
@@ -34,8 +40,14 @@ pub fn build_secret(user: &RocketMQUser, cluster: &str, username: &str, password
             ..ObjectMeta::default()
         },
         data: Some(BTreeMap::from([
-            (USERNAME.to_string(), ByteString(username.as_bytes().to_vec())),
-            (PASSWORD.to_string(), ByteString(password.as_bytes().to_vec())),
+            (
+                USERNAME.to_string(),
+                ByteString(username.as_bytes().to_vec()),
+            ),
+            (
+                PASSWORD.to_string(),
+                ByteString(password.as_bytes().to_vec()),
+            ),
         ])),
         ..Secret::default()
     }
@@ -57,7 +69,10 @@ mod tests {
         assert_eq!(data[USERNAME].0, b"app");
         assert_eq!(data[PASSWORD].0, b"pw");
         assert_eq!(secret.metadata.owner_references.unwrap()[0].uid, "uid-1");
-        assert_eq!(secret.metadata.annotations.unwrap()[PASSWORD_DIGEST_ANNOTATION], "d1");
+        assert_eq!(
+            secret.metadata.annotations.unwrap()[PASSWORD_DIGEST_ANNOTATION],
+            "d1"
+        );
         assert_eq!(secret.metadata.labels.unwrap()["strimzi.io/kind"], KIND);
     }
 }

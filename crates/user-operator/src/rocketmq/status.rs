@@ -8,7 +8,10 @@ use runtime::conditions;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Every broker and the Secret match the spec.
-    Ready { username: String, secret: String },
+    Ready {
+        username: String,
+        secret: String,
+    },
     Paused,
     InvalidSpec(String),
     /// RocketMQ refused a change or could not be reached, or the referenced password is
@@ -20,7 +23,11 @@ pub const ROCKETMQ_ERROR: &str = "RocketMQError";
 
 /// The status a user should have after `outcome`; the username and Secret change only on
 /// success.
-pub fn desired_status(user: &RocketMQUser, outcome: &Outcome, now: Timestamp) -> RocketMQUserStatus {
+pub fn desired_status(
+    user: &RocketMQUser,
+    outcome: &Outcome,
+    now: Timestamp,
+) -> RocketMQUserStatus {
     let current = user.status.clone().unwrap_or_default();
     let mut status = RocketMQUserStatus {
         conditions: None,
@@ -63,7 +70,10 @@ mod tests {
         user.status = Some(desired_status(&user, &ready, now));
         assert_eq!(Some(desired_status(&user, &ready, now)), user.status);
         let failed = desired_status(&user, &Outcome::RocketMQError("down".into()), now);
-        assert_eq!((failed.username.as_deref(), failed.secret.as_deref()), (Some("app"), Some("app")));
+        assert_eq!(
+            (failed.username.as_deref(), failed.secret.as_deref()),
+            (Some("app"), Some("app"))
+        );
         let condition = &failed.conditions.unwrap()[0];
         assert_eq!(condition.reason.as_deref(), Some(ROCKETMQ_ERROR));
     }

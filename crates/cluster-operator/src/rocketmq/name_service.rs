@@ -1,0 +1,212 @@
+//! A NameService: `size` name servers in one StatefulSet `<name>` behind the headless Service
+//! `<name>`, so each has a stable DNS name (see [`names::name_server_addresses`]). Name servers
+//! keep no state a restart must respect, so the StatefulSet rolls them itself, one at a time.
+
+use api::rocketmq::{NameService, PodSettings};
+use k8s_openapi::api::apps::v1::{
+    StatefulSet, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
+};
+use k8s_openapi::api::core::v1::{ContainerPort, PodTemplateSpec, Service, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use kube::ResourceExt;
+use runtime::labels::{self, Labels};
+
+use super::model::{DEFAULT_IMAGE, UPSTREAM_APP_LABEL, owner_reference};
+use super::names;
+use super::pod::{LOGS_DIR, container, pod_spec, tcp_probe, template_metadata};
+use super::services::port;
+use super::storage::{Storage, storage};
+use crate::kafka::model::InvalidSpec;
+
+/// The container's name, as upstream names it.
+pub const CONTAINER: &str = "name-service";
+/// Upstream's pod label naming the NameService, which users' own Services select on.
+pub const UPSTREAM_NAME_SERVICE_LABEL: &str = "name_service_cr";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NameServiceModel {
+    pub name: String,
+    pub namespace: String,
+    pub uid: String,
+    pub size: i32,
+    pub image: String,
+    pub storage: Storage,
+    pub pod: PodSettings,
+}
+
+pub fn validate(name_service: &NameService) -> Result<NameServiceModel, InvalidSpec> {
+    let spec = &name_service.spec;
+    Ok(NameServiceModel {
+        name: name_service.name_any(),
+        namespace: name_service.namespace().unwrap_or_default(),
+        uid: name_service.uid().unwrap_or_default(),
+        size: spec.size.max(0),
+        image: spec
+            .name_service_image
+            .clone()
+            .unwrap_or_else(|| DEFAULT_IMAGE.to_string()),
+        storage: storage(&spec.pod, "namesrv-storage")?,
+        pod: spec.pod.clone(),
+    })
+}
+
+impl NameServiceModel {
+    pub fn labels(&self) -> Labels {
+        Labels::new(
+            "NameService",
+            &self.name,
+            &names::name_service_statefulset(&self.name),
+        )
+        .with(labels::NAME, "rocketmq-name-server")
+    }
+
+    fn metadata(&self, name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(self.namespace.clone()),
+            labels: Some(self.labels().into_map()),
+            owner_references: Some(vec![owner_reference("NameService", &self.name, &self.uid)]),
+            ..ObjectMeta::default()
+        }
+    }
+}
+
+/// The objects of a NameService, in apply order: the Service before the StatefulSet that names it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NameServiceDesired {
+    pub service: Service,
+    pub statefulset: StatefulSet,
+}
+
+impl NameServiceDesired {
+    pub fn build(model: &NameServiceModel) -> NameServiceDesired {
+        NameServiceDesired {
+            service: build_service(model),
+            statefulset: build_statefulset(model),
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<serde_json::Value> {
+        [
+            serde_json::to_value(&self.service),
+            serde_json::to_value(&self.statefulset),
+        ]
+        .into_iter()
+        .map(|value| value.expect("Kubernetes objects serialize"))
+        .collect()
+    }
+}
+
+pub fn build_service(model: &NameServiceModel) -> Service {
+    Service {
+        metadata: model.metadata(&names::name_service_service(&model.name)),
+        spec: Some(ServiceSpec {
+            cluster_ip: Some("None".into()),
+            // Brokers resolve the names while the name servers start.
+            publish_not_ready_addresses: Some(true),
+            selector: Some(model.labels().selector()),
+            ports: Some(vec![port("main", names::NAME_SERVER_PORT)]),
+            ..ServiceSpec::default()
+        }),
+        status: None,
+    }
+}
+
+pub fn build_statefulset(model: &NameServiceModel) -> StatefulSet {
+    let labels = model
+        .labels()
+        .with(UPSTREAM_APP_LABEL, "name_service")
+        .with(UPSTREAM_NAME_SERVICE_LABEL, &model.name);
+    let mut server = container(CONTAINER, &model.image, &model.pod);
+    // The image's working directory is RocketMQ's `bin`.
+    server.command = Some(vec!["sh".into(), "mqnamesrv".into()]);
+    server.env = model.pod.env.clone();
+    server.ports = Some(vec![ContainerPort {
+        name: Some("main".into()),
+        container_port: names::NAME_SERVER_PORT,
+        protocol: Some("TCP".into()),
+        ..ContainerPort::default()
+    }]);
+    server.volume_mounts = Some(vec![model.storage.mount(LOGS_DIR, "logs")]);
+    server.readiness_probe = Some(tcp_probe(names::NAME_SERVER_PORT, 5));
+    server.liveness_probe = Some(tcp_probe(names::NAME_SERVER_PORT, 30));
+    StatefulSet {
+        metadata: model.metadata(&names::name_service_statefulset(&model.name)),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(model.size),
+            selector: LabelSelector {
+                match_labels: Some(model.labels().selector()),
+                ..LabelSelector::default()
+            },
+            service_name: Some(names::name_service_service(&model.name)),
+            // Name servers do not need each other to start.
+            pod_management_policy: Some("Parallel".into()),
+            persistent_volume_claim_retention_policy: Some(
+                StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: Some("Retain".into()),
+                    when_scaled: Some("Retain".into()),
+                },
+            ),
+            volume_claim_templates: model.storage.claim_templates(),
+            template: PodTemplateSpec {
+                metadata: Some(template_metadata(labels, &model.pod, Default::default())),
+                spec: Some(pod_spec(&model.pod, server, model.storage.volumes())),
+            },
+            ..StatefulSetSpec::default()
+        }),
+        status: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rocketmq::testing::example_name_service;
+
+    #[test]
+    fn the_issue_example_becomes_a_statefulset_behind_a_headless_service() {
+        let model = validate(&example_name_service()).unwrap();
+        let desired = NameServiceDesired::build(&model);
+        assert_eq!(
+            desired.service.metadata.name.as_deref(),
+            Some("name-service")
+        );
+        let service = desired.service.spec.unwrap();
+        assert_eq!(service.cluster_ip.as_deref(), Some("None"));
+        assert_eq!(service.publish_not_ready_addresses, Some(true));
+        assert_eq!(service.ports.unwrap()[0].port, 9876);
+
+        let set = desired.statefulset;
+        assert_eq!(set.metadata.name.as_deref(), Some("name-service"));
+        let spec = set.spec.unwrap();
+        assert_eq!(spec.replicas, Some(1));
+        assert_eq!(spec.service_name.as_deref(), Some("name-service"));
+        assert!(spec.volume_claim_templates.is_none());
+        let template_labels = spec.template.metadata.unwrap().labels.unwrap();
+        assert_eq!(template_labels["name_service_cr"], "name-service");
+        assert_eq!(
+            service.selector.unwrap()["strimzi.io/kind"],
+            template_labels["strimzi.io/kind"]
+        );
+        let pod = spec.template.spec.unwrap();
+        let server = &pod.containers[0];
+        assert_eq!(server.name, "name-service");
+        assert_eq!(server.image.as_deref(), Some("apache/rocketmq:5.3.1"));
+        assert_eq!(server.image_pull_policy.as_deref(), Some("IfNotPresent"));
+        assert_eq!(
+            server.command.as_deref(),
+            Some(&["sh".to_string(), "mqnamesrv".to_string()][..])
+        );
+        let limits = server.resources.as_ref().unwrap().limits.as_ref().unwrap();
+        assert_eq!(limits["memory"].0, "1024Mi");
+        assert_eq!(pod.dns_policy.as_deref(), Some("ClusterFirst"));
+        assert_eq!(pod.host_network, Some(false));
+        let volumes = pod.volumes.unwrap();
+        assert_eq!(volumes[0].name, "namesrv-storage");
+        assert!(volumes[0].empty_dir.is_some());
+        assert_eq!(
+            server.volume_mounts.as_ref().unwrap()[0].name,
+            "namesrv-storage"
+        );
+    }
+}

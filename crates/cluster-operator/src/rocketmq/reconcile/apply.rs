@@ -1,0 +1,104 @@
+//! Steps that apply what the model built, removing what it no longer wants (a removed group's
+//! StatefulSets and ConfigMaps; never its claims).
+
+use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::ResourceExt;
+use runtime::labels::Labels;
+use runtime::{Error, Flow};
+
+use super::state::BrokerReconcile;
+use crate::rocketmq::annotations::{METADATA_COPY, METADATA_COPY_PENDING, annotation};
+use crate::rocketmq::scaling::node_of_statefulset;
+
+type StepResult<'a> = BoxFuture<'a, Result<Flow, Error>>;
+
+pub fn services(state: &mut BrokerReconcile) -> StepResult<'_> {
+    Box::pin(async move {
+        state.applier.apply(&state.desired.service).await?;
+        let keep = [state.desired.service.name_any()];
+        delete_unwanted::<Service>(state, &keep).await?;
+        Ok(Flow::Continue)
+    })
+}
+
+pub fn config_maps(state: &mut BrokerReconcile) -> StepResult<'_> {
+    Box::pin(async move {
+        for config_map in &state.desired.config_maps {
+            state.applier.apply(config_map).await?;
+        }
+        let keep: Vec<String> = state
+            .desired
+            .config_maps
+            .iter()
+            .map(|c| c.name_any())
+            .collect();
+        delete_unwanted::<ConfigMap>(state, &keep).await?;
+        Ok(Flow::Continue)
+    })
+}
+
+/// The StatefulSets, after everything they mount. A new group's master created while others
+/// already ran is a scale-out: it is marked to receive the cluster's metadata.
+pub fn statefulsets(state: &mut BrokerReconcile) -> StepResult<'_> {
+    Box::pin(async move {
+        let cluster = state.model.cluster.clone();
+        let masters_before = state
+            .existing
+            .keys()
+            .filter_map(|name| node_of_statefulset(&cluster, name))
+            .any(|node| node.is_master());
+        for statefulset in &state.desired.statefulsets {
+            let name = statefulset.name_any();
+            let live = state.existing.get(&name);
+            state.applier.apply_over(statefulset, live).await?;
+            let Some(node) = node_of_statefulset(&cluster, &name).filter(|n| n.is_master()) else {
+                continue;
+            };
+            let pending = match live {
+                Some(live) => {
+                    annotation(&live.metadata, METADATA_COPY) == Some(METADATA_COPY_PENDING)
+                }
+                None if masters_before => {
+                    state
+                        .applier
+                        .annotate::<StatefulSet>(
+                            &state.model.namespace,
+                            &name,
+                            METADATA_COPY,
+                            Some(METADATA_COPY_PENDING),
+                        )
+                        .await?;
+                    true
+                }
+                None => false,
+            };
+            if pending {
+                state.metadata_pending.insert(node.group);
+            }
+        }
+        let keep: Vec<String> = state
+            .desired
+            .statefulsets
+            .iter()
+            .map(|s| s.name_any())
+            .collect();
+        delete_unwanted::<StatefulSet>(state, &keep).await?;
+        Ok(Flow::Continue)
+    })
+}
+
+/// Deletes this Broker's objects of kind `K` that are not in `keep`.
+async fn delete_unwanted<K>(state: &BrokerReconcile, keep: &[String]) -> Result<(), Error>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+    K: serde::de::DeserializeOwned + Clone + std::fmt::Debug,
+{
+    let selector = Labels::owned_by("Broker", &state.model.cluster);
+    state
+        .applier
+        .delete_unwanted::<K>(&state.model.namespace, &selector, keep)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The NameService controller: its headless Service, its StatefulSet, readiness, and the status
+//! listing the name servers' stable addresses.
+
+use std::sync::Arc;
+
+use api::rocketmq::{NameService, NameServiceStatus};
+use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use kube::Client;
+use kube::api::{Api, ListParams};
+use kube::runtime::controller::Action;
+use kube::runtime::{Controller, watcher};
+use runtime::labels::STRIMZI_KIND;
+use runtime::status::write_status;
+use runtime::{Applier, Context, Error, Flow, Namespaces, Steps, conditions, pause};
+
+use super::observe::is_ready;
+use super::{StepResult, WAIT_FOR_PODS, by_cluster_label, has_condition, next_action, stamp};
+use crate::rocketmq::name_service::validate;
+use crate::rocketmq::names::name_server_addresses;
+use crate::rocketmq::status::{NotReady, name_service_status};
+use crate::rocketmq::{NameServiceDesired, NameServiceModel};
+
+/// What one reconcile of a NameService knows.
+pub struct NameServiceReconcile {
+    model: NameServiceModel,
+    desired: NameServiceDesired,
+    applier: Applier,
+    not_ready: NotReady,
+}
+
+fn steps() -> Steps<NameServiceReconcile> {
+    Steps::new("NameService")
+        .step("service", service)
+        .step("statefulset", statefulset)
+        .step("readiness", readiness)
+}
+
+/// Runs the NameService controller over one scope until it stops.
+pub async fn run(scope: Option<String>, context: Arc<Context>) {
+    let client = &context.client;
+    let scope = scope.as_deref();
+    let ours = watcher::Config::default().labels(&format!("{STRIMZI_KIND}=NameService"));
+    let controller = Controller::new(
+        Namespaces::api::<NameService>(client, scope),
+        watcher::Config::default(),
+    )
+    .owns(Namespaces::api::<StatefulSet>(client, scope), ours.clone())
+    .owns(Namespaces::api::<Service>(client, scope), ours.clone())
+    .watches(
+        Namespaces::api::<Pod>(client, scope),
+        ours,
+        by_cluster_label::<Pod, NameService>,
+    );
+    runtime::controller::drive("NameService", controller, reconcile, context.clone()).await;
+}
+
+fn reconcile(
+    name_service: Arc<NameService>,
+    context: Arc<Context>,
+) -> BoxFuture<'static, Result<Action, Error>> {
+    Box::pin(async move {
+        let client = &context.client;
+        let current = name_service.status.as_ref();
+        let generation = name_service.metadata.generation;
+        if pause::is_paused(&name_service.metadata) {
+            let paused = NameServiceStatus {
+                conditions: Some(vec![conditions::paused()]),
+                observed_generation: generation,
+                ..current.cloned().unwrap_or_default()
+            };
+            write_stamped(client, &name_service, paused).await?;
+            return Ok(Action::await_change());
+        }
+        let model = match validate(&name_service) {
+            Ok(model) => model,
+            Err(invalid) => {
+                let message = invalid.to_string();
+                if !has_condition(
+                    current.and_then(|s| s.conditions.as_ref()),
+                    conditions::NOT_READY,
+                ) {
+                    context
+                        .publish(
+                            name_service.as_ref(),
+                            true,
+                            conditions::INVALID_SPEC,
+                            message.clone(),
+                        )
+                        .await;
+                }
+                let invalid = Some((conditions::INVALID_SPEC.to_string(), message));
+                let status =
+                    name_service_status(name_server_addresses(&name_service), &invalid, generation);
+                write_stamped(client, &name_service, status).await?;
+                return Ok(Action::await_change());
+            }
+        };
+        let mut state = NameServiceReconcile {
+            desired: NameServiceDesired::build(&model),
+            applier: Applier::new(client.clone(), "NameService", context.metrics.clone()),
+            not_ready: Some((
+                "Creating".into(),
+                "the name servers are being created".into(),
+            )),
+            model,
+        };
+        let flow = steps().run(&mut state, &context.metrics).await?;
+        let current_conditions = current.and_then(|status| status.conditions.as_ref());
+        if state.not_ready.is_none() && !has_condition(current_conditions, conditions::READY) {
+            context
+                .publish(
+                    name_service.as_ref(),
+                    false,
+                    "Ready",
+                    "every name server is ready".into(),
+                )
+                .await;
+        }
+        let status = name_service_status(
+            name_server_addresses(&name_service),
+            &state.not_ready,
+            generation,
+        );
+        write_stamped(client, &name_service, status).await?;
+        Ok(next_action(flow, context.resync, None))
+    })
+}
+
+fn service(state: &mut NameServiceReconcile) -> StepResult<'_> {
+    Box::pin(async move {
+        state.applier.apply(&state.desired.service).await?;
+        Ok(Flow::Continue)
+    })
+}
+
+fn statefulset(state: &mut NameServiceReconcile) -> StepResult<'_> {
+    Box::pin(async move {
+        state.applier.apply(&state.desired.statefulset).await?;
+        Ok(Flow::Continue)
+    })
+}
+
+/// Ready when every name server's pod is Ready.
+fn readiness(state: &mut NameServiceReconcile) -> StepResult<'_> {
+    Box::pin(async move {
+        let model = &state.model;
+        let pods: Api<Pod> = Api::namespaced(state.applier.client().clone(), &model.namespace);
+        let selector: Vec<String> = model
+            .labels()
+            .selector()
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        let listed = pods
+            .list(&ListParams::default().labels(&selector.join(",")))
+            .await?;
+        let ready = listed.items.iter().filter(|pod| is_ready(pod)).count();
+        let expected = model.size as usize;
+        if ready >= expected && listed.items.len() == expected {
+            state.not_ready = None;
+            return Ok(Flow::Continue);
+        }
+        state.not_ready = Some((
+            "PodsNotReady".into(),
+            format!("{ready} of {expected} name server pods are ready"),
+        ));
+        Ok(Flow::Requeue(WAIT_FOR_PODS))
+    })
+}
+
+async fn write_stamped(
+    client: &Client,
+    name_service: &NameService,
+    mut desired: NameServiceStatus,
+) -> Result<(), Error> {
+    let current = name_service.status.as_ref();
+    stamp(
+        &mut desired.conditions,
+        current.and_then(|status| status.conditions.as_ref()),
+    );
+    write_status(client, name_service, current, &desired).await?;
+    Ok(())
+}

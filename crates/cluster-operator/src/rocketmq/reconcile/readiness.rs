@@ -1,0 +1,30 @@
+//! The Broker is Ready when every broker's pod exists and is Ready.
+
+use futures::future::BoxFuture;
+use kube::ResourceExt;
+use runtime::{Error, Flow};
+
+use super::WAIT_FOR_PODS;
+use super::observe::{self, is_ready};
+use super::state::BrokerReconcile;
+
+pub fn observe(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
+    Box::pin(async move {
+        state.pods = observe::pods(state.applier.client(), &state.model).await?;
+        let expected = state.model.nodes().count();
+        let ready = state
+            .pods
+            .iter()
+            .filter(|pod| state.model.node_of_pod(&pod.name_any()).is_some() && is_ready(pod))
+            .count();
+        if ready == expected {
+            state.not_ready = None;
+            return Ok(Flow::Continue);
+        }
+        state.not_ready = Some((
+            "PodsNotReady".into(),
+            format!("{ready} of {expected} broker pods are ready"),
+        ));
+        Ok(Flow::Requeue(WAIT_FOR_PODS))
+    })
+}

@@ -1,0 +1,384 @@
+//! One connection to one name server or broker, with any number of requests in flight: a
+//! writer task sends frames in order, a reader task hands each response to whoever waits for
+//! its `opaque`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tracing::debug;
+
+use crate::error::Error;
+use crate::frame::{self, Command, MAX_FRAME};
+
+type Reply = oneshot::Sender<Command>;
+
+/// What the reader task and the requesters share.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    waiting: HashMap<i32, Reply>,
+    /// Why the connection is unusable, once it is.
+    closed: Option<String>,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Fails every waiting request (their senders are dropped); later ones fail at once.
+    fn close(&self, reason: String) {
+        let mut state = self.state();
+        if state.closed.is_none() {
+            debug!("{reason}");
+            state.closed = Some(reason);
+            state.waiting.clear();
+        }
+    }
+}
+
+pub(crate) struct Connection {
+    address: String,
+    shared: Arc<Shared>,
+    outgoing: mpsc::UnboundedSender<Vec<u8>>,
+    next_opaque: AtomicI32,
+    reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
+}
+
+impl Connection {
+    pub(crate) async fn open(address: &str, timeout: Duration) -> Result<Connection, Error> {
+        let connect_error = |source| Error::Connect {
+            address: address.to_string(),
+            source,
+        };
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(address))
+            .await
+            .map_err(|_| {
+                connect_error(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no connection after {timeout:?}"),
+                ))
+            })?
+            .map_err(connect_error)?;
+        // Requests are small and latency matters more than packet count.
+        tcp.set_nodelay(true).map_err(connect_error)?;
+        debug!("connected to {address}");
+        let (read_half, write_half) = tcp.into_split();
+        let shared = Arc::new(Shared::default());
+        let (outgoing, frames) = mpsc::unbounded_channel();
+        Ok(Connection {
+            address: address.to_string(),
+            reader: tokio::spawn(read_loop(read_half, shared.clone(), address.to_string())),
+            writer: tokio::spawn(write_loop(
+                write_half,
+                frames,
+                shared.clone(),
+                address.to_string(),
+            )),
+            shared,
+            outgoing,
+            next_opaque: AtomicI32::new(1),
+        })
+    }
+
+    pub(crate) fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.state().closed.is_some()
+    }
+
+    /// Closes the connection for good: waiting requests fail, the socket is dropped.
+    pub(crate) fn close(&self, reason: String) {
+        self.shared.close(reason);
+        self.reader.abort();
+        self.writer.abort();
+    }
+
+    fn closed_error(&self) -> Error {
+        let reason = self.shared.state().closed.clone();
+        Error::ConnectionClosed {
+            address: self.address.clone(),
+            reason: reason.unwrap_or_else(|| "the connection is gone".into()),
+        }
+    }
+
+    /// Sends `command` (its opaque is set here) and waits for the response to it. A request
+    /// not answered in time closes the connection: the next one reconnects.
+    pub(crate) async fn request(
+        &self,
+        mut command: Command,
+        name: &'static str,
+        timeout: Duration,
+    ) -> Result<Command, Error> {
+        // Wraps around after 2^32 requests, long after the first ones were answered.
+        command.opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
+        let frame = frame::encode(&command)?;
+        let (reply, response) = oneshot::channel();
+        {
+            let mut state = self.shared.state();
+            if state.closed.is_some() {
+                drop(state);
+                return Err(self.closed_error());
+            }
+            state.waiting.insert(command.opaque, reply);
+        }
+        if self.outgoing.send(frame).is_err() {
+            self.shared.state().waiting.remove(&command.opaque);
+            return Err(self.closed_error());
+        }
+        match tokio::time::timeout(timeout, response).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(_)) => Err(self.closed_error()),
+            Err(_) => {
+                self.close(format!(
+                    "closing the connection to {}: a {name} request timed out",
+                    self.address
+                ));
+                Err(Error::Timeout {
+                    request: name,
+                    address: self.address.clone(),
+                    timeout,
+                })
+            }
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.reader.abort();
+        self.writer.abort();
+    }
+}
+
+async fn read_loop(mut reader: OwnedReadHalf, shared: Arc<Shared>, address: String) {
+    let reason = loop {
+        let mut length = [0u8; 4];
+        if let Err(e) = reader.read_exact(&mut length).await {
+            break format!("reading from {address}: {e}");
+        }
+        let length = u32::from_be_bytes(length) as usize;
+        if !(4..=MAX_FRAME).contains(&length) {
+            break format!("{address} sent a frame of {length} bytes: not RocketMQ, or corrupt");
+        }
+        let mut frame = vec![0u8; length];
+        if let Err(e) = reader.read_exact(&mut frame).await {
+            break format!("reading from {address}: {e}");
+        }
+        let command = match frame::decode(&frame) {
+            Ok(command) => command,
+            Err(e) => break format!("{address} sent an unreadable frame: {e}"),
+        };
+        if !command.is_response() {
+            // Servers ask clients things (consumer status, transaction checks) only of the
+            // producers and consumers that registered with a heartbeat, which this client never
+            // sends.
+            debug!("{address} sent request code {}; ignored", command.code);
+            continue;
+        }
+        let reply = shared.state().waiting.remove(&command.opaque);
+        match reply {
+            Some(reply) => {
+                let _ = reply.send(command);
+            }
+            // The requester gave up (timed out or was dropped) before the answer came.
+            None => debug!("{address} answered abandoned request {}", command.opaque),
+        }
+    };
+    shared.close(reason);
+}
+
+async fn write_loop(
+    mut writer: OwnedWriteHalf,
+    mut frames: mpsc::UnboundedReceiver<Vec<u8>>,
+    shared: Arc<Shared>,
+    address: String,
+) {
+    while let Some(frame) = frames.recv().await {
+        if let Err(e) = writer.write_all(&frame).await {
+            return shared.close(format!("writing to {address}: {e}"));
+        }
+    }
+    let _ = writer.shutdown().await;
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// Reads one frame as a server does; `None` at the end of the stream.
+    pub(crate) async fn read_command(stream: &mut TcpStream) -> Option<Command> {
+        let mut length = [0u8; 4];
+        stream.read_exact(&mut length).await.ok()?;
+        let mut frame = vec![0u8; u32::from_be_bytes(length) as usize];
+        stream.read_exact(&mut frame).await.ok()?;
+        Some(frame::decode(&frame).expect("the client sends valid frames"))
+    }
+
+    pub(crate) async fn write_command(stream: &mut TcpStream, command: &Command) {
+        let frame = frame::encode(command).unwrap();
+        stream.write_all(&frame).await.unwrap();
+    }
+
+    fn request(topic: &str) -> Command {
+        Command {
+            code: 105,
+            ext_fields: [("topic".to_string(), topic.to_string())].into(),
+            ..Command::default()
+        }
+    }
+
+    /// Takes two requests, sends a request of its own, then answers them in reverse order, each
+    /// with the topic it asked for, then reads whatever comes without answering.
+    async fn fake_server(listener: TcpListener) -> Vec<String> {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let first = read_command(&mut stream).await.unwrap();
+        let second = read_command(&mut stream).await.unwrap();
+        assert_ne!(first.opaque, second.opaque);
+        let server_request = Command {
+            code: 40, // NOTIFY_CONSUMER_IDS_CHANGED
+            opaque: first.opaque,
+            ..Command::default()
+        };
+        write_command(&mut stream, &server_request).await;
+        let mut answered = Vec::new();
+        for request in [second, first] {
+            let topic = request.ext_fields["topic"].clone();
+            write_command(
+                &mut stream,
+                &Command::response(request.opaque, 0, topic.as_bytes()),
+            )
+            .await;
+            answered.push(topic);
+        }
+        while read_command(&mut stream).await.is_some() {}
+        answered
+    }
+
+    #[tokio::test]
+    async fn requests_are_pipelined_and_matched_by_opaque() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let server = tokio::spawn(fake_server(listener));
+        let connection = Connection::open(&address, Duration::from_secs(5))
+            .await
+            .unwrap();
+
+        let timeout = Duration::from_secs(5);
+        let (one, two) = tokio::join!(
+            connection.request(request("one"), "GET_ROUTEINFO_BY_TOPIC", timeout),
+            connection.request(request("two"), "GET_ROUTEINFO_BY_TOPIC", timeout),
+        );
+        assert_eq!(one.unwrap().body, b"one");
+        assert_eq!(two.unwrap().body, b"two");
+
+        // Unanswered: a timeout, after which the connection is closed for good.
+        let unanswered = connection
+            .request(
+                request("three"),
+                "GET_ROUTEINFO_BY_TOPIC",
+                Duration::from_millis(300),
+            )
+            .await;
+        assert!(matches!(
+            unanswered,
+            Err(Error::Timeout {
+                request: "GET_ROUTEINFO_BY_TOPIC",
+                ..
+            })
+        ));
+        assert!(connection.is_closed());
+        let after = connection
+            .request(request("four"), "GET_ROUTEINFO_BY_TOPIC", timeout)
+            .await;
+        assert!(matches!(after, Err(Error::ConnectionClosed { .. })));
+
+        // Both were in flight before either was answered.
+        assert_eq!(server.await.unwrap(), ["two", "one"]);
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        // Accepts and holds the connection, never answering.
+        let silent = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            while read_command(&mut stream).await.is_some() {}
+        });
+        let connection = Connection::open(&address, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        let result = connection
+            .request(
+                request("t"),
+                "GET_ROUTEINFO_BY_TOPIC",
+                Duration::from_millis(200),
+            )
+            .await;
+        assert!(
+            matches!(result, Err(Error::Timeout { timeout, .. }) if timeout == Duration::from_millis(200))
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
+        drop(connection);
+        silent.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_huge_length_closes_the_connection_without_allocating() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            read_command(&mut stream).await.unwrap();
+            stream.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+            while read_command(&mut stream).await.is_some() {}
+        });
+        let connection = Connection::open(&address, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let result = connection
+            .request(
+                request("t"),
+                "GET_ROUTEINFO_BY_TOPIC",
+                Duration::from_secs(5),
+            )
+            .await;
+        match result {
+            Err(Error::ConnectionClosed { reason, .. }) => {
+                assert!(reason.contains("4294967295 bytes"), "{reason}")
+            }
+            other => panic!("expected a closed connection, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_a_connect_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        drop(listener);
+        match Connection::open(&address, Duration::from_secs(5)).await {
+            Err(Error::Connect {
+                address: failed, ..
+            }) => assert_eq!(failed, address),
+            Err(other) => panic!("expected a connect error, got {other}"),
+            Ok(_) => panic!("connected to nothing"),
+        }
+    }
+}
