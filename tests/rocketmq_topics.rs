@@ -1,5 +1,6 @@
-//! The RocketMQTopic operator against a real RocketMQ name server and broker and the real local
-//! cluster: topics appear in the route table with their queues, change, and are deleted;
+//! The RocketMQTopic operator against a real RocketMQ name server and two master brokers and the
+//! real local cluster: topics appear in the route table of both with their queues, change, and
+//! are deleted;
 //! invalid and paused resources and an unknown cluster say so while others reconcile.
 
 use std::sync::Arc;
@@ -25,8 +26,11 @@ async fn shared_rocketmq() -> Result<&'static RocketMQCluster> {
     static ROCKETMQ: OnceCell<RocketMQCluster> = OnceCell::const_new();
     ROCKETMQ
         .get_or_try_init(|| async {
-            tokio::task::spawn_blocking(|| RocketMQCluster::start(&RocketMQOptions::default()))
-                .await?
+            let options = RocketMQOptions {
+                brokers: 2,
+                ..RocketMQOptions::default()
+            };
+            tokio::task::spawn_blocking(move || RocketMQCluster::start(&options)).await?
         })
         .await
 }
@@ -36,7 +40,7 @@ async fn shared_rocketmq() -> Result<&'static RocketMQCluster> {
 struct Harness {
     topics: Api<RocketMQTopic>,
     admin: AdminClient,
-    broker: String,
+    brokers: Vec<String>,
 }
 
 impl Harness {
@@ -64,7 +68,11 @@ impl Harness {
         Ok(Harness {
             topics: Api::namespaced(client, &namespace),
             admin: AdminClient::new(ClientConfig::new(&rocketmq.name_server_addr())),
-            broker: rocketmq.brokers()[0].addr(),
+            brokers: rocketmq
+                .brokers()
+                .iter()
+                .map(|broker| broker.addr())
+                .collect(),
         })
     }
 
@@ -109,12 +117,15 @@ impl Harness {
     }
 }
 
-/// Read and write queues of the route's only broker group.
+/// Read and write queues and permission, when both broker groups route the topic alike.
 fn queues(route: Option<&TopicRoute>) -> Option<(i32, i32, i32)> {
-    let [queue] = route?.queues.as_slice() else {
+    let [a, b] = route?.queues.as_slice() else {
         return None;
     };
-    Some((queue.read_queue_nums, queue.write_queue_nums, queue.perm))
+    let settings = |queue: &rocketmq_client::QueueData| {
+        (queue.read_queue_nums, queue.write_queue_nums, queue.perm)
+    };
+    (a.broker_name != b.broker_name && settings(a) == settings(b)).then(|| settings(a))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,13 +143,15 @@ async fn a_topic_is_routed_changed_and_deleted() -> Result<()> {
         queues(route) == Some((4, 4, 6))
     })
     .await?;
-    let on_broker = test.admin.topic_configs(&test.broker).await?;
-    let config = &on_broker["Orders_FIFO"];
-    assert_eq!(
-        config.attributes.get("message.type").map(String::as_str),
-        Some("FIFO")
-    );
-    assert!(config.order);
+    for broker in &test.brokers {
+        let on_broker = test.admin.topic_configs(broker).await?;
+        let config = &on_broker["Orders_FIFO"];
+        assert_eq!(
+            config.attributes.get("message.type").map(String::as_str),
+            Some("FIFO")
+        );
+        assert!(config.order);
+    }
     let status = test.topics.get("orders").await?.status.unwrap();
     assert_eq!(status.topic_name.as_deref(), Some("Orders_FIFO"));
 
@@ -164,13 +177,15 @@ async fn a_topic_is_routed_changed_and_deleted() -> Result<()> {
         Ok(test.topics.get_opt("orders").await?.is_none())
     })
     .await?;
-    assert!(
-        !test
-            .admin
-            .topic_configs(&test.broker)
-            .await?
-            .contains_key("Orders_FIFO")
-    );
+    for broker in &test.brokers {
+        assert!(
+            !test
+                .admin
+                .topic_configs(broker)
+                .await?
+                .contains_key("Orders_FIFO")
+        );
+    }
     Ok(())
 }
 
@@ -201,7 +216,14 @@ async fn bad_and_paused_topics_say_so_while_others_reconcile() -> Result<()> {
     )
     .await?;
     assert!(invalid.message.unwrap_or_default().contains("'.'"));
-    wait_condition(&test.topics, "paused", "ReconciliationPaused", Some("ReconciliationPaused"), WAIT).await?;
+    wait_condition(
+        &test.topics,
+        "paused",
+        "ReconciliationPaused",
+        Some("ReconciliationPaused"),
+        WAIT,
+    )
+    .await?;
     assert!(test.admin.topic_route("Paused_Topic").await?.is_none());
 
     // A second resource for the same topic conflicts with the older one.

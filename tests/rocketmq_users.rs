@@ -1,6 +1,6 @@
-//! The RocketMQUser operator against a real RocketMQ broker with ACL 2.0 on and the real local
-//! cluster: a user authenticates with its generated Secret and is allowed or denied as its ACLs
-//! say; a change moves its permissions; a referenced password is used; deletion removes it.
+//! The RocketMQUser operator against two real RocketMQ brokers with ACL 2.0 on (each keeps its
+//! own users) and the real local cluster: a user authenticates with its generated Secret and is
+//! allowed or denied as its ACLs say; a change moves its permissions; a referenced password is used; deletion removes it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +28,7 @@ async fn shared_rocketmq() -> Result<&'static RocketMQCluster> {
     ROCKETMQ
         .get_or_try_init(|| async {
             let options = RocketMQOptions {
+                brokers: 2,
                 acl: Some(AclAdmin {
                     username: ADMIN.0.into(),
                     password: ADMIN.1.into(),
@@ -37,10 +38,12 @@ async fn shared_rocketmq() -> Result<&'static RocketMQCluster> {
             let rocketmq =
                 tokio::task::spawn_blocking(move || RocketMQCluster::start(&options)).await??;
             let admin = admin_client(&rocketmq);
-            for topic in ["orders", "payments"] {
-                admin
-                    .create_topic(&rocketmq.brokers()[0].addr(), &TopicConfig::new(topic))
-                    .await?;
+            for broker in rocketmq.brokers() {
+                for topic in ["orders", "payments"] {
+                    admin
+                        .create_topic(&broker.addr(), &TopicConfig::new(topic))
+                        .await?;
+                }
             }
             anyhow::Ok(rocketmq)
         })
@@ -65,7 +68,9 @@ struct Harness {
     secrets: Api<Secret>,
     admin: AdminClient,
     name_servers: String,
+    /// The broker the user's messages go to, and every broker.
     broker: String,
+    brokers: Vec<String>,
 }
 
 impl Harness {
@@ -96,6 +101,11 @@ impl Harness {
             admin: admin_client(rocketmq),
             name_servers: rocketmq.name_server_addr(),
             broker: rocketmq.brokers()[0].addr(),
+            brokers: rocketmq
+                .brokers()
+                .iter()
+                .map(|broker| broker.addr())
+                .collect(),
         })
     }
 
@@ -134,6 +144,25 @@ impl Harness {
             access_key: read("username")?,
             secret_key: read("password")?,
         })
+    }
+
+    /// Asserts that every broker holds exactly `resources` in the ACL of `subject`.
+    async fn assert_resources(&self, subject: &str, resources: &[&str]) -> Result<()> {
+        for broker in &self.brokers {
+            let acl = self
+                .admin
+                .get_acl(broker, subject)
+                .await?
+                .context("no ACL")?;
+            let found: Vec<&str> = acl
+                .policies
+                .iter()
+                .flat_map(|policy| &policy.entries)
+                .map(|entry| entry.resource.as_str())
+                .collect();
+            assert_eq!(found, resources, "the ACL of {subject} on {broker}");
+        }
+        Ok(())
     }
 
     /// Whether a client with `credentials` may send to `topic`.
@@ -189,18 +218,8 @@ async fn a_user_is_allowed_and_denied_as_its_acls_say_and_removed_on_deletion() 
         !test.may_send(&wrong, "orders").await,
         "a wrong password must fail"
     );
-    let on_broker = test
-        .admin
-        .get_acl(&test.broker, "User:orders-app")
-        .await?
-        .context("no ACL")?;
-    let resources: Vec<&str> = on_broker
-        .policies
-        .iter()
-        .flat_map(|p| &p.entries)
-        .map(|e| e.resource.as_str())
-        .collect();
-    assert_eq!(resources, ["Topic:orders"]);
+    test.assert_resources("User:orders-app", &["Topic:orders"])
+        .await?;
 
     // The ACL moves from orders to payments: exactly in sync, nothing left behind.
     test.apply(
@@ -210,18 +229,8 @@ async fn a_user_is_allowed_and_denied_as_its_acls_say_and_removed_on_deletion() 
     .await?;
     test.wait_may_send(&credentials, "payments", true).await?;
     test.wait_may_send(&credentials, "orders", false).await?;
-    let on_broker = test
-        .admin
-        .get_acl(&test.broker, "User:orders-app")
-        .await?
-        .context("no ACL")?;
-    let resources: Vec<&str> = on_broker
-        .policies
-        .iter()
-        .flat_map(|p| &p.entries)
-        .map(|e| e.resource.as_str())
-        .collect();
-    assert_eq!(resources, ["Topic:payments"]);
+    test.assert_resources("User:orders-app", &["Topic:payments"])
+        .await?;
 
     // Source addresses reach the broker: an entry for other addresses allows nothing here.
     test.apply(
@@ -238,20 +247,23 @@ async fn a_user_is_allowed_and_denied_as_its_acls_say_and_removed_on_deletion() 
     test.users
         .delete("orders-app", &DeleteParams::default())
         .await?;
-    testenv::eventually("the user is gone from the broker", WAIT, || async {
-        Ok(test
-            .admin
-            .get_user(&test.broker, "orders-app")
-            .await?
-            .is_none())
+    testenv::eventually("the user is gone from every broker", WAIT, || async {
+        for broker in &test.brokers {
+            if test.admin.get_user(broker, "orders-app").await?.is_some() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     })
     .await?;
-    assert!(
-        test.admin
-            .get_acl(&test.broker, "User:orders-app")
-            .await?
-            .is_none()
-    );
+    for broker in &test.brokers {
+        assert!(
+            test.admin
+                .get_acl(broker, "User:orders-app")
+                .await?
+                .is_none()
+        );
+    }
     test.wait_may_send(&credentials, "orders", false).await
 }
 

@@ -134,7 +134,8 @@ fn count<'a>(
                 .copied()
                 .unwrap_or(0);
             let base = offsets.min_offset.max(consumed);
-            unconsumed += u64::try_from(offsets.max_offset - base).unwrap_or(0);
+            let left = u64::try_from(offsets.max_offset.saturating_sub(base)).unwrap_or(0);
+            unconsumed = unconsumed.saturating_add(left);
         }
     }
     unconsumed
@@ -178,12 +179,21 @@ mod tests {
         let stats = [
             (
                 "orders".to_string(),
-                // 10 - 7, 3 - max(min 5, committed 2) is nothing, 4 - 0 (no group committed)
-                BTreeMap::from([(0, offsets(0, 10)), (1, offsets(5, 3)), (2, offsets(0, 4))]),
+                // 10 - 7; 8 - 5 (the min, above what was committed); 4 - 0 (nothing committed)
+                BTreeMap::from([(0, offsets(0, 10)), (1, offsets(5, 8)), (2, offsets(0, 4))]),
             ),
             ("unread".to_string(), BTreeMap::from([(0, offsets(2, 6))])),
         ];
-        assert_eq!(count(&stats, &committed), 3 + 4 + 4);
+        assert_eq!(count(&stats, &committed), 3 + 3 + 4 + 4);
         assert_eq!(count(&[], &committed), 0);
+        // Whatever a broker sends, no overflow.
+        let absurd = [(
+            "x".to_string(),
+            BTreeMap::from([
+                (0, offsets(i64::MIN, i64::MAX)),
+                (1, offsets(i64::MIN, i64::MAX)),
+            ]),
+        )];
+        assert_eq!(count(&absurd, &HashMap::new()), 2 * i64::MAX as u64);
     }
 }

@@ -7,9 +7,9 @@ use futures::{StreamExt, TryStreamExt};
 use tracing::debug;
 
 use crate::config::ClientConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, RemotingError, Result};
 use crate::frame::Command;
-use crate::pool::Pool;
+use crate::pool::{self, Pool};
 use crate::request::Request;
 
 /// An admin client for one RocketMQ cluster. Cheap to clone: clones share the connections.
@@ -62,18 +62,12 @@ impl AdminClient {
         let mut failures = Vec::new();
         for index in (first..servers.len()).chain(0..first) {
             let address = &servers[index];
-            let result =
-                self.pool()
-                    .send(address, request)
-                    .await
-                    .and_then(|response| {
-                        match response.code {
-                            // SYSTEM_BUSY
-                            2 => Err(crate::pool::remoting_error(address, request, response)
-                                .into_error()),
-                            _ => Ok(response),
-                        }
-                    });
+            let result = match self.pool().send(address, request).await {
+                Ok(response) if response.code == RemotingError::SYSTEM_BUSY => {
+                    Err(pool::remoting_error(address, request, response).into_error())
+                }
+                other => other,
+            };
             match result {
                 Ok(response) => {
                     self.inner.preferred.store(index, Ordering::Relaxed);
@@ -96,7 +90,7 @@ impl AdminClient {
     /// SUCCESS: returns its body.
     pub(crate) async fn call_name_server(&self, request: &Request) -> Result<Vec<u8>> {
         let (address, response) = self.ask_name_server(request).await?;
-        crate::pool::success(&address, request, response)
+        pool::success(&address, request, response)
     }
 
     /// Sends `request` to the broker at `broker`; returns the body of a SUCCESS response.

@@ -48,6 +48,8 @@ pub(crate) fn quote_keys(text: &str) -> Cow<'_, str> {
             }
             b':' => set_expecting_key(&mut stack, false),
             b',' => set_expecting_key(&mut stack, true),
+            // After `{` or `,` and whitespace, so `i` starts a character; the key ends past it,
+            // at an ASCII delimiter or the end of the text.
             _ if expecting_key => {
                 let end = bare_key_end(bytes, i);
                 let key = text[i..end].trim_end();

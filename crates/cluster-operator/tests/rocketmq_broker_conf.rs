@@ -1,0 +1,161 @@
+//! The generated `broker.conf` boots the real broker: the operator's file for a master (with a
+//! user's `broker-common.conf` merged in, ACL 2.0 turned on there), with only what the pod
+//! would fill in swapped for loopback values (ports, paths, name servers, the pod IP and the
+//! credentials from the Secret), runs a real RocketMQ 5.3.1 broker that registers with a real
+//! name server under the Broker's cluster and group names, keeps the user's settings, and
+//! answers admin requests signed with the cluster's generated credentials.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use cluster_operator::rocketmq::broker_conf::build_broker_conf;
+use cluster_operator::rocketmq::manifest::read;
+use cluster_operator::rocketmq::{BrokerInputs, Node, validate};
+use kube::ResourceExt;
+use rocketmq_client::{AdminClient, ClientConfig, Credentials};
+use testenv::rocketmq::{Broker, NameServer};
+
+const ACCESS_KEY: &str = "brokerage0123456789ab";
+const SECRET_KEY: &str = "0123456789abcdef0123456789abcdef";
+
+/// The issue's NameService and a Broker mounting the user's settings the upstream way.
+const MANIFEST: &str = r#"
+apiVersion: rocketmq.apache.org/v1alpha1
+kind: NameService
+metadata: {name: name-service}
+spec: {size: 1}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: broker-config}
+data:
+  broker-common.conf: |
+    deleteWhen=04
+    fileReservedTime=48
+    flushDiskType=ASYNC_FLUSH
+    brokerRole=ASYNC_MASTER
+    authenticationEnabled=true
+    authenticationProvider=org.apache.rocketmq.auth.authentication.provider.DefaultAuthenticationProvider
+    authenticationMetadataProvider=org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider
+---
+apiVersion: rocketmq.apache.org/v1alpha1
+kind: Broker
+metadata: {name: orders}
+spec:
+  size: 1
+  replicaPerGroup: 1
+  resources: {limits: {memory: 1Gi}}
+  volumes:
+    - name: broker-config
+      configMap:
+        name: broker-config
+        items: [{key: broker-common.conf, path: broker-common.conf}]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_broker_conf_boots_a_real_broker() -> Result<()> {
+    let manifest = read(MANIFEST, "rocketmq")?;
+    let inputs = BrokerInputs {
+        name_services: manifest.name_services.clone(),
+        config_maps: manifest
+            .config_maps
+            .iter()
+            .map(|config_map| (config_map.name_any(), config_map.clone()))
+            .collect(),
+    };
+    let model = validate(&manifest.brokers[0], &inputs)?;
+    assert!(model.warnings.is_empty(), "{:?}", model.warnings);
+    let generated = build_broker_conf(&model, &Node::master(0));
+
+    let name_server = tokio::task::spawn_blocking(NameServer::start).await??;
+    let store = tempfile::tempdir()?;
+    let conf = for_loopback(&generated, &name_server.addr(), store.path())?;
+    let broker = tokio::task::spawn_blocking(move || Broker::start_with_config(&conf)).await??;
+
+    let admin = AdminClient::new(ClientConfig::new(&name_server.addr()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let masters = admin
+            .cluster_info()
+            .await
+            .map(|info| info.masters("orders"));
+        if let Ok(masters) = &masters
+            && masters.contains(&("orders-0".to_string(), broker.addr()))
+        {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!(
+                "the broker did not register as orders/orders-0: {masters:?}\n{}",
+                broker.log_tail(40)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // ACL 2.0 is on, as the user's settings said: unsigned requests are refused, requests
+    // signed with the cluster's generated credentials pass.
+    let unsigned = admin.broker_config(&broker.addr()).await;
+    assert!(
+        matches!(unsigned, Err(rocketmq_client::Error::NoPermission(_))),
+        "{unsigned:?}"
+    );
+    let mut signed = ClientConfig::new(&name_server.addr());
+    signed.credentials = Some(Credentials {
+        access_key: ACCESS_KEY.into(),
+        secret_key: SECRET_KEY.into(),
+    });
+    let settings = AdminClient::new(signed)
+        .broker_config(&broker.addr())
+        .await
+        .with_context(|| broker.log_tail(40))?;
+    assert_eq!(settings["brokerClusterName"], "orders");
+    assert_eq!(settings["brokerName"], "orders-0");
+    assert_eq!(settings["brokerRole"], "ASYNC_MASTER");
+    assert_eq!(settings["deleteWhen"], "04");
+    assert_eq!(settings["fileReservedTime"], "48");
+    assert_eq!(settings["authenticationEnabled"], "true");
+    Ok(())
+}
+
+/// What the pod's start script and mounts provide, for a broker on loopback: the pod IP and
+/// credentials placeholders filled in, free ports, a temporary store, the test's name server.
+/// Small commit-log files keep the test light; nothing else changes.
+fn for_loopback(generated: &str, name_server: &str, store: &Path) -> Result<String> {
+    let (listen, ha) = free_ports()?;
+    let store = store.display();
+    let mut text = String::new();
+    for line in generated.lines() {
+        let line = match line.split_once('=').map(|(key, _)| key) {
+            Some("namesrvAddr") => format!("namesrvAddr={name_server}"),
+            Some("listenPort") => format!("listenPort={listen}"),
+            Some("haListenPort") => format!("haListenPort={ha}"),
+            Some("storePathRootDir") => format!("storePathRootDir={store}"),
+            Some("storePathCommitLog") => format!("storePathCommitLog={store}/commitlog"),
+            _ => line
+                .replace("@POD_IP@", "127.0.0.1")
+                .replace("@ADMIN_ACCESS_KEY@", ACCESS_KEY)
+                .replace("@ADMIN_SECRET_KEY@", SECRET_KEY),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str("\n# Test only\nbindAddress=127.0.0.1\nmappedFileSizeCommitLog=67108864\n");
+    Ok(text)
+}
+
+/// A free `listenPort` whose fast port (`listenPort - 2`) is free too, and a free HA port.
+fn free_ports() -> Result<(u16, u16)> {
+    for _ in 0..100 {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let port = listener.local_addr()?.port();
+        if port < 1026 || TcpListener::bind(("127.0.0.1", port - 2)).is_err() {
+            continue;
+        }
+        let ha = TcpListener::bind(("0.0.0.0", 0))?.local_addr()?.port();
+        return Ok((port, ha));
+    }
+    bail!("no free pair of ports for a broker")
+}
