@@ -85,6 +85,11 @@ pub fn owned_settings(model: &BrokerModel, node: &Node) -> Vec<Owned> {
     ]
 }
 
+/// Settings the operator chooses unless `broker-common.conf` sets them. A broker applies a
+/// name-server list changed live on its next `updateNameServerAddrPeriod` (RocketMQ's default
+/// is two minutes): every 30 s, a live change takes effect within half a minute.
+const DEFAULTS: &[(&str, &str)] = &[("updateNameServerAddrPeriod", "30000")];
+
 /// Whether the operator sets `key` itself.
 pub fn is_owned(key: &str) -> bool {
     const OWNED: &[&str] = &[
@@ -127,6 +132,16 @@ pub fn build_broker_conf(model: &BrokerModel, node: &Node) -> String {
             section = heading;
         }
         line(format!("{key}={value}"));
+    }
+    let defaults: Vec<&(&str, &str)> = DEFAULTS
+        .iter()
+        .filter(|(key, _)| !model.user_config.contains_key(*key))
+        .collect();
+    if !defaults.is_empty() {
+        line("\n# Defaults (broker-common.conf may change them)".to_string());
+        for (key, value) in defaults {
+            line(format!("{key}={value}"));
+        }
     }
     if !model.user_config.is_empty() {
         match &model.user_config_source {
@@ -260,6 +275,7 @@ mod tests {
         let merged = properties(&conf);
         assert_eq!(merged["deleteWhen"], "04");
         assert_eq!(merged["authenticationEnabled"], "true");
+        assert_eq!(merged["updateNameServerAddrPeriod"], "30000");
         assert_eq!(merged["brokerId"], "0");
         assert_eq!(
             merged["namesrvAddr"],
@@ -285,6 +301,15 @@ mod tests {
                 .iter()
                 .all(|warning| warning.reason == "ForbiddenConfig")
         );
+    }
+
+    #[test]
+    fn the_users_value_replaces_an_operator_default() {
+        let (broker, inputs) = with_common_config("updateNameServerAddrPeriod=60000\n");
+        let model = crate::rocketmq::model::validate(&broker, &inputs).unwrap();
+        let conf = build_broker_conf(&model, &Node::master(0));
+        assert_eq!(conf.matches("updateNameServerAddrPeriod=").count(), 1);
+        assert_eq!(properties(&conf)["updateNameServerAddrPeriod"], "60000");
     }
 
     #[test]
