@@ -231,6 +231,8 @@ async fn a_normal_user_sends_only_where_its_acl_allows() {
     bob.send_message(broker, "bob-allowed", b"hello")
         .await
         .unwrap();
+    // The admin's scale-in check works with ACLs on.
+    assert!(admin.unconsumed_messages(broker).await.unwrap() >= 1);
     match bob.send_message(broker, "bob-denied", b"hello").await {
         Err(Error::NoPermission(error)) => assert!(error.remark.contains("bob"), "{error}"),
         other => panic!("expected NoPermission, got {other:?}"),

@@ -1,0 +1,671 @@
+//! The RocketMQ assembly on the real local cluster: the issue's NameService and Broker reach
+//! Ready with upstream's objects and a no-op reconcile writes nothing; a Broker waits for its
+//! NameService and invalid specs say what to fix; groups scale out and in (claims kept, a group
+//! that cannot be checked held until forced); two clusters in two namespaces stay independent
+//! and deletion collects everything. Then against real RocketMQ brokers mapped onto the pods: a
+//! name-server change reaches a running broker without a restart, scaling out copies topics and
+//! subscription groups, and scaling in waits while messages are unconsumed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use api::rocketmq::{Broker, NameService};
+use brokerage_e2e::{counter, repo_path, setup, wait_condition};
+use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Client, ResourceExt};
+use rocketmq_client::{AdminClient, ClientConfig, SubscriptionGroup, TopicConfig};
+use runtime::{Context, Metrics, Namespaces};
+use serde_json::json;
+use testenv::rocketmq::{NameServer, RocketMQCluster, RocketMQOptions};
+use tokio::sync::OnceCell;
+
+const WAIT: Duration = Duration::from_secs(60);
+/// Short, so that resources a Broker depends on but does not own (a NameService appearing, a
+/// user's ConfigMap) are noticed quickly.
+const RESYNC: Duration = Duration::from_secs(10);
+
+/// Runs the cluster operator in this test's runtime, watching `namespaces` only, reaching the
+/// RocketMQ clusters `overrides` name at real addresses.
+fn start_operator(
+    client: &Client,
+    namespaces: &[&str],
+    overrides: Vec<RocketMQOverride>,
+) -> Arc<Metrics> {
+    let metrics = Arc::new(Metrics::default());
+    let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
+    let namespaces = Namespaces::Only(namespaces.iter().map(|n| n.to_string()).collect());
+    let kafka = Arc::new(KafkaAdmins::new(client.clone(), Vec::new()));
+    let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), overrides));
+    tokio::spawn(async move {
+        cluster_operator::controllers(&namespaces, context, kafka, rocketmq).await
+    });
+    metrics
+}
+
+/// Applies a Broker (server-side, so later calls change it) with `spec`.
+async fn apply_broker(brokers: &Api<Broker>, name: &str, spec: serde_json::Value) -> Result<()> {
+    let broker = json!({
+        "apiVersion": "rocketmq.apache.org/v1alpha1",
+        "kind": "Broker",
+        "metadata": {"name": name},
+        "spec": spec,
+    });
+    let params = PatchParams::apply("rocketmq-clusters-test").force();
+    brokers.patch(name, &params, &Patch::Apply(&broker)).await?;
+    Ok(())
+}
+
+async fn patch_spec(brokers: &Api<Broker>, name: &str, spec: serde_json::Value) -> Result<()> {
+    let patch = json!({"spec": spec});
+    brokers
+        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    Ok(())
+}
+
+async fn annotate<K>(api: &Api<K>, name: &str, key: &str, value: Option<&str>) -> Result<()>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    let patch = json!({"metadata": {"annotations": {key: value}}});
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    Ok(())
+}
+
+async fn wait_ready<K>(api: &Api<K>, name: &str) -> Result<()>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+{
+    wait_condition(api, name, "Ready", None, WAIT)
+        .await
+        .map(|_| ())
+}
+
+/// Waits for a Warning (or, with `type_`, another condition) with `reason`; returns its message.
+async fn wait_reason<K>(api: &Api<K>, name: &str, type_: &str, reason: &str) -> Result<String>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let found = wait_condition(api, name, type_, Some(reason), WAIT).await?;
+    Ok(found.message.unwrap_or_default())
+}
+
+async fn wait_gone<K>(api: &Api<K>, name: &str) -> Result<()>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    testenv::eventually(&format!("{name} is deleted"), WAIT, || async {
+        Ok(api.get_opt(name).await?.is_none())
+    })
+    .await
+}
+
+/// `kind/name -> resourceVersion` of every object the operator manages in `namespace`.
+async fn resource_versions(client: &Client, namespace: &str) -> Result<BTreeMap<String, String>> {
+    let selector = ListParams::default().labels("app.kubernetes.io/managed-by=brokerage");
+    let mut versions = BTreeMap::new();
+    macro_rules! record {
+        ($kind:ty) => {
+            for object in Api::<$kind>::namespaced(client.clone(), namespace)
+                .list(&selector)
+                .await?
+            {
+                let key = format!("{}/{}", stringify!($kind), object.name_any());
+                versions.insert(key, object.resource_version().unwrap_or_default());
+            }
+        };
+    }
+    record!(StatefulSet);
+    record!(Service);
+    record!(ConfigMap);
+    record!(Secret);
+    Ok(versions)
+}
+
+fn statefulset_annotation(set: &StatefulSet, key: &str) -> Option<String> {
+    set.metadata.annotations.as_ref()?.get(key).cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_issue_example_becomes_ready_with_upstreams_objects_and_a_noop_writes_nothing()
+-> Result<()> {
+    let (client, namespace) = setup("rmq-example").await?;
+    let metrics = start_operator(&client, &[&namespace], Vec::new());
+    let yaml = std::fs::read_to_string(repo_path("tests/fixtures/rocketmq-cluster.yaml"))?;
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let name_services: Api<NameService> = Api::namespaced(client.clone(), &namespace);
+    let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&name_services, "name-service").await?;
+    wait_ready(&brokers, "broker").await?;
+
+    // Name servers by stable DNS names.
+    let name_service = name_services.get("name-service").await?;
+    let address = format!("name-service-0.name-service.{namespace}.svc:9876");
+    assert_eq!(
+        name_service.status.as_ref().unwrap().name_servers,
+        Some(vec![address.clone()])
+    );
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
+    let headless = services.get("name-service").await?;
+    assert_eq!(
+        headless.spec.as_ref().unwrap().cluster_ip.as_deref(),
+        Some("None")
+    );
+    assert_eq!(
+        headless.owner_references()[0].uid,
+        name_service.uid().unwrap()
+    );
+
+    // Two groups of a master and a replica, named as upstream names them.
+    let broker = brokers.get("broker").await?;
+    let status = broker.status.clone().unwrap();
+    assert_eq!(status.size, Some(2));
+    assert_eq!(
+        status.nodes.unwrap(),
+        [
+            "broker-0-master-0",
+            "broker-0-replica-1-0",
+            "broker-1-master-0",
+            "broker-1-replica-1-0"
+        ]
+    );
+    let types: Vec<String> = status
+        .conditions
+        .unwrap()
+        .into_iter()
+        .map(|c| c.type_)
+        .collect();
+    assert_eq!(types, ["Ready"], "no warning for the issue's example");
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    for name in [
+        "broker-0-master",
+        "broker-0-replica-1",
+        "broker-1-master",
+        "broker-1-replica-1",
+    ] {
+        let set = sets.get(name).await?;
+        assert_eq!(set.owner_references()[0].uid, broker.uid().unwrap());
+        assert_eq!(set.labels()["app.kubernetes.io/managed-by"], "brokerage");
+    }
+    assert_eq!(
+        services.get("broker-brokers").await?.owner_references()[0].kind,
+        "Broker"
+    );
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    let conf = config_maps
+        .get("broker-1-replica-1-config")
+        .await?
+        .data
+        .unwrap()["broker.conf"]
+        .clone();
+    assert!(conf.contains("brokerName=broker-1\nbrokerId=1\nbrokerRole=SLAVE\n"));
+    assert!(conf.contains(&format!("namesrvAddr={address}\n")));
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    let credentials = secrets.get("broker-admin-credentials").await?.data.unwrap();
+    assert_eq!(
+        credentials.keys().collect::<Vec<_>>(),
+        ["accessKey", "secretKey"]
+    );
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let pod = pods.get("broker-0-master-0").await?;
+    let env = pod.spec.unwrap().containers[0].env.clone().unwrap();
+    let value = |name: &str| {
+        env.iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.value.clone())
+    };
+    assert_eq!(value("BROKER_NAME").as_deref(), Some("broker-0"));
+    assert_eq!(value("JAVA_OPT_EXT").as_deref(), Some("$(BROKER_MEM)"));
+
+    // Nothing changed, so another reconcile must not write anything at all.
+    let before = resource_versions(&client, &namespace).await?;
+    let series = "brokerage_reconciliations_total{kind=\"Broker\"}";
+    let reconciled = counter(&metrics, series);
+    annotate(&brokers, "broker", "test/touch", Some("1")).await?;
+    testenv::eventually("the Broker is reconciled again", WAIT, || async {
+        Ok(counter(&metrics, series) >= reconciled + 1.0)
+    })
+    .await?;
+    assert_eq!(
+        resource_versions(&client, &namespace).await?,
+        before,
+        "a no-op reconcile wrote"
+    );
+    assert_eq!(
+        brokers.get("broker").await?.status,
+        broker.status,
+        "the status was rewritten"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix() -> Result<()> {
+    let (client, namespace) = setup("rmq-invalid").await?;
+    start_operator(&client, &[&namespace], Vec::new());
+    let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
+    apply_broker(&brokers, "waiting", json!({"size": 1, "nameServers": ""})).await?;
+    let message = wait_reason(&brokers, "waiting", "NotReady", "InvalidSpec").await?;
+    assert!(message.contains("create a NameService"), "{message}");
+
+    // The NameService appearing is enough: no edit of the Broker.
+    let name_service = json!({
+        "apiVersion": "rocketmq.apache.org/v1alpha1", "kind": "NameService",
+        "metadata": {"name": "names"}, "spec": {"size": 2},
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&name_service)?, &namespace).await?;
+    wait_ready(&brokers, "waiting").await?;
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    let conf = config_maps
+        .get("waiting-0-master-config")
+        .await?
+        .data
+        .unwrap()["broker.conf"]
+        .clone();
+    assert!(conf.contains(&format!(
+        "namesrvAddr=names-0.names.{namespace}.svc:9876;names-1.names.{namespace}.svc:9876\n"
+    )));
+
+    apply_broker(
+        &brokers,
+        "unstored",
+        json!({"size": 1, "storageMode": "StorageClass"}),
+    )
+    .await?;
+    let message = wait_reason(&brokers, "unstored", "NotReady", "InvalidSpec").await?;
+    assert!(
+        message.starts_with("spec.volumeClaimTemplates:"),
+        "{message}"
+    );
+
+    apply_broker(
+        &brokers,
+        "controlled",
+        json!({"size": 1, "clusterMode": "CONTROLLER"}),
+    )
+    .await?;
+    let message = wait_reason(&brokers, "controlled", "NotReady", "InvalidSpec").await?;
+    assert!(message.contains("not implemented"), "{message}");
+
+    // The user's settings the upstream way: a missing ConfigMap is invalid, then once it is
+    // there its keys are merged and an operator-owned one is named in a warning.
+    let volume = json!([{"name": "broker-config", "configMap": {"name": "broker-config",
+        "items": [{"key": "broker-common.conf", "path": "broker-common.conf"}]}}]);
+    apply_broker(
+        &brokers,
+        "configured",
+        json!({"size": 1, "volumes": volume}),
+    )
+    .await?;
+    let message = wait_reason(&brokers, "configured", "NotReady", "InvalidSpec").await?;
+    assert!(
+        message.contains("broker-config does not exist"),
+        "{message}"
+    );
+    let user_config = json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "broker-config"},
+        "data": {"broker-common.conf": "fileReservedTime=24\nbrokerId=3\n"},
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&user_config)?, &namespace).await?;
+    wait_ready(&brokers, "configured").await?;
+    let message = wait_reason(&brokers, "configured", "Warning", "ForbiddenConfig").await?;
+    assert!(message.contains("brokerId"), "{message}");
+    let conf = config_maps
+        .get("configured-0-master-config")
+        .await?
+        .data
+        .unwrap()["broker.conf"]
+        .clone();
+    assert!(conf.contains("fileReservedTime=24\n") && conf.contains("brokerId=0\n"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_scale_out_and_in_keeping_claims_and_holding_what_cannot_be_checked() -> Result<()> {
+    let (client, namespace) = setup("rmq-scale").await?;
+    start_operator(&client, &[&namespace], Vec::new());
+    let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    let claim = json!([{"metadata": {"name": "broker-storage"}, "spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]);
+    apply_broker(
+        &brokers,
+        "scaled",
+        json!({"size": 1, "replicaPerGroup": 1, "nameServers": "127.0.0.1:9876",
+               "storageMode": "StorageClass", "volumeClaimTemplates": claim}),
+    )
+    .await?;
+    wait_ready(&brokers, "scaled").await?;
+
+    // Out: the new group's master waits for the cluster's metadata, which no broker can give
+    // here (kwok's pods run none); the Kubernetes side is Ready anyway.
+    patch_spec(&brokers, "scaled", json!({"size": 2})).await?;
+    wait_ready(&brokers, "scaled").await?;
+    let message = wait_reason(&brokers, "scaled", "Warning", "MetadataCopyPending").await?;
+    assert!(message.contains("scaled-1-master-0"), "{message}");
+    let master = sets.get("scaled-1-master").await?;
+    assert_eq!(
+        statefulset_annotation(&master, "brokerage.io/metadata-copy").as_deref(),
+        Some("pending")
+    );
+    assert_eq!(brokers.get("scaled").await?.status.unwrap().size, Some(2));
+
+    // In: nothing can say whether the group's messages were consumed, so it is held...
+    patch_spec(&brokers, "scaled", json!({"size": 1})).await?;
+    let message = wait_reason(&brokers, "scaled", "Warning", "ScaleInHeld").await?;
+    assert!(
+        message.contains("scaled-1") && message.contains("force-scale-in"),
+        "{message}"
+    );
+    assert!(sets.get_opt("scaled-1-master").await?.is_some());
+    assert_eq!(brokers.get("scaled").await?.status.unwrap().size, Some(2));
+
+    // ...until the user forces it. Its claims stay.
+    annotate(
+        &brokers,
+        "scaled",
+        "brokerage.io/force-scale-in",
+        Some("true"),
+    )
+    .await?;
+    wait_gone(&sets, "scaled-1-master").await?;
+    wait_gone(&sets, "scaled-1-replica-1").await?;
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    wait_gone(&config_maps, "scaled-1-master-config").await?;
+    testenv::eventually("the Broker reports one group", WAIT, || async {
+        Ok(brokers.get("scaled").await?.status.and_then(|s| s.size) == Some(1))
+    })
+    .await?;
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &namespace);
+    assert!(
+        claims
+            .get_opt("broker-storage-scaled-1-master-0")
+            .await?
+            .is_some()
+    );
+
+    // Paused: a change waits until the annotation goes.
+    annotate(
+        &brokers,
+        "scaled",
+        "strimzi.io/pause-reconciliation",
+        Some("true"),
+    )
+    .await?;
+    wait_reason(
+        &brokers,
+        "scaled",
+        "ReconciliationPaused",
+        "ReconciliationPaused",
+    )
+    .await?;
+    patch_spec(&brokers, "scaled", json!({"size": 2})).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(sets.get_opt("scaled-1-master").await?.is_none());
+    annotate(&brokers, "scaled", "strimzi.io/pause-reconciliation", None).await?;
+    wait_ready(&brokers, "scaled").await?;
+    assert!(sets.get_opt("scaled-1-master").await?.is_some());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clusters_in_two_namespaces_stay_independent_and_deletion_collects_everything() -> Result<()>
+{
+    let (client, first) = setup("rmq-first").await?;
+    let (_, second) = setup("rmq-second").await?;
+    start_operator(&client, &[&first, &second], Vec::new());
+    let yaml = std::fs::read_to_string(repo_path("tests/fixtures/rocketmq-cluster.yaml"))?;
+    testenv::apply_yaml(&client, &yaml, &first).await?;
+    let smaller = yaml.replace("size: 2", "size: 1");
+    testenv::apply_yaml(&client, &smaller, &second).await?;
+
+    let api = |namespace: &str| -> Api<Broker> { Api::namespaced(client.clone(), namespace) };
+    wait_ready(&api(&first), "broker").await?;
+    wait_ready(&api(&second), "broker").await?;
+    for (namespace, size) in [(&first, 2), (&second, 1)] {
+        let status = api(namespace).get("broker").await?.status.unwrap();
+        assert_eq!(status.size, Some(size));
+        let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+        let conf = config_maps
+            .get("broker-0-master-config")
+            .await?
+            .data
+            .unwrap()["broker.conf"]
+            .clone();
+        assert!(conf.contains(&format!(".{namespace}.svc:9876\n")), "{conf}");
+    }
+    let secret = |namespace: &str| {
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+        async move { secrets.get("broker-admin-credentials").await }
+    };
+    assert_ne!(secret(&first).await?.data, secret(&second).await?.data);
+
+    // Deleting the first cluster's resources collects their objects; the second is untouched.
+    api(&first)
+        .delete("broker", &DeleteParams::foreground())
+        .await?;
+    let name_services: Api<NameService> = Api::namespaced(client.clone(), &first);
+    name_services
+        .delete("name-service", &DeleteParams::foreground())
+        .await?;
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &first);
+    for name in ["broker-0-master", "broker-1-replica-1", "name-service"] {
+        wait_gone(&sets, name).await?;
+    }
+    let services: Api<Service> = Api::namespaced(client.clone(), &first);
+    wait_gone(&services, "broker-brokers").await?;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &first);
+    wait_gone(&secrets, "broker-admin-credentials").await?;
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &first);
+    wait_gone(&config_maps, "broker-1-master-config").await?;
+    wait_ready(&api(&second), "broker").await?;
+    let other: Api<StatefulSet> = Api::namespaced(client.clone(), &second);
+    assert!(other.get_opt("broker-0-master").await?.is_some());
+    Ok(())
+}
+
+/// Real RocketMQ shared by the tests below: a name server with the brokers `broker-a` and
+/// `broker-b`, and a second name server. Brokers apply a changed name-server list every 10 s
+/// here (the operator's `broker.conf` says 30 s).
+struct RealRocketMQ {
+    cluster: RocketMQCluster,
+    second_name_server: NameServer,
+}
+
+async fn real_rocketmq() -> Result<&'static RealRocketMQ> {
+    static ROCKETMQ: OnceCell<RealRocketMQ> = OnceCell::const_new();
+    ROCKETMQ
+        .get_or_try_init(|| async {
+            tokio::task::spawn_blocking(|| {
+                let options = RocketMQOptions {
+                    brokers: 2,
+                    config: BTreeMap::from([(
+                        "updateNameServerAddrPeriod".to_string(),
+                        "10000".to_string(),
+                    )]),
+                    ..RocketMQOptions::default()
+                };
+                Ok(RealRocketMQ {
+                    cluster: RocketMQCluster::start(&options)?,
+                    second_name_server: NameServer::start()?,
+                })
+            })
+            .await?
+        })
+        .await
+}
+
+/// The Broker `name` reaches the real brokers as the pods `pods` name them.
+fn mapped(
+    namespace: &str,
+    name: &str,
+    rocketmq: &RealRocketMQ,
+    pods: &[(&str, usize)],
+) -> RocketMQOverride {
+    RocketMQOverride {
+        namespace: Some(namespace.to_string()),
+        cluster: name.into(),
+        cluster_name: Some("DefaultCluster".into()),
+        name_servers: rocketmq.cluster.name_server_addr(),
+        credentials: None,
+        brokers: pods
+            .iter()
+            .map(|(pod, index)| (pod.to_string(), rocketmq.cluster.brokers()[*index].addr()))
+            .collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_server_change_reaches_a_running_broker_without_a_restart() -> Result<()> {
+    let rocketmq = real_rocketmq().await?;
+    let (client, namespace) = setup("rmq-live").await?;
+    let real = &rocketmq.cluster.brokers()[0];
+    let overrides = vec![mapped(
+        &namespace,
+        "live",
+        rocketmq,
+        &[("live-0-master-0", 0)],
+    )];
+    start_operator(&client, &[&namespace], overrides);
+    let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
+    let first = rocketmq.cluster.name_server_addr();
+    apply_broker(&brokers, "live", json!({"size": 1, "nameServers": first})).await?;
+    wait_ready(&brokers, "live").await?;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let pod_uid = pods.get("live-0-master-0").await?.uid();
+    let pid = real.pid();
+
+    let second = rocketmq.second_name_server.addr();
+    patch_spec(&brokers, "live", json!({"nameServers": second})).await?;
+    let admin = AdminClient::new(ClientConfig::new(&second));
+    testenv::eventually(
+        "the running broker uses the second name server",
+        WAIT,
+        || async {
+            let config = admin.broker_config(&real.addr()).await?;
+            Ok(config.get("namesrvAddr") == Some(&second))
+        },
+    )
+    .await?;
+    testenv::eventually(
+        "the broker registers with it",
+        Duration::from_secs(90),
+        || async {
+            let info = admin.cluster_info().await?;
+            Ok(info.addresses("DefaultCluster").contains(&real.addr()))
+        },
+    )
+    .await?;
+    assert_eq!(real.pid(), pid, "the broker was restarted");
+    let pod = pods.get("live-0-master-0").await?;
+    assert_eq!(pod.uid(), pod_uid, "the pod was restarted");
+    assert_eq!(
+        pod.annotations().get("brokerage.io/name-servers"),
+        Some(&second)
+    );
+    wait_ready(&brokers, "live").await?;
+    let conditions = brokers
+        .get("live")
+        .await?
+        .status
+        .unwrap()
+        .conditions
+        .unwrap();
+    assert!(
+        conditions.iter().all(|c| c.type_ == "Ready"),
+        "{conditions:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_out_copies_metadata_and_scaling_in_waits_for_consumers() -> Result<()> {
+    let rocketmq = real_rocketmq().await?;
+    let (client, namespace) = setup("rmq-metadata").await?;
+    let (source, target) = (
+        &rocketmq.cluster.brokers()[0],
+        &rocketmq.cluster.brokers()[1],
+    );
+    let overrides = vec![mapped(
+        &namespace,
+        "meta",
+        rocketmq,
+        &[("meta-0-master-0", 0), ("meta-1-master-0", 1)],
+    )];
+    start_operator(&client, &[&namespace], overrides);
+    let admin = AdminClient::new(ClientConfig::new(&rocketmq.cluster.name_server_addr()));
+    let topic = format!("{namespace}-orders");
+    let group = format!("{namespace}-billing");
+    admin
+        .create_topic(&source.addr(), &TopicConfig::new(&topic))
+        .await?;
+    let subscription = SubscriptionGroup {
+        name: group.clone(),
+        config: json!({"groupName": group, "retryMaxTimes": 7}),
+    };
+    admin
+        .update_subscription_group(&source.addr(), &subscription)
+        .await?;
+
+    let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
+    let name_servers = rocketmq.cluster.name_server_addr();
+    apply_broker(
+        &brokers,
+        "meta",
+        json!({"size": 1, "nameServers": name_servers}),
+    )
+    .await?;
+    wait_ready(&brokers, "meta").await?;
+    patch_spec(&brokers, "meta", json!({"size": 2})).await?;
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    testenv::eventually("the new group got the metadata", WAIT, || async {
+        let Some(set) = sets.get_opt("meta-1-master").await? else {
+            return Ok(false);
+        };
+        Ok(
+            statefulset_annotation(&set, "brokerage.io/metadata-copy").as_deref()
+                == Some("copied from meta-0-master-0"),
+        )
+    })
+    .await?;
+    let topics = admin.topic_configs(&target.addr()).await?;
+    assert_eq!(topics[&topic].read_queue_nums, 8);
+    let groups = admin.subscription_groups(&target.addr()).await?;
+    let copied = groups
+        .iter()
+        .find(|g| g.name == group)
+        .expect("the group was copied");
+    assert_eq!(copied.config["retryMaxTimes"], 7);
+    wait_ready(&brokers, "meta").await?;
+
+    // A message nobody consumed holds the group's removal until the user forces it.
+    admin
+        .send_message(&target.addr(), &topic, b"not consumed yet")
+        .await?;
+    assert!(admin.unconsumed_messages(&target.addr()).await? > 0);
+    patch_spec(&brokers, "meta", json!({"size": 1})).await?;
+    let message = wait_reason(&brokers, "meta", "Warning", "ScaleInHeld").await?;
+    assert!(
+        message.contains("meta-1") && message.contains("not consumed"),
+        "{message}"
+    );
+    assert!(sets.get_opt("meta-1-master").await?.is_some());
+    annotate(
+        &brokers,
+        "meta",
+        "brokerage.io/force-scale-in",
+        Some("true"),
+    )
+    .await?;
+    wait_gone(&sets, "meta-1-master").await?;
+    wait_ready(&brokers, "meta").await?;
+    assert_eq!(brokers.get("meta").await?.status.unwrap().size, Some(1));
+    Ok(())
+}
