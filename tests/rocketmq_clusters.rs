@@ -625,7 +625,7 @@ async fn scaling_out_copies_metadata_and_scaling_in_waits_for_consumers() -> Res
     wait_ready(&brokers, "meta").await?;
     patch_spec(&brokers, "meta", json!({"size": 2})).await?;
     let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
-    testenv::eventually("the new group got the metadata", WAIT, || async {
+    let copied = testenv::eventually("the new group got the metadata", WAIT, || async {
         let Some(set) = sets.get_opt("meta-1-master").await? else {
             return Ok(false);
         };
@@ -634,7 +634,11 @@ async fn scaling_out_copies_metadata_and_scaling_in_waits_for_consumers() -> Res
                 == Some("copied from meta-0-master-0"),
         )
     })
-    .await?;
+    .await;
+    if let Err(error) = copied {
+        let status = brokers.get("meta").await?.status;
+        anyhow::bail!("{error}; the Broker's status: {status:?}");
+    }
     let topics = admin.topic_configs(&target.addr()).await?;
     assert_eq!(topics[&topic].read_queue_nums, 8);
     let groups = admin.subscription_groups(&target.addr()).await?;

@@ -56,7 +56,7 @@ pub fn with_heap(user_env: &[EnvVar], resources: Option<&ResourceRequirements>) 
 }
 
 /// `-Xms -Xmx -Xmn -XX:MaxDirectMemorySize` for a container limited to `limit` bytes.
-pub fn heap_flags(limit: u64) -> Option<String> {
+fn heap_flags(limit: u64) -> Option<String> {
     let limit_mib = limit / MIB;
     let heap = limit_mib / 2;
     if heap == 0 {

@@ -9,6 +9,7 @@ pub mod config_maps;
 pub mod credentials;
 pub mod heap;
 pub mod manifest;
+pub mod metadata_copy;
 pub mod model;
 pub mod name_service;
 pub mod names;

@@ -12,9 +12,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use runtime::labels::Labels;
 
-/// The official image's user (`rocketmq`, uid and gid 3000) has its home here; RocketMQ keeps
-/// its logs under `~/logs`.
-pub const HOME: &str = "/home/rocketmq";
+/// RocketMQ keeps its logs under `~/logs`; the official image's user (`rocketmq`, uid and gid
+/// 3000) has its home in `/home/rocketmq`.
 pub const LOGS_DIR: &str = "/home/rocketmq/logs";
 
 /// The official image runs as gid 3000: volumes are made writable for it unless the user gives

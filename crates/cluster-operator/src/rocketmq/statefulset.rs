@@ -87,7 +87,7 @@ pub fn build_statefulset(model: &BrokerModel, node: &Node) -> StatefulSet {
 
 /// Hash of what a restart would change: `broker.conf` and the pod template, both without the
 /// name servers.
-pub fn configuration_hash(broker_conf: &str, template: &PodTemplateSpec) -> String {
+fn configuration_hash(broker_conf: &str, template: &PodTemplateSpec) -> String {
     let mut template = template.clone();
     if let Some(annotations) = template
         .metadata

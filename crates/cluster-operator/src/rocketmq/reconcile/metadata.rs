@@ -4,15 +4,18 @@
 //! annotation records it, so the copy is made once. Until then a condition says what is
 //! pending, and the copy is retried with backoff without holding up the rest of the reconcile.
 
+use std::collections::BTreeSet;
+
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use kube::ResourceExt;
-use rocketmq_client::{AdminClient, TopicConfig};
+use rocketmq_client::AdminClient;
 use runtime::{Error, Flow};
 
 use super::observe::is_ready;
 use super::state::BrokerReconcile;
 use crate::rocketmq::annotations::METADATA_COPY;
+use crate::rocketmq::metadata_copy::{groups_to_copy, topics_to_copy};
 use crate::rocketmq::model::Node;
 
 pub fn copy_to_new_groups(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
@@ -108,18 +111,21 @@ pub fn copy_to_new_groups(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<F
     })
 }
 
-/// Copies every topic (but the one named after the source broker itself, which RocketMQ gives
-/// each broker) and every subscription group from the broker at `from` to the one at `to`.
+/// Copies the topics and subscription groups of the broker at `from` that the one at `to` lacks
+/// (see [`crate::rocketmq::metadata_copy`]).
 async fn copy(admin: &AdminClient, from: &str, to: &str) -> rocketmq_client::Result<()> {
     let source_name = admin.broker_config(from).await?.remove("brokerName");
-    let topics: Vec<TopicConfig> = admin
-        .topic_configs(from)
-        .await?
-        .into_values()
-        .filter(|topic| Some(&topic.topic_name) != source_name.as_ref())
-        .collect();
+    let present: BTreeSet<String> = admin.topic_configs(to).await?.into_keys().collect();
+    let source = admin.topic_configs(from).await?.into_values();
+    let topics = topics_to_copy(source, &present, source_name.as_deref());
     admin.create_topics(to, &topics).await?;
-    for group in admin.subscription_groups(from).await? {
+    let present: BTreeSet<String> = admin
+        .subscription_groups(to)
+        .await?
+        .into_iter()
+        .map(|group| group.name)
+        .collect();
+    for group in groups_to_copy(admin.subscription_groups(from).await?, &present) {
         admin.update_subscription_group(to, &group).await?;
     }
     Ok(())
