@@ -653,7 +653,11 @@ async fn scaling_out_copies_metadata_and_scaling_in_waits_for_consumers() -> Res
     admin
         .send_message(&target.addr(), &topic, b"not consumed yet")
         .await?;
-    assert!(admin.unconsumed_messages(&target.addr()).await? > 0);
+    // Brokers index a message moments after storing it.
+    testenv::eventually("the message counts as unconsumed", WAIT, || async {
+        Ok(admin.unconsumed_messages(&target.addr()).await? > 0)
+    })
+    .await?;
     patch_spec(&brokers, "meta", json!({"size": 1})).await?;
     let message = wait_reason(&brokers, "meta", "Warning", "ScaleInHeld").await?;
     assert!(

@@ -1,18 +1,16 @@
 //! Steps that apply what the model built, removing what it no longer wants (a removed group's
 //! StatefulSets and ConfigMaps; never its claims).
 
-use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::ResourceExt;
 use runtime::labels::Labels;
 use runtime::{Error, Flow};
 
+use super::StepResult;
 use super::state::BrokerReconcile;
 use crate::rocketmq::annotations::{METADATA_COPY, METADATA_COPY_PENDING, annotation};
 use crate::rocketmq::scaling::node_of_statefulset;
-
-type StepResult<'a> = BoxFuture<'a, Result<Flow, Error>>;
 
 pub fn services(state: &mut BrokerReconcile) -> StepResult<'_> {
     Box::pin(async move {
