@@ -8,10 +8,11 @@ TESTENV = $(CARGO) run --quiet -p brokerage-testenv --
 
 all: test
 
-## run: a real local Kubernetes with Brokerage's CRDs, the operator, and examples/kafka applied (Ctrl-C stops it)
+## run: a real local Kubernetes with Brokerage's CRDs, the operator, and examples/ applied (Ctrl-C stops it)
 run: tools
 	$(CARGO) build --quiet -p brokerage
-	$(TESTENV) run --apply install/crds --then-apply examples/kafka --wait-for Kafka \
+	$(TESTENV) run --apply install/crds --then-apply examples/kafka --then-apply examples/rocketmq \
+		--wait-for Kafka --wait-for NameService --wait-for Broker \
 		--exec target/debug/brokerage run --http-address 127.0.0.1:8080
 
 ## test: formatting, lints, unit tests and the end-to-end tests on a real local cluster

@@ -1,13 +1,14 @@
 //! `install/` on the real local cluster: the manifests apply, the Deployment's pods run (on
 //! kwok nodes), and the operator's ServiceAccount may do everything the operator does: its
-//! token alone reconciles a Kafka to Ready, takes the leader Lease, and runs the topic and user
-//! operators.
+//! token alone reconciles a Kafka and a RocketMQ cluster to Ready, takes the leader Lease, and
+//! runs the topic and user operators of both.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
 use api::kafka::{Kafka, KafkaTopic, KafkaUser};
+use api::rocketmq::{Broker, RocketMQTopic, RocketMQUser};
 use brokerage_e2e::{repo_path, setup};
 use cluster_operator::admin::KafkaAdmins;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
@@ -83,15 +84,20 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     let (topics_context, topics_admins) = (context.clone(), admins.clone());
     let topics_watched = watched.clone();
     let rocketmq = Arc::new(RocketMQAdmins::new(operator.clone(), Vec::new()));
+    let rocketmq_admins = rocketmq.clone();
     tokio::spawn(async move {
         cluster_operator::controllers(&watched, context, admins, rocketmq).await
     });
     tokio::spawn(async move {
         let settings = TopicSettings::default();
-        let (context, admins) = (topics_context, topics_admins);
-        let users = user_operator::kafka::run(&topics_watched, context.clone(), admins.clone());
-        let topics = topic_operator::kafka::run(&topics_watched, context, admins, settings);
-        futures::future::join(topics, users).await
+        let (context, admins, watched) = (topics_context, topics_admins, topics_watched);
+        futures::future::join4(
+            user_operator::kafka::run(&watched, context.clone(), admins.clone()),
+            topic_operator::kafka::run(&watched, context.clone(), admins, settings.clone()),
+            user_operator::rocketmq::run(&watched, context.clone(), rocketmq_admins.clone()),
+            topic_operator::rocketmq::run(&watched, context, rocketmq_admins, settings),
+        )
+        .await
     });
 
     let yaml = std::fs::read_to_string(repo_path("examples/kafka/ephemeral-single-node.yaml"))?;
@@ -119,21 +125,51 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     let topic = std::fs::read_to_string(repo_path("examples/kafka/topic.yaml"))?;
     testenv::apply_yaml(&admin, &topic, &namespace).await?;
     let topics: Api<KafkaTopic> = Api::namespaced(admin.clone(), &namespace);
-    waits_for_kafka(&topics, "orders", topic_operator::kafka::FINALIZER).await?;
+    let finalizer = topic_operator::kafka::FINALIZER;
+    waits_for_broker(&topics, "orders", finalizer, "KafkaError").await?;
     let user = std::fs::read_to_string(repo_path("examples/kafka/user-scram.yaml"))?
         .replace("secure-cluster", "my-cluster");
     testenv::apply_yaml(&admin, &user, &namespace).await?;
-    let users: Api<KafkaUser> = Api::namespaced(admin, &namespace);
-    waits_for_kafka(&users, "orders-app", user_operator::kafka::FINALIZER).await
+    let users: Api<KafkaUser> = Api::namespaced(admin.clone(), &namespace);
+    let finalizer = user_operator::kafka::FINALIZER;
+    waits_for_broker(&users, "orders-app", finalizer, "KafkaError").await?;
+
+    // The RocketMQ kinds: the example cluster becomes Ready, and its topic and user wait,
+    // NotReady, for brokers to answer.
+    for example in ["name-service", "broker", "topic", "user"] {
+        let yaml =
+            std::fs::read_to_string(repo_path(&format!("examples/rocketmq/{example}.yaml")))?;
+        testenv::apply_yaml(&admin, &yaml, &namespace).await?;
+    }
+    let brokers: Api<Broker> = Api::namespaced(admin.clone(), &namespace);
+    testenv::eventually("the RocketMQ Broker is Ready", WAIT, || async {
+        let conditions = brokers
+            .get("broker")
+            .await?
+            .status
+            .and_then(|s| s.conditions);
+        Ok(conditions
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.type_ == "Ready"))
+    })
+    .await?;
+    let topics: Api<RocketMQTopic> = Api::namespaced(admin.clone(), &namespace);
+    let finalizer = topic_operator::rocketmq::FINALIZER;
+    waits_for_broker(&topics, "orders", finalizer, "RocketMQError").await?;
+    let users: Api<RocketMQUser> = Api::namespaced(admin, &namespace);
+    let finalizer = user_operator::rocketmq::FINALIZER;
+    waits_for_broker(&users, "orders-app", finalizer, "RocketMQError").await
 }
 
-/// Waits until the resource carries `finalizer` and says that Kafka cannot be reached.
-async fn waits_for_kafka<K>(api: &Api<K>, name: &str, finalizer: &str) -> Result<()>
+/// Waits until the resource carries `finalizer` and says, with `reason`, that its brokers cannot
+/// be reached.
+async fn waits_for_broker<K>(api: &Api<K>, name: &str, finalizer: &str, reason: &str) -> Result<()>
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + serde::Serialize,
 {
     testenv::eventually(
-        &format!("{name} says why Kafka cannot be reached"),
+        &format!("{name} says why its brokers cannot be reached"),
         WAIT,
         || async {
             let object = serde_json::to_value(api.get(name).await?)?;
@@ -147,7 +183,7 @@ where
             Ok(finalized
                 && conditions
                     .iter()
-                    .any(|c| c["type"] == "NotReady" && c["reason"] == "KafkaError"))
+                    .any(|c| c["type"] == "NotReady" && c["reason"] == reason))
         },
     )
     .await

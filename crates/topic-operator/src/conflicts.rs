@@ -47,6 +47,17 @@ impl Owners {
     }
 }
 
+/// The names of the resources that name the same topic as `deleted`: when an older resource
+/// that conflicted with them is gone, one of them may own the topic now.
+pub fn sharing_topic<T: TopicResource>(deleted: &T, members: &[std::sync::Arc<T>]) -> Vec<String> {
+    let name = deleted.topic_name();
+    members
+        .iter()
+        .filter(|topic| topic.topic_name() == name)
+        .map(|topic| topic.name_any())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;

@@ -3,6 +3,7 @@
 //! both run on the runtime's batched controller, one batch per cluster.
 
 pub mod conflicts;
+mod finalizers;
 pub mod kafka;
 pub mod rocketmq;
 

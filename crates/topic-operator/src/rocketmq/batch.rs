@@ -20,7 +20,8 @@ use runtime::{Context, pause};
 use super::model::{FINALIZER, cluster_of, validate};
 use super::plan::{Plan, plan};
 use super::status::{Outcome, desired_status};
-use crate::conflicts::{Owners, TopicResource};
+use crate::conflicts::{Owners, TopicResource, sharing_topic};
+use crate::finalizers::finalizer_changes;
 
 /// The most topics in one create request: one request answers well within its timeout.
 const TOPICS_PER_REQUEST: usize = 1000;
@@ -56,12 +57,7 @@ impl BatchReconciler<RocketMQTopic> for TopicReconciler {
 
     /// An older resource that conflicted with others is gone: one of them may own the topic now.
     fn after_delete(&self, deleted: &RocketMQTopic, members: &[Arc<RocketMQTopic>]) -> Vec<String> {
-        let name = deleted.topic_name();
-        members
-            .iter()
-            .filter(|topic| topic.topic_name() == name)
-            .map(|topic| topic.name_any())
-            .collect()
+        sharing_topic(deleted, members)
     }
 }
 
@@ -102,19 +98,12 @@ async fn reconcile(
     }
 
     let client = &reconciler.context.client;
-    // The finalizer goes on before the topic is created, so its deletion is never missed; with
-    // deletion off, resources carry none.
-    let (finalized, not_finalized): (Vec<_>, Vec<_>) = to_sync
-        .iter()
-        .map(|(topic, _)| topic.clone())
-        .partition(|topic| has_finalizer(topic.as_ref(), FINALIZER));
-    let needs_finalizer = match reconciler.delete_topics {
-        true => not_finalized,
-        false => {
-            to_release.extend(finalized);
-            Vec::new()
-        }
-    };
+    let (needs_finalizer, release) = finalizer_changes(
+        to_sync.iter().map(|(topic, _)| topic),
+        FINALIZER,
+        reconciler.delete_topics,
+    );
+    to_release.extend(release);
     let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
     to_sync.retain(|(topic, _)| !retry.contains(&topic.name_any()));
 
