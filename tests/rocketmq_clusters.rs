@@ -1,7 +1,8 @@
 //! The RocketMQ assembly on the real local cluster: the NameService and Broker reach
 //! Ready with upstream's objects and a no-op reconcile writes nothing; a Broker waits for its
 //! NameService and invalid specs say what to fix; groups scale out and in (claims kept, a group
-//! that cannot be checked held until forced); two clusters in two namespaces stay independent
+//! that cannot be checked held until forced); a change that needs a restart rolls replicas before
+//! masters, or waits while restarts are off; two clusters in two namespaces stay independent
 //! and deletion collects everything. Then against real RocketMQ brokers mapped onto the pods: a
 //! name-server change reaches a running broker without a restart, scaling out copies topics and
 //! subscription groups, and scaling in waits while messages are unconsumed.
@@ -412,6 +413,67 @@ async fn groups_scale_out_and_in_keeping_claims_and_holding_what_cannot_be_check
     annotate(&brokers, "scaled", "strimzi.io/pause-reconciliation", None).await?;
     wait_ready(&brokers, "scaled").await?;
     assert!(sets.get_opt("scaled-1-master").await?.is_some());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_needs_a_restart_rolls_replicas_before_masters_unless_restarts_are_off()
+-> Result<()> {
+    let (client, namespace) = setup("rmq-roll").await?;
+    start_operator(&client, &[&namespace], Vec::new());
+    let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let spec = |memory: &str, allow_restart: bool| {
+        json!({"size": 1, "replicaPerGroup": 1, "nameServers": "127.0.0.1:9876",
+               "allowRestart": allow_restart,
+               "resources": {"limits": {"memory": memory}}})
+    };
+    apply_broker(&brokers, "rolled", spec("2Gi", true)).await?;
+    wait_ready(&brokers, "rolled").await?;
+    let (master, replica) = ("rolled-0-master-0", "rolled-0-replica-1-0");
+    let uid =
+        async |pod: &str| -> Result<String> { Ok(pods.get(pod).await?.uid().unwrap_or_default()) };
+    let (master_uid, replica_uid) = (uid(master).await?, uid(replica).await?);
+
+    // With restarts off, a new heap waits and says which brokers it waits for.
+    apply_broker(&brokers, "rolled", spec("4Gi", false)).await?;
+    let message = wait_reason(&brokers, "rolled", "Warning", "RestartPending").await?;
+    assert!(
+        message.contains(master) && message.contains(replica),
+        "{message}"
+    );
+    assert_eq!(
+        (uid(master).await?, uid(replica).await?),
+        (master_uid.clone(), replica_uid.clone())
+    );
+
+    // With restarts on, the replica restarts first, and the master only once it is back.
+    apply_broker(&brokers, "rolled", spec("4Gi", true)).await?;
+    // The pods in the order they were replaced, polled faster than a restart takes.
+    let order = std::sync::Mutex::new(Vec::new());
+    testenv::eventually("both brokers restarted", WAIT, || async {
+        for (pod, before) in [(replica, &replica_uid), (master, &master_uid)] {
+            let now = pods.get_opt(pod).await?.and_then(|found| found.uid());
+            let mut order = order.lock().expect("order");
+            if now.as_ref().is_some_and(|now| now != before) && !order.contains(&pod) {
+                order.push(pod);
+            }
+        }
+        Ok(order.lock().expect("order").len() == 2)
+    })
+    .await?;
+    assert_eq!(*order.lock().expect("order"), [replica, master]);
+    wait_ready(&brokers, "rolled").await?;
+    let restarted = pods.get(master).await?;
+    let java = restarted.spec.unwrap().containers[0]
+        .env
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .find(|env| env.name == "JAVA_OPT_EXT")
+        .and_then(|env| env.value)
+        .unwrap_or_default();
+    assert!(java.contains("-Xmx2048m"), "half the new 4Gi limit: {java}");
     Ok(())
 }
 
