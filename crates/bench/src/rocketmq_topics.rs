@@ -30,17 +30,23 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
         format!("- cluster: bench\n  clusterName: {CLUSTER_NAME}\n  nameServers: {name_server}\n"),
     )?;
     let connections = connections.display().to_string();
+    let client = cluster.client().await?;
+    let namespace = testenv::fresh_namespace(&client, "bench-rocketmq-topics").await?;
+    // Only this namespace: the Kafka benchmarks' thousands of resources are not this figure's.
     let operator = Operator::start(
         cluster.kubeconfig(),
         &out.join("operator-rocketmq.log"),
-        &["--rocketmq-connections", &connections],
+        &[
+            "--rocketmq-connections",
+            &connections,
+            "--watch-namespaces",
+            &namespace,
+        ],
     )
     .await?;
-    let client = cluster.client().await?;
     let admin = AdminClient::new(ClientConfig::new(&name_server));
     let broker = rocketmq.brokers()[0].addr();
 
-    let namespace = testenv::fresh_namespace(&client, "bench-rocketmq-topics").await?;
     let topics: Api<RocketMQTopic> = Api::namespaced(client.clone(), &namespace);
     let began = Instant::now();
     let manifests = (0..TOPICS).map(|index| {
