@@ -37,7 +37,7 @@ impl Operator {
         let http_address = SocketAddr::from(([127, 0, 0, 1], free_port()?));
         let log_file = std::fs::File::create(log)?;
         let process = Command::new(&binary)
-            .args(["run", "--watch-namespaces", "*", "--http-address"])
+            .args(["run", "--http-address"])
             .arg(http_address.to_string())
             .args(extra_args)
             .env("KUBECONFIG", kubeconfig)
