@@ -24,8 +24,9 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// Starts `target/release/brokerage run` against the cluster in `kubeconfig`, watching every
-    /// namespace with `extra_args`, and waits until it serves `/readyz`. Its log goes to `log`.
+    /// Starts `target/release/brokerage run` against the cluster in `kubeconfig` with
+    /// `extra_args` (every namespace is watched unless they say otherwise), and waits until it
+    /// serves `/readyz`. Its log goes to `log`.
     pub async fn start(kubeconfig: &Path, log: &Path, extra_args: &[&str]) -> Result<Operator> {
         let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/brokerage");
         if !binary.exists() {
