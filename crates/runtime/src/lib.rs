@@ -13,6 +13,7 @@ pub mod labels;
 pub mod leader;
 pub mod metrics;
 pub mod pause;
+pub mod pods;
 pub mod status;
 pub mod steps;
 

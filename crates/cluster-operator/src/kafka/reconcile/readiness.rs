@@ -2,7 +2,7 @@
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ListParams};
+use runtime::pods::{self, is_ready};
 use runtime::{Error, Flow};
 
 use super::WAIT_FOR_PODS;
@@ -27,28 +27,6 @@ pub fn observe(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>>
 
 /// The pods of every node of the cluster.
 pub async fn list_pods(state: &KafkaReconcile) -> Result<Vec<Pod>, Error> {
-    let pods: Api<Pod> = Api::namespaced(state.applier.client().clone(), &state.model.namespace);
-    let selector: Vec<String> = state
-        .model
-        .node_selector()
-        .iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect();
-    Ok(pods
-        .list(&ListParams::default().labels(&selector.join(",")))
-        .await?
-        .items)
-}
-
-pub fn is_ready(pod: &Pod) -> bool {
-    pod.metadata.deletion_timestamp.is_none()
-        && pod
-            .status
-            .as_ref()
-            .and_then(|status| status.conditions.as_ref())
-            .is_some_and(|conditions| {
-                conditions
-                    .iter()
-                    .any(|condition| condition.type_ == "Ready" && condition.status == "True")
-            })
+    let (client, model) = (state.applier.client(), &state.model);
+    pods::list_selected(client, &model.namespace, &model.node_selector()).await
 }

@@ -12,7 +12,9 @@ use kube::api::Api;
 use runtime::{Error, Flow};
 
 use super::WAIT_FOR_PODS;
-use super::readiness::{is_ready, list_pods};
+use runtime::pods::is_ready;
+
+use super::readiness::list_pods;
 use super::state::KafkaReconcile;
 use crate::admin::{AdminError, ClusterRef, observe_availability};
 use crate::kafka::availability::Availability;

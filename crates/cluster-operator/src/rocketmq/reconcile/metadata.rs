@@ -12,11 +12,11 @@ use kube::ResourceExt;
 use rocketmq_client::AdminClient;
 use runtime::{Error, Flow};
 
-use super::observe::is_ready;
 use super::state::BrokerReconcile;
 use crate::rocketmq::annotations::METADATA_COPY;
 use crate::rocketmq::metadata_copy::{groups_to_copy, topics_to_copy};
 use crate::rocketmq::model::Node;
+use runtime::pods::is_ready;
 
 pub fn copy_to_new_groups(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {

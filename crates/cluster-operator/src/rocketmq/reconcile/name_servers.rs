@@ -12,10 +12,10 @@ use kube::ResourceExt;
 use rocketmq_client::AdminClient;
 use runtime::{Error, Flow};
 
-use super::observe::is_ready;
 use super::state::BrokerReconcile;
 use crate::rocketmq::annotations::{NAME_SERVERS, annotation};
 use crate::rocketmq::broker_conf::NAME_SERVERS_KEY;
+use runtime::pods::is_ready;
 
 pub fn push(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {

@@ -8,19 +8,18 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::Client;
-use kube::api::{Api, ListParams};
 use kube::runtime::controller::Action;
 use kube::runtime::{Controller, watcher};
 use runtime::labels::STRIMZI_KIND;
 use runtime::status::write_status;
 use runtime::{Applier, Context, Error, Flow, Namespaces, Steps, conditions, pause};
 
-use super::observe::is_ready;
 use super::{StepResult, WAIT_FOR_PODS, by_cluster_label, has_condition, next_action, stamp};
 use crate::rocketmq::name_service::validate;
 use crate::rocketmq::names::name_server_addresses;
 use crate::rocketmq::status::{NotReady, name_service_status};
 use crate::rocketmq::{NameServiceDesired, NameServiceModel};
+use runtime::pods::is_ready;
 
 /// What one reconcile of a NameService knows.
 pub struct NameServiceReconcile {
@@ -146,19 +145,13 @@ fn statefulset(state: &mut NameServiceReconcile) -> StepResult<'_> {
 fn readiness(state: &mut NameServiceReconcile) -> StepResult<'_> {
     Box::pin(async move {
         let model = &state.model;
-        let pods: Api<Pod> = Api::namespaced(state.applier.client().clone(), &model.namespace);
-        let selector: Vec<String> = model
-            .labels()
-            .selector()
-            .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect();
-        let listed = pods
-            .list(&ListParams::default().labels(&selector.join(",")))
-            .await?;
-        let ready = listed.items.iter().filter(|pod| is_ready(pod)).count();
+        let client = state.applier.client();
+        let listed =
+            runtime::pods::list_selected(client, &model.namespace, &model.labels().selector())
+                .await?;
+        let ready = listed.iter().filter(|pod| is_ready(pod)).count();
         let expected = model.size as usize;
-        if ready >= expected && listed.items.len() == expected {
+        if ready >= expected && listed.len() == expected {
             state.not_ready = None;
             return Ok(Flow::Continue);
         }

@@ -51,27 +51,5 @@ pub async fn statefulsets(
 
 /// The Broker's pods.
 pub async fn pods(client: &Client, model: &BrokerModel) -> Result<Vec<Pod>, Error> {
-    let api: Api<Pod> = Api::namespaced(client.clone(), &model.namespace);
-    let selector: Vec<String> = model
-        .pod_selector()
-        .iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect();
-    Ok(api
-        .list(&ListParams::default().labels(&selector.join(",")))
-        .await?
-        .items)
-}
-
-pub fn is_ready(pod: &Pod) -> bool {
-    pod.metadata.deletion_timestamp.is_none()
-        && pod
-            .status
-            .as_ref()
-            .and_then(|status| status.conditions.as_ref())
-            .is_some_and(|conditions| {
-                conditions
-                    .iter()
-                    .any(|condition| condition.type_ == "Ready" && condition.status == "True")
-            })
+    runtime::pods::list_selected(client, &model.namespace, &model.pod_selector()).await
 }

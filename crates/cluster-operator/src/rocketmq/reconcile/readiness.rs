@@ -5,7 +5,9 @@ use kube::ResourceExt;
 use runtime::{Error, Flow};
 
 use super::WAIT_FOR_PODS;
-use super::observe::{self, is_ready};
+use runtime::pods::is_ready;
+
+use super::observe;
 use super::state::BrokerReconcile;
 
 pub fn observe(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {

@@ -11,7 +11,9 @@ use kube::ResourceExt;
 use runtime::{Error, Flow};
 
 use super::WAIT_FOR_PODS;
-use super::observe::{self, is_ready};
+use runtime::pods::is_ready;
+
+use super::observe;
 use super::state::BrokerReconcile;
 use crate::rocketmq::annotations::{CONFIGURATION_HASH, annotation};
 use crate::rocketmq::rolling::{BrokerPod, next_restart};
