@@ -21,6 +21,8 @@ use crate::process::Process;
 use crate::tools::Tools;
 
 /// How long each component may take to come up on a loaded two-core machine.
+/// How many times kwok may be started before the cluster gives up.
+const KWOK_ATTEMPTS: u32 = 3;
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A running local cluster. Dropping it stops every process and removes its files.
@@ -93,22 +95,32 @@ impl Cluster {
             "kube-scheduler",
             hyperkube("kube-scheduler", scheduler_args(&kubeconfig, free_port()?)),
         )?;
-        let mut kwok = Command::new(&tools.kwok);
-        kwok.args(kwok_args(&kubeconfig, free_port()?));
-        cluster.spawn("kwok", kwok)?;
-
         let nodes: Api<Node> = Api::all(client.clone());
         for index in 0..NODE_COUNT {
             nodes
                 .create(&PostParams::default(), &build_node(index))
                 .await?;
         }
-        cluster
-            .wait_until("the kwok nodes are Ready", || async {
-                let list = nodes.list(&ListParams::default()).await?;
-                Ok(list.items.iter().filter(|node| is_ready(node)).count() == NODE_COUNT)
-            })
-            .await?;
+        // kwok 0.8 can die of a data race while it first compiles its stages' CEL expressions
+        // (in `easycel.(*Registry).registerTraits`). It keeps no state, so a new one may take over.
+        for attempt in 1..=KWOK_ATTEMPTS {
+            let mut kwok = Command::new(&tools.kwok);
+            kwok.args(kwok_args(&kubeconfig, free_port()?));
+            cluster.spawn("kwok", kwok)?;
+            let ready = cluster
+                .wait_until("the kwok nodes are Ready", || async {
+                    let list = nodes.list(&ListParams::default()).await?;
+                    Ok(list.items.iter().filter(|node| is_ready(node)).count() == NODE_COUNT)
+                })
+                .await;
+            match ready {
+                Err(_) if attempt < KWOK_ATTEMPTS && cluster.forget_exited("kwok") => {}
+                ready => {
+                    ready?;
+                    break;
+                }
+            }
+        }
         // The service-account controller's first work: proof the controller manager runs.
         let service_accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
         cluster
@@ -160,6 +172,14 @@ impl Cluster {
     /// Wall time from `start` until every component worked.
     pub fn startup_time(&self) -> Duration {
         self.startup
+    }
+
+    /// Drops the process `name` if it exited, so that another may be started; whether it had.
+    fn forget_exited(&mut self, name: &str) -> bool {
+        let before = self.processes.len();
+        self.processes
+            .retain_mut(|process| process.name != name || process.exited().is_none());
+        self.processes.len() != before
     }
 
     fn spawn(&mut self, name: &str, command: Command) -> Result<()> {
