@@ -479,6 +479,33 @@ async fn a_change_that_needs_a_restart_rolls_replicas_before_masters_unless_rest
         .and_then(|env| env.value)
         .unwrap_or_default();
     assert!(java.contains("-Xmx2048m"), "half the new 4Gi limit: {java}");
+
+    // Strimzi's manual rolling update restarts a broker even with restarts off: asked on a
+    // StatefulSet, it is handed to the pod and done once; asked on a pod, that pod restarts.
+    apply_broker(&brokers, "rolled", spec("4Gi", false)).await?;
+    wait_ready(&brokers, "rolled").await?;
+    let (master_uid, replica_uid) = (uid(master).await?, uid(replica).await?);
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    let manual = "strimzi.io/manual-rolling-update";
+    annotate(&sets, "rolled-0-replica-1", manual, Some("true")).await?;
+    testenv::eventually("the replica restarted", WAIT, || async {
+        Ok(uid(replica).await.ok().is_some_and(|now| now != replica_uid))
+    })
+    .await?;
+    testenv::eventually("the request was done once", WAIT, || async {
+        let set = sets.get("rolled-0-replica-1").await?;
+        Ok(statefulset_annotation(&set, manual).is_none())
+    })
+    .await?;
+    assert_eq!(uid(master).await?, master_uid);
+    annotate(&pods, master, manual, Some("true")).await?;
+    testenv::eventually("the master restarted", WAIT, || async {
+        Ok(uid(master).await.ok().is_some_and(|now| now != master_uid))
+    })
+    .await?;
+    wait_ready(&brokers, "rolled").await?;
+    let replaced = pods.get(master).await?;
+    assert!(!replaced.annotations().contains_key(manual));
     Ok(())
 }
 

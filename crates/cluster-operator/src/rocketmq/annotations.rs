@@ -15,6 +15,10 @@ pub const NAME_SERVERS: &str = "brokerage.io/name-servers";
 pub const METADATA_COPY: &str = "brokerage.io/metadata-copy";
 pub const METADATA_COPY_PENDING: &str = "pending";
 
+/// On a broker's pod or StatefulSet, Strimzi's way to ask for a restart: done in the rolling
+/// update's order, even with `allowRestart: false`.
+pub use api::kafka::annotations::MANUAL_ROLLING_UPDATE_ANNOTATION as MANUAL_ROLLING_UPDATE;
+
 /// On a Broker: remove broker groups even while their masters hold unconsumed messages.
 pub const FORCE_SCALE_IN: &str = "brokerage.io/force-scale-in";
 

@@ -1,6 +1,7 @@
-//! Which broker restarts next when configuration changed. One at a time, each only while every
-//! other broker is Ready; replicas before masters, so each group's master keeps taking writes
-//! while its replicas restart and pauses only once, last, when its replicas are current.
+//! Which broker restarts next when configuration changed or a user asked for a restart. One at a
+//! time, each only while every other broker is Ready; replicas before masters, so each group's
+//! master keeps taking writes while its replicas restart and pauses only once, last, when its
+//! replicas are current.
 
 use super::model::Node;
 
@@ -11,6 +12,16 @@ pub struct BrokerPod {
     pub ready: bool,
     /// Started with another configuration than the desired one.
     pub outdated: bool,
+    /// A user asked for a restart (`strimzi.io/manual-rolling-update`).
+    pub restart_asked: bool,
+}
+
+impl BrokerPod {
+    /// Whether this broker is to restart: `allowRestart: false` holds back configuration
+    /// changes, never a restart the user asked for.
+    pub fn due(&self, allow_restart: bool) -> bool {
+        self.restart_asked || (self.outdated && allow_restart)
+    }
 }
 
 /// Replicas first, then masters, group by group.
@@ -19,16 +30,16 @@ pub fn restart_order(node: &Node) -> (bool, i32, i32) {
 }
 
 /// The broker to restart now, if any. A broker that is already down is restarted first: it
-/// serves nothing anyway. Otherwise the first outdated one in [`restart_order`], only while
-/// every broker is Ready.
-pub fn next_restart(pods: &[BrokerPod]) -> Option<Node> {
-    let mut outdated: Vec<&BrokerPod> = pods.iter().filter(|pod| pod.outdated).collect();
-    outdated.sort_by_key(|pod| restart_order(&pod.node));
-    if let Some(down) = outdated.iter().find(|pod| !pod.ready) {
+/// serves nothing anyway. Otherwise the first [`BrokerPod::due`] one in [`restart_order`], only
+/// while every broker is Ready.
+pub fn next_restart(pods: &[BrokerPod], allow_restart: bool) -> Option<Node> {
+    let mut due: Vec<&BrokerPod> = pods.iter().filter(|pod| pod.due(allow_restart)).collect();
+    due.sort_by_key(|pod| restart_order(&pod.node));
+    if let Some(down) = due.iter().find(|pod| !pod.ready) {
         return Some(down.node);
     }
     let all_ready = pods.iter().all(|pod| pod.ready);
-    outdated.first().filter(|_| all_ready).map(|pod| pod.node)
+    due.first().filter(|_| all_ready).map(|pod| pod.node)
 }
 
 #[cfg(test)]
@@ -40,6 +51,7 @@ mod tests {
             node: Node { group, replica },
             ready,
             outdated,
+            restart_asked: false,
         }
     }
 
@@ -52,7 +64,7 @@ mod tests {
             pod(1, 1, true, true),
         ];
         let mut order = Vec::new();
-        while let Some(next) = next_restart(&pods) {
+        while let Some(next) = next_restart(&pods, true) {
             order.push((next.group, next.replica));
             let restarted = pods.iter_mut().find(|pod| pod.node == next).unwrap();
             restarted.outdated = false;
@@ -63,9 +75,27 @@ mod tests {
     #[test]
     fn a_restart_waits_for_every_broker_to_be_ready_unless_the_broker_is_down() {
         let waiting = [pod(0, 0, true, true), pod(1, 1, false, false)];
-        assert_eq!(next_restart(&waiting), None);
+        assert_eq!(next_restart(&waiting, true), None);
         let down = [pod(0, 0, true, true), pod(1, 0, false, true)];
-        assert_eq!(next_restart(&down), Some(Node::master(1)));
-        assert_eq!(next_restart(&[pod(0, 0, true, false)]), None);
+        assert_eq!(next_restart(&down, true), Some(Node::master(1)));
+        assert_eq!(next_restart(&[pod(0, 0, true, false)], true), None);
+    }
+
+    #[test]
+    fn an_asked_restart_goes_ahead_when_configuration_restarts_are_off() {
+        let asked = BrokerPod {
+            restart_asked: true,
+            ..pod(0, 1, true, false)
+        };
+        let pods = [pod(0, 0, true, true), asked];
+        assert_eq!(
+            next_restart(&pods, false),
+            Some(Node {
+                group: 0,
+                replica: 1
+            })
+        );
+        assert_eq!(next_restart(&pods[..1], false), None);
+        assert_eq!(next_restart(&pods[..1], true), Some(Node::master(0)));
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use api::kafka::annotations::MANUAL_ROLLING_UPDATE_ANNOTATION;
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
@@ -24,8 +25,6 @@ use crate::kafka::model::Node;
 /// What a pod was started with: the hash of its `server.properties` and the fingerprint of its
 /// certificate.
 pub const CONFIGURATION_HASH_ANNOTATION: &str = "brokerage.io/configuration-hash";
-/// Strimzi's annotation asking for a restart of a pod, or of every pod of a StatefulSet.
-pub const MANUAL_ROLLING_UPDATE_ANNOTATION: &str = "strimzi.io/manual-rolling-update";
 
 pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {

@@ -1,11 +1,13 @@
 //! The rolling update: the StatefulSets use `OnDelete`, so the operator decides when each broker
 //! restarts: one at a time, replicas before masters, each only while every other broker is Ready
-//! (see [`crate::rocketmq::rolling`]). With `allowRestart: false` nothing restarts: a condition
+//! (see [`crate::rocketmq::rolling`]). `strimzi.io/manual-rolling-update` on a broker's pod or
+//! StatefulSet restarts it the same way. With `allowRestart: false` nothing restarts: a condition
 //! names the brokers waiting for a restart.
 
 use std::collections::BTreeMap;
 
 use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 use runtime::{Error, Flow};
@@ -15,12 +17,15 @@ use runtime::pods::is_ready;
 
 use super::observe;
 use super::state::BrokerReconcile;
-use crate::rocketmq::annotations::{CONFIGURATION_HASH, annotation};
+use crate::rocketmq::annotations::{
+    CONFIGURATION_HASH, MANUAL_ROLLING_UPDATE, annotation, is_true,
+};
 use crate::rocketmq::rolling::{BrokerPod, next_restart};
 
 pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
         state.pods = observe::pods(state.applier.client(), &state.model).await?;
+        hand_asked_restarts_to_pods(state).await?;
         // What each StatefulSet's pod should have been started with.
         let desired: BTreeMap<String, String> = state
             .desired
@@ -42,37 +47,40 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
                     node,
                     ready: is_ready(pod),
                     outdated: started_with != desired.get(&pod.name_any()).map(String::as_str),
+                    restart_asked: is_true(&pod.metadata, MANUAL_ROLLING_UPDATE),
                 })
             })
             .collect();
-        let outdated: Vec<String> = pods
-            .iter()
-            .filter(|pod| pod.outdated)
-            .map(|pod| state.model.pod_name(&pod.node))
-            .collect();
-        if outdated.is_empty() {
-            return Ok(Flow::Continue);
-        }
-        if !state.model.allow_restart {
+        let allow_restart = state.model.allow_restart;
+        let names = |chosen: &dyn Fn(&BrokerPod) -> bool| -> Vec<String> {
+            let pods = pods.iter().filter(|pod| chosen(pod));
+            pods.map(|pod| state.model.pod_name(&pod.node)).collect()
+        };
+        let held = names(&|pod| pod.outdated && !pod.due(allow_restart));
+        let due = names(&|pod| pod.due(allow_restart));
+        if !held.is_empty() {
             state.warn(
                 "RestartPending",
                 format!(
                     "{} must restart to apply the configuration; allowRestart is false, so delete \
-                     the pods yourself when convenient (one at a time, replicas first)",
-                    outdated.join(", ")
+                     the pods yourself when convenient (one at a time, replicas first), or \
+                     annotate them {MANUAL_ROLLING_UPDATE}=true",
+                    held.join(", ")
                 ),
             );
+        }
+        if due.is_empty() {
             return Ok(Flow::Continue);
         }
         state.not_ready = Some((
             "RollingUpdate".into(),
-            format!("restarting brokers one at a time: {}", outdated.join(", ")),
+            format!("restarting brokers one at a time: {}", due.join(", ")),
         ));
-        let Some(node) = next_restart(&pods) else {
+        let Some(node) = next_restart(&pods, allow_restart) else {
             return Ok(Flow::Requeue(WAIT_FOR_PODS));
         };
         let pod = state.model.pod_name(&node);
-        tracing::info!(%pod, "restarting an outdated broker");
+        tracing::info!(%pod, "restarting a broker");
         state
             .events
             .push(("RollingRestart", format!("restarting pod {pod}")));
@@ -82,4 +90,31 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
             .await?;
         Ok(Flow::Requeue(WAIT_FOR_PODS))
     })
+}
+
+/// A restart asked on a StatefulSet is handed to its one pod, whose replacement then comes
+/// without it, and removed from the StatefulSet, so it is done once. A StatefulSet without a
+/// pod yet needs none: its pod will start with the current configuration.
+async fn hand_asked_restarts_to_pods(state: &mut BrokerReconcile) -> Result<(), Error> {
+    let namespace = &state.model.namespace;
+    let asked = state
+        .existing
+        .values()
+        .filter(|set| is_true(&set.metadata, MANUAL_ROLLING_UPDATE));
+    for set in asked {
+        let pod_name = format!("{}-0", set.name_any());
+        if let Some(pod) = state.pods.iter_mut().find(|pod| pod.name_any() == pod_name) {
+            state
+                .applier
+                .annotate::<Pod>(namespace, &pod_name, MANUAL_ROLLING_UPDATE, Some("true"))
+                .await?;
+            pod.annotations_mut()
+                .insert(MANUAL_ROLLING_UPDATE.into(), "true".into());
+        }
+        state
+            .applier
+            .annotate::<StatefulSet>(namespace, &set.name_any(), MANUAL_ROLLING_UPDATE, None)
+            .await?;
+    }
+    Ok(())
 }
