@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use api::kafka::{Kafka, KafkaNodePool};
-use brokerage_e2e::{counter, repo_path, setup};
+use brokerage_e2e::{counter, repo_path, setup, wait_condition};
 use cluster_operator::admin::KafkaAdmins;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -475,10 +475,40 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
         "the claim of {added} was deleted: {claim_names:?}"
     );
     assert_eq!(
-        uid(first_broker).await?,
+        uid(first_broker.clone()).await?,
         first_uid,
         "scaling down restarted a remaining broker"
     );
+
+    // A bigger volume would need new claim templates, which Kubernetes refuses: NotSupported,
+    // and nothing changes until the size is put back.
+    let size = |size: &str| {
+        json!({"spec": {"storage": {"type": "jbod", "volumes": [{"id": 0,
+            "type": "persistent-claim", "size": size, "kraftMetadata": "shared",
+            "deleteClaim": false}]}}})
+    };
+    let params = PatchParams::default();
+    pools
+        .patch("broker", &params, &Patch::Merge(&size("200Gi")))
+        .await?;
+    let refused = wait_condition(
+        &kafkas,
+        "persistent-cluster",
+        "NotReady",
+        Some("NotSupported"),
+        WAIT,
+    )
+    .await?;
+    let message = refused.message.unwrap_or_default();
+    assert!(
+        message.contains("persistent-cluster-broker") && message.contains("storage"),
+        "{message}"
+    );
+    assert_eq!(uid(first_broker).await?, first_uid);
+    pools
+        .patch("broker", &params, &Patch::Merge(&size("100Gi")))
+        .await?;
+    wait_ready(&kafkas, "persistent-cluster").await?;
     Ok(())
 }
 

@@ -62,10 +62,12 @@ async fn apply_broker(brokers: &Api<Broker>, name: &str, spec: serde_json::Value
     Ok(())
 }
 
-async fn patch_spec(brokers: &Api<Broker>, name: &str, spec: serde_json::Value) -> Result<()> {
+async fn patch_spec<K>(api: &Api<K>, name: &str, spec: serde_json::Value) -> Result<()>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
     let patch = json!({"spec": spec});
-    brokers
-        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await?;
     Ok(())
 }
@@ -303,6 +305,19 @@ async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix()
     let message = wait_reason(&brokers, "controlled", "NotReady", "InvalidSpec").await?;
     assert!(message.contains("not implemented"), "{message}");
 
+    // What only Kubernetes refuses still reaches the status, with its words.
+    apply_broker(
+        &brokers,
+        "refused",
+        json!({"size": 1, "resources": {"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}}}),
+    )
+    .await?;
+    let message = wait_reason(&brokers, "refused", "NotReady", "ReconciliationFailed").await?;
+    assert!(
+        message.contains("refused-0-master") && message.contains("less than or equal to"),
+        "{message}"
+    );
+
     // The user's settings the upstream way: a missing ConfigMap is invalid, then once it is
     // there its keys are merged and an operator-owned one is named in a warning.
     let volume = json!([{"name": "broker-config", "configMap": {"name": "broker-config",
@@ -333,6 +348,16 @@ async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix()
         .unwrap()["broker.conf"]
         .clone();
     assert!(conf.contains("fileReservedTime=24\n") && conf.contains("brokerId=0\n"));
+
+    // Name servers given claims after the fact: their StatefulSet cannot take them.
+    let name_services: Api<NameService> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&name_services, "names").await?;
+    let claims = json!({"storageMode": "StorageClass", "volumeClaimTemplates": [{
+        "metadata": {"name": "namesrv-storage"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]});
+    patch_spec(&name_services, "names", claims).await?;
+    let message = wait_reason(&name_services, "names", "NotReady", "NotSupported").await?;
+    assert!(message.contains("StatefulSet names"), "{message}");
     Ok(())
 }
 
@@ -418,6 +443,19 @@ async fn groups_scale_out_and_in_keeping_claims_and_holding_what_cannot_be_check
     annotate(&brokers, "scaled", "strimzi.io/pause-reconciliation", None).await?;
     wait_ready(&brokers, "scaled").await?;
     assert!(sets.get_opt("scaled-1-master").await?.is_some());
+
+    // Bigger volumes would need new claim templates, which Kubernetes refuses: NotSupported,
+    // nothing applied, until they are put back.
+    let mut bigger = claim.clone();
+    bigger[0]["spec"]["resources"]["requests"]["storage"] = json!("16Gi");
+    patch_spec(&brokers, "scaled", json!({"volumeClaimTemplates": bigger})).await?;
+    let message = wait_reason(&brokers, "scaled", "NotReady", "NotSupported").await?;
+    assert!(
+        message.contains("scaled-0-master") && message.contains("spec.volumeClaimTemplates"),
+        "{message}"
+    );
+    patch_spec(&brokers, "scaled", json!({"volumeClaimTemplates": claim})).await?;
+    wait_ready(&brokers, "scaled").await?;
     Ok(())
 }
 
@@ -489,7 +527,10 @@ async fn a_change_that_needs_a_restart_rolls_replicas_before_masters_unless_rest
     let manual = "strimzi.io/manual-rolling-update";
     annotate(&sets, "rolled-0-replica-1", manual, Some("true")).await?;
     testenv::eventually("the replica restarted", WAIT, || async {
-        Ok(uid(replica).await.ok().is_some_and(|now| now != replica_uid))
+        Ok(uid(replica)
+            .await
+            .ok()
+            .is_some_and(|now| now != replica_uid))
     })
     .await?;
     testenv::eventually("the request was done once", WAIT, || async {

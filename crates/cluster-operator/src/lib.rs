@@ -5,7 +5,9 @@
 //! are what unit tests and golden snapshots cover, and what `brokerage render` prints.
 
 pub mod admin;
+pub mod claim_templates;
 pub mod kafka;
+pub mod quantity;
 pub mod rocketmq;
 
 use std::sync::Arc;

@@ -12,6 +12,12 @@ pub const RECONCILIATION_PAUSED: &str = "ReconciliationPaused";
 
 /// The reason on `NotReady` when the spec itself is wrong and only an edit can fix it.
 pub const INVALID_SPEC: &str = "InvalidSpec";
+/// The reason on `NotReady` when a valid spec asks for a change the operator cannot make; the
+/// resource stays as it was.
+pub const NOT_SUPPORTED: &str = "NotSupported";
+/// The reason on `NotReady` when a reconcile failed part-way, say because Kubernetes refused an
+/// object; the message is the error. It is retried with backoff.
+pub const RECONCILIATION_FAILED: &str = "ReconciliationFailed";
 
 /// A `True` condition of `type_`, without a transition time (see [`stamp_transitions`]).
 pub fn condition(type_: &str, reason: Option<&str>, message: Option<&str>) -> Condition {

@@ -6,7 +6,8 @@
 //! appends last to the `java` command line (so the last `-Xmx` given wins).
 
 use k8s_openapi::api::core::v1::{EnvVar, ResourceRequirements};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use crate::quantity;
 
 /// JVM flags the official image's `runbroker.sh` appends after its own.
 pub const JAVA_OPT_EXT: &str = "JAVA_OPT_EXT";
@@ -77,41 +78,13 @@ fn has_heap_flags(options: &str) -> bool {
 
 fn memory_limit(resources: Option<&ResourceRequirements>) -> Option<u64> {
     let limits = resources?.limits.as_ref()?;
-    memory_bytes(limits.get("memory")?)
-}
-
-/// The bytes a Kubernetes memory quantity stands for (`12288Mi`, `2Gi`, `1G`, `512M`, `1e9`).
-pub fn memory_bytes(quantity: &Quantity) -> Option<u64> {
-    let text = quantity.0.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let multiplier: f64 = match suffix {
-        "" => 1.0,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        exponent => 10f64.powi(exponent.strip_prefix(['e', 'E'])?.parse().ok()?),
-    };
-    let bytes = number * multiplier;
-    (bytes.is_finite() && bytes >= 0.0).then_some(bytes as u64)
+    quantity::bytes(limits.get("memory")?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
     use std::collections::BTreeMap;
 
     fn limited(memory: &str) -> ResourceRequirements {
@@ -136,19 +109,6 @@ mod tests {
         env.iter()
             .find(|env| env.name == JAVA_OPT_EXT)
             .and_then(|env| env.value.clone())
-    }
-
-    #[test]
-    fn quantities_in_every_unit() {
-        let bytes = |text: &str| memory_bytes(&Quantity(text.into()));
-        assert_eq!(bytes("12288Mi"), Some(12288 * MIB));
-        assert_eq!(bytes("2Gi"), Some(2048 * MIB));
-        assert_eq!(bytes("1.5Gi"), Some(1536 * MIB));
-        assert_eq!(bytes("512M"), Some(512_000_000));
-        assert_eq!(bytes("1e9"), Some(1_000_000_000));
-        assert_eq!(bytes("1073741824"), Some(1024 * MIB));
-        assert_eq!(bytes("lots"), None);
-        assert_eq!(bytes("1Qi"), None);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub enum Outcome {
 }
 
 pub const RESOURCE_CONFLICT: &str = "ResourceConflict";
-pub const NOT_SUPPORTED: &str = "NotSupported";
+pub use runtime::conditions::NOT_SUPPORTED;
 pub const KAFKA_ERROR: &str = "KafkaError";
 
 /// The status a topic should have after `outcome`. The topic name and ID are the ones of the

@@ -21,7 +21,7 @@ pub enum Outcome {
 }
 
 pub const RESOURCE_CONFLICT: &str = "ResourceConflict";
-pub const NOT_SUPPORTED: &str = "NotSupported";
+pub use runtime::conditions::NOT_SUPPORTED;
 pub const ROCKETMQ_ERROR: &str = "RocketMQError";
 
 /// The status a topic should have after `outcome`. The topic name is the one of the topic the

@@ -124,7 +124,10 @@ fn reconcile(
             pods: Vec::new(),
             not_ready: Some(("Creating".into(), "the cluster is being created".into())),
         };
-        let flow = steps().run(&mut state, &context.metrics).await?;
+        let ran = steps().run(&mut state, &context.metrics).await;
+        if let Err(error) = &ran {
+            state.not_ready = Some((conditions::RECONCILIATION_FAILED.into(), error.to_string()));
+        }
 
         for (reason, note) in std::mem::take(&mut state.events) {
             context.publish(kafka.as_ref(), false, reason, note).await;
@@ -147,7 +150,7 @@ fn reconcile(
                 write_status(client, pool, pool.status.as_ref(), &desired).await?;
             }
         }
-        Ok(match flow {
+        Ok(match ran? {
             Flow::Continue => Action::requeue(context.resync),
             Flow::Requeue(delay) => Action::requeue(delay),
             Flow::Stop => Action::await_change(),

@@ -4,11 +4,13 @@
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::ResourceExt;
+use runtime::conditions::NOT_SUPPORTED;
 use runtime::labels::Labels;
 use runtime::{Error, Flow};
 
 use super::StepResult;
 use super::state::BrokerReconcile;
+use crate::claim_templates::{claim_templates_changed, refusal};
 use crate::rocketmq::annotations::{METADATA_COPY, METADATA_COPY_PENDING, annotation};
 use crate::rocketmq::scaling::node_of_statefulset;
 
@@ -38,9 +40,26 @@ pub fn config_maps(state: &mut BrokerReconcile) -> StepResult<'_> {
 }
 
 /// The StatefulSets, after everything they mount. A new group's master created while others
-/// already ran is a scale-out: it is marked to receive the cluster's metadata.
+/// already ran is a scale-out: it is marked to receive the cluster's metadata. A storage change
+/// an existing StatefulSet cannot take stops the reconcile before any is applied: applying the
+/// others would restart their pods with a configuration the refused ones do not have.
 pub fn statefulsets(state: &mut BrokerReconcile) -> StepResult<'_> {
     Box::pin(async move {
+        let changed: Vec<String> = state
+            .desired
+            .statefulsets
+            .iter()
+            .filter(|desired| {
+                let live = state.existing.get(&desired.name_any());
+                live.is_some_and(|live| claim_templates_changed(live, desired))
+            })
+            .map(|desired| desired.name_any())
+            .collect();
+        if !changed.is_empty() {
+            let fields = "spec.storageMode and spec.volumeClaimTemplates";
+            state.not_ready = Some((NOT_SUPPORTED.into(), refusal(&changed, fields)));
+            return Ok(Flow::Stop);
+        }
         let cluster = state.model.cluster.clone();
         let masters_before = state
             .existing

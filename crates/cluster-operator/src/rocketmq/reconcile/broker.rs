@@ -145,7 +145,10 @@ fn reconcile(
             retry_after: None,
             model,
         };
-        let flow = broker_steps().run(&mut state, &context.metrics).await?;
+        let ran = broker_steps().run(&mut state, &context.metrics).await;
+        if let Err(error) = &ran {
+            state.not_ready = Some((conditions::RECONCILIATION_FAILED.into(), error.to_string()));
+        }
 
         for (reason, note) in std::mem::take(&mut state.events) {
             context.publish(broker.as_ref(), false, reason, note).await;
@@ -175,7 +178,7 @@ fn reconcile(
             broker.metadata.generation,
         );
         write_stamped(client, &broker, status).await?;
-        Ok(next_action(flow, context.resync, state.retry_after))
+        Ok(next_action(ran?, context.resync, state.retry_after))
     })
 }
 

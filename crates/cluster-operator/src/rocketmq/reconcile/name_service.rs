@@ -7,18 +7,20 @@ use api::rocketmq::{NameService, NameServiceStatus};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
-use kube::Client;
 use kube::runtime::controller::Action;
 use kube::runtime::{Controller, watcher};
+use kube::{Api, Client, ResourceExt};
 use runtime::labels::STRIMZI_KIND;
 use runtime::status::write_status;
 use runtime::{Applier, Context, Error, Flow, Namespaces, Steps, conditions, pause};
 
 use super::{StepResult, WAIT_FOR_PODS, by_cluster_label, has_condition, next_action, stamp};
+use crate::claim_templates::{claim_templates_changed, refusal};
 use crate::rocketmq::name_service::validate;
 use crate::rocketmq::names::name_server_addresses;
 use crate::rocketmq::status::{NotReady, name_service_status};
 use crate::rocketmq::{NameServiceDesired, NameServiceModel};
+use runtime::conditions::NOT_SUPPORTED;
 use runtime::pods::is_ready;
 
 /// What one reconcile of a NameService knows.
@@ -105,7 +107,10 @@ fn reconcile(
             )),
             model,
         };
-        let flow = steps().run(&mut state, &context.metrics).await?;
+        let ran = steps().run(&mut state, &context.metrics).await;
+        if let Err(error) = &ran {
+            state.not_ready = Some((conditions::RECONCILIATION_FAILED.into(), error.to_string()));
+        }
         let current_conditions = current.and_then(|status| status.conditions.as_ref());
         if state.not_ready.is_none() && !has_condition(current_conditions, conditions::READY) {
             context
@@ -123,7 +128,7 @@ fn reconcile(
             generation,
         );
         write_stamped(client, &name_service, status).await?;
-        Ok(next_action(flow, context.resync, None))
+        Ok(next_action(ran?, context.resync, None))
     })
 }
 
@@ -136,7 +141,20 @@ fn service(state: &mut NameServiceReconcile) -> StepResult<'_> {
 
 fn statefulset(state: &mut NameServiceReconcile) -> StepResult<'_> {
     Box::pin(async move {
-        state.applier.apply(&state.desired.statefulset).await?;
+        let desired = &state.desired.statefulset;
+        let api: Api<StatefulSet> =
+            Api::namespaced(state.applier.client().clone(), &state.model.namespace);
+        let live = api.get_opt(&desired.name_any()).await?;
+        if live
+            .as_ref()
+            .is_some_and(|live| claim_templates_changed(live, desired))
+        {
+            let fields = "spec.storageMode and spec.volumeClaimTemplates";
+            let message = refusal(&[desired.name_any()], fields);
+            state.not_ready = Some((NOT_SUPPORTED.into(), message));
+            return Ok(Flow::Stop);
+        }
+        state.applier.apply_over(desired, live.as_ref()).await?;
         Ok(Flow::Continue)
     })
 }
