@@ -20,3 +20,30 @@ pub struct Condition {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<String>,
 }
+
+/// A status that carries conditions, so code common to every kind can stamp their transition
+/// times.
+pub trait HasConditions {
+    fn conditions(&self) -> Option<&[Condition]>;
+    fn conditions_mut(&mut self) -> Option<&mut Vec<Condition>>;
+}
+
+/// Implements [`HasConditions`] for statuses with a `conditions: Option<Vec<Condition>>` field.
+macro_rules! has_conditions {
+    ($($status:ty),* $(,)?) => {$(
+        impl HasConditions for $status {
+            fn conditions(&self) -> Option<&[Condition]> {
+                self.conditions.as_deref()
+            }
+            fn conditions_mut(&mut self) -> Option<&mut Vec<Condition>> {
+                self.conditions.as_mut()
+            }
+        }
+    )*};
+}
+
+has_conditions!(
+    crate::kafka::KafkaStatus,
+    crate::rocketmq::BrokerStatus,
+    crate::rocketmq::NameServiceStatus,
+);

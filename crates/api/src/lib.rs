@@ -10,7 +10,7 @@ mod password;
 pub mod rocketmq;
 mod schema;
 
-pub use condition::Condition;
+pub use condition::{Condition, HasConditions};
 pub use crd::all_crds;
 pub use password::{Password, PasswordSource};
 pub use schema::FreeFormObject;

@@ -3,8 +3,11 @@
 
 use std::fmt::Debug;
 
+use api::HasConditions;
 use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
+use kube::core::object::HasStatus;
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -12,7 +15,29 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::apply::FIELD_MANAGER;
-use crate::conditions::status_differs;
+use crate::conditions::{stamp_transitions, status_differs};
+
+/// [`write_status`] for a status with conditions: one unchanged since the object's current
+/// status keeps its transition time; a new or changed one is stamped now.
+pub async fn write_stamped<K>(
+    client: &Client,
+    object: &K,
+    mut desired: K::Status,
+) -> Result<bool, Error>
+where
+    K: HasStatus + Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+    K: DeserializeOwned + Clone + Debug,
+    K::Status: HasConditions + Serialize,
+{
+    let current = object.status();
+    if let Some(conditions) = desired.conditions_mut() {
+        let previous = current
+            .and_then(HasConditions::conditions)
+            .unwrap_or_default();
+        stamp_transitions(conditions, previous, Timestamp::now());
+    }
+    write_status(client, object, current, &desired).await
+}
 
 /// Writes `desired` as the status of `object` unless it equals `current` (ignoring condition
 /// transition times). Returns whether it wrote.

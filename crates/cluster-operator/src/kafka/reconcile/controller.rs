@@ -6,12 +6,12 @@ use api::kafka::{Kafka, KafkaNodePool, KafkaStatus};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{Controller, watcher};
-use kube::{Client, ResourceExt};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
-use runtime::status::write_status;
+use runtime::status::{write_stamped, write_status};
 use runtime::{Applier, Context, Error, Flow, Namespaces, conditions, pause};
 
 use super::state::KafkaReconcile;
@@ -66,7 +66,7 @@ fn reconcile(
                 observed_generation: kafka.metadata.generation,
                 ..current.cloned().unwrap_or_default()
             };
-            write_stamped(client, &kafka, paused).await?;
+            write_stamped(client, kafka.as_ref(), paused).await?;
             return Ok(Action::await_change());
         }
 
@@ -105,7 +105,7 @@ fn reconcile(
                     observed_generation: kafka.metadata.generation,
                     ..current.cloned().unwrap_or_default()
                 };
-                write_stamped(client, &kafka, status).await?;
+                write_stamped(client, kafka.as_ref(), status).await?;
                 return Ok(Action::await_change());
             }
         };
@@ -142,7 +142,7 @@ fn reconcile(
                 )
                 .await;
         }
-        write_stamped(client, &kafka, status::kafka_status(&state)).await?;
+        write_stamped(client, kafka.as_ref(), status::kafka_status(&state)).await?;
         for pool in &state.pools {
             if let Some(modelled) = state.model.pool(&pool.name_any()) {
                 let desired =
@@ -162,21 +162,4 @@ fn has_condition(status: Option<&KafkaStatus>, type_: &str) -> bool {
     status
         .and_then(|status| status.conditions.as_ref())
         .is_some_and(|conditions| conditions.iter().any(|condition| condition.type_ == type_))
-}
-
-/// Writes the Kafka's status if it changed, keeping the transition times of unchanged conditions.
-async fn write_stamped(
-    client: &Client,
-    kafka: &Kafka,
-    mut desired: KafkaStatus,
-) -> Result<(), Error> {
-    let current = kafka.status.as_ref();
-    let previous = current
-        .and_then(|status| status.conditions.clone())
-        .unwrap_or_default();
-    if let Some(conditions) = desired.conditions.as_mut() {
-        conditions::stamp_transitions(conditions, &previous, k8s_openapi::jiff::Timestamp::now());
-    }
-    write_status(client, kafka, current, &desired).await?;
-    Ok(())
 }

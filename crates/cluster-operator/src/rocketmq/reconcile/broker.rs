@@ -6,17 +6,17 @@ use api::rocketmq::{Broker, BrokerStatus, NameService};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{Controller, watcher};
-use kube::{Client, ResourceExt};
 use runtime::labels::STRIMZI_KIND;
-use runtime::status::write_status;
+use runtime::status::write_stamped;
 use runtime::{Applier, Context, Error, Namespaces, conditions, pause};
 
 use super::retries::Retries;
 use super::state::BrokerReconcile;
-use super::{broker_steps, by_cluster_label, has_condition, next_action, observe, stamp};
+use super::{broker_steps, by_cluster_label, has_condition, next_action, observe};
 use crate::rocketmq::admin::RocketMQAdmins;
 use crate::rocketmq::status::broker_status;
 use crate::rocketmq::user_config::referenced_config_maps;
@@ -83,7 +83,7 @@ fn reconcile(
                 observed_generation: broker.metadata.generation,
                 ..current.cloned().unwrap_or_default()
             };
-            write_stamped(client, &broker, paused).await?;
+            write_stamped(client, broker.as_ref(), paused).await?;
             return Ok(Action::await_change());
         }
 
@@ -122,7 +122,7 @@ fn reconcile(
                     observed_generation: broker.metadata.generation,
                     ..current.cloned().unwrap_or_default()
                 };
-                write_stamped(client, &broker, status).await?;
+                write_stamped(client, broker.as_ref(), status).await?;
                 // What is missing may be another resource (a NameService, a ConfigMap), which
                 // the next periodic reconciliation finds.
                 return Ok(Action::requeue(context.resync));
@@ -177,23 +177,7 @@ fn reconcile(
             &pods,
             broker.metadata.generation,
         );
-        write_stamped(client, &broker, status).await?;
+        write_stamped(client, broker.as_ref(), status).await?;
         Ok(next_action(ran?, context.resync, state.retry_after))
     })
-}
-
-/// Writes the Broker's status if it changed, keeping the transition times of unchanged
-/// conditions.
-async fn write_stamped(
-    client: &Client,
-    broker: &Broker,
-    mut desired: BrokerStatus,
-) -> Result<(), Error> {
-    let current = broker.status.as_ref();
-    stamp(
-        &mut desired.conditions,
-        current.and_then(|status| status.conditions.as_ref()),
-    );
-    write_status(client, broker, current, &desired).await?;
-    Ok(())
 }

@@ -26,7 +26,7 @@ use futures::future::BoxFuture;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use runtime::labels::STRIMZI_CLUSTER;
-use runtime::{Error, Flow, Steps, conditions};
+use runtime::{Error, Flow, Steps};
 
 use state::BrokerReconcile;
 
@@ -61,13 +61,6 @@ fn by_cluster_label<K: kube::Resource, P: kube::Resource<DynamicType = ()>>(
 
 /// Keeps the transition times of conditions that did not change, so an unchanged status
 /// compares equal and is not written.
-fn stamp(desired: &mut Option<Vec<Condition>>, current: Option<&Vec<Condition>>) {
-    if let Some(desired) = desired.as_mut() {
-        let current = current.cloned().unwrap_or_default();
-        conditions::stamp_transitions(desired, &current, k8s_openapi::jiff::Timestamp::now());
-    }
-}
-
 fn has_condition(current: Option<&Vec<Condition>>, type_: &str) -> bool {
     current.is_some_and(|conditions| conditions.iter().any(|condition| condition.type_ == type_))
 }

@@ -9,12 +9,12 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::runtime::controller::Action;
 use kube::runtime::{Controller, watcher};
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, ResourceExt};
 use runtime::labels::STRIMZI_KIND;
-use runtime::status::write_status;
+use runtime::status::write_stamped;
 use runtime::{Applier, Context, Error, Flow, Namespaces, Steps, conditions, pause};
 
-use super::{StepResult, WAIT_FOR_PODS, by_cluster_label, has_condition, next_action, stamp};
+use super::{StepResult, WAIT_FOR_PODS, by_cluster_label, has_condition, next_action};
 use crate::claim_templates::{claim_templates_changed, refusal};
 use crate::rocketmq::name_service::validate;
 use crate::rocketmq::names::name_server_addresses;
@@ -71,7 +71,7 @@ fn reconcile(
                 observed_generation: generation,
                 ..current.cloned().unwrap_or_default()
             };
-            write_stamped(client, &name_service, paused).await?;
+            write_stamped(client, name_service.as_ref(), paused).await?;
             return Ok(Action::await_change());
         }
         let model = match validate(&name_service) {
@@ -94,7 +94,7 @@ fn reconcile(
                 let invalid = Some((conditions::INVALID_SPEC.to_string(), message));
                 let status =
                     name_service_status(name_server_addresses(&name_service), &invalid, generation);
-                write_stamped(client, &name_service, status).await?;
+                write_stamped(client, name_service.as_ref(), status).await?;
                 return Ok(Action::await_change());
             }
         };
@@ -127,7 +127,7 @@ fn reconcile(
             &state.not_ready,
             generation,
         );
-        write_stamped(client, &name_service, status).await?;
+        write_stamped(client, name_service.as_ref(), status).await?;
         Ok(next_action(ran?, context.resync, None))
     })
 }
@@ -179,18 +179,4 @@ fn readiness(state: &mut NameServiceReconcile) -> StepResult<'_> {
         ));
         Ok(Flow::Requeue(WAIT_FOR_PODS))
     })
-}
-
-async fn write_stamped(
-    client: &Client,
-    name_service: &NameService,
-    mut desired: NameServiceStatus,
-) -> Result<(), Error> {
-    let current = name_service.status.as_ref();
-    stamp(
-        &mut desired.conditions,
-        current.and_then(|status| status.conditions.as_ref()),
-    );
-    write_status(client, name_service, current, &desired).await?;
-    Ok(())
 }
