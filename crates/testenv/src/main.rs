@@ -47,9 +47,11 @@ async fn main() -> Result<()> {
         Command::Tools => {
             let tools = Tools::ensure()?;
             println!(
-                "{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{}\n{}\n{}",
                 tools.hyperkube.display(),
                 tools.kwok.display(),
+                tools.coredns.display(),
+                tools.pause.display(),
                 tools.kafka_libs.display(),
                 tools.rocketmq_libs.display()
             );

@@ -1,6 +1,6 @@
-//! The control-plane binaries and the Kafka and RocketMQ jars: pinned versions, built once (from
-//! the Go module proxy and Maven Central) and cached outside the checkout, keyed by version, so
-//! later runs on the same machine build nothing.
+//! The control-plane and node binaries and the Kafka and RocketMQ jars: pinned versions, built
+//! once (from the Go module proxy, Maven Central and Debian's packages) and cached outside the
+//! checkout, keyed by version, so later runs on the same machine build nothing.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,24 @@ pub const KUBERNETES_VERSION: &str = "v1.34.4";
 /// Pinned by `hyperkube/go.mod`.
 pub const ETCD_VERSION: &str = "v3.6.4";
 pub const KWOK_VERSION: &str = "v0.8.0";
+/// Cluster DNS for a real node. Must match `coredns/go.mod`.
+pub const COREDNS_VERSION: &str = "v1.13.1";
+/// The pause release that Kubernetes' `build/pause/Makefile` (`TAG`) names at
+/// `KUBERNETES_VERSION`, which kubelet expects as its sandbox image's tag.
+pub const PAUSE_VERSION: &str = "3.10.1";
+/// What a real node needs from Debian: the container runtime and CNI plugins, iptables and
+/// conntrack for kube-proxy, mmdebstrap for image root filesystems, and gcc with a static libc
+/// for the pause binary.
+pub const DEBIAN_PACKAGES: &[&str] = &[
+    "containerd",
+    "runc",
+    "containernetworking-plugins",
+    "iptables",
+    "conntrack",
+    "mmdebstrap",
+    "gcc",
+    "libc6-dev",
+];
 /// Kafka for the tests that need a real broker, from Maven Central (`kafka/pom.xml`).
 pub const KAFKA_VERSION: &str = "4.1.0";
 /// RocketMQ for the tests that need a real name server and broker, from Maven Central
@@ -23,9 +41,15 @@ const JAVA_MIN_VERSION: u32 = 17;
 
 /// Where the built binaries live.
 pub struct Tools {
-    /// Multi-call binary: `hyperkube etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubectl`.
+    /// Multi-call binary: `hyperkube etcd|kube-apiserver|kube-controller-manager|kube-scheduler|
+    /// kubelet|kube-proxy|kubectl`.
     pub hyperkube: PathBuf,
     pub kwok: PathBuf,
+    /// CoreDNS with the bind, ready, health, errors, log, cache, template, hosts and kubernetes
+    /// plugins only (no forward).
+    pub coredns: PathBuf,
+    /// Kubernetes' pause program, static, for the sandbox image.
+    pub pause: PathBuf,
     /// Every jar a KRaft node needs (`java -cp '<kafka_libs>/*' kafka.Kafka ...`), with a
     /// logging backend.
     pub kafka_libs: PathBuf,
@@ -38,10 +62,10 @@ impl Tools {
     /// The cached Kubernetes binaries, or an error that says how to build them.
     pub fn locate() -> Result<Tools> {
         let tools = Tools::paths();
-        for binary in [&tools.hyperkube, &tools.kwok] {
+        for binary in [&tools.hyperkube, &tools.kwok, &tools.coredns, &tools.pause] {
             if !binary.exists() {
                 bail!(
-                    "{} is missing: run `make tools` (or `cargo run -p brokerage-testenv -- tools`) to build the local control plane",
+                    "{} is missing: run `make tools` (or `cargo run -p brokerage-testenv -- tools`) to build the local cluster's binaries",
                     binary.display()
                 );
             }
@@ -73,17 +97,25 @@ impl Tools {
         Ok(libs)
     }
 
-    /// Builds whatever is missing. A lock keeps concurrent callers from building twice.
+    /// Installs the missing Debian packages and builds whatever else is missing. A lock keeps
+    /// concurrent callers from building twice.
     pub fn ensure() -> Result<Tools> {
         let tools = Tools::paths();
         std::fs::create_dir_all(cache_dir())?;
         let lock = File::create(cache_dir().join(".build.lock"))?;
         lock.lock().context("locking the tool cache")?;
+        install_debian_packages()?;
         if !tools.hyperkube.exists() {
             build_hyperkube(&tools.hyperkube)?;
         }
         if !tools.kwok.exists() {
             build_kwok(&tools.kwok)?;
+        }
+        if !tools.coredns.exists() {
+            build_coredns(&tools.coredns)?;
+        }
+        if !tools.pause.exists() {
+            build_pause(&tools.pause)?;
         }
         if !tools.kafka_libs.exists() {
             fetch_jars("Kafka", "kafka", KAFKA_VERSION, &tools.kafka_libs)?;
@@ -101,10 +133,20 @@ impl Tools {
 
     fn paths() -> Tools {
         let cache = cache_dir();
-        let k8s = format!("kubernetes-{KUBERNETES_VERSION}-etcd-{ETCD_VERSION}");
+        // "-node": the binary gained kubelet and kube-proxy, so one built before them is not
+        // taken for one that has them.
+        let k8s = format!("kubernetes-{KUBERNETES_VERSION}-etcd-{ETCD_VERSION}-node");
         Tools {
             hyperkube: cache.join(k8s).join("hyperkube"),
             kwok: cache.join(format!("kwok-{KWOK_VERSION}")).join("kwok"),
+            coredns: cache
+                .join(format!("coredns-{COREDNS_VERSION}"))
+                .join("coredns"),
+            pause: cache
+                .join(format!(
+                    "pause-{PAUSE_VERSION}-kubernetes-{KUBERNETES_VERSION}"
+                ))
+                .join("pause"),
             kafka_libs: cache.join(format!("kafka-{KAFKA_VERSION}")).join("libs"),
             rocketmq_libs: cache
                 .join(format!("rocketmq-{ROCKETMQ_VERSION}"))
@@ -135,7 +177,7 @@ fn build_hyperkube(output: &Path) -> Result<()> {
          -X k8s.io/component-base/version.gitTreeState=clean"
     );
     eprintln!(
-        "testenv: building Kubernetes {KUBERNETES_VERSION} and etcd {ETCD_VERSION} from the Go module proxy (first run only)"
+        "testenv: building Kubernetes {KUBERNETES_VERSION} (control plane, kubelet, kube-proxy) and etcd {ETCD_VERSION} from the Go module proxy (first run only)"
     );
     let staging = output.with_extension("partial");
     go(&module)
@@ -149,6 +191,135 @@ fn build_hyperkube(output: &Path) -> Result<()> {
         ])
         .arg(&staging)
         .arg(".")
+        .status_ok()?;
+    std::fs::rename(&staging, output)?;
+    Ok(())
+}
+
+/// Installs whichever of `DEBIAN_PACKAGES` are missing, with apt-get, which needs root.
+fn install_debian_packages() -> Result<()> {
+    let missing = missing_debian_packages()?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = missing.join(" ");
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        bail!(
+            "a real node needs these Debian packages, which are not installed: {list}. \
+             Install them as root (apt-get install {list}), or run `make tools` as root"
+        );
+    }
+    eprintln!("testenv: installing {list} from Debian (first run only)");
+    let apt = |args: &[&str]| {
+        let mut command = Command::new("apt-get");
+        command.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        command
+    };
+    // The package lists may be missing or stale on a fresh machine.
+    apt(&["update", "-q"]).status_ok()?;
+    apt(&["install", "-y", "-q"]).args(&missing).status_ok()
+}
+
+/// The packages in `DEBIAN_PACKAGES` that dpkg does not list as installed.
+fn missing_debian_packages() -> Result<Vec<&'static str>> {
+    let output = Command::new("dpkg-query")
+        .args(["--show", "--showformat=${Package} ${db:Status-Abbrev}\n"])
+        .args(DEBIAN_PACKAGES)
+        .output()
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "running dpkg-query: {error}. A real node needs Debian's packages: {}",
+                DEBIAN_PACKAGES.join(" ")
+            )
+        })?;
+    // dpkg-query fails when a package is unknown to it, yet still lists the others: read the
+    // list whatever its status.
+    let listed = String::from_utf8_lossy(&output.stdout);
+    Ok(missing_from_status(&listed))
+}
+
+/// The packages in `DEBIAN_PACKAGES` that `listed` (`<package> <status>` lines) does not show
+/// as installed (`ii`).
+fn missing_from_status(listed: &str) -> Vec<&'static str> {
+    let installed: Vec<&str> = listed
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(_, status)| status.trim() == "ii")
+        .map(|(package, _)| package)
+        .collect();
+    DEBIAN_PACKAGES
+        .iter()
+        .copied()
+        .filter(|package| !installed.contains(package))
+        .collect()
+}
+
+fn build_coredns(output: &Path) -> Result<()> {
+    eprintln!(
+        "testenv: building CoreDNS {COREDNS_VERSION} from the Go module proxy (first run only)"
+    );
+    let module = Path::new(env!("CARGO_MANIFEST_DIR")).join("coredns");
+    std::fs::create_dir_all(output.parent().context("coredns path has a parent")?)?;
+    let staging = output.with_extension("partial");
+    go(&module)
+        .args([
+            "build",
+            "-mod=readonly",
+            "-trimpath",
+            "-ldflags",
+            "-s -w",
+            "-o",
+        ])
+        .arg(&staging)
+        .arg(".")
+        .status_ok()?;
+    std::fs::rename(&staging, output)?;
+    Ok(())
+}
+
+/// Compiles `build/pause/linux/pause.c` from the k8s.io/kubernetes module, as Kubernetes'
+/// Makefile there does, but with the machine's gcc instead of a cross-compiling image.
+fn build_pause(output: &Path) -> Result<()> {
+    eprintln!(
+        "testenv: compiling pause {PAUSE_VERSION} from Kubernetes {KUBERNETES_VERSION} with gcc (first run only)"
+    );
+    let module = Path::new(env!("CARGO_MANIFEST_DIR")).join("hyperkube");
+    let download = go(&module)
+        .args([
+            "mod",
+            "download",
+            "-json",
+            &format!("k8s.io/kubernetes@{KUBERNETES_VERSION}"),
+        ])
+        .output()
+        .context("running go mod download (is Go installed?)")?;
+    if !download.status.success() {
+        bail!(
+            "go mod download k8s.io/kubernetes@{KUBERNETES_VERSION} failed: {}\n{}{}",
+            download.status,
+            String::from_utf8_lossy(&download.stdout),
+            String::from_utf8_lossy(&download.stderr)
+        );
+    }
+    let module_info: serde_json::Value = serde_json::from_slice(&download.stdout)?;
+    let source = Path::new(
+        module_info["Dir"]
+            .as_str()
+            .context("go mod download -json printed no Dir")?,
+    )
+    .join("build/pause/linux/pause.c");
+    let dir = output.parent().context("pause path has a parent")?;
+    std::fs::create_dir_all(dir)?;
+    let staging = output.with_extension("partial");
+    // The Makefile's flags; its VERSION is `v<TAG>-<git describe>`, and the release stands in
+    // for the git revision.
+    Command::new("gcc")
+        .args(["-Os", "-Wall", "-Werror", "-static"])
+        .arg(format!("-DVERSION=v{PAUSE_VERSION}-{KUBERNETES_VERSION}"))
+        .arg("-o")
+        .arg(&staging)
+        .arg(&source)
         .status_ok()?;
     std::fs::rename(&staging, output)?;
     Ok(())
@@ -256,7 +427,7 @@ impl StatusOk for Command {
     fn status_ok(&mut self) -> Result<()> {
         let status = self
             .status()
-            .with_context(|| format!("running {self:?} (is Go installed?)"))?;
+            .with_context(|| format!("running {self:?} (is it installed?)"))?;
         if !status.success() {
             bail!("{self:?} failed: {status}");
         }
@@ -279,5 +450,20 @@ mod tests {
         assert_eq!(java("openjdk version \"21\" 2023-09-19"), Some(21));
         assert_eq!(java("openjdk version \"25-ea\" 2025-09-16"), Some(25));
         assert_eq!(java("nothing"), None);
+    }
+
+    #[test]
+    fn debian_packages_count_as_installed_only_with_status_ii() {
+        let listed = "containerd ii \nrunc ii \niptables rc \nconntrack un \nmmdebstrap ii \n\
+                      gcc ii \nlibc6-dev ii \n";
+        assert_eq!(
+            missing_from_status(listed),
+            ["containernetworking-plugins", "iptables", "conntrack"]
+        );
+        let all: String = DEBIAN_PACKAGES
+            .iter()
+            .map(|package| format!("{package} ii \n"))
+            .collect();
+        assert!(missing_from_status(&all).is_empty());
     }
 }
