@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod claim_templates;
+pub mod jvm;
 pub mod kafka;
 pub mod quantity;
 pub mod rocketmq;

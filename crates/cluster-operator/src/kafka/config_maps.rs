@@ -1,5 +1,6 @@
-//! The ConfigMap of each pool, with the `server.properties` of each of its nodes, and the hashes
-//! that tell the rolling step which configuration a pod should run with.
+//! The ConfigMap of each pool, with the `server.properties` of each of its nodes and the Log4j 2
+//! configuration they share, and the hashes that tell the rolling step which configuration a
+//! pod should run with.
 
 use std::collections::BTreeMap;
 
@@ -7,10 +8,12 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use sha2::{Digest, Sha256};
 
 use super::broker_config::build_server_properties;
+use super::jvm::{LOG4J2_CONFIGURATION, LOG4J2_PROPERTIES};
 use super::model::{KafkaModel, Node, Pool};
 use super::names;
 
-/// One key per node, `<pod>.properties`, in the pool's ConfigMap `<c>-<pool>`.
+/// One key per node, `<pod>.properties`, and `log4j2.properties`, in the pool's ConfigMap
+/// `<c>-<pool>`. No pod is named `log4j2`, so the keys cannot collide.
 pub fn build_config_map(model: &KafkaModel, pool: &Pool) -> ConfigMap {
     ConfigMap {
         metadata: model.metadata(
@@ -28,14 +31,16 @@ pub fn node_config_hash(model: &KafkaModel, node: &Node) -> String {
 }
 
 fn pool_files(model: &KafkaModel, pool: &Pool) -> BTreeMap<String, String> {
-    model
+    let mut files: BTreeMap<String, String> = model
         .nodes()
         .filter(|node| node.pool == pool.name)
         .map(|node| {
             let key = names::server_properties_key(&model.pod_name(&node));
             (key, build_server_properties(model, &node))
         })
-        .collect()
+        .collect();
+    files.insert(LOG4J2_PROPERTIES.into(), LOG4J2_CONFIGURATION.into());
+    files
 }
 
 pub fn sha256_hex(text: &str) -> String {
@@ -51,7 +56,7 @@ mod tests {
     use crate::kafka::testing::example_model;
 
     #[test]
-    fn one_file_per_node_of_the_pool() {
+    fn one_file_per_node_of_the_pool_and_the_logging() {
         let model = example_model("persistent-dual-pool");
         let config_map = build_config_map(&model, model.pool("broker").unwrap());
         assert_eq!(
@@ -62,6 +67,7 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "log4j2.properties",
                 "persistent-cluster-broker-3.properties",
                 "persistent-cluster-broker-4.properties",
                 "persistent-cluster-broker-5.properties"

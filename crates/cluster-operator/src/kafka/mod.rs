@@ -6,6 +6,7 @@ pub mod broker_config;
 pub mod certificates;
 pub mod config;
 pub mod config_maps;
+pub mod jvm;
 pub mod listeners;
 pub mod manifest;
 pub mod model;

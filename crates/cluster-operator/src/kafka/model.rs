@@ -531,12 +531,6 @@ fn validate_pools(
         if pool.spec.template.is_some() {
             warnings.push(Warning::not_implemented(&field("spec.template")));
         }
-        let jvm_options = pool.spec.jvm_options.as_ref();
-        if jvm_options.is_some_and(|jvm| jvm.gc_logging_enabled.is_some()) {
-            warnings.push(Warning::not_implemented(&field(
-                "spec.jvmOptions.gcLoggingEnabled",
-            )));
-        }
         requests.push(IdRequest {
             pool: name.clone(),
             replicas: pool.spec.replicas,
@@ -691,10 +685,6 @@ fn persistent_claim(
 fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
     let spec = &kafka.spec;
     let cluster = &spec.kafka;
-    let gc_logging = cluster
-        .jvm_options
-        .as_ref()
-        .is_some_and(|jvm| jvm.gc_logging_enabled.is_some());
     let unimplemented = [
         ("spec.kafka.rack", cluster.rack.is_some()),
         (
@@ -707,7 +697,6 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
         ("spec.kafka.template", cluster.template.is_some()),
         ("spec.kafka.tieredStorage", cluster.tiered_storage.is_some()),
         ("spec.kafka.quotas", cluster.quotas.is_some()),
-        ("spec.kafka.jvmOptions.gcLoggingEnabled", gc_logging),
         ("spec.cruiseControl", spec.cruise_control.is_some()),
         ("spec.kafkaExporter", spec.kafka_exporter.is_some()),
         ("spec.jmxTrans", spec.jmx_trans.is_some()),

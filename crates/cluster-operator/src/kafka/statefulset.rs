@@ -18,9 +18,11 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::jvm::{self, CLASSPATH, LOG4J2_PROPERTIES};
 use super::listeners::{CONTROL_PLANE_PORT, NODE_HOST_ENV, REPLICATION_PORT};
 use super::model::{KafkaModel, Pool, VolumeKind};
 use super::names;
+use crate::jvm::{shell_word, shell_words};
 
 pub const CONFIG_DIR: &str = "/opt/kafka/custom-config";
 pub const NODE_CERTS_DIR: &str = "/opt/kafka/node-certs";
@@ -32,11 +34,20 @@ const KAFKA_USER_GROUP: i64 = 1000;
 
 /// Formats the node's KRaft storage with the cluster ID on first start (`--ignore-formatted`
 /// makes later starts a no-op), then runs Kafka on the node's own file from the pool ConfigMap.
-const START_SCRIPT: &str = r#"set -eu
-config="/opt/kafka/custom-config/${POD_NAME}.properties"
-/opt/kafka/bin/kafka-storage.sh format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted
-exec /opt/kafka/bin/kafka-server-start.sh "$config"
-"#;
+/// `java` is run directly, not Kafka's launch scripts, so that images without them work too.
+fn start_script(pool: &Pool) -> String {
+    let log4j2 = format!("{CONFIG_DIR}/{LOG4J2_PROPERTIES}");
+    let classpath = shell_word(CLASSPATH);
+    let storage_tool = shell_words(&jvm::storage_tool_options(&log4j2));
+    let kafka = shell_words(&jvm::kafka_options(pool, &log4j2));
+    format!(
+        r#"set -eu
+config="{CONFIG_DIR}/${{POD_NAME}}.properties"
+java {storage_tool} -cp {classpath} kafka.tools.StorageTool format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted
+exec java {kafka} -cp {classpath} kafka.Kafka "$config"
+"#
+    )
+}
 
 /// The StatefulSet of `pool`. `extra_pod_annotations` go on the pod template, for hashes that
 /// other steps own (such as the certificates').
@@ -152,8 +163,8 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
     let container = Container {
         name: "kafka".into(),
         image: Some(model.image.clone()),
-        command: Some(vec!["sh".into(), "-c".into(), START_SCRIPT.into()]),
-        env: Some(env(model, pool)),
+        command: Some(vec!["sh".into(), "-c".into(), start_script(pool)]),
+        env: Some(env(model)),
         ports: Some(container_ports(model, pool)),
         volume_mounts: Some(mounts),
         resources: pool.resources.clone(),
@@ -181,7 +192,7 @@ fn mount(name: &str, path: &str) -> VolumeMount {
     }
 }
 
-fn env(model: &KafkaModel, pool: &Pool) -> Vec<EnvVar> {
+fn env(model: &KafkaModel) -> Vec<EnvVar> {
     let from_field = |name: &str, path: &str| EnvVar {
         name: name.into(),
         value_from: Some(EnvVarSource {
@@ -198,54 +209,12 @@ fn env(model: &KafkaModel, pool: &Pool) -> Vec<EnvVar> {
         value: Some(value),
         ..EnvVar::default()
     };
-    let mut env = vec![
+    vec![
         from_field("POD_NAME", "metadata.name"),
         from_field(NODE_HOST_ENV, "status.hostIP"),
         value("KAFKA_CLUSTER_ID", model.cluster_id.clone()),
         value("KAFKA_METADATA_VERSION", model.metadata_version.clone()),
-    ];
-    let jvm = pool.jvm_options.clone().unwrap_or_default();
-    let heap: Vec<String> = [("-Xms", &jvm.xms), ("-Xmx", &jvm.xmx)]
-        .into_iter()
-        .filter_map(|(flag, size)| size.as_ref().map(|size| format!("{flag}{size}")))
-        .collect();
-    // Without explicit sizes, Kafka's scripts would take a fixed 1 GiB heap whatever the
-    // container's memory; half the container's memory leaves room for the page cache.
-    let heap = if heap.is_empty() {
-        "-XX:MaxRAMPercentage=50.0".to_string()
-    } else {
-        heap.join(" ")
-    };
-    env.push(value("KAFKA_HEAP_OPTS", heap));
-    let performance: Vec<String> = jvm
-        .xx
-        .iter()
-        .flatten()
-        .map(|(key, setting)| match setting.as_str() {
-            "true" => format!("-XX:+{key}"),
-            "false" => format!("-XX:-{key}"),
-            _ => format!("-XX:{key}={setting}"),
-        })
-        .collect();
-    if !performance.is_empty() {
-        env.push(value("KAFKA_JVM_PERFORMANCE_OPTS", performance.join(" ")));
-    }
-    let properties: Vec<String> = jvm
-        .java_system_properties
-        .iter()
-        .flatten()
-        .filter_map(|property| {
-            let name = property.name.as_ref()?;
-            Some(format!(
-                "-D{name}={}",
-                property.value.clone().unwrap_or_default()
-            ))
-        })
-        .collect();
-    if !properties.is_empty() {
-        env.push(value("KAFKA_OPTS", properties.join(" ")));
-    }
-    env
+    ]
 }
 
 fn container_ports(model: &KafkaModel, pool: &Pool) -> Vec<ContainerPort> {
@@ -352,13 +321,8 @@ mod tests {
     use super::*;
     use crate::kafka::testing::example_model;
 
-    fn env_value(pod: &PodSpec, name: &str) -> Option<String> {
-        pod.containers[0]
-            .env
-            .iter()
-            .flatten()
-            .find(|env| env.name == name)
-            .and_then(|env| env.value.clone())
+    fn script(pod: &PodSpec) -> &str {
+        &pod.containers[0].command.as_ref().unwrap()[2]
     }
 
     #[test]
@@ -404,9 +368,10 @@ mod tests {
         assert_eq!(labels["strimzi.io/controller-role"], "false");
 
         let pod = spec.template.spec.unwrap();
-        assert_eq!(
-            env_value(&pod, "KAFKA_HEAP_OPTS").as_deref(),
-            Some("-Xms2g -Xmx2g")
+        assert!(
+            script(&pod).contains("\nexec java -Xms2g -Xmx2g -XX:"),
+            "{}",
+            script(&pod)
         );
         let container = &pod.containers[0];
         let limits = container
@@ -454,6 +419,54 @@ mod tests {
             .map(|port| port.container_port)
             .collect();
         assert_eq!(ports, [CONTROL_PLANE_PORT]);
+    }
+
+    #[test]
+    fn the_pods_run_java_on_the_images_jars() {
+        let model = example_model("ephemeral-single-node");
+        let set = build_statefulset(&model, &model.pools[0], &BTreeMap::new());
+        let pod = set.spec.unwrap().template.spec.unwrap();
+        let expected = r#"set -eu
+config="/opt/kafka/custom-config/${POD_NAME}.properties"
+java -Xmx256m -XX:+UseSerialGC -Dlog4j2.configurationFile=/opt/kafka/custom-config/log4j2.properties -Dkafka.root.logger.level=WARN -cp '/opt/kafka/libs/*' kafka.tools.StorageTool format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted
+exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapOccupancyPercent=35 -XX:MaxGCPauseMillis=20 -XX:+UseG1GC -Djava.awt.headless=true -Dlog4j2.configurationFile=/opt/kafka/custom-config/log4j2.properties -cp '/opt/kafka/libs/*' kafka.Kafka "$config"
+"#;
+        assert_eq!(script(&pod), expected);
+        let env: Vec<&str> = pod.containers[0]
+            .env
+            .iter()
+            .flatten()
+            .map(|env| env.name.as_str())
+            .collect();
+        assert_eq!(
+            env,
+            [
+                "POD_NAME",
+                "BROKERAGE_NODE_HOST",
+                "KAFKA_CLUSTER_ID",
+                "KAFKA_METADATA_VERSION"
+            ]
+        );
+    }
+
+    #[test]
+    fn user_properties_reach_java_as_single_words() {
+        let model = example_model("ephemeral-single-node");
+        let mut pool = model.pools[0].clone();
+        pool.jvm_options = Some(api::kafka::JvmOptions {
+            java_system_properties: Some(vec![api::kafka::SystemProperty {
+                name: Some("a".into()),
+                value: Some("it's $HOME".into()),
+            }]),
+            ..api::kafka::JvmOptions::default()
+        });
+        let set = build_statefulset(&model, &pool, &BTreeMap::new());
+        let pod = set.spec.unwrap().template.spec.unwrap();
+        assert!(
+            script(&pod).contains(r"-Dlog4j2.configurationFile=/opt/kafka/custom-config/log4j2.properties '-Da=it'\''s $HOME' -cp"),
+            "{}",
+            script(&pod)
+        );
     }
 
     #[test]

@@ -1,25 +1,38 @@
-//! The brokers' JVM memory. Left to itself the official image sizes the heap from the host, so
-//! upstream's brokers are often OOM-killed; the operator sizes it from the container's memory
-//! limit instead: heap half the limit, young generation half the heap, direct memory (the page
+//! The servers' JVM memory. RocketMQ's own scripts take fixed heaps (4 GiB for a name server,
+//! 8 GiB for a broker) whatever the container has, so upstream's pods are often OOM-killed; the
+//! operator sizes the heap from the container's memory instead (its limit, else its request):
+//! heap half of it; for a broker, young generation half the heap and direct memory (the page
 //! cache of the commit log is off-heap) a quarter. The user's own flags win: upstream's
-//! `BROKER_MEM` variable, or heap flags in `JAVA_OPT_EXT`, which the image's `runbroker.sh`
-//! appends last to the `java` command line (so the last `-Xmx` given wins).
+//! `BROKER_MEM` variable, or heap flags in `JAVA_OPT_EXT`, which the start script puts last on
+//! the `java` command line (so the last `-Xmx` given wins).
 
 use k8s_openapi::api::core::v1::{EnvVar, ResourceRequirements};
 
-use crate::quantity;
+use super::jvm::Server;
+use crate::jvm::{MIB, memory};
 
-/// JVM flags the official image's `runbroker.sh` appends after its own.
+/// JVM flags the start script puts after its own, as RocketMQ's scripts do.
 pub const JAVA_OPT_EXT: &str = "JAVA_OPT_EXT";
-/// Upstream's heap flags variable (e.g. `-Xms2g -Xmx2g -Xmn1g`).
+/// Upstream's heap flags variable for brokers (e.g. `-Xms2g -Xmx2g -Xmn1g`).
 pub const BROKER_MEM: &str = "BROKER_MEM";
 
-const MIB: u64 = 1024 * 1024;
+/// Without a memory limit or request, the heap of a container this size: a test broker holds
+/// little and a name server less, and several of them then fit a small machine.
+fn unsized_memory(server: Server) -> u64 {
+    match server {
+        Server::NameServer => 512 * MIB,
+        Server::Broker => 1024 * MIB,
+    }
+}
 
 /// The user's `env` with `JAVA_OPT_EXT` last, carrying the heap flags and then the user's own
 /// `JAVA_OPT_EXT` text. A `JAVA_OPT_EXT` from a ConfigMap or Secret cannot be read here, so it
 /// is left exactly as given.
-pub fn with_heap(user_env: &[EnvVar], resources: Option<&ResourceRequirements>) -> Vec<EnvVar> {
+pub fn with_heap(
+    user_env: &[EnvVar],
+    resources: Option<&ResourceRequirements>,
+    server: Server,
+) -> Vec<EnvVar> {
     let user_options = user_env.iter().rfind(|env| env.name == JAVA_OPT_EXT);
     if user_options.is_some_and(|env| env.value_from.is_some()) {
         return user_env.to_vec();
@@ -29,12 +42,12 @@ pub fn with_heap(user_env: &[EnvVar], resources: Option<&ResourceRequirements>) 
         .unwrap_or_default();
     let heap = if has_heap_flags(&user_text) {
         None
-    } else if user_env.iter().any(|env| env.name == BROKER_MEM) {
+    } else if server == Server::Broker && user_env.iter().any(|env| env.name == BROKER_MEM) {
         // Kubernetes expands `$(VAR)` from variables defined earlier in the list, which works
         // for a BROKER_MEM read from a ConfigMap (as upstream's example does) too.
         Some(format!("$({BROKER_MEM})"))
     } else {
-        memory_limit(resources).and_then(heap_flags)
+        heap_flags(server, memory(resources).unwrap_or(unsized_memory(server)))
     };
     let options: Vec<String> = heap
         .into_iter()
@@ -56,29 +69,28 @@ pub fn with_heap(user_env: &[EnvVar], resources: Option<&ResourceRequirements>) 
     env
 }
 
-/// `-Xms -Xmx -Xmn -XX:MaxDirectMemorySize` for a container limited to `limit` bytes.
-fn heap_flags(limit: u64) -> Option<String> {
-    let limit_mib = limit / MIB;
-    let heap = limit_mib / 2;
+/// The heap flags of `server` in a container of `memory` bytes.
+fn heap_flags(server: Server, memory: u64) -> Option<String> {
+    let memory_mib = memory / MIB;
+    let heap = memory_mib / 2;
     if heap == 0 {
         return None;
     }
-    let young = heap / 2;
-    let direct = limit_mib / 4;
-    Some(format!(
-        "-Xms{heap}m -Xmx{heap}m -Xmn{young}m -XX:MaxDirectMemorySize={direct}m"
-    ))
+    let heap_flags = format!("-Xms{heap}m -Xmx{heap}m");
+    Some(match server {
+        Server::NameServer => heap_flags,
+        Server::Broker => {
+            let young = heap / 2;
+            let direct = memory_mib / 4;
+            format!("{heap_flags} -Xmn{young}m -XX:MaxDirectMemorySize={direct}m")
+        }
+    })
 }
 
 fn has_heap_flags(options: &str) -> bool {
     options
         .split_whitespace()
         .any(|flag| ["-Xmx", "-Xms", "-Xmn"].iter().any(|h| flag.starts_with(h)))
-}
-
-fn memory_limit(resources: Option<&ResourceRequirements>) -> Option<u64> {
-    let limits = resources?.limits.as_ref()?;
-    quantity::bytes(limits.get("memory")?)
 }
 
 #[cfg(test)]
@@ -113,25 +125,56 @@ mod tests {
 
     #[test]
     fn the_heap_is_half_the_limit_young_gen_half_the_heap_direct_memory_a_quarter() {
-        let env = with_heap(&[], Some(&limited("12288Mi")));
+        let env = with_heap(&[], Some(&limited("12288Mi")), Server::Broker);
         assert_eq!(
             options(&env).as_deref(),
             Some("-Xms6144m -Xmx6144m -Xmn3072m -XX:MaxDirectMemorySize=3072m")
         );
-        // No limit: the image's own sizing.
-        assert!(with_heap(&[], None).is_empty());
+        // A name server needs only its heap.
+        let env = with_heap(&[], Some(&limited("1Gi")), Server::NameServer);
+        assert_eq!(options(&env).as_deref(), Some("-Xms512m -Xmx512m"));
+    }
+
+    #[test]
+    fn without_a_limit_the_request_or_a_small_default() {
+        let requested = ResourceRequirements {
+            requests: limited("2Gi").limits,
+            ..ResourceRequirements::default()
+        };
+        let env = with_heap(&[], Some(&requested), Server::Broker);
+        assert_eq!(
+            options(&env).as_deref(),
+            Some("-Xms1024m -Xmx1024m -Xmn512m -XX:MaxDirectMemorySize=512m")
+        );
+        let env = with_heap(&[], None, Server::Broker);
+        assert_eq!(
+            options(&env).as_deref(),
+            Some("-Xms512m -Xmx512m -Xmn256m -XX:MaxDirectMemorySize=256m")
+        );
+        let env = with_heap(&[], None, Server::NameServer);
+        assert_eq!(options(&env).as_deref(), Some("-Xms256m -Xmx256m"));
+        // A limit too small for any heap leaves the JVM's own sizing.
+        assert!(with_heap(&[], Some(&limited("1Mi")), Server::NameServer).is_empty());
     }
 
     #[test]
     fn the_users_flags_win() {
         let limit = limited("4Gi");
         // Upstream's BROKER_MEM, by reference so one read from a ConfigMap works too.
-        let env = with_heap(&[var(BROKER_MEM, "-Xms2g -Xmx2g -Xmn1g")], Some(&limit));
+        let broker_mem = [var(BROKER_MEM, "-Xms2g -Xmx2g -Xmn1g")];
+        let env = with_heap(&broker_mem, Some(&limit), Server::Broker);
         assert_eq!(env[0].name, BROKER_MEM);
         assert_eq!(options(&env).as_deref(), Some("$(BROKER_MEM)"));
+        // It is a broker's variable only.
+        let env = with_heap(&broker_mem, Some(&limit), Server::NameServer);
+        assert_eq!(options(&env).as_deref(), Some("-Xms2048m -Xmx2048m"));
 
         // Heap flags in JAVA_OPT_EXT: taken as they are.
-        let env = with_heap(&[var(JAVA_OPT_EXT, "-Xmx1g -Dx=y")], Some(&limit));
+        let env = with_heap(
+            &[var(JAVA_OPT_EXT, "-Xmx1g -Dx=y")],
+            Some(&limit),
+            Server::Broker,
+        );
         assert_eq!(options(&env).as_deref(), Some("-Xmx1g -Dx=y"));
         assert_eq!(env.len(), 1);
 
@@ -139,6 +182,7 @@ mod tests {
         let env = with_heap(
             &[var(JAVA_OPT_EXT, "-Dfoo=bar"), var("TZ", "UTC")],
             Some(&limit),
+            Server::Broker,
         );
         assert_eq!(env[0].name, "TZ");
         assert_eq!(
@@ -153,7 +197,11 @@ mod tests {
             ..EnvVar::default()
         };
         assert_eq!(
-            with_heap(std::slice::from_ref(&from_secret), Some(&limit)),
+            with_heap(
+                std::slice::from_ref(&from_secret),
+                Some(&limit),
+                Server::Broker
+            ),
             [from_secret]
         );
     }

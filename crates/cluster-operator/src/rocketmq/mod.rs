@@ -8,6 +8,7 @@ pub mod broker_conf;
 pub mod config_maps;
 pub mod credentials;
 pub mod heap;
+pub mod jvm;
 pub mod manifest;
 pub mod metadata_copy;
 pub mod model;

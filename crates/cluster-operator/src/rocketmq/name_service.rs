@@ -11,6 +11,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube::ResourceExt;
 use runtime::labels::{self, Labels};
 
+use super::heap::with_heap;
+use super::jvm::{Server, run_java};
 use super::model::{DEFAULT_IMAGE, UPSTREAM_APP_LABEL, owner_reference};
 use super::names;
 use super::pod::{LOGS_DIR, container, pod_spec, tcp_probe, template_metadata};
@@ -118,9 +120,14 @@ pub fn build_statefulset(model: &NameServiceModel) -> StatefulSet {
         .with(UPSTREAM_APP_LABEL, "name_service")
         .with(UPSTREAM_NAME_SERVICE_LABEL, &model.name);
     let mut server = container(CONTAINER, &model.image, &model.pod);
-    // The image's working directory is RocketMQ's `bin`.
-    server.command = Some(vec!["sh".into(), "mqnamesrv".into()]);
-    server.env = model.pod.env.clone();
+    server.command = Some(vec![
+        "sh".into(),
+        "-c".into(),
+        format!("set -euf\n{}", run_java(Server::NameServer, "")),
+    ]);
+    let user_env = model.pod.env.clone().unwrap_or_default();
+    let env = with_heap(&user_env, model.pod.resources.as_ref(), Server::NameServer);
+    server.env = Some(env).filter(|env| !env.is_empty());
     server.ports = Some(vec![ContainerPort {
         name: Some("main".into()),
         container_port: names::NAME_SERVER_PORT,
@@ -193,10 +200,18 @@ mod tests {
         assert_eq!(server.name, "name-service");
         assert_eq!(server.image.as_deref(), Some("apache/rocketmq:5.3.1"));
         assert_eq!(server.image_pull_policy.as_deref(), Some("IfNotPresent"));
-        assert_eq!(
-            server.command.as_deref(),
-            Some(&["sh".to_string(), "mqnamesrv".to_string()][..])
+        let command = server.command.as_ref().unwrap();
+        assert_eq!(command[..2], ["sh", "-c"]);
+        assert!(command[2].starts_with("set -euf\n"), "{}", command[2]);
+        assert!(
+            command[2].ends_with(" org.apache.rocketmq.namesrv.NamesrvStartup\n"),
+            "{}",
+            command[2]
         );
+        // Half the 1024Mi limit.
+        let env = server.env.as_ref().unwrap();
+        assert_eq!(env[0].name, "JAVA_OPT_EXT");
+        assert_eq!(env[0].value.as_deref(), Some("-Xms512m -Xmx512m"));
         let limits = server.resources.as_ref().unwrap().limits.as_ref().unwrap();
         assert_eq!(limits["memory"].0, "1024Mi");
         assert_eq!(pod.dns_policy.as_deref(), Some("ClusterFirst"));

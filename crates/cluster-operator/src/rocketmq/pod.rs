@@ -12,8 +12,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use runtime::labels::Labels;
 
-/// RocketMQ keeps its logs under `~/logs`; the official image's user (`rocketmq`, uid and gid
-/// 3000) has its home in `/home/rocketmq`.
+/// The home of the official image's user (`rocketmq`, uid and gid 3000), which the servers are
+/// told is theirs whatever uid they run as.
+pub const HOME: &str = "/home/rocketmq";
+/// RocketMQ keeps its logs under `~/logs`.
 pub const LOGS_DIR: &str = "/home/rocketmq/logs";
 
 /// The official image runs as gid 3000: volumes are made writable for it unless the user gives

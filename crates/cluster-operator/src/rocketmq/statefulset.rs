@@ -20,6 +20,7 @@ use super::broker_conf::{
     build_broker_conf, without_name_servers,
 };
 use super::heap::with_heap;
+use super::jvm::{Server, run_java};
 use super::model::{BrokerModel, Node};
 use super::names;
 use super::pod::{LOGS_DIR, container, env_from_field, env_value, pod_spec, tcp_probe};
@@ -114,17 +115,16 @@ fn configuration_hash(broker_conf: &str, template: &PodTemplateSpec) -> String {
 }
 
 /// Fills in the placeholders of the mounted `broker.conf` (the credentials come from the Secret
-/// through the environment, so they are not in the ConfigMap), then runs the broker from the
-/// image's working directory, its `bin`.
+/// through the environment, so they are not in the ConfigMap), then runs the broker on it.
 fn start_script() -> String {
     format!(
-        r#"set -eu
+        r#"set -euf
 sed -e "s|{POD_IP_PLACEHOLDER}|${{POD_IP}}|g" \
     -e "s|{ACCESS_KEY_PLACEHOLDER}|${{{ACCESS_KEY_ENV}}}|g" \
     -e "s|{SECRET_KEY_PLACEHOLDER}|${{{SECRET_KEY_ENV}}}|g" \
     {CONFIG_DIR}/{BROKER_CONF} > {RUN_DIR}/{BROKER_CONF}
-exec sh mqbroker -c {RUN_DIR}/{BROKER_CONF}
-"#
+{}"#,
+        run_java(Server::Broker, &format!("-c {RUN_DIR}/{BROKER_CONF}"))
     )
 }
 
@@ -212,7 +212,11 @@ fn env(model: &BrokerModel, node: &Node) -> Vec<EnvVar> {
         from_secret(SECRET_KEY_ENV, names::SECRET_KEY),
     ];
     let user_env = model.pod.env.clone().unwrap_or_default();
-    env.extend(with_heap(&user_env, model.pod.resources.as_ref()));
+    env.extend(with_heap(
+        &user_env,
+        model.pod.resources.as_ref(),
+        Server::Broker,
+    ));
     env
 }
 
@@ -331,7 +335,11 @@ mod tests {
         );
         let script = &pod.containers[0].command.as_ref().unwrap()[2];
         assert!(script.contains("${BROKERAGE_ADMIN_ACCESS_KEY}"), "{script}");
-        assert!(script.contains("exec sh mqbroker -c /home/rocketmq/brokerage/run/broker.conf"));
+        assert!(script.starts_with("set -euf\n"), "{script}");
+        assert!(
+            script.contains("org.apache.rocketmq.broker.BrokerStartup -c /home/rocketmq/brokerage/run/broker.conf\n"),
+            "{script}"
+        );
     }
 
     #[test]
