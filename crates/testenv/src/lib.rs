@@ -14,6 +14,7 @@
 
 mod cluster;
 mod eventually;
+pub mod images;
 pub mod kafka;
 mod kubeconfig;
 mod manifests;

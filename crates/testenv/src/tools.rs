@@ -147,7 +147,9 @@ impl Tools {
                     "pause-{PAUSE_VERSION}-kubernetes-{KUBERNETES_VERSION}"
                 ))
                 .join("pause"),
-            kafka_libs: cache.join(format!("kafka-{KAFKA_VERSION}")).join("libs"),
+            kafka_libs: cache
+                .join(format!("kafka-{KAFKA_VERSION}"))
+                .join("libs-with-tools"),
             rocketmq_libs: cache
                 .join(format!("rocketmq-{ROCKETMQ_VERSION}"))
                 .join("libs"),
