@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use api::kafka::{Kafka, KafkaTopic, KafkaUser};
 use api::rocketmq::{Broker, RocketMQTopic, RocketMQUser};
-use brokerage_e2e::{repo_path, setup};
+use brokerage_e2e::{connector, repo_path, setup};
 use cluster_operator::admin::KafkaAdmins;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -80,10 +80,15 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
         Duration::from_secs(120),
     ));
     let watched = Namespaces::Only(vec![namespace.clone()]);
-    let admins = Arc::new(KafkaAdmins::new(operator.clone(), Vec::new()));
+    let connector = connector();
+    let admins = Arc::new(KafkaAdmins::new(operator.clone(), Vec::new(), &connector));
     let (topics_context, topics_admins) = (context.clone(), admins.clone());
     let topics_watched = watched.clone();
-    let rocketmq = Arc::new(RocketMQAdmins::new(operator.clone(), Vec::new()));
+    let rocketmq = Arc::new(RocketMQAdmins::new(
+        operator.clone(),
+        Vec::new(),
+        &connector,
+    ));
     let rocketmq_admins = rocketmq.clone();
     tokio::spawn(async move {
         cluster_operator::controllers(&watched, context, admins, rocketmq).await

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use api::kafka::{Kafka, KafkaNodePool};
-use brokerage_e2e::{counter, repo_path, setup, wait_condition};
+use brokerage_e2e::{connector, counter, repo_path, setup, wait_condition};
 use cluster_operator::admin::KafkaAdmins;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -31,8 +31,9 @@ fn start_operator(client: &Client, namespace: &str) -> Arc<Metrics> {
     ));
     let namespaces = Namespaces::Only(vec![namespace.to_string()]);
     // No Kafka answers behind kwok's pods: rolls go on without availability checks.
-    let admins = Arc::new(KafkaAdmins::new(client.clone(), Vec::new()));
-    let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), Vec::new()));
+    let connector = connector();
+    let admins = Arc::new(KafkaAdmins::new(client.clone(), Vec::new(), &connector));
+    let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), Vec::new(), &connector));
     tokio::spawn(async move {
         cluster_operator::controllers(&namespaces, context, admins, rocketmq).await
     });

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use api::rocketmq::{Broker, NameService};
-use brokerage_e2e::{counter, repo_path, setup, wait_condition};
+use brokerage_e2e::{connector, counter, repo_path, setup, wait_condition};
 use cluster_operator::admin::KafkaAdmins;
 use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -41,8 +41,9 @@ fn start_operator(
     let metrics = Arc::new(Metrics::default());
     let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
     let namespaces = Namespaces::Only(namespaces.iter().map(|n| n.to_string()).collect());
-    let kafka = Arc::new(KafkaAdmins::new(client.clone(), Vec::new()));
-    let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), overrides));
+    let connector = connector();
+    let kafka = Arc::new(KafkaAdmins::new(client.clone(), Vec::new(), &connector));
+    let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), overrides, &connector));
     tokio::spawn(async move {
         cluster_operator::controllers(&namespaces, context, kafka, rocketmq).await
     });

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use api::rocketmq::RocketMQTopic;
-use brokerage_e2e::{setup, wait_condition};
+use brokerage_e2e::{connector, setup, wait_condition};
 use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use rocketmq_client::{AdminClient, ClientConfig, TopicRoute};
@@ -59,7 +59,7 @@ impl Harness {
             name_servers: rocketmq.name_server_addr(),
             ..RocketMQOverride::default()
         }];
-        let admins = Arc::new(RocketMQAdmins::new(client.clone(), overrides));
+        let admins = Arc::new(RocketMQAdmins::new(client.clone(), overrides, &connector()));
         let namespaces = Namespaces::Only(vec![namespace.clone()]);
         tokio::spawn(async move {
             let settings = TopicSettings::default();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use api::rocketmq::RocketMQUser;
-use brokerage_e2e::{setup, wait_condition};
+use brokerage_e2e::{connector, setup, wait_condition};
 use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -90,7 +90,7 @@ impl Harness {
             credentials: Some(admin_credentials()),
             ..RocketMQOverride::default()
         }];
-        let admins = Arc::new(RocketMQAdmins::new(client.clone(), overrides));
+        let admins = Arc::new(RocketMQAdmins::new(client.clone(), overrides, &connector()));
         let namespaces = Namespaces::Only(vec![namespace.clone()]);
         tokio::spawn(
             async move { user_operator::rocketmq::run(&namespaces, context, admins).await },

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use api::kafka::KafkaTopic;
-use brokerage_e2e::{counter, setup};
+use brokerage_e2e::{connector, counter, setup};
 use cluster_operator::admin::{AdminOverride, KafkaAdmins};
 use kafka_client::{AdminClient, ClientConfig, ConfigOp, ConfigResource, ConfigSource, KafkaError};
 use kube::ResourceExt;
@@ -59,7 +59,7 @@ impl Harness {
             cluster: "my-cluster".into(),
             config: config.clone(),
         }];
-        let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides));
+        let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector()));
         let namespaces = Namespaces::Only(vec![namespace.clone()]);
         tokio::spawn(async move {
             topic_operator::kafka::run(&namespaces, context, admins, settings).await

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use api::kafka::KafkaUser;
-use brokerage_e2e::{counter, setup};
+use brokerage_e2e::{connector, counter, setup};
 use cluster_operator::admin::{AdminOverride, KafkaAdmins};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -62,7 +62,7 @@ impl Harness {
         }];
         let metrics = Arc::new(Metrics::default());
         let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
-        let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides));
+        let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector()));
         let namespaces = Namespaces::Only(vec![namespace.clone()]);
         tokio::spawn(async move { user_operator::kafka::run(&namespaces, context, admins).await });
         let admin = AdminClient::connect(config).await?;

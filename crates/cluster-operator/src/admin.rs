@@ -3,15 +3,20 @@
 //! A cluster this operator runs is reached through its bootstrap Service on the replication
 //! listener, with mutual TLS: the cluster CA and the operator's own client certificate, a super
 //! user. Overrides name clusters the operator reaches another way (clusters it did not create, or
-//! a real Kafka on loopback in tests).
+//! a real Kafka on loopback in tests). Every connection, the bootstrap and the brokers it names,
+//! is opened by the operator's `runtime::dns::Connector`, so cluster-internal names are resolved by
+//! cluster DNS only.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use api::kafka::Kafka;
 use k8s_openapi::api::core::v1::Secret;
-use kafka_client::{AdminClient, ClientCertificate, ClientConfig, ConfigResource, TlsConfig};
+use kafka_client::{
+    AdminClient, ClientCertificate, ClientConfig, ConfigResource, Connector, TlsConfig,
+};
 use kube::{Api, Client, Resource};
+use runtime::dns;
 use runtime::labels::STRIMZI_CLUSTER;
 
 use crate::kafka::availability::Availability;
@@ -68,21 +73,30 @@ pub enum AdminError {
 pub struct KafkaAdmins {
     client: Client,
     overrides: Vec<AdminOverride>,
+    /// One for every client: configurations compare equal only with the same connector.
+    connector: Connector,
     connected: Mutex<HashMap<ClusterRef, (ClientConfig, AdminClient)>>,
 }
 
 impl KafkaAdmins {
-    pub fn new(client: Client, overrides: Vec<AdminOverride>) -> KafkaAdmins {
+    pub fn new(
+        client: Client,
+        overrides: Vec<AdminOverride>,
+        connector: &dns::Connector,
+    ) -> KafkaAdmins {
+        let connector = connector.clone();
         KafkaAdmins {
             client,
             overrides,
+            connector: Connector::new(move |address| connector.connect(address)),
             connected: Mutex::default(),
         }
     }
 
     /// An admin client for `cluster`.
     pub async fn admin(&self, cluster: &ClusterRef) -> Result<AdminClient, AdminError> {
-        let config = self.config(&cluster.namespace, &cluster.name).await?;
+        let mut config = self.config(&cluster.namespace, &cluster.name).await?;
+        config.connector = Some(self.connector.clone());
         if let Some((known, admin)) = self.connected.lock().expect("admin cache").get(cluster)
             && *known == config
         {

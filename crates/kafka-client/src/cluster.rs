@@ -85,6 +85,7 @@ impl Cluster {
                 client_id: config.client_id,
                 tls,
                 sasl: config.sasl,
+                connector: config.connector,
                 connect_timeout: config.connect_timeout,
                 request_timeout: config.request_timeout,
             },

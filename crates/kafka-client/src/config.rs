@@ -1,7 +1,14 @@
-//! What the client connects to and how: bootstrap servers, TLS, SASL and timeouts.
+//! What the client connects to and how: bootstrap servers, TLS, SASL, timeouts, and what opens
+//! the TCP connections.
 
 use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::net::TcpStream;
 
 /// How to reach and authenticate to a Kafka cluster.
 #[derive(Clone, PartialEq, Eq)]
@@ -16,6 +23,8 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// For a whole call, retries included.
     pub request_timeout: Duration,
+    /// Opens the TCP connections; `None`: `TcpStream::connect`, through the machine's resolver.
+    pub connector: Option<Connector>,
 }
 
 impl ClientConfig {
@@ -42,6 +51,7 @@ impl ClientConfig {
             sasl: None,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            connector: None,
         }
     }
 }
@@ -56,7 +66,46 @@ impl fmt::Debug for ClientConfig {
             .field("sasl", &self.sasl)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("connector", &self.connector)
             .finish()
+    }
+}
+
+type Connect =
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>> + Send + Sync;
+
+/// Turns a `host:port` into a connected `TcpStream`, in place of `TcpStream::connect`: e.g. to
+/// resolve cluster-internal names through cluster DNS. TLS still verifies the broker's
+/// certificate against the host of the address.
+#[derive(Clone)]
+pub struct Connector(Arc<Connect>);
+
+impl Connector {
+    pub fn new<F, Fut>(connect: F) -> Connector
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<TcpStream>> + Send + 'static,
+    {
+        Connector(Arc::new(move |address| Box::pin(connect(address))))
+    }
+
+    pub(crate) async fn connect(&self, address: &str) -> io::Result<TcpStream> {
+        (self.0)(address.to_string()).await
+    }
+}
+
+/// Functions cannot be compared: configurations are equal only with clones of one connector.
+impl PartialEq for Connector {
+    fn eq(&self, other: &Connector) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Connector {}
+
+impl fmt::Debug for Connector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Connector")
     }
 }
 
@@ -144,6 +193,20 @@ mod tests {
         assert_eq!(config.connect_timeout, Duration::from_secs(10));
         assert_eq!(config.request_timeout, Duration::from_secs(30));
         assert!(config.tls.is_none() && config.sasl.is_none());
+        assert!(config.connector.is_none());
+    }
+
+    #[test]
+    fn configurations_are_equal_only_with_the_same_connector() {
+        let connector = || Connector::new(TcpStream::connect::<String>);
+        let (one, other) = (connector(), connector());
+        let with = |connector: &Connector| ClientConfig {
+            connector: Some(connector.clone()),
+            ..ClientConfig::new(["a:9092"])
+        };
+        assert_eq!(with(&one), with(&one));
+        assert_ne!(with(&one), with(&other));
+        assert_ne!(with(&one), ClientConfig::new(["a:9092"]));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::{TlsConnector, rustls};
 use tracing::debug;
 
-use crate::config::SaslConfig;
+use crate::config::{Connector, SaslConfig};
 use crate::error::{Error, KafkaError};
 use crate::frame::{self, AdminRequest, MAX_FRAME};
 use crate::scram::ScramClient;
@@ -31,6 +31,7 @@ pub(crate) struct Settings {
     pub(crate) client_id: String,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
     pub(crate) sasl: Option<SaslConfig>,
+    pub(crate) connector: Option<Connector>,
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
 }
@@ -126,7 +127,13 @@ impl Connection {
             address: address.to_string(),
             source,
         };
-        let tcp = tokio::time::timeout(settings.connect_timeout, TcpStream::connect(address))
+        let connect = async {
+            match &settings.connector {
+                Some(connector) => connector.connect(address).await,
+                None => TcpStream::connect(address).await,
+            }
+        };
+        let tcp = tokio::time::timeout(settings.connect_timeout, connect)
             .await
             .map_err(|_| {
                 connect_error(std::io::Error::new(
@@ -552,6 +559,7 @@ mod tests {
             client_id: "test".into(),
             tls: None,
             sasl: None,
+            connector: None,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(5),
         };
@@ -610,6 +618,7 @@ mod tests {
             client_id: "test".into(),
             tls: None,
             sasl: None,
+            connector: None,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(5),
         };
@@ -621,5 +630,61 @@ mod tests {
             Err(other) => panic!("expected a connect error, got {other}"),
             Ok(_) => panic!("connected to nothing"),
         }
+    }
+
+    /// Answers the two ApiVersions requests of a negotiation, then reads until closed.
+    async fn negotiating_broker(listener: TcpListener) {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        for error_code in [KafkaError::UNSUPPORTED_VERSION, 0] {
+            let request = read_frame(&mut stream).await.unwrap();
+            write_frame(&mut stream, &api_versions(&request[4..8], error_code)).await;
+        }
+        while read_frame(&mut stream).await.is_some() {}
+    }
+
+    #[tokio::test]
+    async fn a_connector_opens_the_connection_to_the_name_it_is_given() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let local = listener.local_addr().unwrap();
+        let broker = tokio::spawn(negotiating_broker(listener));
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let connector = Connector::new(move |address: String| {
+            log.lock().unwrap().push(address.clone());
+            async move {
+                match address.as_str() {
+                    "broker-0.brokers.kafka.svc:9093" => TcpStream::connect(local).await,
+                    _ => Err(std::io::Error::other(format!("{address} is refused"))),
+                }
+            }
+        });
+        let settings = Settings {
+            client_id: "test".into(),
+            tls: None,
+            sasl: None,
+            connector: Some(connector),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(5),
+        };
+
+        let connection = Connection::open("broker-0.brokers.kafka.svc:9093", &settings)
+            .await
+            .unwrap();
+        assert_eq!(connection.address(), "broker-0.brokers.kafka.svc:9093");
+        drop(connection);
+        broker.await.unwrap();
+
+        match Connection::open("elsewhere.svc:9093", &settings).await {
+            Err(Error::Connect { address, source }) => {
+                assert_eq!(address, "elsewhere.svc:9093");
+                assert_eq!(source.to_string(), "elsewhere.svc:9093 is refused");
+            }
+            Err(other) => panic!("expected a connect error, got {other}"),
+            Ok(_) => panic!("connected past the connector"),
+        }
+        assert_eq!(
+            *asked.lock().unwrap(),
+            ["broker-0.brokers.kafka.svc:9093", "elsewhere.svc:9093"]
+        );
     }
 }

@@ -27,7 +27,7 @@ pub use acls::{
     AclBinding, AclBindingFilter, AclOperation, AclPermission, PatternType, ResourceType,
 };
 pub use client::{AdminClient, BrokerInfo, ClusterDescription};
-pub use config::{ClientCertificate, ClientConfig, SaslConfig, TlsConfig};
+pub use config::{ClientCertificate, ClientConfig, Connector, SaslConfig, TlsConfig};
 pub use configs::{ConfigEntry, ConfigOp, ConfigResource, ConfigSource};
 pub use error::{Error, KafkaError};
 pub use quotas::{QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch};

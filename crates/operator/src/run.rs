@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 use cluster_operator::admin::KafkaAdmins;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
+use runtime::dns;
 use runtime::http::Readiness;
 use runtime::leader::LeaderElection;
 use runtime::{Context, Metrics, Namespaces};
@@ -41,6 +42,11 @@ pub struct RunArgs {
     /// Broker resource (see docs/rocketmq.md).
     #[arg(long, env = "BROKERAGE_ROCKETMQ_CONNECTIONS")]
     rocketmq_connections: Option<PathBuf>,
+    /// The cluster's DNS server (`ip:port`), for an operator run outside the cluster: it alone
+    /// resolves cluster-internal names (`*.svc`, `*.cluster.local`) of brokers and name servers.
+    /// Without it such names are resolved by the system resolver in a pod, and refused outside.
+    #[arg(long, env = "BROKERAGE_CLUSTER_DNS")]
+    cluster_dns: Option<SocketAddr>,
     /// Whether deleting a KafkaTopic or RocketMQTopic deletes its topic in the broker.
     #[arg(long, env = "BROKERAGE_DELETE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
     delete_topics: bool,
@@ -84,10 +90,16 @@ pub async fn run(args: RunArgs) -> Result<()> {
         Some(file) => crate::rocketmq_connections::load(file)?,
         None => Vec::new(),
     };
-    let kafka = Arc::new(KafkaAdmins::new(context.client.clone(), kafka_overrides));
+    let connector = dns::Connector::new(args.cluster_dns)?;
+    let kafka = Arc::new(KafkaAdmins::new(
+        context.client.clone(),
+        kafka_overrides,
+        &connector,
+    ));
     let rocketmq = Arc::new(RocketMQAdmins::new(
         context.client.clone(),
         rocketmq_overrides,
+        &connector,
     ));
     let settings = TopicSettings {
         delete_topics: args.delete_topics,
@@ -110,7 +122,11 @@ pub async fn run(args: RunArgs) -> Result<()> {
         user_operator::rocketmq::run(&namespaces, context, rocketmq),
     );
     readiness.set_ready();
-    tracing::info!(namespaces = ?namespaces, "brokerage is running");
+    tracing::info!(
+        namespaces = ?namespaces,
+        cluster_dns = ?args.cluster_dns,
+        "brokerage is running"
+    );
 
     let lost_leadership = async {
         match &election {
@@ -125,6 +141,28 @@ pub async fn run(args: RunArgs) -> Result<()> {
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("interrupted; stopping");
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::RunArgs;
+
+    #[derive(Parser)]
+    struct Run {
+        #[command(flatten)]
+        args: RunArgs,
+    }
+
+    #[test]
+    fn cluster_dns_is_an_ip_and_port() {
+        let run = Run::try_parse_from(["run", "--cluster-dns", "10.96.0.10:53"]).unwrap();
+        assert_eq!(run.args.cluster_dns, Some("10.96.0.10:53".parse().unwrap()));
+        for invalid in ["10.96.0.10", "kube-dns.kube-system.svc:53"] {
+            assert!(Run::try_parse_from(["run", "--cluster-dns", invalid]).is_err());
         }
     }
 }

@@ -205,6 +205,35 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn name_servers_and_brokers_are_reached_through_the_connector() {
+        let name_server = fake_name_server("names", 0).await;
+        let broker = fake_name_server("broker", 0).await;
+        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let connector = crate::Connector::new(move |address: String| {
+            log.lock().unwrap().push(address.clone());
+            let target = match address.as_str() {
+                "names-0.names.mq.svc:9876" => name_server.clone(),
+                _ => broker.clone(),
+            };
+            tokio::net::TcpStream::connect(target)
+        });
+        let mut config = ClientConfig::new("names-0.names.mq.svc:9876");
+        config.connector = Some(connector);
+        let client = AdminClient::new(config);
+        let request = Request::new(GET_BROKER_CLUSTER_INFO);
+        assert_eq!(client.call_name_server(&request).await.unwrap(), b"names");
+        let body = client
+            .pool()
+            .call("broker-0.brokers.mq.svc:10911", &request);
+        assert_eq!(body.await.unwrap(), b"broker");
+        assert_eq!(
+            *asked.lock().unwrap(),
+            ["names-0.names.mq.svc:9876", "broker-0.brokers.mq.svc:10911"]
+        );
+    }
+
     #[test]
     fn the_client_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync + Clone>() {}

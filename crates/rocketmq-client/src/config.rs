@@ -1,7 +1,14 @@
-//! What the client connects to and how: name servers, timeouts and ACL credentials.
+//! What the client connects to and how: name servers, timeouts, ACL credentials, and what opens
+//! the TCP connections.
 
 use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::net::TcpStream;
 
 /// How to reach and authenticate to a RocketMQ cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +22,9 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Signs every request (ACL 1.0 and 2.0) when set.
     pub credentials: Option<Credentials>,
+    /// Opens the TCP connections, to name servers and brokers alike; `None`:
+    /// `TcpStream::connect`, through the machine's resolver.
+    pub connector: Option<Connector>,
 }
 
 impl ClientConfig {
@@ -31,7 +41,45 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             credentials: None,
+            connector: None,
         }
+    }
+}
+
+type Connect =
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>> + Send + Sync;
+
+/// Turns a `host:port` into a connected `TcpStream`, in place of `TcpStream::connect`: e.g. to
+/// resolve cluster-internal names through cluster DNS.
+#[derive(Clone)]
+pub struct Connector(Arc<Connect>);
+
+impl Connector {
+    pub fn new<F, Fut>(connect: F) -> Connector
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<TcpStream>> + Send + 'static,
+    {
+        Connector(Arc::new(move |address| Box::pin(connect(address))))
+    }
+
+    pub(crate) async fn connect(&self, address: &str) -> io::Result<TcpStream> {
+        (self.0)(address.to_string()).await
+    }
+}
+
+/// Functions cannot be compared: configurations are equal only with clones of one connector.
+impl PartialEq for Connector {
+    fn eq(&self, other: &Connector) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Connector {}
+
+impl fmt::Debug for Connector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Connector")
     }
 }
 
@@ -63,7 +111,21 @@ mod tests {
         assert_eq!(config.connect_timeout, Duration::from_secs(5));
         assert_eq!(config.request_timeout, Duration::from_secs(10));
         assert_eq!(config.credentials, None);
+        assert_eq!(config.connector, None);
         assert!(ClientConfig::new(" ; ").name_servers.is_empty());
+    }
+
+    #[test]
+    fn configurations_are_equal_only_with_the_same_connector() {
+        let connector = || Connector::new(TcpStream::connect::<String>);
+        let (one, other) = (connector(), connector());
+        let with = |connector: &Connector| ClientConfig {
+            connector: Some(connector.clone()),
+            ..ClientConfig::new("a:9876")
+        };
+        assert_eq!(with(&one), with(&one));
+        assert_ne!(with(&one), with(&other));
+        assert_ne!(with(&one), ClientConfig::new("a:9876"));
     }
 
     #[test]

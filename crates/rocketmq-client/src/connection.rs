@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::debug;
 
+use crate::config::Connector;
 use crate::error::Error;
 use crate::frame::{self, Command, MAX_FRAME};
 
@@ -58,12 +59,23 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    pub(crate) async fn open(address: &str, timeout: Duration) -> Result<Connection, Error> {
+    /// Connects through `connector`, else the machine's resolver.
+    pub(crate) async fn open(
+        address: &str,
+        connector: Option<&Connector>,
+        timeout: Duration,
+    ) -> Result<Connection, Error> {
         let connect_error = |source| Error::Connect {
             address: address.to_string(),
             source,
         };
-        let tcp = tokio::time::timeout(timeout, TcpStream::connect(address))
+        let connect = async {
+            match connector {
+                Some(connector) => connector.connect(address).await,
+                None => TcpStream::connect(address).await,
+            }
+        };
+        let tcp = tokio::time::timeout(timeout, connect)
             .await
             .map_err(|_| {
                 connect_error(std::io::Error::new(
@@ -275,7 +287,7 @@ pub(crate) mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         let server = tokio::spawn(fake_server(listener));
-        let connection = Connection::open(&address, Duration::from_secs(5))
+        let connection = Connection::open(&address, None, Duration::from_secs(5))
             .await
             .unwrap();
 
@@ -321,7 +333,7 @@ pub(crate) mod tests {
             let (mut stream, _) = listener.accept().await.unwrap();
             while read_command(&mut stream).await.is_some() {}
         });
-        let connection = Connection::open(&address, Duration::from_secs(5))
+        let connection = Connection::open(&address, None, Duration::from_secs(5))
             .await
             .unwrap();
         let started = tokio::time::Instant::now();
@@ -350,7 +362,7 @@ pub(crate) mod tests {
             stream.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
             while read_command(&mut stream).await.is_some() {}
         });
-        let connection = Connection::open(&address, Duration::from_secs(5))
+        let connection = Connection::open(&address, None, Duration::from_secs(5))
             .await
             .unwrap();
         let result = connection
@@ -373,7 +385,7 @@ pub(crate) mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         drop(listener);
-        match Connection::open(&address, Duration::from_secs(5)).await {
+        match Connection::open(&address, None, Duration::from_secs(5)).await {
             Err(Error::Connect {
                 address: failed, ..
             }) => assert_eq!(failed, address),

@@ -35,7 +35,7 @@ mod users;
 pub use acls::{Acl, Policy, PolicyEntry};
 pub use client::AdminClient;
 pub use cluster::{BrokerData, ClusterInfo};
-pub use config::{ClientConfig, Credentials};
+pub use config::{ClientConfig, Connector, Credentials};
 pub use error::{Error, RemotingError, Result};
 pub use groups::SubscriptionGroup;
 pub use route::{QueueData, TopicRoute};

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::config::{ClientConfig, Credentials};
+use crate::config::{ClientConfig, Connector, Credentials};
 use crate::connection::Connection;
 use crate::error::{Error, RemotingError};
 use crate::frame::Command;
@@ -20,6 +20,7 @@ pub(crate) struct Pool {
     connect_timeout: Duration,
     request_timeout: Duration,
     credentials: Option<Credentials>,
+    connector: Option<Connector>,
     slots: Mutex<HashMap<String, Slot>>,
     /// Requests sent, for metrics and benchmarks.
     requests: AtomicU64,
@@ -31,6 +32,7 @@ impl Pool {
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
             credentials: config.credentials.clone(),
+            connector: config.connector.clone(),
             slots: Mutex::default(),
             requests: AtomicU64::new(0),
         }
@@ -82,7 +84,9 @@ impl Pool {
         if let Some(connection) = slot.as_ref().filter(|c| !c.is_closed()) {
             return Ok(connection.clone());
         }
-        let connection = Arc::new(Connection::open(address, self.connect_timeout).await?);
+        let connection = Arc::new(
+            Connection::open(address, self.connector.as_ref(), self.connect_timeout).await?,
+        );
         *slot = Some(connection.clone());
         Ok(connection)
     }

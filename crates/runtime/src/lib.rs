@@ -6,6 +6,7 @@ pub mod batched;
 pub mod conditions;
 mod contains;
 pub mod controller;
+pub mod dns;
 mod error;
 pub mod finalizer;
 pub mod http;

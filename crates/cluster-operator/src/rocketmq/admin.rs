@@ -5,7 +5,9 @@
 //! `nameServers`, else the NameService in its namespace), which list its brokers; requests are
 //! signed with the cluster's generated admin credentials, so they pass when the user turns ACL 2.0
 //! on. Overrides name clusters the operator reaches another way (clusters it did not create, or
-//! real brokers on loopback in tests).
+//! real brokers on loopback in tests). Every connection, to name servers and to the brokers they
+//! list, is opened by the operator's `runtime::dns::Connector`, so cluster-internal names are
+//! resolved by cluster DNS only.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -14,7 +16,8 @@ use api::rocketmq::{Broker, NameService};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
-use rocketmq_client::{AdminClient, ClientConfig, Credentials};
+use rocketmq_client::{AdminClient, ClientConfig, Connector, Credentials};
+use runtime::dns;
 
 use super::names;
 use crate::admin::ClusterRef;
@@ -50,21 +53,30 @@ pub enum RocketMQAdminError {
 pub struct RocketMQAdmins {
     client: Client,
     overrides: Vec<RocketMQOverride>,
+    /// One for every client: configurations compare equal only with the same connector.
+    connector: Connector,
     connected: Mutex<HashMap<ClusterRef, AdminClient>>,
 }
 
 impl RocketMQAdmins {
-    pub fn new(client: Client, overrides: Vec<RocketMQOverride>) -> RocketMQAdmins {
+    pub fn new(
+        client: Client,
+        overrides: Vec<RocketMQOverride>,
+        connector: &dns::Connector,
+    ) -> RocketMQAdmins {
+        let connector = connector.clone();
         RocketMQAdmins {
             client,
             overrides,
+            connector: Connector::new(move |address| connector.connect(address)),
             connected: Mutex::default(),
         }
     }
 
     /// A client for `cluster`: its name servers, signed with its admin credentials.
     pub async fn admin(&self, cluster: &ClusterRef) -> Result<AdminClient, RocketMQAdminError> {
-        let config = self.config(cluster).await?;
+        let mut config = self.config(cluster).await?;
+        config.connector = Some(self.connector.clone());
         let mut connected = self.connected.lock().expect("admin cache");
         if let Some(admin) = connected.get(cluster)
             && *admin.config() == config
