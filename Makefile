@@ -8,22 +8,24 @@ TESTENV = $(CARGO) run --quiet -p brokerage-testenv --
 
 all: test
 
-## run: a real local Kubernetes with Brokerage's CRDs, the operator, and examples/ applied (Ctrl-C stops it)
+## run: a real local Kubernetes with a real node, the operator installed from install/ in its pod, and examples/ applied (Ctrl-C stops it)
 run: tools
 	$(CARGO) build --quiet -p brokerage
-	$(TESTENV) run --apply install/crds --then-apply examples/kafka --then-apply examples/rocketmq \
-		--wait-for Kafka --wait-for NameService --wait-for Broker \
-		--exec target/debug/brokerage run --http-address 127.0.0.1:8080
+	$(TESTENV) run --install install --operator target/debug/brokerage \
+		--apply examples/kafka --apply examples/rocketmq \
+		--wait-for Kafka --wait-for NameService --wait-for Broker
 
-## test: formatting, lints, unit tests and the end-to-end tests on a real local cluster
+## test: formatting, lints, unit tests and the end-to-end tests on a real local cluster (the tests on
+## real pods run the operator image built from target/debug/brokerage)
 test: lint tools
+	$(CARGO) build --quiet -p brokerage
 	$(CARGO) test --workspace
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## tools: build etcd, the Kubernetes control plane, kubectl and kwok, and fetch the Kafka and RocketMQ jars, once (cached in ~/.cache/brokerage)
+## tools: install the real node's Debian packages, build etcd, Kubernetes, kwok and CoreDNS, fetch the Kafka and RocketMQ jars, and build the node's images, once (cached in ~/.cache/brokerage)
 tools: check-go
 	$(TESTENV) tools
 

@@ -8,6 +8,8 @@ use kube::Client;
 use runtime::Metrics;
 use tokio::sync::OnceCell;
 
+pub mod real_pods;
+
 /// The repository root, for `install/` and `examples/`.
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -41,18 +43,10 @@ pub async fn install_crds(client: &Client) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// The local cluster's DNS: CoreDNS on the real node's bridge, `testenv::node::BRIDGE_ADDRESS`
-/// port 53. Written out because that module is not committed yet; use it once it is.
-const CLUSTER_DNS: &str = "10.89.0.1:53";
-
 /// How the in-process operators open connections: cluster-internal names are asked of the local
-/// cluster's DNS, never of this machine's resolver, which would send them off the machine. When
-/// that address is not this machine's (no real node), they are refused instead: a query sent to
-/// it would leave the machine too.
+/// cluster's DNS, never of this machine's resolver, which would send them off the machine.
 pub fn connector() -> runtime::dns::Connector {
-    let server: std::net::SocketAddr = CLUSTER_DNS.parse().expect("CLUSTER_DNS is an ip:port");
-    let local = std::net::UdpSocket::bind((server.ip(), 0)).is_ok();
-    runtime::dns::Connector::new(local.then_some(server))
+    runtime::dns::Connector::new(Some(testenv::node::cluster_dns()))
         .expect("a resolver for the local cluster's DNS")
 }
 

@@ -11,23 +11,6 @@ use std::time::{Duration, Instant};
 /// The longest any one wait of a benchmark may take.
 const POLL_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Where the operator asks cluster-internal names, never this machine's resolver: the local
-/// cluster's DNS, CoreDNS on the real node's bridge, `testenv::node::BRIDGE_ADDRESS` port 53.
-/// Written out because that module is not committed yet; use it once it is.
-const CLUSTER_DNS: (&str, u16) = ("10.89.0.1", 53);
-
-/// `--cluster-dns` when its address is this machine's (a real node's bridge exists); without
-/// it the operator refuses cluster-internal names rather than send a query off the machine.
-fn cluster_dns_args() -> Vec<String> {
-    match std::net::UdpSocket::bind((CLUSTER_DNS.0, 0)) {
-        Ok(_) => vec![
-            "--cluster-dns".into(),
-            format!("{}:{}", CLUSTER_DNS.0, CLUSTER_DNS.1),
-        ],
-        Err(_) => Vec::new(),
-    }
-}
-
 use anyhow::{Context, Result, bail};
 use tokio::process::{Child, Command};
 
@@ -57,7 +40,8 @@ impl Operator {
         let process = Command::new(&binary)
             .args(["run", "--http-address"])
             .arg(http_address.to_string())
-            .args(cluster_dns_args())
+            .arg("--cluster-dns")
+            .arg(testenv::node::cluster_dns().to_string())
             .args(extra_args)
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "warn")

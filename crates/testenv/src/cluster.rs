@@ -1,5 +1,5 @@
-//! A real Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager,
-//! kube-scheduler, and kwok playing the kubelet for a few simulated nodes.
+//! A real Kubernetes control plane on this machine: etcd, kube-apiserver, kube-controller-manager,
+//! kube-scheduler, kwok playing the kubelet for a few simulated nodes, and one real node.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -15,6 +15,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 use crate::kubeconfig::admin_kubeconfig;
+use crate::node::{BRIDGE_ADDRESS, NODE_NAME, RealNode};
 use crate::nodes::{NODE_COUNT, build_node, is_ready};
 use crate::pki::Pki;
 use crate::process::Process;
@@ -33,6 +34,7 @@ pub struct Cluster {
     processes: Vec<Process>,
     /// Tells the storage provisioner's thread to stop.
     stop_provisioner: Arc<AtomicBool>,
+    node: RealNode,
     startup: Duration,
 }
 
@@ -41,6 +43,8 @@ impl Cluster {
     pub async fn start() -> Result<Cluster> {
         let began = Instant::now();
         let tools = Tools::locate()?;
+        let images = crate::node::images(&tools)?;
+        let node = RealNode::prepare()?;
         let dir = crate::rundir::create()?;
         let pki = Pki::create(&dir.join("pki"))?;
         let kubeconfig = dir.join("kubeconfig");
@@ -59,6 +63,7 @@ impl Cluster {
             kubeconfig,
             processes: Vec::new(),
             stop_provisioner: Arc::default(),
+            node,
             startup: Duration::ZERO,
         };
         let hyperkube = |component: &str, args: Vec<String>| {
@@ -128,6 +133,13 @@ impl Cluster {
                 Ok(service_accounts.get_opt("default").await?.is_some())
             })
             .await?;
+        cluster.node.start(
+            &tools,
+            &cluster.kubeconfig,
+            &pki.ca_cert,
+            &cluster.log_dir(),
+            &images,
+        )?;
         crate::storage::start(
             &client,
             &cluster.kubeconfig,
@@ -167,6 +179,23 @@ impl Cluster {
     /// The component logs, one file per process.
     pub fn log_dir(&self) -> PathBuf {
         self.dir.join("logs")
+    }
+
+    /// Loads an image archive (from [`crate::images`]) into the real node's containerd.
+    pub fn import_image(&self, archive: &Path) -> Result<()> {
+        self.node.import_image(archive)
+    }
+
+    /// Waits until the real node is Ready: its kubelet registered and its pod network works.
+    pub async fn wait_real_node(&self) -> Result<()> {
+        let nodes: Api<Node> = Api::all(self.client().await?);
+        crate::eventually("the real node is Ready", STARTUP_TIMEOUT, || async {
+            Ok(nodes
+                .get_opt(NODE_NAME)
+                .await?
+                .is_some_and(|node| is_ready(&node)))
+        })
+        .await
     }
 
     /// Wall time from `start` until every component worked.
@@ -227,6 +256,8 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         self.stop_provisioner.store(true, Ordering::Relaxed);
+        // The node's processes first: the kubelet would otherwise report a lost API server.
+        self.node.stop();
         while let Some(process) = self.processes.pop() {
             drop(process);
         }
@@ -265,8 +296,9 @@ fn etcd_args(dir: &Path, client_port: u16, peer_port: u16) -> Vec<String> {
 fn apiserver_args(dir: &Path, pki: &Pki, etcd_port: u16, port: u16) -> Vec<String> {
     vec![
         format!("--etcd-servers=http://127.0.0.1:{etcd_port}"),
-        "--bind-address=127.0.0.1".into(),
-        "--advertise-address=127.0.0.1".into(),
+        // The bridge's address: reachable from this machine and from pods, and from nowhere else.
+        format!("--bind-address={BRIDGE_ADDRESS}"),
+        format!("--advertise-address={BRIDGE_ADDRESS}"),
         format!("--secure-port={port}"),
         format!("--cert-dir={}", dir.join("pki").display()),
         format!("--tls-cert-file={}", pki.serving_cert.display()),
@@ -284,8 +316,12 @@ fn apiserver_args(dir: &Path, pki: &Pki, etcd_port: u16, port: u16) -> Vec<Strin
         ),
         "--service-cluster-ip-range=10.96.0.0/16".into(),
         "--allow-privileged=true".into(),
-        // The `kubernetes` Service cannot point at a loopback address; nothing here needs it.
-        "--endpoint-reconciler-type=none".into(),
+        // A namespace's annotations may steer its pods to the real node (see `fresh_namespace_on_real_node`).
+        "--enable-admission-plugins=PodNodeSelector,PodTolerationRestriction".into(),
+        // Dial kubelets by address, never by a name the machine's resolver would be asked for.
+        "--kubelet-preferred-address-types=InternalIP".into(),
+        format!("--kubelet-client-certificate={}", pki.admin_cert.display()),
+        format!("--kubelet-client-key={}", pki.admin_key.display()),
         // One tenant: fairness queuing only adds latency.
         "--enable-priority-and-fairness=false".into(),
         "--profiling=false".into(),

@@ -6,6 +6,7 @@ use kube::config::{
     AuthInfo, Cluster, Context, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext,
 };
 
+use crate::node::BRIDGE_ADDRESS;
 use crate::pki::Pki;
 
 const NAME: &str = "brokerage-testenv";
@@ -15,7 +16,7 @@ pub fn admin_kubeconfig(pki: &Pki, apiserver_port: u16) -> Kubeconfig {
         clusters: vec![NamedCluster {
             name: NAME.into(),
             cluster: Some(Cluster {
-                server: Some(format!("https://127.0.0.1:{apiserver_port}")),
+                server: Some(format!("https://{BRIDGE_ADDRESS}:{apiserver_port}")),
                 certificate_authority_data: Some(STANDARD.encode(&pki.ca_cert_pem)),
                 ..Cluster::default()
             }),

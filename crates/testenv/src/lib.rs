@@ -15,11 +15,14 @@
 mod cluster;
 mod eventually;
 pub mod images;
+mod install;
 pub mod kafka;
 mod kubeconfig;
 mod manifests;
+pub mod node;
 mod nodes;
 mod pki;
+pub mod pods;
 mod process;
 pub mod rocketmq;
 mod rundir;
@@ -29,5 +32,6 @@ pub mod tools;
 
 pub use cluster::Cluster;
 pub use eventually::eventually;
-pub use manifests::{apply_yaml, wait_established};
-pub use shared::{fresh_namespace, shared};
+pub use install::{OPERATOR_NAMESPACE, built_operator, install_operator, steer_to_real_node};
+pub use manifests::{apply_files, apply_yaml, wait_established};
+pub use shared::{fresh_namespace, fresh_namespace_on_real_node, real_node_annotations, shared};

@@ -1,9 +1,10 @@
-//! `testenv tools` builds the control-plane binaries; `testenv run` starts a local cluster in
-//! the foreground, applies manifests, and stops everything on Ctrl-C.
+//! `testenv tools` builds the local cluster's binaries and images; `testenv run` starts a local
+//! cluster in the foreground, runs the operator in its pod, applies manifests, and stops
+//! everything on Ctrl-C.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
@@ -20,21 +21,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build (once, cached by version) etcd, the Kubernetes control plane, kubectl and kwok, and
-    /// fetch the Kafka and RocketMQ jars from Maven Central.
+    /// Install the Debian packages a real node needs, build (once, cached by version) etcd, the
+    /// Kubernetes components, kwok, CoreDNS and pause, fetch the Kafka and RocketMQ jars from
+    /// Maven Central, and build the node's images.
     Tools,
-    /// Start a local cluster and keep it running until Ctrl-C.
+    /// Start a local cluster with a real node, run the operator in its pod from `--install`, and
+    /// keep it running until Ctrl-C.
     Run {
-        /// YAML files, or directories of them, to apply once the cluster is up (CRDs first).
+        /// The install manifests: `crds/`, then RBAC and the operator's Deployment.
+        #[arg(long)]
+        install: PathBuf,
+        /// The `brokerage` binary the operator image is built from.
+        #[arg(long)]
+        operator: PathBuf,
+        /// YAML files or directories to apply into `default` (whose pods run on the real node)
+        /// once the operator runs, e.g. examples.
         #[arg(long)]
         apply: Vec<PathBuf>,
-        /// A program to run against the cluster (with KUBECONFIG set) once those are applied,
-        /// such as the operator; stopped with the cluster.
-        #[arg(long, num_args = 1.., allow_hyphen_values = true)]
-        exec: Vec<String>,
-        /// YAML files or directories to apply after `--exec` started, e.g. examples.
-        #[arg(long)]
-        then_apply: Vec<PathBuf>,
         /// Kinds among those whose `Ready` condition to report (e.g. `Kafka`).
         #[arg(long)]
         wait_for: Vec<String>,
@@ -46,6 +49,9 @@ async fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Tools => {
             let tools = Tools::ensure()?;
+            for image in testenv::node::images(&tools)? {
+                println!("{}", image.display());
+            }
             println!(
                 "{}\n{}\n{}\n{}\n{}\n{}",
                 tools.hyperkube.display(),
@@ -58,51 +64,44 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Run {
+            install,
+            operator,
             apply,
-            exec,
-            then_apply,
             wait_for,
-        } => run(&apply, &exec, &then_apply, &wait_for).await,
+        } => run(&install, &operator, &apply, &wait_for).await,
     }
 }
 
 async fn run(
+    install: &Path,
+    operator: &Path,
     manifests: &[PathBuf],
-    exec: &[String],
-    then_apply: &[PathBuf],
     wait_for: &[String],
 ) -> Result<()> {
     let tools = Tools::ensure()?;
+    testenv::node::images(&tools)?;
     eprintln!("starting the local cluster...");
     let cluster = Cluster::start().await?;
     let client = cluster.client().await?;
-    apply_files(&client, manifests).await?;
     let bin = write_kubectl_wrapper(&cluster, &tools.hyperkube)?;
-    // Killed when dropped, with the cluster.
-    let _program = match exec.split_first() {
-        Some((program, args)) => {
-            eprintln!("starting {}", exec.join(" "));
-            let child = tokio::process::Command::new(program)
-                .args(args)
-                .env("KUBECONFIG", cluster.kubeconfig())
-                .kill_on_drop(true)
-                .spawn()
-                .with_context(|| format!("starting {program}"))?;
-            Some(child)
-        }
-        None => None,
-    };
-    let applied = apply_files(&client, then_apply).await?;
+    eprintln!(
+        "installing the operator from {} in its pod on the real node...",
+        install.display()
+    );
+    testenv::install_operator(&cluster, operator, install).await?;
+    testenv::steer_to_real_node(&client, "default").await?;
+    let applied = testenv::apply_files(&client, manifests, "default").await?;
     let awaited: Vec<&DynamicObject> = applied
         .iter()
         .filter(|object| wait_for.iter().any(|kind_| kind_ == kind(object)))
         .collect();
     report_ready(&client, awaited).await;
     println!(
-        "\nThe local cluster is up (started in {:.1} s). In another shell:\n\n  export KUBECONFIG={} PATH={}:$PATH\n  kubectl get nodes\n  kubectl get brokerage -A\n\nComponent logs: {}\nPress Ctrl-C to stop it.",
+        "\nThe local cluster is up (started in {:.1} s). In another shell:\n\n  export KUBECONFIG={} PATH={}:$PATH\n  kubectl get nodes\n  kubectl get brokerage -A\n{}\nComponent logs: {}\nPress Ctrl-C to stop it.",
         cluster.startup_time().as_secs_f64(),
         cluster.kubeconfig().display(),
         bin.display(),
+        TRY_IT,
         cluster.log_dir().display(),
     );
     tokio::signal::ctrl_c().await?;
@@ -111,34 +110,29 @@ async fn run(
     Ok(())
 }
 
-/// Applies each file (directories expanded) into `default`, waiting for CRDs to be Established.
-async fn apply_files(client: &kube::Client, paths: &[PathBuf]) -> Result<Vec<DynamicObject>> {
-    let mut all = Vec::new();
-    for file in manifest_files(paths)? {
-        let yaml = std::fs::read_to_string(&file)?;
-        let applied = testenv::apply_yaml(client, &yaml, "default")
-            .await
-            .with_context(|| format!("applying {}", file.display()))?;
-        let crds: Vec<String> = applied
-            .iter()
-            .filter(|object| {
-                object
-                    .types
-                    .as_ref()
-                    .is_some_and(|t| t.kind == "CustomResourceDefinition")
-            })
-            .filter_map(|object| object.metadata.name.clone())
-            .collect();
-        testenv::wait_established(client, &crds).await?;
-        eprintln!("applied {}", file.display());
-        all.extend(applied);
-    }
-    Ok(all)
-}
+/// What a newcomer types to send and receive a message on the examples' clusters, from pods of
+/// the brokers' own images.
+const TRY_IT: &str = "
+Produce to the example Kafka cluster (type lines, then Ctrl-D), and consume them:
 
-/// Prints each resource as it becomes Ready (waiting up to 2 min).
+  kubectl run producer -ti --rm --restart=Never --image=apache/kafka:4.1.0 -- \\
+    java -cp '/opt/kafka/libs/*' org.apache.kafka.tools.ConsoleProducer \\
+    --bootstrap-server my-cluster-kafka-bootstrap:9092 --topic orders
+  kubectl run consumer -ti --rm --restart=Never --image=apache/kafka:4.1.0 -- \\
+    java -cp '/opt/kafka/libs/*' org.apache.kafka.tools.consumer.ConsoleConsumer \\
+    --bootstrap-server my-cluster-kafka-bootstrap:9092 --topic orders --from-beginning
+
+Send a message through the example RocketMQ cluster's name server, and read it back:
+
+  kubectl run rocketmq-producer -ti --rm --restart=Never --image=apache/rocketmq:5.3.1 -- \\
+    sh -c 'java -cp \"$ROCKETMQ_HOME/lib/*\" org.apache.rocketmq.tools.command.MQAdminStartup \\
+    sendMessage -n name-service:9876 -t orders -p hello'
+";
+
+/// Prints each resource as it becomes Ready (waiting up to 10 min: brokers start slowly when
+/// several share two cores).
 async fn report_ready(client: &kube::Client, mut waiting: Vec<&DynamicObject>) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
     while !waiting.is_empty() && std::time::Instant::now() < deadline {
         let mut still = Vec::new();
         for object in waiting {
@@ -189,24 +183,6 @@ fn kind(object: &DynamicObject) -> &str {
         .as_ref()
         .map(|t| t.kind.as_str())
         .unwrap_or_default()
-}
-
-/// The given files, with directories expanded to their sorted `.yaml` files.
-fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-                .map(|entry| entry.map(|entry| entry.path()))
-                .collect::<Result<_, _>>()?;
-            entries.retain(|file| file.extension().is_some_and(|ext| ext == "yaml"));
-            entries.sort();
-            files.extend(entries);
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
 }
 
 /// A `kubectl` next to the kubeconfig, so a newcomer needs no kubectl of their own.

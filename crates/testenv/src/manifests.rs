@@ -1,5 +1,6 @@
 //! Applying YAML manifests to the cluster, the way `kubectl apply --server-side` does.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -47,6 +48,53 @@ pub async fn apply_yaml(
         applied.push(stored);
     }
     Ok(applied)
+}
+
+/// Applies each file (directories expanded to their sorted `.yaml` files), namespaced objects into
+/// `namespace`, waiting for the CRDs among them to be Established. Returns what was applied.
+pub async fn apply_files(
+    client: &Client,
+    paths: &[PathBuf],
+    namespace: &str,
+) -> Result<Vec<DynamicObject>> {
+    let mut all = Vec::new();
+    for file in manifest_files(paths)? {
+        let yaml = std::fs::read_to_string(&file)?;
+        let applied = apply_yaml(client, &yaml, namespace)
+            .await
+            .with_context(|| format!("applying {}", file.display()))?;
+        let crds: Vec<String> = applied
+            .iter()
+            .filter(|object| {
+                object
+                    .types
+                    .as_ref()
+                    .is_some_and(|t| t.kind == "CustomResourceDefinition")
+            })
+            .filter_map(|object| object.metadata.name.clone())
+            .collect();
+        wait_established(client, &crds).await?;
+        all.extend(applied);
+    }
+    Ok(all)
+}
+
+/// The given files, with directories expanded to their sorted `.yaml` files.
+fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+                .map(|entry| entry.map(|entry| entry.path()))
+                .collect::<Result<_, _>>()?;
+            entries.retain(|file| file.extension().is_some_and(|ext| ext == "yaml"));
+            entries.sort();
+            files.extend(entries);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
 }
 
 /// Waits until each CRD reports `Established`, so its kind can be used.

@@ -17,7 +17,10 @@ pub struct Pki {
     pub serving_key: PathBuf,
     pub service_account_key: PathBuf,
     pub service_account_public_key: PathBuf,
-    /// `system:masters`: the identity of `kubectl`, the tests and the other components.
+    /// `system:masters`: the identity of `kubectl`, the tests and the other components (the
+    /// API server's too, when it calls the kubelet).
+    pub admin_cert: PathBuf,
+    pub admin_key: PathBuf,
     pub admin_cert_pem: String,
     pub admin_key_pem: String,
 }
@@ -39,6 +42,7 @@ impl Pki {
 
         // Every name a client inside or outside the cluster may use for the apiserver.
         let serving_names = [
+            crate::node::BRIDGE_ADDRESS,
             "127.0.0.1",
             "localhost",
             "10.96.0.1",
@@ -78,6 +82,8 @@ impl Pki {
             serving_key: write("apiserver.key", &serving_key.serialize_pem())?,
             service_account_key: write("sa.key", &service_account.serialize_pem())?,
             service_account_public_key: write("sa.pub", &service_account.public_key_pem())?,
+            admin_cert: write("admin.crt", &admin_cert.pem())?,
+            admin_key: write("admin.key", &admin_key.serialize_pem())?,
             admin_cert_pem: admin_cert.pem(),
             admin_key_pem: admin_key.serialize_pem(),
         })

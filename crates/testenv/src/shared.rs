@@ -1,5 +1,6 @@
 //! One cluster per test binary, and a fresh namespace per test.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -9,6 +10,7 @@ use kube::{Client, ResourceExt};
 use tokio::sync::OnceCell;
 
 use crate::Cluster;
+use crate::node::{NODE_LABEL, NODE_TAINT};
 
 /// The cluster shared by every test in this binary, started on first use. Its processes
 /// end with the binary, however it exits.
@@ -24,12 +26,45 @@ pub async fn shared() -> &'static Cluster {
 }
 
 /// Creates a namespace with a generated name and waits for its default ServiceAccount,
-/// without which pods cannot be admitted.
+/// without which pods cannot be admitted. Its pods go to kwok's simulated nodes.
 pub async fn fresh_namespace(client: &Client, prefix: &str) -> Result<String> {
+    create_namespace(client, prefix, BTreeMap::new()).await
+}
+
+/// Like [`fresh_namespace`], but every pod of this namespace runs on the real node, and only
+/// there: the namespace's annotations give its pods the node's label as a node selector and a
+/// toleration of its taint (admission plugins PodNodeSelector and PodTolerationRestriction).
+/// Waits for `cluster`'s real node to be Ready first.
+pub async fn fresh_namespace_on_real_node(cluster: &Cluster, prefix: &str) -> Result<String> {
+    cluster.wait_real_node().await?;
+    create_namespace(&cluster.client().await?, prefix, real_node_annotations()).await
+}
+
+/// The annotations that steer a namespace's pods to the real node.
+pub fn real_node_annotations() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "scheduler.alpha.kubernetes.io/node-selector".to_string(),
+            format!("{NODE_LABEL}=real"),
+        ),
+        (
+            "scheduler.alpha.kubernetes.io/defaultTolerations".to_string(),
+            serde_json::json!([{"key": NODE_TAINT, "operator": "Exists", "effect": "NoSchedule"}])
+                .to_string(),
+        ),
+    ])
+}
+
+async fn create_namespace(
+    client: &Client,
+    prefix: &str,
+    annotations: BTreeMap<String, String>,
+) -> Result<String> {
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let namespace = Namespace {
         metadata: ObjectMeta {
             generate_name: Some(format!("{prefix}-")),
+            annotations: Some(annotations),
             ..ObjectMeta::default()
         },
         ..Namespace::default()

@@ -1,12 +1,16 @@
-//! Simulated storage: a default StorageClass and a provisioner that gives every pending claim of
-//! that class a volume, so StatefulSets with volume claim templates schedule as they would on a
-//! real cluster. The volumes hold no data (kwok's pods never mount anything), and a released
-//! volume is deleted, as a real `Delete` reclaim policy would.
+//! Local storage: a default StorageClass and a provisioner that gives every pending claim of that
+//! class a host directory of the real node's, so StatefulSets with volume claim templates
+//! schedule as they would on a real cluster. A real pod keeps its data there across restarts
+//! (kwok's pods never mount anything); a released volume is deleted with its directory, as a
+//! real `Delete` reclaim policy would.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{
@@ -18,7 +22,7 @@ use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
 use kube::{Client, ResourceExt};
 
 pub const STORAGE_CLASS: &str = "standard";
-const PROVISIONER: &str = "testenv.brokerage.io/simulated";
+const PROVISIONER: &str = "testenv.brokerage.io/host-directory";
 
 /// Creates the default StorageClass and starts the provisioner on a thread of its own (a test
 /// runtime may end while the cluster lives on). It stops when `stop` is set.
@@ -82,6 +86,7 @@ async fn provision_round(client: &Client) -> Result<()> {
             volumes
                 .delete(&volume.name_any(), &DeleteParams::default())
                 .await?;
+            let _ = std::fs::remove_dir_all(volume_dir(&volume.name_any()));
         }
     }
     for claim in claims.list(&ListParams::default()).await? {
@@ -98,9 +103,15 @@ async fn provision_round(client: &Client) -> Result<()> {
             continue;
         }
         let uid = claim.uid().unwrap_or_default();
+        let name = format!("pv-{uid}");
+        // Open to every user: a pod's fsGroup does not reach host directories, and the brokers
+        // run as users of their own.
+        let dir = volume_dir(&name);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777))?;
         let volume = PersistentVolume {
             metadata: ObjectMeta {
-                name: Some(format!("pv-{uid}")),
+                name: Some(name),
                 ..ObjectMeta::default()
             },
             spec: Some(PersistentVolumeSpec {
@@ -109,7 +120,7 @@ async fn provision_round(client: &Client) -> Result<()> {
                 storage_class_name: Some(STORAGE_CLASS.into()),
                 persistent_volume_reclaim_policy: Some("Delete".into()),
                 host_path: Some(HostPathVolumeSource {
-                    path: format!("/var/lib/testenv/{uid}"),
+                    path: dir.display().to_string(),
                     ..HostPathVolumeSource::default()
                 }),
                 claim_ref: Some(ObjectReference {
@@ -128,4 +139,9 @@ async fn provision_round(client: &Client) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where volume `name` keeps its data: in the real node's directory, removed with the node.
+fn volume_dir(name: &str) -> PathBuf {
+    crate::node::volumes_dir().join(name)
 }

@@ -32,7 +32,7 @@ use oci::Image;
 use crate::tools::{self, KAFKA_VERSION, ROCKETMQ_VERSION, Tools};
 
 /// The sandbox image containerd runs every pod's pause container from.
-pub const PAUSE_IMAGE: &str = "registry.k8s.io/pause:3.10";
+pub const PAUSE_IMAGE: &str = "registry.k8s.io/pause:3.10.1";
 /// The operator's image as `install/040-deployment.yaml` names it.
 pub const OPERATOR_IMAGE: &str = "ghcr.io/brokerage/brokerage:0.1.0";
 

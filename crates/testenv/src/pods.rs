@@ -1,0 +1,87 @@
+//! Pods that run a script to its end on the real node, and return what it printed: clients that
+//! produce and consume inside the cluster, probes of the pod network.
+
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use k8s_openapi::api::core::v1::Pod;
+use kube::Client;
+use kube::api::{Api, DeleteParams, LogParams, PostParams};
+
+/// A client pod: `script` (run by `sh`) in `image`, with Secrets mounted read-only as
+/// `(secret, directory)`.
+pub struct ClientPod<'a> {
+    pub name: &'a str,
+    pub image: &'a str,
+    pub script: String,
+    pub secrets: &'a [(&'a str, &'a str)],
+}
+
+/// Runs the pod in `namespace` until it ends, and returns its output; fails with the output if
+/// the script failed.
+pub async fn run_pod(
+    client: &Client,
+    namespace: &str,
+    pod: &ClientPod<'_>,
+    timeout: Duration,
+) -> Result<String> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let volumes: Vec<_> = pod
+        .secrets
+        .iter()
+        .map(|(secret, _)| serde_json::json!({"name": secret, "secret": {"secretName": secret}}))
+        .collect();
+    let mounts: Vec<_> = pod
+        .secrets
+        .iter()
+        .map(|(secret, path)| serde_json::json!({"name": secret, "mountPath": path, "readOnly": true}))
+        .collect();
+    let spec: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": { "name": pod.name },
+        "spec": {
+            "restartPolicy": "Never",
+            "volumes": volumes,
+            "containers": [{
+                "name": "client",
+                "image": pod.image,
+                "imagePullPolicy": "Never",
+                "command": ["sh", "-c", pod.script],
+                "volumeMounts": mounts,
+                "securityContext": {
+                    "allowPrivilegeEscalation": false,
+                    "capabilities": { "drop": ["ALL"] }
+                }
+            }]
+        }
+    }))?;
+    let name = pod.name;
+    pods.create(&PostParams::default(), &spec).await?;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let phase = loop {
+        let phase = pods
+            .get(name)
+            .await?
+            .status
+            .and_then(|status| status.phase)
+            .unwrap_or_default();
+        if phase == "Succeeded" || phase == "Failed" {
+            break phase;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let logs = pods
+                .logs(name, &LogParams::default())
+                .await
+                .unwrap_or_default();
+            bail!(
+                "pod {name} did not end within {timeout:?} (phase {phase:?}); its output:\n{logs}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let logs = pods.logs(name, &LogParams::default()).await?;
+    pods.delete(name, &DeleteParams::background()).await?;
+    if phase != "Succeeded" {
+        bail!("pod {name} failed:\n{logs}");
+    }
+    Ok(logs)
+}
