@@ -73,6 +73,9 @@ pub async fn run(args: RunArgs) -> Result<()> {
         )
     });
     if let Some(election) = &election {
+        // A standby is a healthy replica, ready to take over: report it ready, or the
+        // Deployment never counts more than one replica available.
+        readiness.set_ready();
         election.acquire().await?;
     }
 

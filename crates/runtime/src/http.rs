@@ -1,5 +1,5 @@
 //! The operator's HTTP endpoints: `/healthz` (the process serves), `/readyz` (its controllers
-//! run) and `/metrics` (Prometheus text).
+//! run, or it stands by for the leader's lease) and `/metrics` (Prometheus text).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use axum::routing::get;
 
 use crate::Metrics;
 
-/// Set once the controllers are running.
+/// Set once the controllers are running, or the replica stands by for leadership.
 #[derive(Clone, Default)]
 pub struct Readiness(Arc<AtomicBool>);
 

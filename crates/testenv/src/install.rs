@@ -61,7 +61,9 @@ pub async fn steer_to_real_node(client: &Client, namespace: &str) -> Result<()> 
     namespaces
         .patch(
             namespace,
-            &PatchParams::apply("brokerage-testenv"),
+            // A field manager of its own: applying the namespace's manifest later must not take
+            // these annotations away.
+            &PatchParams::apply("brokerage-testenv-real-node"),
             &Patch::Apply(&steered),
         )
         .await?;
