@@ -5,6 +5,7 @@ mod brokers;
 mod control_plane;
 mod kafka_cluster;
 mod operator;
+mod real_node;
 mod resources;
 mod rocketmq_topics;
 mod topics;
@@ -27,6 +28,8 @@ async fn main() -> Result<()> {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
     std::fs::create_dir_all(&out)?;
     let (cluster, mut figures) = control_plane::run().await?;
+    // First, while no other operator runs: the installed operator watches every namespace.
+    figures.extend(real_node::run(&cluster).await?);
     figures.extend(kafka_cluster::run(&cluster, &out).await?);
     figures.extend(brokers::run(&cluster, &out).await?);
     figures.extend(rocketmq_topics::run(&cluster, &out).await?);

@@ -119,13 +119,7 @@ impl Operator {
 
     /// Resident memory, from /proc/<pid>/status.
     pub fn resident_mib(&self) -> Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("no VmRSS in /proc/<pid>/status")?;
-        Ok(kib / 1024.0)
+        resident_mib(self.pid)
     }
 
     /// The whole HTTP response to `GET path`. HTTP/1.0 makes the server close the connection
@@ -147,4 +141,15 @@ impl Operator {
 
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The resident memory of process `pid`, from `/proc/<pid>/status`.
+pub fn resident_mib(pid: u32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS in /proc/<pid>/status")?;
+    Ok(kib / 1024.0)
 }

@@ -181,6 +181,11 @@ impl Cluster {
         self.dir.join("logs")
     }
 
+    /// The real node's processes (containerd, kubelet, kube-proxy, coredns) and their IDs.
+    pub fn real_node_processes(&self) -> Vec<(String, u32)> {
+        self.node.processes()
+    }
+
     /// Loads an image archive (from [`crate::images`]) into the real node's containerd.
     pub fn import_image(&self, archive: &Path) -> Result<()> {
         self.node.import_image(archive)

@@ -25,36 +25,56 @@ pub async fn run_pod(
     pod: &ClientPod<'_>,
     timeout: Duration,
 ) -> Result<String> {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let volumes: Vec<_> = pod
-        .secrets
-        .iter()
-        .map(|(secret, _)| serde_json::json!({"name": secret, "secret": {"secretName": secret}}))
-        .collect();
-    let mounts: Vec<_> = pod
+    run_pod_spec(client, namespace, pod.to_spec()?, timeout).await
+}
+
+impl ClientPod<'_> {
+    /// The pod: never restarted, no privileges, the image as loaded (never pulled).
+    pub fn to_spec(&self) -> Result<Pod> {
+        let pod = self;
+        let volumes: Vec<_> = pod
+            .secrets
+            .iter()
+            .map(
+                |(secret, _)| serde_json::json!({"name": secret, "secret": {"secretName": secret}}),
+            )
+            .collect();
+        let mounts: Vec<_> = pod
         .secrets
         .iter()
         .map(|(secret, path)| serde_json::json!({"name": secret, "mountPath": path, "readOnly": true}))
         .collect();
-    let spec: Pod = serde_json::from_value(serde_json::json!({
-        "metadata": { "name": pod.name },
-        "spec": {
-            "restartPolicy": "Never",
-            "volumes": volumes,
-            "containers": [{
-                "name": "client",
-                "image": pod.image,
-                "imagePullPolicy": "Never",
-                "command": ["sh", "-c", pod.script],
-                "volumeMounts": mounts,
-                "securityContext": {
-                    "allowPrivilegeEscalation": false,
-                    "capabilities": { "drop": ["ALL"] }
-                }
-            }]
-        }
-    }))?;
-    let name = pod.name;
+        let spec: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": { "name": pod.name },
+            "spec": {
+                "restartPolicy": "Never",
+                "volumes": volumes,
+                "containers": [{
+                    "name": "client",
+                    "image": pod.image,
+                    "imagePullPolicy": "Never",
+                    "command": ["sh", "-c", pod.script],
+                    "volumeMounts": mounts,
+                    "securityContext": {
+                        "allowPrivilegeEscalation": false,
+                        "capabilities": { "drop": ["ALL"] }
+                    }
+                }]
+            }
+        }))?;
+        Ok(spec)
+    }
+}
+
+/// Runs `spec` to its end in `namespace`, like [`run_pod`].
+pub async fn run_pod_spec(
+    client: &Client,
+    namespace: &str,
+    spec: Pod,
+    timeout: Duration,
+) -> Result<String> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let name = &spec.metadata.name.clone().unwrap_or_default();
     pods.create(&PostParams::default(), &spec).await?;
     let deadline = tokio::time::Instant::now() + timeout;
     let phase = loop {

@@ -150,6 +150,14 @@ impl RealNode {
         import_once(&self.socket, &containerd_root(), archive)
     }
 
+    /// The node's processes by name, with their IDs.
+    pub fn processes(&self) -> Vec<(String, u32)> {
+        self.processes
+            .iter()
+            .map(|process| (process.name.clone(), process.id()))
+            .collect()
+    }
+
     /// The node's processes that exited, with their statuses, to tell a start that failed.
     pub fn exited(&mut self) -> Option<(String, std::process::ExitStatus)> {
         self.processes
