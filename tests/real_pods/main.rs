@@ -4,3 +4,4 @@
 //! authenticates, a roll that never fails a producer.
 
 mod kafka;
+mod kafka_security;
