@@ -5,3 +5,4 @@
 
 mod kafka;
 mod kafka_security;
+mod rocketmq;

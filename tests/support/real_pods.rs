@@ -147,3 +147,124 @@ pub async fn consume(
         .map(str::to_string)
         .collect())
 }
+
+/// The RocketMQ image the tests' name servers, brokers and clients run (built here, named as the
+/// operator renders it).
+pub fn rocketmq_image() -> String {
+    format!("apache/rocketmq:{}", testenv::tools::ROCKETMQ_VERSION)
+}
+
+/// How a RocketMQ client reaches the cluster: its name servers (`host:port`, `;`-separated), and
+/// the RocketMQUser whose Secret (`username`, `password`) signs its requests, if any.
+pub struct RocketMQConnection<'a> {
+    pub name_servers: String,
+    pub user: Option<&'a str>,
+}
+
+impl RocketMQConnection<'_> {
+    /// A shell script that runs RocketMQ's admin tool (`mqadmin`) once per `commands` entry, each
+    /// after a line `--- <i>`, so that the outputs can be told apart.
+    fn script(&self, commands: &[String]) -> String {
+        // mqadmin signs with the `accessKey` and `secretKey` of `$ROCKETMQ_HOME/conf/tools.yml`;
+        // `rocketmq.home.dir` points it at one written from the user's Secret.
+        let (credentials, home) = match self.user {
+            Some(_) => (
+                "mkdir -p /tmp/client/conf\nprintf 'accessKey: %s\\nsecretKey: %s\\n' \"$(cat /user/username)\" \"$(cat /user/password)\" >/tmp/client/conf/tools.yml\n",
+                "-Drocketmq.home.dir=/tmp/client ",
+            ),
+            None => ("", ""),
+        };
+        // Short-lived JVMs: the first compiler tier alone starts them faster on a busy machine.
+        let java = format!(
+            "java -Xmx256m -XX:TieredStopAtLevel=1 {home}-cp \"$ROCKETMQ_HOME/lib/*\" org.apache.rocketmq.tools.command.MQAdminStartup"
+        );
+        let runs: String = commands
+            .iter()
+            .enumerate()
+            .map(|(index, command)| {
+                format!(
+                    "echo '--- {index}'\n{java} {command} -n '{}' 2>&1\n",
+                    self.name_servers
+                )
+            })
+            .collect();
+        format!("set -e\n{credentials}{runs}")
+    }
+
+    fn secrets(&self) -> Vec<(&str, &str)> {
+        self.user.iter().map(|user| (*user, "/user")).collect()
+    }
+}
+
+/// What `mqadmin sendMessage` runs reported: messages the broker stored, and the output of every
+/// send that failed.
+#[derive(Debug)]
+pub struct RocketMQSent {
+    pub stored: usize,
+    pub failures: Vec<String>,
+}
+
+/// Sends each of `bodies` to `topic` from a pod, one `mqadmin sendMessage` each.
+pub async fn rocketmq_send(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    connection: &RocketMQConnection<'_>,
+    topic: &str,
+    bodies: &[&str],
+) -> Result<RocketMQSent> {
+    let commands: Vec<String> = bodies
+        .iter()
+        .map(|body| format!("sendMessage -t {topic} -p '{body}'"))
+        .collect();
+    let secrets = connection.secrets();
+    let pod = ClientPod {
+        name,
+        image: &rocketmq_image(),
+        script: connection.script(&commands),
+        secrets: &secrets,
+    };
+    let output = run_pod(client, namespace, &pod, Duration::from_secs(300)).await?;
+    let runs: Vec<&str> = output.split("--- ").skip(1).collect();
+    if runs.len() != bodies.len() {
+        bail!(
+            "expected {} sends, the pod ran {}:\n{output}",
+            bodies.len(),
+            runs.len()
+        );
+    }
+    let (stored, failures): (Vec<&str>, Vec<&str>) =
+        runs.into_iter().partition(|run| run.contains("SEND_OK"));
+    Ok(RocketMQSent {
+        stored: stored.len(),
+        failures: failures.into_iter().map(str::to_string).collect(),
+    })
+}
+
+/// Reads every message of `topic` in a pod, through `mqadmin consumeMessage` (a pull consumer of
+/// the group `TOOLS_CONSUMER`), and returns their bodies.
+pub async fn rocketmq_consume(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    connection: &RocketMQConnection<'_>,
+    topic: &str,
+) -> Result<Vec<String>> {
+    let secrets = connection.secrets();
+    let pod = ClientPod {
+        name,
+        image: &rocketmq_image(),
+        script: connection.script(&[format!("consumeMessage -t {topic}")]),
+        secrets: &secrets,
+    };
+    let output = run_pod(client, namespace, &pod, Duration::from_secs(300)).await?;
+    let bodies: Vec<String> = output
+        .lines()
+        .filter(|line| line.starts_with("MSGID: "))
+        .filter_map(|line| Some(line.rsplit_once(" BODY: ")?.1.to_string()))
+        .collect();
+    if bodies.is_empty() {
+        bail!("the consumer read no message:\n{output}");
+    }
+    Ok(bodies)
+}

@@ -1,9 +1,11 @@
-//! The generated `broker.conf` boots the real broker: the operator's file for a master (with a
-//! user's `broker-common.conf` merged in, ACL 2.0 turned on there), with only what the pod
-//! would fill in swapped for loopback values (ports, paths, name servers, the pod IP and the
-//! credentials from the Secret), runs a real RocketMQ 5.3.1 broker that registers with a real
-//! name server under the Broker's cluster and group names, keeps the user's settings, and
-//! answers admin requests signed with the cluster's generated credentials.
+//! The generated `broker.conf` boots the real broker: the operator's file for a master, with
+//! only what the pod would fill in swapped for loopback values (ports, paths, name servers, the
+//! pod IP and the credentials from the Secret), runs a real RocketMQ 5.3.1 broker that registers
+//! with a real name server under the Broker's cluster and group names. With a user's
+//! `broker-common.conf` merged in that turns ACL 2.0 on, it keeps the user's settings and answers
+//! admin requests signed with the cluster's generated credentials; with no settings at all (ACL
+//! off), it answers unsigned requests and still keeps users, the admin first, as RocketMQUsers
+//! need.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -14,7 +16,7 @@ use cluster_operator::rocketmq::broker_conf::build_broker_conf;
 use cluster_operator::rocketmq::manifest::read;
 use cluster_operator::rocketmq::{BrokerInputs, Node, validate};
 use kube::ResourceExt;
-use rocketmq_client::{AdminClient, ClientConfig, Credentials};
+use rocketmq_client::{AdminClient, ClientConfig, Credentials, User};
 use testenv::rocketmq::{Broker, NameServer};
 
 const ACCESS_KEY: &str = "brokerage0123456789ab";
@@ -54,9 +56,29 @@ spec:
         items: [{key: broker-common.conf, path: broker-common.conf}]
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_generated_broker_conf_boots_a_real_broker() -> Result<()> {
-    let manifest = read(MANIFEST, "rocketmq")?;
+/// A NameService and a Broker that sets nothing of its own.
+const PLAIN_MANIFEST: &str = r#"
+apiVersion: rocketmq.apache.org/v1alpha1
+kind: NameService
+metadata: {name: name-service}
+spec: {size: 1}
+---
+apiVersion: rocketmq.apache.org/v1alpha1
+kind: Broker
+metadata: {name: orders}
+spec: {size: 1, resources: {limits: {memory: 1Gi}}}
+"#;
+
+/// A real name server, and a real broker on the `broker.conf` the operator generates for the
+/// first master of `manifest`'s Broker, registered with it as `orders/orders-0`.
+struct Booted {
+    name_server: NameServer,
+    broker: Broker,
+    _store: tempfile::TempDir,
+}
+
+async fn boot(manifest: &str) -> Result<Booted> {
+    let manifest = read(manifest, "rocketmq")?;
     let inputs = BrokerInputs {
         name_services: manifest.name_services.clone(),
         config_maps: manifest
@@ -94,6 +116,30 @@ async fn the_generated_broker_conf_boots_a_real_broker() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    Ok(Booted {
+        name_server,
+        broker,
+        _store: store,
+    })
+}
+
+fn signed(name_server: &NameServer) -> AdminClient {
+    let mut signed = ClientConfig::new(&name_server.addr());
+    signed.credentials = Some(Credentials {
+        access_key: ACCESS_KEY.into(),
+        secret_key: SECRET_KEY.into(),
+    });
+    AdminClient::new(signed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_broker_conf_boots_a_real_broker() -> Result<()> {
+    let Booted {
+        name_server,
+        broker,
+        ..
+    } = boot(MANIFEST).await?;
+    let admin = AdminClient::new(ClientConfig::new(&name_server.addr()));
 
     // ACL 2.0 is on, as the user's settings said: unsigned requests are refused, requests
     // signed with the cluster's generated credentials pass.
@@ -102,12 +148,7 @@ async fn the_generated_broker_conf_boots_a_real_broker() -> Result<()> {
         matches!(unsigned, Err(rocketmq_client::Error::NoPermission(_))),
         "{unsigned:?}"
     );
-    let mut signed = ClientConfig::new(&name_server.addr());
-    signed.credentials = Some(Credentials {
-        access_key: ACCESS_KEY.into(),
-        secret_key: SECRET_KEY.into(),
-    });
-    let settings = AdminClient::new(signed)
+    let settings = signed(&name_server)
         .broker_config(&broker.addr())
         .await
         .with_context(|| broker.log_tail(40))?;
@@ -117,6 +158,44 @@ async fn the_generated_broker_conf_boots_a_real_broker() -> Result<()> {
     assert_eq!(settings["deleteWhen"], "04");
     assert_eq!(settings["fileReservedTime"], "48");
     assert_eq!(settings["authenticationEnabled"], "true");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_acl_off_the_generated_broker_conf_boots_and_keeps_users() -> Result<()> {
+    let Booted {
+        name_server,
+        broker,
+        ..
+    } = boot(PLAIN_MANIFEST).await?;
+    // ACL is off: requests need no signature.
+    let unsigned = AdminClient::new(ClientConfig::new(&name_server.addr()));
+    let settings = unsigned.broker_config(&broker.addr()).await?;
+    assert_eq!(settings["brokerName"], "orders-0");
+
+    // The admin user was created as a super user, and users can be kept, as RocketMQUsers need
+    // (and as they must be when ACL is turned on later).
+    let admin = signed(&name_server);
+    let stored = admin
+        .get_user(&broker.addr(), ACCESS_KEY)
+        .await
+        .with_context(|| broker.log_tail(40))?
+        .context("the admin user is missing")?;
+    assert_eq!(stored.user_type.as_deref(), Some("Super"));
+    let app = User {
+        username: "orders-app".into(),
+        password: Some("app-secret".into()),
+        user_type: Some("Normal".into()),
+        user_status: None,
+    };
+    admin.create_user(&broker.addr(), &app).await?;
+    let users: Vec<String> = admin
+        .list_users(&broker.addr())
+        .await?
+        .into_iter()
+        .map(|user| user.username)
+        .collect();
+    assert!(users.contains(&"orders-app".to_string()), "{users:?}");
     Ok(())
 }
 

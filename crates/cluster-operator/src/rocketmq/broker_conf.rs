@@ -1,6 +1,11 @@
 //! Each broker's `broker.conf`: the settings the operator owns (identity, role, name servers,
 //! ports, store paths, admin credentials), then the user's `broker-common.conf` settings.
 //!
+//! A broker creates its initial ACL 2.0 user in its authentication metadata store at start-up,
+//! and refuses to start when it has none: so the operator gives every broker RocketMQ's local
+//! stores (kept under `storePathRootDir`) by default, whether ACL is on or off, and names the
+//! admin credentials only when a store is configured.
+//!
 //! The ConfigMap is not a secret, so the credentials are placeholders that the pod's start
 //! script fills in from environment variables read from the credentials Secret (the pod's IP
 //! likewise). Its text depends only on the model, so an unchanged spec gives a byte-identical
@@ -45,7 +50,7 @@ pub fn owned_settings(model: &BrokerModel, node: &Node) -> Vec<Owned> {
         let secret = names::admin_credentials_secret(&model.cluster);
         format!("The cluster's admin credentials (ACL 2.0), from the Secret {secret}")
     };
-    vec![
+    let mut settings = vec![
         (identity(), "brokerClusterName", model.cluster.clone()),
         (
             identity(),
@@ -68,27 +73,66 @@ pub fn owned_settings(model: &BrokerModel, node: &Node) -> Vec<Owned> {
             "storePathCommitLog",
             format!("{STORE_DIR}/commitlog"),
         ),
-        (
-            credentials(),
-            "initAuthenticationUser",
-            format!(
-                r#"{{"username":"{ACCESS_KEY_PLACEHOLDER}","password":"{SECRET_KEY_PLACEHOLDER}"}}"#
+    ];
+    if has_user_store(model) {
+        settings.extend([
+            (
+                credentials(),
+                "initAuthenticationUser",
+                format!(
+                    r#"{{"username":"{ACCESS_KEY_PLACEHOLDER}","password":"{SECRET_KEY_PLACEHOLDER}"}}"#
+                ),
             ),
-        ),
-        (
-            credentials(),
-            "innerClientAuthenticationCredentials",
-            format!(
-                r#"{{"accessKey":"{ACCESS_KEY_PLACEHOLDER}","secretKey":"{SECRET_KEY_PLACEHOLDER}"}}"#
+            (
+                credentials(),
+                "innerClientAuthenticationCredentials",
+                format!(
+                    r#"{{"accessKey":"{ACCESS_KEY_PLACEHOLDER}","secretKey":"{SECRET_KEY_PLACEHOLDER}"}}"#
+                ),
             ),
-        ),
-    ]
+        ]);
+    }
+    settings
+}
+
+/// RocketMQ's key for the store of ACL 2.0 users.
+const USER_STORE_KEY: &str = "authenticationMetadataProvider";
+
+/// Whether the broker has a store for ACL 2.0 users: the default one unless `broker-common.conf`
+/// empties the setting. Without one, a broker given an initial user refuses to start.
+fn has_user_store(model: &BrokerModel) -> bool {
+    model
+        .user_config
+        .get(USER_STORE_KEY)
+        .is_none_or(|provider| !provider.trim().is_empty())
 }
 
 /// Settings the operator chooses unless `broker-common.conf` sets them. A broker applies a
 /// name-server list changed live on its next `updateNameServerAddrPeriod` (RocketMQ's default
 /// is two minutes): every 30 s, a live change takes effect within half a minute.
-const DEFAULTS: &[(&str, &str)] = &[("updateNameServerAddrPeriod", "30000")];
+///
+/// ACL 2.0's providers, RocketMQ's own: the metadata stores keep users and ACLs (RocketMQUsers
+/// and the admin user) whether or not they are enforced, and with the checking providers named
+/// too, `authenticationEnabled=true` and `authorizationEnabled=true` alone turn ACL on.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("updateNameServerAddrPeriod", "30000"),
+    (
+        "authenticationProvider",
+        "org.apache.rocketmq.auth.authentication.provider.DefaultAuthenticationProvider",
+    ),
+    (
+        USER_STORE_KEY,
+        "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider",
+    ),
+    (
+        "authorizationProvider",
+        "org.apache.rocketmq.auth.authorization.provider.DefaultAuthorizationProvider",
+    ),
+    (
+        "authorizationMetadataProvider",
+        "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider",
+    ),
+];
 
 /// Whether the operator sets `key` itself.
 pub fn is_owned(key: &str) -> bool {
@@ -301,6 +345,45 @@ mod tests {
                 .iter()
                 .all(|warning| warning.reason == "ForbiddenConfig")
         );
+    }
+
+    #[test]
+    fn brokers_get_acl_stores_by_default_and_the_admin_user_only_with_a_user_store() {
+        let model = crate::rocketmq::model::validate(&example_broker(), &inputs()).unwrap();
+        let defaults = properties(&build_broker_conf(&model, &Node::master(0)));
+        assert_eq!(
+            defaults["authenticationMetadataProvider"],
+            "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider"
+        );
+        assert_eq!(
+            defaults["authorizationMetadataProvider"],
+            "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider"
+        );
+        assert!(defaults.contains_key("initAuthenticationUser"));
+        // ACL stays off unless the user turns it on.
+        assert!(!defaults.contains_key("authenticationEnabled"));
+        assert!(!defaults.contains_key("authorizationEnabled"));
+
+        let (broker, inputs) = with_common_config(
+            "authenticationMetadataProvider=com.example.UserStore\nauthenticationEnabled=true\n",
+        );
+        let model = crate::rocketmq::model::validate(&broker, &inputs).unwrap();
+        let conf = build_broker_conf(&model, &Node::master(0));
+        assert_eq!(conf.matches("authenticationMetadataProvider=").count(), 1);
+        let custom = properties(&conf);
+        assert_eq!(
+            custom["authenticationMetadataProvider"],
+            "com.example.UserStore"
+        );
+        assert!(custom.contains_key("innerClientAuthenticationCredentials"));
+
+        // No user store: RocketMQ would refuse to start with an initial user.
+        let (broker, inputs) = with_common_config("authenticationMetadataProvider=\n");
+        let model = crate::rocketmq::model::validate(&broker, &inputs).unwrap();
+        let without = properties(&build_broker_conf(&model, &Node::master(0)));
+        assert_eq!(without["authenticationMetadataProvider"], "");
+        assert!(!without.contains_key("initAuthenticationUser"));
+        assert!(!without.contains_key("innerClientAuthenticationCredentials"));
     }
 
     #[test]
