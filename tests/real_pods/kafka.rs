@@ -1,16 +1,25 @@
 //! Kafka clusters on real pods, and the topic and user operators in the operator's pod.
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use anyhow::{Result, ensure};
-use api::kafka::{Kafka, KafkaTopic};
-use brokerage_e2e::real_pods::{KafkaConnection, consume, produce, setup_on_real_node};
+use anyhow::{Context, Result, ensure};
+use api::kafka::{Kafka, KafkaNodePool, KafkaTopic};
+use brokerage_e2e::real_pods::{
+    BackgroundProducer, KafkaConnection, consume, produce, setup_on_real_node,
+};
 use brokerage_e2e::{repo_path, wait_condition};
-use kube::api::Api;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use kafka_client::{AdminClient, ClientConfig};
+use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 
 /// A cold Kafka pod on a busy two-core machine: scheduling, storage format, JVM start.
 const KAFKA_READY: Duration = Duration::from_secs(300);
 const TOPIC_READY: Duration = Duration::from_secs(120);
+/// Three brokers restarted one at a time, each waited for until its partitions are in sync.
+const ROLL: Duration = Duration::from_secs(600);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_single_node_example_serves_producers_and_consumers() -> Result<()> {
@@ -33,4 +42,157 @@ async fn the_single_node_example_serves_producers_and_consumers() -> Result<()> 
     let values = consume(&client, &namespace, "consumer", &plain, "orders", 20).await?;
     ensure!(values.len() == 20, "consumed {values:?}");
     Ok(())
+}
+
+/// A controller pool and three brokers: a broker config change rolls the brokers one at a time
+/// while a producer with `acks=all` never fails; messages produced before the roll are read
+/// after it from the persistent volumes; the NodePort listener answers on the node's address as
+/// the status advertises; the broker pool scales up and down; deleting the Kafka removes what it
+/// owns and keeps the claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<()> {
+    let (client, namespace) = setup_on_real_node("pools").await?;
+    let fixture = std::fs::read_to_string(repo_path("tests/fixtures/real-kafka-pools.yaml"))?;
+    testenv::apply_yaml(&client, &fixture, &namespace).await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_condition(&kafkas, "pools", "Ready", None, KAFKA_READY).await?;
+    let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
+    wait_condition(&topics, "events", "Ready", None, TOPIC_READY).await?;
+    let plain = KafkaConnection::plain("pools-kafka-bootstrap:9092".into());
+    let before = produce(
+        &client,
+        &namespace,
+        "before-roll",
+        &plain,
+        "events",
+        100,
+        "",
+    )
+    .await?;
+    ensure!(
+        before.acked == 100 && before.errors.is_empty(),
+        "{before:?}"
+    );
+
+    // From the host: the NodePort listener's advertised addresses are the node's.
+    let kafka = kafkas.get("pools").await?;
+    let external = kafka
+        .status
+        .as_ref()
+        .and_then(|status| status.listeners.as_ref())
+        .and_then(|listeners| listeners.iter().find(|l| l.name == "external"))
+        .and_then(|listener| listener.bootstrap_servers.clone())
+        .context("the status lists the external listener")?;
+    ensure!(
+        external.starts_with(&format!("{}:", testenv::node::BRIDGE_ADDRESS)),
+        "{external}"
+    );
+    let admin = AdminClient::connect(ClientConfig::new([external.as_str()])).await?;
+    let cluster = admin.describe_cluster().await?;
+    ensure!(cluster.brokers.len() == 3, "{cluster:?}");
+    ensure!(admin.list_topics().await?.contains_key("events"));
+
+    // A change every broker must restart for, under a producer that runs through the roll.
+    let brokers = broker_pods(&client, &namespace).await?;
+    let producer =
+        BackgroundProducer::start(&client, &namespace, "during-roll", &plain, "events", 25).await?;
+    let change =
+        serde_json::json!({"spec": {"kafka": {"config": {"auto.create.topics.enable": false}}}});
+    kafkas
+        .patch("pools", &PatchParams::default(), &Patch::Merge(&change))
+        .await?;
+    let fewest_ready = AtomicUsize::new(usize::MAX);
+    testenv::eventually("every broker restarted", ROLL, || async {
+        let now = broker_pods(&client, &namespace).await?;
+        let ready = now.values().filter(|(_, ready)| *ready).count();
+        fewest_ready.fetch_min(ready, Ordering::Relaxed);
+        Ok(now.len() == 3
+            && now.iter().all(|(name, (uid, ready))| {
+                *ready && brokers.get(name).is_some_and(|(old, _)| old != uid)
+            }))
+    })
+    .await?;
+    let fewest_ready = fewest_ready.into_inner();
+    ensure!(
+        fewest_ready >= 2,
+        "only {fewest_ready} brokers were ready at one point"
+    );
+    ensure!(
+        producer.is_running(),
+        "the producer ended before the roll did"
+    );
+    let during = producer.stop().await?;
+    ensure!(during.acked > 0 && during.errors.is_empty(), "{during:?}");
+    // Every message, from before the roll (kept on the persistent volumes) and during it.
+    let total = before.acked + during.acked;
+    let values = consume(&client, &namespace, "after-roll", &plain, "events", total).await?;
+    ensure!(
+        values.len() == total,
+        "consumed {} of {total}",
+        values.len()
+    );
+
+    // Scale the broker pool up, then back down.
+    let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
+    for replicas in [4, 3] {
+        let scale = serde_json::json!({"spec": {"replicas": replicas}});
+        pools
+            .patch("broker", &PatchParams::default(), &Patch::Merge(&scale))
+            .await?;
+        testenv::eventually(
+            &format!("{replicas} brokers ready"),
+            KAFKA_READY,
+            || async {
+                let now = broker_pods(&client, &namespace).await?;
+                Ok(now.len() == replicas && now.values().all(|(_, ready)| *ready))
+            },
+        )
+        .await?;
+        wait_condition(&kafkas, "pools", "Ready", None, KAFKA_READY).await?;
+    }
+
+    // Deleting the cluster removes its pods and keeps its claims (deleteClaim: false).
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &namespace);
+    let claims_before = claims.list(&ListParams::default()).await?.items.len();
+    ensure!(claims_before >= 5, "{claims_before} claims");
+    kafkas.delete("pools", &DeleteParams::default()).await?;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    testenv::eventually(
+        "the cluster's pods are gone",
+        Duration::from_secs(180),
+        || async {
+            Ok(pods
+                .list(&ListParams::default().labels("strimzi.io/cluster=pools"))
+                .await?
+                .items
+                .is_empty())
+        },
+    )
+    .await?;
+    let claims_after = claims.list(&ListParams::default()).await?.items.len();
+    ensure!(
+        claims_after == claims_before,
+        "claims {claims_before} → {claims_after}"
+    );
+    Ok(())
+}
+
+/// The broker pool's pods by name: their UIDs (a restarted pod has a new one) and readiness.
+async fn broker_pods(
+    client: &kube::Client,
+    namespace: &str,
+) -> Result<BTreeMap<String, (String, bool)>> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let selector = "strimzi.io/cluster=pools,strimzi.io/pool-name=broker";
+    Ok(pods
+        .list(&ListParams::default().labels(selector))
+        .await?
+        .items
+        .into_iter()
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+        .map(|pod| {
+            let ready = runtime::pods::is_ready(&pod);
+            (pod.name_any(), (pod.uid().unwrap_or_default(), ready))
+        })
+        .collect())
 }

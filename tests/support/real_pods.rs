@@ -5,8 +5,10 @@
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
-use testenv::pods::{ClientPod, run_pod};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use testenv::pods::{ClientPod, run_pod, run_pod_spec};
 use tokio::sync::OnceCell;
 
 use crate::repo_path;
@@ -58,15 +60,36 @@ impl KafkaConnection<'_> {
         }
     }
 
-    /// A shell script that writes the properties to `/tmp/client.properties`, then runs the Kafka
-    /// tool `class` with `args` and `--<config_flag> /tmp/client.properties`.
-    fn script(&self, class: &str, args: &str, config_flag: &str) -> String {
+    /// A shell script that runs the Kafka tool `class` with `args`, configured by the
+    /// connection's properties and `extra_properties` through `--<config_flag>`.
+    fn script(&self, class: &str, args: &str, config_flag: &str, extra_properties: &str) -> String {
         format!(
-            "set -e\ncat >/tmp/client.properties <<EOF\n{}\nEOF\nexec java -Xmx128m -cp '/opt/kafka/libs/*' {class} --bootstrap-server {} {args} --{config_flag} /tmp/client.properties\n",
-            self.properties, self.bootstrap
+            "set -e\n{}\nexec {}\n",
+            self.write_properties(extra_properties),
+            self.command(class, args, config_flag)
+        )
+    }
+
+    /// Shell lines that write the properties to `/tmp/client.properties`.
+    fn write_properties(&self, extra_properties: &str) -> String {
+        format!(
+            "cat >/tmp/client.properties <<EOF\n{}\n{extra_properties}\nEOF",
+            self.properties
+        )
+    }
+
+    fn command(&self, class: &str, args: &str, config_flag: &str) -> String {
+        format!(
+            "java -Xmx128m -cp '/opt/kafka/libs/*' {class} --bootstrap-server {} {args} --{config_flag} /tmp/client.properties",
+            self.bootstrap
         )
     }
 }
+
+/// `VerifiableProducer` turns retries off; a user's producer keeps Kafka's default, retrying a
+/// send that met a leader change until `delivery.timeout.ms`.
+const PRODUCER_PROPERTIES: &str = "retries=2147483647";
+const VERIFIABLE_PRODUCER: &str = "org.apache.kafka.tools.VerifiableProducer";
 
 /// What a `VerifiableProducer` run reported: messages acknowledged, and the errors it saw.
 #[derive(Debug)]
@@ -90,13 +113,92 @@ pub async fn produce(
         name,
         image: &kafka_image(),
         script: connection.script(
-            "org.apache.kafka.tools.VerifiableProducer",
+            VERIFIABLE_PRODUCER,
             &format!("--topic {topic} --max-messages {count} --acks -1 {extra_args}"),
             "producer.config",
+            PRODUCER_PROPERTIES,
         ),
         secrets: connection.secrets,
     };
     let output = run_pod(client, namespace, &pod, Duration::from_secs(300)).await?;
+    Ok(verifiable_producer_report(&output))
+}
+
+/// A producer that runs until told to stop: `VerifiableProducer` at `throughput` messages a
+/// second, `acks=all`, in a pod that ends it (with SIGTERM, which makes it flush and report) once
+/// its control Secret says `stop`.
+pub struct BackgroundProducer {
+    client: Client,
+    namespace: String,
+    control: String,
+    running: tokio::task::JoinHandle<Result<String>>,
+}
+
+impl BackgroundProducer {
+    pub async fn start(
+        client: &Client,
+        namespace: &str,
+        name: &str,
+        connection: &KafkaConnection<'static>,
+        topic: &str,
+        throughput: u32,
+    ) -> Result<BackgroundProducer> {
+        let control = format!("{name}-control");
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+        let secret: Secret = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": control},
+            "stringData": {"state": "run"}
+        }))?;
+        secrets.create(&PostParams::default(), &secret).await?;
+        let produce = connection.command(
+            VERIFIABLE_PRODUCER,
+            &format!("--topic {topic} --max-messages -1 --throughput {throughput} --acks -1"),
+            "producer.config",
+        );
+        // The tool runs in the background; the script stops it when the mounted Secret (which
+        // the kubelet refreshes) says so.
+        let script = format!(
+            "{}\n{produce} &\nuntil grep -q stop /control/state; do sleep 1; kill -0 $! || break; done\nkill -TERM $!\nwait $! || true\n",
+            connection.write_properties(PRODUCER_PROPERTIES),
+        );
+        let mounts = [(control.as_str(), "/control")];
+        let pod = ClientPod {
+            name,
+            image: &kafka_image(),
+            script,
+            secrets: &mounts,
+        };
+        let (client2, namespace2) = (client.clone(), namespace.to_string());
+        let pod_spec = pod.to_spec()?;
+        let running = tokio::spawn(async move {
+            run_pod_spec(&client2, &namespace2, pod_spec, Duration::from_secs(1800)).await
+        });
+        Ok(BackgroundProducer {
+            client: client.clone(),
+            namespace: namespace.to_string(),
+            control,
+            running,
+        })
+    }
+
+    /// Whether the producer's pod still runs.
+    pub fn is_running(&self) -> bool {
+        !self.running.is_finished()
+    }
+
+    /// Tells the producer to stop, and returns what it reported.
+    pub async fn stop(self) -> Result<Produced> {
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), &self.namespace);
+        let stop = serde_json::json!({"stringData": {"state": "stop"}});
+        secrets
+            .patch(&self.control, &PatchParams::default(), &Patch::Merge(&stop))
+            .await?;
+        Ok(verifiable_producer_report(&self.running.await??))
+    }
+}
+
+/// The outcome of every send a `VerifiableProducer` printed.
+fn verifiable_producer_report(output: &str) -> Produced {
     let events: Vec<serde_json::Value> = output
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())
@@ -105,15 +207,13 @@ pub async fn produce(
         events
             .iter()
             .filter(|event| event["name"] == name)
+            .map(|event| event.to_string())
             .collect::<Vec<_>>()
     };
-    Ok(Produced {
+    Produced {
         acked: named("producer_send_success").len(),
-        errors: named("producer_send_error")
-            .iter()
-            .map(|event| event.to_string())
-            .collect(),
-    })
+        errors: named("producer_send_error"),
+    }
 }
 
 /// Reads `count` messages from the start of `topic` in a pod, through Kafka's console consumer,
@@ -131,8 +231,9 @@ pub async fn consume(
         image: &kafka_image(),
         script: connection.script(
             "org.apache.kafka.tools.consumer.ConsoleConsumer",
-            &format!("--topic {topic} --from-beginning --max-messages {count} --timeout-ms 60000 --group {name}"),
+            &format!("--topic {topic} --from-beginning --max-messages {count} --timeout-ms 180000 --group {name}"),
             "consumer.config",
+            "",
         ),
         secrets: connection.secrets,
     };

@@ -257,7 +257,7 @@ where
                 let count = failures.entry(name.clone()).or_default();
                 *count += 1;
                 by_delay
-                    .entry(backoff_delay(*count))
+                    .entry(backoff_delay(*count).min(MAX_RETRY_DELAY))
                     .or_default()
                     .push(name);
             }
@@ -273,6 +273,11 @@ where
         }
     }
 }
+
+/// The longest a failed resource waits for its retry. A batch mostly fails while its cluster
+/// starts (not reachable yet), and a retry costs one read of that cluster, so a new cluster's
+/// topics and users follow it to Ready within this, however long it took to start.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
 /// Kubernetes writes (finalizers, statuses, Secrets) a batch keeps in flight at once.
 const WRITES_IN_FLIGHT: usize = 32;

@@ -13,7 +13,7 @@ for attempt in 1 2 3 4 5 6 7 8 9 10; do
   for proc in /proc/[0-9]*; do
     pid=${proc#/proc/}
     [ "$pid" = "$$" ] && continue
-    if tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF -- "$dir/"; then
+    if { tr '\0' ' ' <"$proc/cmdline"; } 2>/dev/null | grep -qF -- "$dir/"; then
       kill -9 "$pid" 2>/dev/null && found=1
     fi
   done
