@@ -127,6 +127,9 @@ Send a message through the example RocketMQ cluster's name server, and read it b
   kubectl run rocketmq-producer -ti --rm --restart=Never --image=apache/rocketmq:5.3.1 -- \\
     sh -c 'java -cp \"$ROCKETMQ_HOME/lib/*\" org.apache.rocketmq.tools.command.MQAdminStartup \\
     sendMessage -n name-service:9876 -t orders -p hello'
+  kubectl run rocketmq-consumer -ti --rm --restart=Never --image=apache/rocketmq:5.3.1 -- \\
+    sh -c 'java -cp \"$ROCKETMQ_HOME/lib/*\" org.apache.rocketmq.tools.command.MQAdminStartup \\
+    consumeMessage -n name-service:9876 -t orders'
 ";
 
 /// Prints each resource as it becomes Ready (waiting up to 10 min: brokers start slowly when
