@@ -8,6 +8,7 @@ pub mod admin;
 pub mod claim_templates;
 pub mod jvm;
 pub mod kafka;
+pub mod probes;
 pub mod quantity;
 pub mod rocketmq;
 

@@ -170,6 +170,7 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         resources: pool.resources.clone(),
         readiness_probe: Some(probe(health_port, model.readiness_probe.as_ref())),
         liveness_probe: Some(probe(health_port, model.liveness_probe.as_ref())),
+        startup_probe: Some(crate::probes::startup_probe(health_port)),
         ..Container::default()
     };
     PodSpec {

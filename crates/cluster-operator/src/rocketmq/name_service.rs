@@ -137,6 +137,7 @@ pub fn build_statefulset(model: &NameServiceModel) -> StatefulSet {
     server.volume_mounts = Some(vec![model.storage.mount(LOGS_DIR, "logs")]);
     server.readiness_probe = Some(tcp_probe(names::NAME_SERVER_PORT, 5));
     server.liveness_probe = Some(tcp_probe(names::NAME_SERVER_PORT, 30));
+    server.startup_probe = Some(crate::probes::startup_probe(names::NAME_SERVER_PORT));
     StatefulSet {
         metadata: model.metadata(&names::name_service_statefulset(&model.name)),
         spec: Some(StatefulSetSpec {

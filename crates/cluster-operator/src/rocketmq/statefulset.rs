@@ -180,6 +180,7 @@ fn build_pod_spec(model: &BrokerModel, node: &Node) -> k8s_openapi::api::core::v
     broker.volume_mounts = Some(mounts);
     broker.readiness_probe = Some(tcp_probe(names::BROKER_PORT, 10));
     broker.liveness_probe = Some(tcp_probe(names::BROKER_PORT, 60));
+    broker.startup_probe = Some(crate::probes::startup_probe(names::BROKER_PORT));
     pod_spec(&model.pod, broker, volumes)
 }
 
