@@ -40,6 +40,7 @@ check-go:
 	@command -v go >/dev/null || { echo "Go is needed to build the local control plane (apt-get install golang-go, or go.dev)"; exit 1; }
 
 ## bench: speed and memory figures; prints a table and writes target/bench/results.json
+## (BENCH="real-node brokers" runs only those: real-node, kafka-cluster, brokers, rocketmq-topics)
 bench: tools
 	$(CARGO) build --release --quiet -p brokerage
-	$(CARGO) run --release --quiet -p brokerage-bench
+	$(CARGO) run --release --quiet -p brokerage-bench -- $(BENCH)

@@ -27,12 +27,23 @@ pub struct Figure {
 async fn main() -> Result<()> {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
     std::fs::create_dir_all(&out)?;
+    // `bench real-node brokers` runs those alone (after the control plane); no names, all.
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|given| given == name);
     let (cluster, mut figures) = control_plane::run().await?;
     // First, while no other operator runs: the installed operator watches every namespace.
-    figures.extend(real_node::run(&cluster).await?);
-    figures.extend(kafka_cluster::run(&cluster, &out).await?);
-    figures.extend(brokers::run(&cluster, &out).await?);
-    figures.extend(rocketmq_topics::run(&cluster, &out).await?);
+    if wanted("real-node") {
+        figures.extend(real_node::run(&cluster).await?);
+    }
+    if wanted("kafka-cluster") {
+        figures.extend(kafka_cluster::run(&cluster, &out).await?);
+    }
+    if wanted("brokers") {
+        figures.extend(brokers::run(&cluster, &out).await?);
+    }
+    if wanted("rocketmq-topics") {
+        figures.extend(rocketmq_topics::run(&cluster, &out).await?);
+    }
     println!("{:<40} {:>12}  unit", "figure", "value");
     for figure in &figures {
         println!(
