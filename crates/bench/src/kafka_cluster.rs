@@ -182,7 +182,8 @@ where
     Ok(api.get_opt(name).await?.is_some())
 }
 
-fn is_ready(kafka: &Kafka) -> bool {
+/// Whether the Kafka is Ready for its current generation.
+pub fn is_ready(kafka: &Kafka) -> bool {
     let status = kafka.status.as_ref();
     let conditions = status.and_then(|status| status.conditions.as_deref());
     let observed = status.and_then(|status| status.observed_generation);

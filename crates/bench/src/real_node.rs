@@ -42,12 +42,12 @@ pub async fn run(cluster: &testenv::Cluster) -> Result<Vec<Figure>> {
 
     let began = Instant::now();
     apply("examples/kafka/ephemeral-single-node.yaml").await?;
-    wait_ready(&kafkas, "my-cluster", kafka_ready).await?;
+    wait_ready(&kafkas, "my-cluster", crate::kafka_cluster::is_ready).await?;
     let single_node = began.elapsed();
 
     let began = Instant::now();
     apply("tests/fixtures/real-kafka-pools.yaml").await?;
-    wait_ready(&kafkas, "pools", kafka_ready).await?;
+    wait_ready(&kafkas, "pools", crate::kafka_cluster::is_ready).await?;
     let three_brokers = began.elapsed();
 
     let began = Instant::now();
@@ -167,15 +167,6 @@ where
             .is_some_and(|object| ready(&object)))
     })
     .await
-}
-
-fn kafka_ready(kafka: &Kafka) -> bool {
-    let status = kafka.status.as_ref();
-    resources::is_ready(
-        status.and_then(|s| s.conditions.as_deref()),
-        status.and_then(|s| s.observed_generation),
-        kafka.metadata.generation,
-    )
 }
 
 /// The resident memory of the operator's leader (the larger of its two pods' processes), found
