@@ -139,7 +139,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
     };
     tokio::select! {
         _ = controllers => anyhow::bail!("the controllers stopped"),
-        _ = lost_leadership => anyhow::bail!("lost the leader election; exiting so another replica takes over"),
+        lost = lost_leadership => anyhow::bail!("{lost}; exiting at once so another replica takes over"),
         served = http => anyhow::bail!("the HTTP server stopped: {served:?}"),
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("interrupted; stopping");

@@ -257,3 +257,51 @@ async fn only_one_replica_holds_the_lease_and_it_renews_it() -> Result<()> {
     renewing.abort();
     Ok(())
 }
+
+#[tokio::test]
+async fn a_leader_that_cannot_renew_stops_before_another_replica_takes_over() -> Result<()> {
+    use runtime::leader::{LeaderElection, LostLeadership, Timing};
+    use tokio::time::Instant;
+
+    let (client, namespace) = setup("leader-deadline").await?;
+    let proxy = testenv::ApiProxy::start(client.clone()).await?;
+    let timing = Timing {
+        lease_duration: Duration::from_secs(4),
+        renew_deadline: Duration::from_millis(2500),
+        retry_period: Duration::from_millis(500),
+    };
+    let leader = LeaderElection::with_timing(proxy.client()?, &namespace, "brokerage", "a", timing);
+    let follower = LeaderElection::with_timing(client, &namespace, "brokerage", "b", timing);
+    leader.acquire().await?;
+    let keeping = tokio::spawn(async move {
+        let lost = leader.keep().await;
+        (lost, Instant::now())
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!keeping.is_finished(), "a leader that renews gave up");
+    assert!(
+        proxy.writes() >= 2,
+        "the leader did not renew through the proxy"
+    );
+
+    // The leader's API server stops answering: its renewals hang.
+    proxy.set_stalled(true);
+    let stalled = Instant::now();
+    follower.acquire().await?;
+    let taken_over = Instant::now();
+    let (lost, lost_at) = tokio::time::timeout(Duration::from_secs(10), keeping)
+        .await
+        .expect("the leader never noticed it could not renew")?;
+    assert!(matches!(lost, LostLeadership::RenewDeadline(_)), "{lost}");
+    assert!(
+        lost_at < taken_over,
+        "the follower took over {:?} before the leader stopped",
+        lost_at - taken_over
+    );
+    assert!(
+        lost_at - stalled <= timing.renew_deadline + timing.retry_period * 2,
+        "the leader went on for {:?} without a lease",
+        lost_at - stalled
+    );
+    Ok(())
+}

@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+mod api_proxy;
 mod cluster;
 mod eventually;
 pub mod images;
@@ -30,6 +31,7 @@ mod shared;
 mod storage;
 pub mod tools;
 
+pub use api_proxy::ApiProxy;
 pub use cluster::Cluster;
 pub use eventually::eventually;
 pub use install::{OPERATOR_NAMESPACE, built_operator, install_operator, steer_to_real_node};
