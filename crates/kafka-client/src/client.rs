@@ -118,3 +118,46 @@ impl AdminClient {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+    use tokio::time::Instant;
+
+    use super::*;
+
+    /// A hung broker: it accepts connections and reads requests, but never answers.
+    #[tokio::test]
+    async fn a_broker_that_never_answers_fails_the_call_within_the_request_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let mut ignored = Vec::new();
+                    let _ = stream.read_to_end(&mut ignored).await;
+                });
+            }
+        });
+        let mut config = ClientConfig::new([address.as_str()]);
+        config.request_timeout = Duration::from_millis(500);
+        let started = Instant::now();
+        let result = tokio::time::timeout(Duration::from_secs(10), AdminClient::connect(config))
+            .await
+            .expect("the call never ended");
+        let elapsed = started.elapsed();
+        match result {
+            Err(Error::NoBroker(message)) => {
+                assert!(message.contains(&address), "{message}");
+                assert!(message.contains("timed out"), "{message}");
+            }
+            Err(other) => panic!("expected no broker, got {other}"),
+            Ok(_) => panic!("connected to a broker that never answers"),
+        }
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    }
+}

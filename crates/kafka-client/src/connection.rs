@@ -632,6 +632,35 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_response_above_the_frame_limit_closes_the_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            read_frame(&mut stream).await.unwrap();
+            let size = i32::try_from(MAX_FRAME + 1).unwrap();
+            stream.write_all(&size.to_be_bytes()).await.unwrap();
+            while read_frame(&mut stream).await.is_some() {}
+        });
+        let settings = Settings {
+            client_id: "test".into(),
+            tls: None,
+            sasl: None,
+            connector: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(5),
+        };
+        match Connection::open(&address, &settings).await {
+            Err(error) => {
+                let expected = format!("a response of {} bytes", MAX_FRAME + 1);
+                assert!(error.to_string().contains(&expected), "{error}");
+            }
+            Ok(_) => panic!("accepted a response of {} bytes", MAX_FRAME + 1),
+        }
+        assert_eq!(MAX_FRAME, 16 * 1024 * 1024);
+    }
+
     /// Answers the two ApiVersions requests of a negotiation, then reads until closed.
     async fn negotiating_broker(listener: TcpListener) {
         let (mut stream, _) = listener.accept().await.unwrap();

@@ -19,8 +19,11 @@ use kafka_protocol::protocol::{Decodable, Encodable, Message, StrBytes, VersionR
 
 use crate::error::Error;
 
-/// Largest response accepted: Kafka's own default limit for requests (`socket.request.max.bytes`).
-pub(crate) const MAX_FRAME: usize = 100 * 1024 * 1024;
+/// Largest response accepted, so a broker (or whatever answers on its port) cannot make the
+/// operator allocate more than this per connection. Admin responses stay far below: Metadata of
+/// 10,000 topics with 12 partitions each is about 6 MiB, DescribeAcls of 50,000 bindings about
+/// 4 MiB, DescribeConfigs of 1,000 topics (the operators' batch) about 3 MiB.
+pub(crate) const MAX_FRAME: usize = 16 * 1024 * 1024;
 
 /// A request this client sends, with its response type. (kafka-protocol's own `Request` trait
 /// exists only when both its client and broker features are on.)

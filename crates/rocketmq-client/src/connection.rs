@@ -7,16 +7,23 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls;
 use tracing::debug;
 
 use crate::config::Connector;
 use crate::error::Error;
 use crate::frame::{self, Command, MAX_FRAME};
+use crate::tls;
+
+/// A TCP or TLS stream.
+trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
 type Reply = oneshot::Sender<Command>;
 
@@ -59,10 +66,12 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Connects through `connector`, else the machine's resolver.
+    /// Connects through `connector`, else the machine's resolver, then, with `tls`, makes the
+    /// TLS handshake; `timeout` bounds each.
     pub(crate) async fn open(
         address: &str,
         connector: Option<&Connector>,
+        tls: Option<&Arc<rustls::ClientConfig>>,
         timeout: Duration,
     ) -> Result<Connection, Error> {
         let connect_error = |source| Error::Connect {
@@ -86,8 +95,28 @@ impl Connection {
             .map_err(connect_error)?;
         // Requests are small and latency matters more than packet count.
         tcp.set_nodelay(true).map_err(connect_error)?;
+        let stream: Box<dyn Io> = match tls {
+            None => Box::new(tcp),
+            Some(config) => {
+                let handshake =
+                    TlsConnector::from(config.clone()).connect(tls::server_name(address)?, tcp);
+                let stream = tokio::time::timeout(timeout, handshake)
+                    .await
+                    .map_err(|_| {
+                        Error::Tls(format!("no TLS handshake with {address} after {timeout:?}"))
+                    })?
+                    .map_err(|e| match e.kind() {
+                        // What rustls refused: the certificate, or a server that speaks no TLS.
+                        std::io::ErrorKind::InvalidData => {
+                            Error::Tls(format!("handshake with {address} failed: {e}"))
+                        }
+                        _ => connect_error(e),
+                    })?;
+                Box::new(stream)
+            }
+        };
         debug!("connected to {address}");
-        let (read_half, write_half) = tcp.into_split();
+        let (read_half, write_half) = tokio::io::split(stream);
         let shared = Arc::new(Shared::default());
         let (outgoing, frames) = mpsc::unbounded_channel();
         Ok(Connection {
@@ -177,7 +206,7 @@ impl Drop for Connection {
     }
 }
 
-async fn read_loop(mut reader: OwnedReadHalf, shared: Arc<Shared>, address: String) {
+async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, address: String) {
     let reason = loop {
         let mut length = [0u8; 4];
         if let Err(e) = reader.read_exact(&mut length).await {
@@ -215,13 +244,18 @@ async fn read_loop(mut reader: OwnedReadHalf, shared: Arc<Shared>, address: Stri
 }
 
 async fn write_loop(
-    mut writer: OwnedWriteHalf,
+    mut writer: WriteHalf<Box<dyn Io>>,
     mut frames: mpsc::UnboundedReceiver<Vec<u8>>,
     shared: Arc<Shared>,
     address: String,
 ) {
     while let Some(frame) = frames.recv().await {
-        if let Err(e) = writer.write_all(&frame).await {
+        let mut result = writer.write_all(&frame).await;
+        // Flush once the queue is drained: TLS buffers what is written until flushed.
+        if result.is_ok() && frames.is_empty() {
+            result = writer.flush().await;
+        }
+        if let Err(e) = result {
             return shared.close(format!("writing to {address}: {e}"));
         }
     }
@@ -287,7 +321,7 @@ pub(crate) mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         let server = tokio::spawn(fake_server(listener));
-        let connection = Connection::open(&address, None, Duration::from_secs(5))
+        let connection = Connection::open(&address, None, None, Duration::from_secs(5))
             .await
             .unwrap();
 
@@ -333,7 +367,7 @@ pub(crate) mod tests {
             let (mut stream, _) = listener.accept().await.unwrap();
             while read_command(&mut stream).await.is_some() {}
         });
-        let connection = Connection::open(&address, None, Duration::from_secs(5))
+        let connection = Connection::open(&address, None, None, Duration::from_secs(5))
             .await
             .unwrap();
         let started = tokio::time::Instant::now();
@@ -353,16 +387,17 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
-    async fn a_huge_length_closes_the_connection_without_allocating() {
+    async fn a_length_above_the_frame_limit_closes_the_connection_without_allocating() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         tokio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
             read_command(&mut stream).await.unwrap();
-            stream.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+            let length = u32::try_from(MAX_FRAME + 1).unwrap();
+            stream.write_all(&length.to_be_bytes()).await.unwrap();
             while read_command(&mut stream).await.is_some() {}
         });
-        let connection = Connection::open(&address, None, Duration::from_secs(5))
+        let connection = Connection::open(&address, None, None, Duration::from_secs(5))
             .await
             .unwrap();
         let result = connection
@@ -374,10 +409,14 @@ pub(crate) mod tests {
             .await;
         match result {
             Err(Error::ConnectionClosed { reason, .. }) => {
-                assert!(reason.contains("4294967295 bytes"), "{reason}")
+                assert!(
+                    reason.contains(&format!("{} bytes", MAX_FRAME + 1)),
+                    "{reason}"
+                )
             }
             other => panic!("expected a closed connection, got {other:?}"),
         }
+        assert_eq!(MAX_FRAME, 16 * 1024 * 1024);
     }
 
     #[tokio::test]
@@ -385,7 +424,7 @@ pub(crate) mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         drop(listener);
-        match Connection::open(&address, None, Duration::from_secs(5)).await {
+        match Connection::open(&address, None, None, Duration::from_secs(5)).await {
             Err(Error::Connect {
                 address: failed, ..
             }) => assert_eq!(failed, address),

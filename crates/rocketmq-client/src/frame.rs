@@ -6,14 +6,18 @@
 //! serialization (`rocketmq.serialize.type`, JSON unless changed), so both are read.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
-/// Largest frame accepted or sent. Admin responses (all topic configurations of a broker) stay
-/// far below; anything larger is a corrupt length, not something to allocate.
-pub(crate) const MAX_FRAME: usize = 64 * 1024 * 1024;
+/// Largest frame accepted or sent, so a server (or whatever answers on its port) cannot make the
+/// operator allocate more than this per connection. It is the limit RocketMQ servers put on
+/// the frames they read (`com.rocketmq.remoting.frameMaxLength`). The largest admin responses
+/// stay below: all topic configurations of a broker with 10,000 topics are about 3 MiB of JSON,
+/// 10,000 subscription groups (each with its retry policy) about 6 MiB.
+pub(crate) const MAX_FRAME: usize = 16 * 1024 * 1024;
 
 /// Flag bit 0: the command is a response.
 const RESPONSE: i32 = 1;
@@ -27,7 +31,7 @@ const JSON: u8 = 0;
 const ROCKETMQ: u8 = 1;
 
 /// A request or response as it travels.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct Command {
     pub(crate) code: i32,
     pub(crate) opaque: i32,
@@ -35,6 +39,20 @@ pub(crate) struct Command {
     pub(crate) remark: Option<String>,
     pub(crate) ext_fields: BTreeMap<String, String>,
     pub(crate) body: Vec<u8>,
+}
+
+// By hand: bodies carry users' passwords (AUTH_CREATE_USER, AUTH_GET_USER).
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Command")
+            .field("code", &self.code)
+            .field("opaque", &self.opaque)
+            .field("flag", &self.flag)
+            .field("remark", &self.remark)
+            .field("ext_fields", &self.ext_fields)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
+    }
 }
 
 impl Command {
@@ -313,6 +331,18 @@ mod tests {
         let mut frame = (0x0100_0000 | header.len() as u32).to_be_bytes().to_vec();
         frame.extend_from_slice(&header);
         assert!(decode(&frame).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_body() {
+        let mut command = request();
+        command.body = br#"{"username":"alice","password":"hunter2"}"#.to_vec();
+        let printed = format!("{command:?}");
+        assert!(printed.contains("orders"), "{printed}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("104, 117"),
+            "{printed}"
+        );
     }
 
     #[test]
