@@ -14,3 +14,8 @@ pub use condition::{Condition, HasConditions};
 pub use crd::all_crds;
 pub use password::{Password, PasswordSource};
 pub use schema::FreeFormObject;
+
+/// The most pods one node pool, Broker or NameService may ask for. No cluster comes near it,
+/// and the cap stops one resource from making the operator build and hold millions of objects
+/// (a `size: 1000000000` would take gigabytes and every other cluster down with it).
+pub const MAX_REPLICAS: i32 = 1000;

@@ -74,10 +74,23 @@ async fn apply_writes_only_what_changed_and_repairs_drift() -> Result<()> {
 async fn delete_unwanted_removes_only_stale_owned_objects() -> Result<()> {
     let (client, namespace) = setup("orphans").await?;
     let applier = Applier::new(client.clone(), "Test", Arc::new(Metrics::default()));
-    for name in ["keep", "stale"] {
-        applier.apply(&config_map(&namespace, name, &[])).await?;
-    }
     let api: Api<ConfigMap> = Api::namespaced(client, &namespace);
+    let owner = api
+        .create(
+            &PostParams::default(),
+            &config_map(&namespace, "owner", &[]),
+        )
+        .await?;
+    let owner_uid = owner.uid().unwrap_or_default();
+    for name in ["keep", "stale"] {
+        let mut owned = config_map(&namespace, name, &[]);
+        owned.metadata.owner_references = owner.controller_owner_ref(&()).map(|owner| vec![owner]);
+        applier.apply(&owned).await?;
+    }
+    // Labelled like the operator's objects, but owned by nothing: someone else's.
+    applier
+        .apply(&config_map(&namespace, "labelled-only", &[]))
+        .await?;
     api.create(
         &PostParams::default(),
         &ConfigMap {
@@ -91,8 +104,9 @@ async fn delete_unwanted_removes_only_stale_owned_objects() -> Result<()> {
     .await?;
 
     let selector = "app.kubernetes.io/managed-by=brokerage";
+    let keep = ["keep".into(), "owner".into()];
     let deleted = applier
-        .delete_unwanted::<ConfigMap>(&namespace, selector, &["keep".into()])
+        .delete_unwanted::<ConfigMap>(&namespace, selector, &owner_uid, &keep)
         .await?;
     assert_eq!(deleted, ["stale"]);
     let mut left: Vec<String> = api
@@ -103,7 +117,16 @@ async fn delete_unwanted_removes_only_stale_owned_objects() -> Result<()> {
         .map(|cm| cm.name_any())
         .collect();
     left.sort();
-    assert_eq!(left, ["keep", "kube-root-ca.crt", "not-ours"]);
+    assert_eq!(
+        left,
+        [
+            "keep",
+            "kube-root-ca.crt",
+            "labelled-only",
+            "not-ours",
+            "owner"
+        ]
+    );
     Ok(())
 }
 

@@ -28,7 +28,8 @@ use crate::schema::{FreeFormObject, free_form_object};
 )]
 #[serde(rename_all = "camelCase")]
 pub struct KafkaNodePoolSpec {
-    #[schemars(range(min = 0))]
+    /// Number of nodes, at most 1000.
+    #[schemars(range(min = 0, max = crate::MAX_REPLICAS))]
     pub replicas: i32,
     pub roles: Vec<ProcessRole>,
     pub storage: Storage,

@@ -21,8 +21,9 @@ use crate::Condition;
 )]
 #[serde(rename_all = "camelCase")]
 pub struct BrokerSpec {
-    /// Number of broker groups.
-    #[schemars(range(min = 0))]
+    /// Number of broker groups, at most 1000; groups times (`replicaPerGroup` + 1) is at most
+    /// 1000 pods.
+    #[schemars(range(min = 0, max = crate::MAX_REPLICAS))]
     pub size: i32,
     /// `;`-separated `host:port` name servers; when empty, those of the NameService in the namespace.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,7 +35,7 @@ pub struct BrokerSpec {
     pub replication_mode: Option<ReplicationMode>,
     /// Replicas of each group's master.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = crate::MAX_REPLICAS))]
     pub replica_per_group: Option<i32>,
     /// Container image; defaults to the operator's RocketMQ image.
     #[serde(skip_serializing_if = "Option::is_none")]

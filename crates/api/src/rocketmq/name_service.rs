@@ -20,8 +20,8 @@ use crate::Condition;
 )]
 #[serde(rename_all = "camelCase")]
 pub struct NameServiceSpec {
-    /// Number of name server pods.
-    #[schemars(range(min = 0))]
+    /// Number of name server pods, at most 1000.
+    #[schemars(range(min = 0, max = crate::MAX_REPLICAS))]
     pub size: i32,
     /// Container image; defaults to the operator's RocketMQ image.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,8 @@
 
 use std::fmt::Write;
 
+use certs::Subject;
+
 use super::listeners::{
     Authentication, CONTROL_PLANE_LISTENER, CONTROL_PLANE_PORT, Listener, REPLICATION_LISTENER,
     REPLICATION_PORT,
@@ -124,11 +126,13 @@ pub fn build_server_properties(model: &KafkaModel, node: &Node) -> String {
     if let Some(authorization) = &model.authorization {
         file.section("Authorization");
         file.set("authorizer.class.name", STANDARD_AUTHORIZER);
+        // The nodes' and the operator's certificates carry O=io.strimzi, which no user
+        // certificate has, so no KafkaUser can be issued these principals.
         let operator_principals = [
             names::node_common_name(&model.cluster),
             names::OPERATOR_COMMON_NAME.into(),
         ]
-        .map(|common_name| names::certificate_principal(&common_name));
+        .map(|common_name| Subject::Component(common_name).principal());
         let super_users: Vec<String> = operator_principals
             .into_iter()
             .chain(authorization.super_users.iter().cloned())
@@ -321,7 +325,7 @@ mod tests {
             "listener.name.tls-9093.ssl.truststore.certificates=${directory:/opt/kafka/client-ca-certs:ca.crt}",
             "sasl.enabled.mechanisms=",
             "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "super.users=User:CN=secure-cluster-kafka;User:CN=cluster-operator;User:CN=admin;User:admin",
+            "super.users=User:CN=secure-cluster-kafka,O=io.strimzi;User:CN=cluster-operator,O=io.strimzi;User:CN=admin;User:admin",
         ] {
             assert!(lines.contains(&line), "missing {line}");
         }

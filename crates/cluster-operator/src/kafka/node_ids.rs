@@ -6,6 +6,7 @@
 //! the IDs right above its range.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::{Range, RangeInclusive};
 
 use super::model::InvalidSpec;
 
@@ -28,10 +29,16 @@ pub struct IdRequest {
     pub next_node_ids: Option<String>,
 }
 
+/// How many node IDs a `strimzi.io/next-node-ids` annotation may name: far more than any cluster
+/// needs, and small enough that trying them all is quick. `[0-2000000000]` is refused rather
+/// than walked.
+pub const MAX_ANNOTATION_IDS: u64 = 10_000;
+
 /// The node IDs of every pool, each list sorted.
 pub fn assign(requests: &[IdRequest]) -> Result<BTreeMap<String, Vec<i32>>, InvalidSpec> {
     let mut used = BTreeSet::new();
     for request in requests {
+        check_replicas(request)?;
         check_contiguous(request)?;
         for id in &request.existing {
             if !used.insert(*id) {
@@ -65,10 +72,27 @@ pub fn assign(requests: &[IdRequest]) -> Result<BTreeMap<String, Vec<i32>>, Inva
     Ok(assigned)
 }
 
+/// The schema caps `spec.replicas`; this holds for pools stored before it did.
+fn check_replicas(request: &IdRequest) -> Result<(), InvalidSpec> {
+    if request.replicas <= api::MAX_REPLICAS {
+        return Ok(());
+    }
+    Err(InvalidSpec::new(
+        format!("KafkaNodePool {}: spec.replicas", request.pool),
+        format!(
+            "{} nodes is more than the {} a pool may have; use several pools for more",
+            request.replicas,
+            api::MAX_REPLICAS
+        ),
+    ))
+}
+
 fn check_contiguous(request: &IdRequest) -> Result<(), InvalidSpec> {
     let mut sorted = request.existing.clone();
     sorted.sort_unstable();
-    let contiguous = sorted.windows(2).all(|pair| pair[1] == pair[0] + 1);
+    let contiguous = sorted
+        .windows(2)
+        .all(|pair| pair[0].checked_add(1) == Some(pair[1]));
     if contiguous {
         Ok(())
     } else {
@@ -82,6 +106,11 @@ fn check_contiguous(request: &IdRequest) -> Result<(), InvalidSpec> {
     }
 }
 
+/// `count` IDs from `start`, or `None` when they would pass the largest node ID.
+fn id_range(start: i32, count: i32) -> Option<Range<i32>> {
+    Some(start..start.checked_add(count)?)
+}
+
 /// Keeps the lowest IDs on scale-down and takes the IDs right above the range on scale-up.
 fn resize(request: &IdRequest, used: &BTreeSet<i32>) -> Result<Vec<i32>, InvalidSpec> {
     let start = *request
@@ -89,15 +118,22 @@ fn resize(request: &IdRequest, used: &BTreeSet<i32>) -> Result<Vec<i32>, Invalid
         .iter()
         .min()
         .expect("existing is not empty");
-    let current = request.existing.len() as i32;
-    let ids: Vec<i32> = (start..start + request.replicas.max(0)).collect();
-    if let Some(taken) = ids
-        .iter()
-        .skip(current as usize)
-        .find(|id| used.contains(id))
-    {
+    let field = format!("KafkaNodePool {}: spec.replicas", request.pool);
+    let ids = id_range(start, request.replicas.max(0)).ok_or_else(|| {
+        InvalidSpec::new(
+            &field,
+            format!(
+                "cannot scale up to {} nodes: the node IDs would pass {}; add a new \
+                 KafkaNodePool for the extra nodes instead",
+                request.replicas,
+                i32::MAX
+            ),
+        )
+    })?;
+    let current = request.existing.len();
+    if let Some(taken) = ids.clone().skip(current).find(|id| used.contains(id)) {
         return Err(InvalidSpec::new(
-            format!("KafkaNodePool {}: spec.replicas", request.pool),
+            field,
             format!(
                 "cannot scale up to {} nodes: node ID {taken} is used by another pool and a pool's \
                  node IDs must be contiguous; add a new KafkaNodePool for the extra nodes instead",
@@ -105,7 +141,7 @@ fn resize(request: &IdRequest, used: &BTreeSet<i32>) -> Result<Vec<i32>, Invalid
             ),
         ));
     }
-    Ok(ids)
+    Ok(ids.collect())
 }
 
 /// Takes the first free range of `replicas` IDs, starting from the pool's `next-node-ids` if given.
@@ -126,20 +162,37 @@ fn place_new_pool(request: &IdRequest, used: &BTreeSet<i32>) -> Result<Vec<i32>,
         })?,
         None => Vec::new(),
     };
-    let is_free = |start: i32| (start..start + count).all(|id| !used.contains(&id));
+    let is_free =
+        |start: i32| id_range(start, count).is_some_and(|ids| used.range(ids).next().is_none());
     let start = preferred
         .into_iter()
+        .flatten()
         .find(|start| is_free(*start))
-        .unwrap_or_else(|| {
-            (0..)
-                .find(|start| is_free(*start))
-                .expect("IDs are unbounded")
-        });
+        .or_else(|| lowest_free_start(count, used))
+        .ok_or_else(|| {
+            InvalidSpec::new(
+                format!("KafkaNodePool {}: spec.replicas", request.pool),
+                format!("there are no {count} free consecutive node IDs left"),
+            )
+        })?;
     Ok((start..start + count).collect())
 }
 
-/// Parses Strimzi's ID list syntax: `[0, 3, 10-12]` means 0, 3, 10, 11, 12.
-fn parse_id_ranges(annotation: &str) -> Result<Vec<i32>, String> {
+/// The lowest start of `count` free consecutive IDs: each try skips past the highest used ID in
+/// its way, so this takes at most one step per used ID.
+fn lowest_free_start(count: i32, used: &BTreeSet<i32>) -> Option<i32> {
+    let mut start = 0;
+    loop {
+        match used.range(id_range(start, count)?).next_back() {
+            Some(taken) => start = taken.checked_add(1)?,
+            None => return Some(start),
+        }
+    }
+}
+
+/// Parses Strimzi's ID list syntax: `[0, 3, 10-12]` means 0, 3, 10, 11, 12. The ranges are kept
+/// as ranges and their total length capped, so an annotation cannot make the operator allocate.
+fn parse_id_ranges(annotation: &str) -> Result<Vec<RangeInclusive<i32>>, String> {
     let inner = annotation
         .trim()
         .strip_prefix('[')
@@ -152,14 +205,32 @@ fn parse_id_ranges(annotation: &str) -> Result<Vec<i32>, String> {
             .filter(|id| *id >= 0)
             .ok_or_else(|| format!("{text:?} in {annotation:?} is not a node ID"))
     };
-    let mut ids = Vec::new();
+    let mut ranges = Vec::new();
+    let mut total: u64 = 0;
     for item in inner.split(',').filter(|item| !item.trim().is_empty()) {
-        match item.split_once('-') {
-            Some((from, to)) => ids.extend(parse(from)?..=parse(to)?),
-            None => ids.push(parse(item)?),
+        let range = match item.split_once('-') {
+            Some((from, to)) => parse(from)?..=parse(to)?,
+            None => {
+                let id = parse(item)?;
+                id..=id
+            }
+        };
+        total += range_length(&range);
+        if total > MAX_ANNOTATION_IDS {
+            return Err(format!(
+                "{annotation:?} names more than {MAX_ANNOTATION_IDS} node IDs; name only the IDs \
+                 the pool's new nodes may take"
+            ));
         }
+        ranges.push(range);
     }
-    Ok(ids)
+    Ok(ranges)
+}
+
+/// How many IDs `range` holds: none when it is reversed.
+fn range_length(range: &RangeInclusive<i32>) -> u64 {
+    let length = i64::from(*range.end()) - i64::from(*range.start()) + 1;
+    u64::try_from(length).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -264,5 +335,65 @@ mod tests {
         .unwrap();
         let all: BTreeSet<i32> = ids.values().flatten().copied().collect();
         assert_eq!(all.len(), 6);
+    }
+
+    #[test]
+    fn a_huge_next_node_ids_range_is_refused_without_walking_it() {
+        let started = std::time::Instant::now();
+        let mut pool = request("b", 3, false, &[]);
+        pool.next_node_ids = Some("[0-2000000000]".into());
+        let error = assign(&[pool]).unwrap_err();
+        assert!(
+            error.message.contains("more than 10000 node IDs"),
+            "{error}"
+        );
+        let mut pool = request("b", 3, false, &[]);
+        pool.next_node_ids = Some("[0-4000000000]".into());
+        let error = assign(&[pool]).unwrap_err();
+        assert!(error.message.contains("is not a node ID"), "{error}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // Up to the cap, ranges are tried in order.
+        let mut pool = request("b", 2, false, &[]);
+        pool.next_node_ids = Some("[0-9999]".into());
+        assert_eq!(
+            assign(&[request("a", 1, true, &[0]), pool]).unwrap()["b"],
+            [1, 2]
+        );
+    }
+
+    #[test]
+    fn ids_that_would_pass_the_largest_node_id_are_refused() {
+        let max = i32::MAX;
+        let error = assign(&[request("b", 3, false, &[max - 1])]).unwrap_err();
+        assert_eq!(error.field, "KafkaNodePool b: spec.replicas");
+        assert!(error.message.contains("would pass"), "{error}");
+        // A preferred start too close to the top is skipped for the lowest free range.
+        let mut pool = request("b", 2, false, &[]);
+        pool.next_node_ids = Some(format!("[{max}]"));
+        assert_eq!(assign(&[pool]).unwrap()["b"], [0, 1]);
+    }
+
+    #[test]
+    fn pools_beyond_the_replica_cap_are_refused() {
+        let error = assign(&[request("b", 1_000_000_000, false, &[])]).unwrap_err();
+        assert_eq!(error.field, "KafkaNodePool b: spec.replicas");
+        assert!(error.message.contains("more than the 1000"), "{error}");
+        let error = assign(&[request("b", 1001, false, &[0])]).unwrap_err();
+        assert_eq!(error.field, "KafkaNodePool b: spec.replicas");
+        assert_eq!(
+            assign(&[request("b", 1000, false, &[])]).unwrap()["b"].len(),
+            1000
+        );
+    }
+
+    #[test]
+    fn the_lowest_free_range_skips_over_used_ids() {
+        let used = BTreeSet::from([0, 1, 5, 9]);
+        assert_eq!(lowest_free_start(3, &used), Some(2));
+        assert_eq!(lowest_free_start(4, &used), Some(10));
+        assert_eq!(
+            lowest_free_start(1, &BTreeSet::from([i32::MAX - 1])),
+            Some(0)
+        );
     }
 }

@@ -12,9 +12,10 @@ use runtime::labels::{self, Labels};
 use super::broker_conf::split_owned;
 use super::names;
 use super::storage::{Storage, storage};
-use super::user_config::{CommonConfig, Properties, common_config};
+use super::user_config::{CommonConfig, common_config};
 use crate::admin::ClusterRef;
 use crate::kafka::model::{InvalidSpec, Warning};
+use crate::properties::Properties;
 
 /// The official image of the RocketMQ version the operator runs by default.
 pub const DEFAULT_IMAGE: &str = "apache/rocketmq:5.3.1";
@@ -166,6 +167,8 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
         ));
     }
     let size = spec.size.max(0);
+    let replicas_per_group = spec.replica_per_group.unwrap_or(0).max(0);
+    check_broker_count(size, replicas_per_group)?;
     let namespace = broker.namespace().unwrap_or_default();
     let name_servers = resolve_name_servers(
         spec.name_servers.as_deref(),
@@ -209,7 +212,7 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
             .unwrap_or_else(|| DEFAULT_IMAGE.to_string()),
         size,
         groups: (0..size).collect(),
-        replicas_per_group: spec.replica_per_group.unwrap_or(0).max(0),
+        replicas_per_group,
         replication: spec.replication_mode.unwrap_or_default(),
         name_servers,
         allow_restart: spec.allow_restart.unwrap_or(true),
@@ -225,6 +228,24 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
     model.user_config = kept;
     model.warnings.extend(dropped);
     Ok(model)
+}
+
+/// The schema caps `size` and `replicaPerGroup` one by one; this caps the pods they make
+/// together, in wide arithmetic so that no product wraps.
+fn check_broker_count(size: i32, replicas_per_group: i32) -> Result<(), InvalidSpec> {
+    let pods = i64::from(size) * (i64::from(replicas_per_group) + 1);
+    if pods <= i64::from(api::MAX_REPLICAS) {
+        return Ok(());
+    }
+    Err(InvalidSpec::new(
+        "spec.size",
+        format!(
+            "{size} groups of {} brokers make {pods} brokers, more than the {} a Broker may have; \
+             lower size or replicaPerGroup, or use several Brokers",
+            i64::from(replicas_per_group) + 1,
+            api::MAX_REPLICAS
+        ),
+    ))
 }
 
 /// The name-server list: `nameServers` as given (normalized), else that of the NameService in
@@ -328,6 +349,31 @@ mod tests {
                 replica: 1
             })
         );
+    }
+
+    #[test]
+    fn more_brokers_than_the_cap_are_refused_without_building_them() {
+        for (size, replicas) in [(1_000_000_000, 0), (1000, 1), (2, i32::MAX)] {
+            let broker = broker_with(|spec| {
+                spec.size = size;
+                spec.replica_per_group = Some(replicas);
+            });
+            let error = validate(&broker, &inputs()).unwrap_err();
+            assert_eq!(error.field, "spec.size");
+            assert!(error.message.contains("more than the 1000"), "{error}");
+        }
+        let broker = broker_with(|spec| {
+            spec.size = 500;
+            spec.replica_per_group = Some(1);
+        });
+        assert_eq!(validate(&broker, &inputs()).unwrap().nodes().count(), 1000);
+        // A neighbouring NameService's size cannot make the Broker list a billion name servers.
+        let huge = BrokerInputs {
+            name_services: vec![name_service("name-service", i32::MAX)],
+            ..inputs()
+        };
+        let model = validate(&example_broker(), &huge).unwrap();
+        assert_eq!(model.name_servers.split(';').count(), 1000);
     }
 
     #[test]

@@ -38,6 +38,17 @@ pub struct NameServiceModel {
 
 pub fn validate(name_service: &NameService) -> Result<NameServiceModel, InvalidSpec> {
     let spec = &name_service.spec;
+    // The schema caps `size`; this holds for NameServices stored before it did.
+    if spec.size > api::MAX_REPLICAS {
+        return Err(InvalidSpec::new(
+            "spec.size",
+            format!(
+                "{} name servers is more than the {} a NameService may have; a few are enough",
+                spec.size,
+                api::MAX_REPLICAS
+            ),
+        ));
+    }
     Ok(NameServiceModel {
         name: name_service.name_any(),
         namespace: name_service.namespace().unwrap_or_default(),
@@ -224,5 +235,16 @@ mod tests {
             server.volume_mounts.as_ref().unwrap()[0].name,
             "namesrv-storage"
         );
+    }
+
+    #[test]
+    fn more_name_servers_than_the_cap_are_refused() {
+        let mut name_service = example_name_service();
+        name_service.spec.size = 1_000_000_000;
+        let error = validate(&name_service).unwrap_err();
+        assert_eq!(error.field, "spec.size");
+        assert!(error.message.contains("more than the 1000"), "{error}");
+        name_service.spec.size = 1000;
+        assert!(validate(&name_service).is_ok());
     }
 }

@@ -38,7 +38,8 @@ pub fn name_server_addresses(name_service: &NameService) -> Vec<String> {
     let name = name_service.name_any();
     let namespace = name_service.namespace().unwrap_or_default();
     let service = name_service_service(&name);
-    (0..name_service.spec.size.max(0))
+    // Capped as validation caps it: this also lists the name servers of invalid NameServices.
+    (0..name_service.spec.size.clamp(0, api::MAX_REPLICAS))
         .map(|ordinal| {
             let pod = name_server_pod(&name, ordinal);
             format!("{pod}.{service}.{namespace}.svc:{NAME_SERVER_PORT}")
