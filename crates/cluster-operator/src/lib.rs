@@ -9,6 +9,7 @@ pub mod claim_templates;
 pub mod jvm;
 pub mod kafka;
 pub mod probes;
+pub mod properties;
 pub mod quantity;
 pub mod rocketmq;
 

@@ -16,6 +16,7 @@ use super::listeners::{
 use super::model::{KafkaModel, Node};
 use super::names;
 use super::statefulset::{CLIENTS_CA_CERTS_DIR, CLUSTER_CA_CERTS_DIR, NODE_CERTS_DIR};
+use crate::properties;
 
 const DIRECTORY_PROVIDER: &str = "org.apache.kafka.common.config.provider.DirectoryConfigProvider";
 const ENV_PROVIDER: &str = "org.apache.kafka.common.config.provider.EnvVarConfigProvider";
@@ -163,7 +164,8 @@ impl Properties {
     }
 
     fn set(&mut self, key: &str, value: impl ToString) {
-        writeln!(self.text, "{key}={}", escape(&value.to_string())).expect("writing to a String");
+        writeln!(self.text, "{}", properties::line(key, &value.to_string()))
+            .expect("writing to a String");
     }
 
     /// The fixed TLS settings of the operator's own listeners: the node's certificate, and only
@@ -219,14 +221,6 @@ impl Properties {
             format!("${{directory:{ca_dir}:ca.crt}}"),
         );
     }
-}
-
-/// Escapes what Java's `Properties` would otherwise read as an escape or a line break.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
 }
 
 #[cfg(test)]
@@ -399,7 +393,19 @@ mod tests {
     }
 
     #[test]
-    fn values_that_properties_would_misread_are_escaped() {
-        assert_eq!(escape("a\\b\nc"), "a\\\\b\\nc");
+    fn a_user_value_with_a_line_break_stays_one_setting() {
+        let mut model = example_model("ephemeral-single-node");
+        model.config.insert(
+            "log.cleaner.threads".into(),
+            "1\nsuper.users=User:mallory\nauthorizer.class.name=".into(),
+        );
+        let text = properties_of(&model, 0);
+        let read = properties::parse(&text).unwrap();
+        assert_eq!(
+            read["log.cleaner.threads"],
+            "1\nsuper.users=User:mallory\nauthorizer.class.name="
+        );
+        assert!(!read.contains_key("super.users"));
+        assert!(!read.contains_key("authorizer.class.name"));
     }
 }

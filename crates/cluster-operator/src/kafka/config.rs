@@ -8,6 +8,7 @@ use api::FreeFormObject;
 use serde_json::Value;
 
 use super::model::{InvalidSpec, Warning};
+use crate::properties::is_plain_key;
 
 /// The user's broker settings, sorted so the rendered file is byte-identical for the same spec.
 pub type UserConfig = BTreeMap<String, String>;
@@ -75,13 +76,24 @@ pub fn is_operator_owned(key: &str) -> bool {
             .any(|prefix| key.starts_with(prefix))
 }
 
-/// The user's settings as text, without operator-owned keys; each dropped key is a warning.
+/// The user's settings as text, without operator-owned keys, keys no Kafka setting has, and
+/// values that would expand a config provider; each dropped key is a warning.
 pub fn user_config(
     config: Option<&FreeFormObject>,
     warnings: &mut Vec<Warning>,
 ) -> Result<UserConfig, InvalidSpec> {
     let mut user_config = UserConfig::new();
     for (key, value) in config.into_iter().flatten() {
+        if !is_plain_key(key) {
+            warnings.push(Warning {
+                reason: "ForbiddenConfig",
+                message: format!(
+                    "spec.kafka.config: {key:?} is not a Kafka setting (their names are letters, \
+                     digits, '.', '_' and '-'); it is ignored"
+                ),
+            });
+            continue;
+        }
         if is_operator_owned(key) {
             warnings.push(Warning {
                 reason: "ForbiddenConfig",
@@ -91,9 +103,21 @@ pub fn user_config(
             });
             continue;
         }
-        if let Some(text) = as_property(key, value)? {
-            user_config.insert(key.clone(), text);
+        let Some(text) = as_property(key, value)? else {
+            continue;
+        };
+        if text.contains("${") {
+            warnings.push(Warning {
+                reason: "ForbiddenConfig",
+                message: format!(
+                    "spec.kafka.config.{key} refers to a config provider (${{...}}), which would \
+                     read files or variables of the broker; the operator's providers are its own, \
+                     so the value is ignored"
+                ),
+            });
+            continue;
         }
+        user_config.insert(key.clone(), text);
     }
     Ok(user_config)
 }
@@ -195,5 +219,61 @@ mod tests {
         let nested: FreeFormObject = serde_json::from_value(json!({"g": {"h": 1}})).unwrap();
         let error = user_config(Some(&nested), &mut Vec::new()).unwrap_err();
         assert_eq!(error.field, "spec.kafka.config.g");
+    }
+
+    #[test]
+    fn keys_that_could_hide_an_owned_key_are_dropped_and_named() {
+        let config: FreeFormObject = serde_json::from_value(json!({
+            " super.users": "User:mallory",
+            "super.users\n": "User:mallory",
+            "\\u0073uper.users": "User:mallory",
+            "authorizer.class.name ": "x",
+            "log.retention.hours": 24,
+        }))
+        .unwrap();
+        let mut warnings = Vec::new();
+        let config = user_config(Some(&config), &mut warnings).unwrap();
+        assert_eq!(
+            config,
+            UserConfig::from([("log.retention.hours".into(), "24".into())])
+        );
+        assert_eq!(warnings.len(), 4);
+        for (warning, key) in warnings.iter().zip([
+            r#"" super.users""#,
+            r#""\\u0073uper.users""#,
+            r#""authorizer.class.name ""#,
+            r#""super.users\n""#,
+        ]) {
+            assert_eq!(warning.reason, "ForbiddenConfig");
+            assert!(
+                warning
+                    .message
+                    .starts_with(&format!("spec.kafka.config: {key} is not")),
+                "{}",
+                warning.message
+            );
+        }
+    }
+
+    #[test]
+    fn config_provider_references_are_dropped_and_named() {
+        let config: FreeFormObject = serde_json::from_value(json!({
+            "log.retention.ms": "${directory:/opt/kafka/node-certs:pod.key}",
+            "num.io.threads": ["${env:HOME}"],
+            "message.max.bytes": "$1000",
+        }))
+        .unwrap();
+        let mut warnings = Vec::new();
+        let config = user_config(Some(&config), &mut warnings).unwrap();
+        assert_eq!(
+            config,
+            UserConfig::from([("message.max.bytes".into(), "$1000".into())])
+        );
+        assert_eq!(warnings.len(), 2);
+        assert!(
+            warnings[0]
+                .message
+                .starts_with("spec.kafka.config.log.retention.ms refers to a config provider")
+        );
     }
 }

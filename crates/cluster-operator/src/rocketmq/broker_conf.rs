@@ -17,8 +17,8 @@ use api::rocketmq::ReplicationMode;
 
 use super::model::{BrokerModel, Node};
 use super::names;
-use super::user_config::Properties;
 use crate::kafka::model::Warning;
+use crate::properties::{self, Properties, is_plain_key};
 
 /// The key of the file in each broker's ConfigMap.
 pub const BROKER_CONF: &str = "broker.conf";
@@ -175,7 +175,7 @@ pub fn build_broker_conf(model: &BrokerModel, node: &Node) -> String {
             line(format!("\n# {heading}"));
             section = heading;
         }
-        line(format!("{key}={value}"));
+        line(properties::line(key, &value));
     }
     let defaults: Vec<&(&str, &str)> = DEFAULTS
         .iter()
@@ -184,7 +184,7 @@ pub fn build_broker_conf(model: &BrokerModel, node: &Node) -> String {
     if !defaults.is_empty() {
         line("\n# Defaults (broker-common.conf may change them)".to_string());
         for (key, value) in defaults {
-            line(format!("{key}={value}"));
+            line(properties::line(key, value));
         }
     }
     if !model.user_config.is_empty() {
@@ -195,7 +195,7 @@ pub fn build_broker_conf(model: &BrokerModel, node: &Node) -> String {
             None => line("\n# The user's settings".to_string()),
         }
         for (key, value) in &model.user_config {
-            line(format!("{key}={value}"));
+            line(properties::line(key, value));
         }
     }
     text
@@ -225,6 +225,16 @@ pub fn split_owned(model: &BrokerModel, user: Properties) -> (Properties, Vec<Wa
     let mut kept = Properties::new();
     let mut warnings = Vec::new();
     for (key, value) in user {
+        if !is_plain_key(&key) {
+            warnings.push(Warning {
+                reason: "ForbiddenConfig",
+                message: format!(
+                    "{source} sets {key:?}, which is not a RocketMQ setting (their names are \
+                     letters, digits, '.', '_' and '-'); it is ignored"
+                ),
+            });
+            continue;
+        }
         if !is_owned(&key) {
             kept.insert(key, value);
             continue;
@@ -260,10 +270,9 @@ fn hint(key: &str) -> &'static str {
 mod tests {
     use super::*;
     use crate::rocketmq::testing::{example_broker, inputs, with_common_config};
-    use crate::rocketmq::user_config::parse_properties;
 
     fn properties(text: &str) -> Properties {
-        parse_properties(text).unwrap()
+        properties::parse(text).unwrap()
     }
 
     #[test]
@@ -409,5 +418,37 @@ mod tests {
         );
         assert!(!without_name_servers(&conf).contains("namesrvAddr"));
         assert!(without_name_servers(&conf).contains("brokerName=broker-0"));
+    }
+
+    #[test]
+    fn settings_cannot_escape_their_line_or_hide_an_owned_key() {
+        let (broker, inputs) = with_common_config(
+            "\\u0062rokerRole=SLAVE\nbroker\\ Role=SLAVE\nsneaky=x\\nbrokerId\\=9\\u000abrokerRole=SLAVE\n",
+        );
+        let model = crate::rocketmq::model::validate(&broker, &inputs).unwrap();
+        let conf = build_broker_conf(&model, &Node::master(0));
+        let read = properties(&conf);
+        assert_eq!(read["brokerRole"], "ASYNC_MASTER");
+        assert_eq!(read["brokerId"], "0");
+        assert_eq!(read["sneaky"], "x\nbrokerId=9\nbrokerRole=SLAVE");
+        assert!(!read.contains_key("broker Role"));
+        let messages: Vec<&str> = model.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("sets brokerRole, which the operator"))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("sets \"broker Role\", which is not"))
+        );
+
+        // Values the operator writes are escaped too.
+        let mut model = model;
+        model.name_servers = "ns:9876\nbrokerRole=SLAVE".into();
+        let read = properties(&build_broker_conf(&model, &Node::master(0)));
+        assert_eq!(read["brokerRole"], "ASYNC_MASTER");
+        assert_eq!(read["namesrvAddr"], "ns:9876\nbrokerRole=SLAVE");
     }
 }

@@ -9,13 +9,10 @@ use api::rocketmq::PodSettings;
 use k8s_openapi::api::core::v1::ConfigMap;
 
 use crate::kafka::model::InvalidSpec;
+use crate::properties::{self, Properties};
 
 /// The file name (and usual ConfigMap key) of the user's settings.
 pub const COMMON_CONFIG: &str = "broker-common.conf";
-
-/// Broker settings, sorted so the generated file is byte-identical for the same input; a key
-/// given twice keeps its last value, as Java reads it.
-pub type Properties = BTreeMap<String, String>;
 
 /// Where the user's settings come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,7 +87,7 @@ pub fn common_config(
             continue;
         };
         if found.is_none() {
-            let settings = parse_properties(&text).map_err(|problem| {
+            let settings = properties::parse(&text).map_err(|problem| {
                 InvalidSpec::new(
                     format!("{field}.name"),
                     format!(
@@ -107,43 +104,6 @@ pub fn common_config(
         }
     }
     Ok(found)
-}
-
-/// Reads properties text: `key=value` or `key: value` lines, `#` and `!` comments, a trailing
-/// `\` continuing a line. Values are kept as written (escapes included), so they are written
-/// back into `broker.conf` unchanged. A line without a separator is refused: it is almost
-/// always a mistake (Java would read it as a key with an empty value).
-pub fn parse_properties(text: &str) -> Result<Properties, String> {
-    let mut properties = Properties::new();
-    let mut lines = text.lines().enumerate();
-    while let Some((index, line)) = lines.next() {
-        let mut logical = line.trim_start().to_string();
-        if logical.is_empty() || logical.starts_with('#') || logical.starts_with('!') {
-            continue;
-        }
-        while ends_with_continuation(&logical) {
-            logical.pop();
-            match lines.next() {
-                Some((_, next)) => logical.push_str(next.trim_start()),
-                None => break,
-            }
-        }
-        let separator = logical
-            .find(['=', ':'])
-            .ok_or_else(|| format!("line {}: expected key=value, found {line:?}", index + 1))?;
-        let key = logical[..separator].trim();
-        if key.is_empty() {
-            return Err(format!("line {}: a setting without a name", index + 1));
-        }
-        let value = logical[separator + 1..].trim();
-        properties.insert(key.to_string(), value.to_string());
-    }
-    Ok(properties)
-}
-
-/// Whether a line ends with an odd number of backslashes (an even number is escaped ones).
-fn ends_with_continuation(line: &str) -> bool {
-    line.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1
 }
 
 #[cfg(test)]
@@ -185,21 +145,6 @@ mod tests {
             volumes: Some(volumes),
             ..PodSettings::default()
         }
-    }
-
-    #[test]
-    fn properties_read_as_java_does_for_the_usual_forms() {
-        let text = "# comment\n! also a comment\ndeleteWhen=04\n  fileReservedTime : 48\n\nbrokerRole=ASYNC_MASTER\nlist=a,\\\n  b\npath=C:\\\\data\\\\\ndeleteWhen=05\n";
-        let properties = parse_properties(text).unwrap();
-        assert_eq!(properties["deleteWhen"], "05");
-        assert_eq!(properties["fileReservedTime"], "48");
-        assert_eq!(properties["list"], "a,b");
-        assert_eq!(properties["path"], "C:\\\\data\\\\");
-        assert_eq!(properties.len(), 5);
-
-        let error = parse_properties("deleteWhen=04\nflushDiskType ASYNC_FLUSH\n").unwrap_err();
-        assert!(error.starts_with("line 2: expected key=value"), "{error}");
-        assert!(parse_properties("=x").is_err());
     }
 
     #[test]
