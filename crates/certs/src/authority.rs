@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::error::{Error, Result};
 use crate::inspect::CertInfo;
-use crate::params::{base_params, subject};
+use crate::params::{STRIMZI_ORGANIZATION, base_params, subject};
 
 /// Which of a Kafka cluster's two CAs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -148,7 +148,11 @@ impl CertificateAuthority {
         // certificate stay distinguishable while both are trusted during a key replacement.
         let common_name = format!("{} v{}", kind.name(), generations.key);
         let not_after = now + Duration::days(validity_days.into());
-        let mut params = base_params(subject(Some("io.strimzi"), &common_name), now, not_after);
+        let mut params = base_params(
+            subject(Some(STRIMZI_ORGANIZATION), &common_name),
+            now,
+            not_after,
+        );
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let cert_pem = params.self_signed(&key)?.pem();

@@ -8,8 +8,10 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
+use x509_parser::oid_registry::{OID_X509_COMMON_NAME, OID_X509_ORGANIZATION_NAME};
 use x509_parser::pem::parse_x509_pem;
 use x509_parser::prelude::FromDer;
+use x509_parser::x509::X509Name;
 
 use crate::error::{Error, Result};
 
@@ -47,6 +49,8 @@ pub struct CertInfo {
     not_after: OffsetDateTime,
     subject_alt_names: BTreeSet<SubjectAltName>,
     public_key_info: Vec<u8>,
+    /// The subject as Kafka names a certificate's principal (RFC 2253: the last RDN first).
+    principal: String,
 }
 
 impl CertInfo {
@@ -73,6 +77,7 @@ impl CertInfo {
             Err(e) => return Err(invalid(e.to_string())),
         };
         Ok(Self {
+            principal: rfc2253(cert.subject()),
             not_before: cert.validity().not_before.to_datetime(),
             not_after: cert.validity().not_after.to_datetime(),
             subject_alt_names,
@@ -95,6 +100,12 @@ impl CertInfo {
 
     pub fn subject_alt_names(&self) -> &BTreeSet<SubjectAltName> {
         &self.subject_alt_names
+    }
+
+    /// The principal Kafka's default SSL principal builder makes of this certificate, such as
+    /// `CN=my-cluster-kafka,O=io.strimzi`.
+    pub fn principal(&self) -> &str {
+        &self.principal
     }
 
     /// The DER SubjectPublicKeyInfo: which key this certificate is for.
@@ -132,6 +143,27 @@ impl CertInfo {
 /// The fingerprint of the first certificate in a PEM document (see [`CertInfo::fingerprint`]).
 pub fn fingerprint(cert_pem: &str) -> Result<String> {
     Ok(CertInfo::from_pem(cert_pem)?.fingerprint())
+}
+
+/// A name as Java's `X500Principal.getName()` writes it for the attributes this crate issues.
+fn rfc2253(name: &X509Name<'_>) -> String {
+    let mut attributes: Vec<String> = name
+        .iter()
+        .flat_map(|rdn| rdn.iter())
+        .map(|attribute| {
+            let oid = attribute.attr_type();
+            let key = if *oid == OID_X509_COMMON_NAME {
+                "CN".to_owned()
+            } else if *oid == OID_X509_ORGANIZATION_NAME {
+                "O".to_owned()
+            } else {
+                oid.to_id_string()
+            };
+            format!("{key}={}", attribute.as_str().unwrap_or_default())
+        })
+        .collect();
+    attributes.reverse();
+    attributes.join(",")
 }
 
 fn subject_alt_name(name: &GeneralName<'_>) -> Option<SubjectAltName> {

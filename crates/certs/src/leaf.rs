@@ -9,7 +9,35 @@ use time::{Duration, OffsetDateTime};
 use crate::authority::CertificateAuthority;
 use crate::error::Result;
 use crate::inspect::{CertInfo, SubjectAltName};
-use crate::params::{CLOCK_SKEW, base_params, subject};
+use crate::params::{CLOCK_SKEW, STRIMZI_ORGANIZATION, base_params, subject};
+
+/// Who a leaf certificate names. Kafka's principal for a certificate is its whole subject, so
+/// the operator's and the nodes' certificates carry `O=io.strimzi`, which a user's never does:
+/// no user can be issued a certificate with their principal, whatever it is called.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// The operator or a node: `O=io.strimzi, CN=<name>`.
+    Component(String),
+    /// A KafkaUser: `CN=<name>` only.
+    User(String),
+}
+
+impl Subject {
+    /// The principal name Kafka gives a certificate with this subject.
+    pub fn principal(&self) -> String {
+        match self {
+            Self::Component(name) => format!("CN={name},O={STRIMZI_ORGANIZATION}"),
+            Self::User(name) => format!("CN={name}"),
+        }
+    }
+
+    fn distinguished_name(&self) -> rcgen::DistinguishedName {
+        match self {
+            Self::Component(name) => subject(Some(STRIMZI_ORGANIZATION), name),
+            Self::User(name) => subject(None, name),
+        }
+    }
+}
 
 /// A freshly issued certificate and its new private key (PKCS#8), both PEM.
 #[derive(Clone, PartialEq, Eq)]
@@ -28,8 +56,9 @@ impl fmt::Debug for IssuedCert {
 }
 
 impl CertificateAuthority {
-    /// A certificate for a Kafka node. `sans` holds every address clients use, DNS names and IP
-    /// addresses alike. Nodes also present it to each other as clients, hence both usages.
+    /// A certificate for a Kafka node, `O=io.strimzi, CN=<common_name>`. `sans` holds every
+    /// address clients use, DNS names and IP addresses alike. Nodes also present it to each other
+    /// as clients, hence both usages.
     pub fn issue_server_cert(
         &self,
         common_name: &str,
@@ -37,7 +66,8 @@ impl CertificateAuthority {
         now: OffsetDateTime,
         validity_days: u32,
     ) -> Result<IssuedCert> {
-        let mut params = self.leaf_params(common_name, now, validity_days);
+        let subject = Subject::Component(common_name.to_owned());
+        let mut params = self.leaf_params(&subject, now, validity_days);
         params.subject_alt_names = sans
             .iter()
             .map(|name| san_type(SubjectAltName::parse(name)))
@@ -49,27 +79,27 @@ impl CertificateAuthority {
         self.sign(&params)
     }
 
-    /// A client certificate: for a KafkaUser (`common_name` is the user) or the operator itself.
+    /// A client certificate: for a KafkaUser or the operator itself.
     pub fn issue_client_cert(
         &self,
-        common_name: &str,
+        subject: &Subject,
         now: OffsetDateTime,
         validity_days: u32,
     ) -> Result<IssuedCert> {
-        let mut params = self.leaf_params(common_name, now, validity_days);
+        let mut params = self.leaf_params(subject, now, validity_days);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         self.sign(&params)
     }
 
     fn leaf_params(
         &self,
-        common_name: &str,
+        subject: &Subject,
         now: OffsetDateTime,
         validity_days: u32,
     ) -> CertificateParams {
         // A leaf never outlives its CA, so leaves enter their renewal period no later than the CA does.
         let not_after = (now + Duration::days(validity_days.into())).min(self.not_after());
-        let mut params = base_params(subject(None, common_name), now, not_after);
+        let mut params = base_params(subject.distinguished_name(), now, not_after);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.use_authority_key_identifier_extension = true;
         params
@@ -99,6 +129,9 @@ pub enum ReissueReason {
     Unreadable,
     /// Signed by another CA key, or issued before the current CA certificate was.
     CaChanged,
+    /// Issued for another subject, such as a node certificate from before nodes carried
+    /// `O=io.strimzi`.
+    SubjectChanged,
     SubjectAltNamesChanged,
     Expiring,
 }
@@ -109,6 +142,7 @@ impl fmt::Display for ReissueReason {
             Self::Missing => "the certificate is missing",
             Self::Unreadable => "the certificate cannot be read",
             Self::CaChanged => "the CA certificate changed",
+            Self::SubjectChanged => "the subject changed",
             Self::SubjectAltNamesChanged => "the subject alternative names changed",
             Self::Expiring => "the certificate is within its renewal period",
         })
@@ -119,6 +153,7 @@ impl fmt::Display for ReissueReason {
 pub fn reissue_reason(
     existing_cert_pem: Option<&str>,
     ca: &CertificateAuthority,
+    desired_subject: &Subject,
     desired_sans: &[String],
     now: OffsetDateTime,
     renewal_days: u32,
@@ -138,6 +173,8 @@ pub fn reissue_reason(
     let issued = cert.not_before() + CLOCK_SKEW;
     if !cert.is_signed_by(ca.cert().der()) || issued < ca.cert().not_before() {
         Some(ReissueReason::CaChanged)
+    } else if cert.principal() != desired_subject.principal() {
+        Some(ReissueReason::SubjectChanged)
     } else if cert.subject_alt_names() != &desired {
         Some(ReissueReason::SubjectAltNamesChanged)
     } else if cert.is_within_renewal_period(now, renewal_days) {
@@ -165,6 +202,14 @@ mod tests {
 
     fn ca() -> CertificateAuthority {
         CertificateAuthority::generate(CaKind::Cluster, Generations::default(), NOW, 365).unwrap()
+    }
+
+    fn node() -> Subject {
+        Subject::Component("my-kafka".into())
+    }
+
+    fn alice() -> Subject {
+        Subject::User("alice".into())
     }
 
     fn sans() -> Vec<String> {
@@ -234,7 +279,8 @@ mod tests {
         let (_, leaf_cert) = X509Certificate::from_der(leaf_info.der()).unwrap();
         let (_, ca_cert) = X509Certificate::from_der(ca.cert().der()).unwrap();
         assert_eq!(leaf_cert.issuer(), ca_cert.subject());
-        assert_eq!(leaf_cert.subject().to_string(), "CN=my-kafka");
+        assert_eq!(leaf_cert.subject().to_string(), "O=io.strimzi, CN=my-kafka");
+        assert_eq!(leaf_info.principal(), "CN=my-kafka,O=io.strimzi");
 
         let ski = ca_cert
             .extensions()
@@ -274,7 +320,7 @@ mod tests {
     #[test]
     fn client_cert_is_for_clients_only() {
         let ca = ca();
-        let leaf = ca.issue_client_cert("alice", NOW, 365).unwrap();
+        let leaf = ca.issue_client_cert(&alice(), NOW, 365).unwrap();
         verify(&ca, &leaf, KeyUsage::client_auth()).unwrap();
         assert!(verify(&ca, &leaf, KeyUsage::server_auth()).is_err());
         assert!(
@@ -289,7 +335,7 @@ mod tests {
     fn a_leaf_never_outlives_its_ca() {
         let ca = ca();
         let leaf = ca
-            .issue_client_cert("alice", NOW + Duration::days(300), 365)
+            .issue_client_cert(&alice(), NOW + Duration::days(300), 365)
             .unwrap();
         let info = CertInfo::from_pem(&leaf.cert_pem).unwrap();
         assert_eq!(info.not_after(), ca.not_after());
@@ -301,32 +347,35 @@ mod tests {
         let leaf = ca.issue_server_cert("my-kafka", &sans(), NOW, 365).unwrap();
         let later = NOW + Duration::days(300);
         assert_eq!(
-            reissue_reason(Some(&leaf.cert_pem), &ca, &sans(), later, 30),
+            reissue_reason(Some(&leaf.cert_pem), &ca, &node(), &sans(), later, 30),
             None
         );
 
         let mut reordered = sans();
         reordered.reverse();
         assert_eq!(
-            reissue_reason(Some(&leaf.cert_pem), &ca, &reordered, later, 30),
+            reissue_reason(Some(&leaf.cert_pem), &ca, &node(), &reordered, later, 30),
             None
         );
 
         // Issued where the clock is a minute behind the one that made the CA.
         let early = ca.issue_server_cert("my-kafka", &sans(), NOW - Duration::minutes(1), 365);
         let early = early.unwrap().cert_pem;
-        assert_eq!(reissue_reason(Some(&early), &ca, &sans(), later, 30), None);
+        assert_eq!(
+            reissue_reason(Some(&early), &ca, &node(), &sans(), later, 30),
+            None
+        );
     }
 
     #[test]
     fn a_leaf_is_reissued_when_missing_or_unreadable() {
         let ca = ca();
         assert_eq!(
-            reissue_reason(None, &ca, &sans(), NOW, 30),
+            reissue_reason(None, &ca, &node(), &sans(), NOW, 30),
             Some(ReissueReason::Missing)
         );
         assert_eq!(
-            reissue_reason(Some("not a certificate"), &ca, &sans(), NOW, 30),
+            reissue_reason(Some("not a certificate"), &ca, &node(), &sans(), NOW, 30),
             Some(ReissueReason::Unreadable)
         );
     }
@@ -340,7 +389,7 @@ mod tests {
         let fewer = &sans()[1..];
         for desired in [more.as_slice(), fewer] {
             assert_eq!(
-                reissue_reason(Some(&leaf.cert_pem), &ca, desired, NOW, 30),
+                reissue_reason(Some(&leaf.cert_pem), &ca, &node(), desired, NOW, 30),
                 Some(ReissueReason::SubjectAltNamesChanged)
             );
         }
@@ -354,20 +403,34 @@ mod tests {
 
         let other_ca = ca.replace_key(later, 365).unwrap();
         assert_eq!(
-            reissue_reason(Some(&leaf.cert_pem), &other_ca, &sans(), later, 30),
+            reissue_reason(Some(&leaf.cert_pem), &other_ca, &node(), &sans(), later, 30),
             Some(ReissueReason::CaChanged)
         );
 
         let renewed_ca = ca.renew(later, 365).unwrap();
         assert_eq!(
-            reissue_reason(Some(&leaf.cert_pem), &renewed_ca, &sans(), later, 30),
+            reissue_reason(
+                Some(&leaf.cert_pem),
+                &renewed_ca,
+                &node(),
+                &sans(),
+                later,
+                30
+            ),
             Some(ReissueReason::CaChanged)
         );
         let reissued = renewed_ca
             .issue_server_cert("my-kafka", &sans(), later, 365)
             .unwrap();
         assert_eq!(
-            reissue_reason(Some(&reissued.cert_pem), &renewed_ca, &sans(), later, 30),
+            reissue_reason(
+                Some(&reissued.cert_pem),
+                &renewed_ca,
+                &node(),
+                &sans(),
+                later,
+                30
+            ),
             None
         );
     }
@@ -375,9 +438,9 @@ mod tests {
     #[test]
     fn a_leaf_is_reissued_within_its_renewal_period() {
         let ca = ca();
-        let leaf = ca.issue_client_cert("alice", NOW, 365).unwrap();
+        let leaf = ca.issue_client_cert(&alice(), NOW, 365).unwrap();
         let expiry = NOW + Duration::days(365);
-        let reason = |now| reissue_reason(Some(&leaf.cert_pem), &ca, &[], now, 30);
+        let reason = |now| reissue_reason(Some(&leaf.cert_pem), &ca, &alice(), &[], now, 30);
         assert_eq!(reason(expiry - Duration::days(31)), None);
         assert_eq!(
             reason(expiry - Duration::days(29)),
@@ -386,6 +449,51 @@ mod tests {
         assert_eq!(
             reason(expiry + Duration::days(1)),
             Some(ReissueReason::Expiring)
+        );
+    }
+
+    #[test]
+    fn no_user_certificate_has_the_principal_of_a_component() {
+        let ca = ca();
+        let operator = Subject::Component("cluster-operator".into());
+        let forged = Subject::User("cluster-operator".into());
+        let operator_cert = ca.issue_client_cert(&operator, NOW, 365).unwrap();
+        let forged_cert = ca.issue_client_cert(&forged, NOW, 365).unwrap();
+        let principal = |leaf: &IssuedCert| {
+            CertInfo::from_pem(&leaf.cert_pem)
+                .unwrap()
+                .principal()
+                .to_owned()
+        };
+        assert_eq!(principal(&operator_cert), operator.principal());
+        assert_eq!(
+            principal(&operator_cert),
+            "CN=cluster-operator,O=io.strimzi"
+        );
+        assert_eq!(principal(&forged_cert), "CN=cluster-operator");
+        assert_ne!(principal(&forged_cert), operator.principal());
+    }
+
+    #[test]
+    fn a_leaf_is_reissued_when_its_subject_changes() {
+        let ca = ca();
+        // A node certificate as issued before nodes carried O=io.strimzi.
+        let old = ca
+            .issue_client_cert(&Subject::User("my-kafka".into()), NOW, 365)
+            .unwrap();
+        assert_eq!(
+            reissue_reason(Some(&old.cert_pem), &ca, &node(), &[], NOW, 30),
+            Some(ReissueReason::SubjectChanged)
+        );
+        let user = ca.issue_client_cert(&alice(), NOW, 365).unwrap();
+        assert_eq!(
+            reissue_reason(Some(&user.cert_pem), &ca, &alice(), &[], NOW, 30),
+            None
+        );
+        let renamed = Subject::User("bob".into());
+        assert_eq!(
+            reissue_reason(Some(&user.cert_pem), &ca, &renamed, &[], NOW, 30),
+            Some(ReissueReason::SubjectChanged)
         );
     }
 }

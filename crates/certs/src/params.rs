@@ -7,6 +7,9 @@ use time::{Duration, OffsetDateTime};
 /// Backdates `notBefore` so that a node whose clock runs a little behind still accepts a fresh certificate.
 pub(crate) const CLOCK_SKEW: Duration = Duration::minutes(5);
 
+/// The organization of every certificate the operator makes for itself and its nodes, as Strimzi's.
+pub(crate) const STRIMZI_ORGANIZATION: &str = "io.strimzi";
+
 /// `O=<organization>, CN=<common name>`, in the order Strimzi writes them.
 pub(crate) fn subject(organization: Option<&str>, common_name: &str) -> DistinguishedName {
     let mut name = DistinguishedName::new();

@@ -74,7 +74,11 @@ mod tests {
     fn keystore_reads_back_with_the_key_and_the_chain() {
         let ca = ca(CaKind::Clients);
         let leaf = ca
-            .issue_client_cert("alice", datetime!(2026-01-01 0:00 UTC), 365)
+            .issue_client_cert(
+                &crate::Subject::User("alice".into()),
+                datetime!(2026-01-01 0:00 UTC),
+                365,
+            )
             .unwrap();
         let p12 = keystore("alice", &leaf, ca.cert_pem(), "secret").unwrap();
 

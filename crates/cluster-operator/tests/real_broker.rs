@@ -242,13 +242,15 @@ fn boot(example: &str) -> Result<Booted> {
         nodes,
         cluster_ca_pem: cluster_ca.authority.cert_pem().to_string(),
         operator_cert: cluster_ca.authority.issue_client_cert(
-            names::OPERATOR_COMMON_NAME,
+            &certs::Subject::Component(names::OPERATOR_COMMON_NAME.into()),
             now,
             validity_days,
         )?,
-        user_cert: clients_ca
-            .authority
-            .issue_client_cert("admin", now, validity_days)?,
+        user_cert: clients_ca.authority.issue_client_cert(
+            &certs::Subject::User("admin".into()),
+            now,
+            validity_days,
+        )?,
         processes,
         _dir: dir,
         startup: began.elapsed(),

@@ -1,12 +1,12 @@
-//! Server-side apply with one field manager, skipping objects that already match, and removal
-//! of owned objects the model no longer wants.
+//! Server-side apply under one field manager per component, skipping objects that already
+//! match, and removal of owned objects the model no longer wants.
 
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use k8s_openapi::NamespaceResourceScope;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::contains::contains;
 use crate::{Error, Metrics};
 
-/// The one field manager every write of the operator uses.
+/// The field manager of the cluster operators' objects and of every status.
 pub const FIELD_MANAGER: &str = "brokerage";
 
 /// Hash of what the operator last applied. When the desired object drops a field, the hash
@@ -36,17 +36,29 @@ pub enum Applied {
 pub struct Applier {
     client: Client,
     kind: &'static str,
+    field_manager: &'static str,
     metrics: Arc<Metrics>,
     writes: Arc<AtomicU64>,
 }
 
 impl Applier {
+    /// An applier writing as [`FIELD_MANAGER`].
     pub fn new(client: Client, kind: &'static str, metrics: Arc<Metrics>) -> Applier {
         Applier {
             client,
             kind,
+            field_manager: FIELD_MANAGER,
             metrics,
             writes: Arc::default(),
+        }
+    }
+
+    /// The same applier writing as `field_manager`: a component of its own, so that a
+    /// non-forced apply conflicts with what another component wrote.
+    pub fn with_field_manager(self, field_manager: &'static str) -> Applier {
+        Applier {
+            field_manager,
+            ..self
         }
     }
 
@@ -75,8 +87,35 @@ impl Applier {
     }
 
     /// [`apply`](Self::apply) when the caller has just read the live object, say in a list of
-    /// many: saves a read per object.
+    /// many: saves a read per object. Forced: for objects only this component writes.
     pub async fn apply_over<K>(&self, desired: &K, live: Option<&K>) -> Result<Applied, Error>
+    where
+        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+        K: Serialize + DeserializeOwned + Clone + Debug,
+    {
+        self.apply_with(desired, live, true).await
+    }
+
+    /// [`apply_over`](Self::apply_over) without force: a field another manager set to another
+    /// value fails the apply with a conflict (409) instead of being taken over.
+    pub async fn apply_over_without_force<K>(
+        &self,
+        desired: &K,
+        live: Option<&K>,
+    ) -> Result<Applied, Error>
+    where
+        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+        K: Serialize + DeserializeOwned + Clone + Debug,
+    {
+        self.apply_with(desired, live, false).await
+    }
+
+    async fn apply_with<K>(
+        &self,
+        desired: &K,
+        live: Option<&K>,
+        force: bool,
+    ) -> Result<Applied, Error>
     where
         K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
         K: Serialize + DeserializeOwned + Clone + Debug,
@@ -97,18 +136,21 @@ impl Applier {
             .namespace()
             .ok_or_else(|| Error::MissingNamespace(name.clone()))?;
         let api: Api<K> = Api::namespaced(self.client.clone(), &namespace);
-        let params = PatchParams::apply(FIELD_MANAGER).force();
+        let mut params = PatchParams::apply(self.field_manager);
+        params.force = force;
         api.patch(&name, &params, &Patch::Apply(&desired)).await?;
         self.count_write();
         Ok(Applied::Written)
     }
 
-    /// Deletes the objects of kind `K` in `namespace` that match `selector` but are not in
-    /// `keep`: what an earlier model created and this one no longer wants.
+    /// Deletes the objects of kind `K` in `namespace` that match `selector` and are owned by
+    /// `owner_uid` but are not in `keep`: what an earlier model created and this one no longer
+    /// wants. Labels alone prove nothing: anyone can copy them onto an object.
     pub async fn delete_unwanted<K>(
         &self,
         namespace: &str,
         selector: &str,
+        owner_uid: &str,
         keep: &[String],
     ) -> Result<Vec<String>, Error>
     where
@@ -119,7 +161,11 @@ impl Applier {
         let mut deleted = Vec::new();
         for object in api.list(&ListParams::default().labels(selector)).await? {
             let name = object.name_any();
-            if !keep.contains(&name) && object.meta().deletion_timestamp.is_none() {
+            let meta = object.meta();
+            if !keep.contains(&name)
+                && meta.deletion_timestamp.is_none()
+                && is_owned_by(meta, owner_uid)
+            {
                 api.delete(&name, &DeleteParams::background()).await?;
                 self.count_write();
                 deleted.push(name);
@@ -167,6 +213,14 @@ impl Applier {
     }
 }
 
+/// Whether an object's owner references include the object with `owner_uid`.
+pub fn is_owned_by(meta: &ObjectMeta, owner_uid: &str) -> bool {
+    meta.owner_references
+        .iter()
+        .flatten()
+        .any(|owner| owner.uid == owner_uid)
+}
+
 fn to_value<K: Serialize>(object: &K) -> serde_json::Value {
     serde_json::to_value(object).unwrap_or_default()
 }
@@ -177,4 +231,29 @@ fn desired_hash<K: Serialize>(object: &K) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+
+    use super::*;
+
+    #[test]
+    fn only_an_owner_reference_with_the_uid_makes_an_owner() {
+        let owned_by = |uids: &[&str]| ObjectMeta {
+            owner_references: Some(
+                uids.iter()
+                    .map(|uid| OwnerReference {
+                        uid: uid.to_string(),
+                        ..OwnerReference::default()
+                    })
+                    .collect(),
+            ),
+            ..ObjectMeta::default()
+        };
+        assert!(is_owned_by(&owned_by(&["a", "b"]), "b"));
+        assert!(!is_owned_by(&owned_by(&["a"]), "b"));
+        assert!(!is_owned_by(&ObjectMeta::default(), "b"));
+    }
 }

@@ -106,8 +106,3 @@ pub fn node_common_name(cluster: &str) -> String {
 /// Common name of the client certificate the operator (and its topic and user operators) uses
 /// to talk to Kafka, as Strimzi's cluster operator names its own.
 pub const OPERATOR_COMMON_NAME: &str = "cluster-operator";
-
-/// Kafka's principal name for a certificate whose subject is just `CN=<common_name>`.
-pub fn certificate_principal(common_name: &str) -> String {
-    format!("CN={common_name}")
-}

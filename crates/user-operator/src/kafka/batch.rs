@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use api::kafka::{Kafka, KafkaUser};
-use certs::{CaConfig, CaKind, CertificateAuthority, OffsetDateTime};
+use certs::{CaConfig, CaKind, CertificateAuthority, OffsetDateTime, Subject};
 use cluster_operator::admin::{ClusterRef, KafkaAdmins};
 use cluster_operator::kafka::certificates::{ca_config, secret_content};
 use cluster_operator::kafka::names;
@@ -544,9 +544,11 @@ async fn credentials(
                 .user_name
                 .clone()
                 .unwrap_or_else(|| user.name_any());
+            let subject = Subject::User(common_name.clone());
+            let renewal = config.renewal_days;
             let kept = match (stored(USER_CRT), stored(USER_KEY), stored(USER_PASSWORD)) {
                 (Some(cert), Some(key), Some(password))
-                    if certs::reissue_reason(Some(&cert), ca, &[], now, config.renewal_days)
+                    if certs::reissue_reason(Some(&cert), ca, &subject, &[], now, renewal)
                         .is_none() =>
                 {
                     let p12 = existing
@@ -560,7 +562,7 @@ async fn credentials(
                 Some(kept) => kept,
                 None => {
                     let issued = ca
-                        .issue_client_cert(&common_name, now, config.validity_days)
+                        .issue_client_cert(&subject, now, config.validity_days)
                         .map_err(|error| format!("issuing the user certificate: {error}"))?;
                     let password = certs::generate_password();
                     let p12 = certs::keystore(&common_name, &issued, ca.cert_pem(), &password)

@@ -95,7 +95,7 @@ where
     let selector = Labels::owned_by("Kafka", &state.model.cluster);
     state
         .applier
-        .delete_unwanted::<K>(&state.model.namespace, &selector, keep)
+        .delete_unwanted::<K>(&state.model.namespace, &selector, &state.model.uid, keep)
         .await?;
     Ok(())
 }

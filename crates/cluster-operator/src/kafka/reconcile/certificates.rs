@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use api::kafka::CertificateAuthority as CaSpec;
 use certs::{
-    CaKind, CertificateAuthority, OffsetDateTime, SecretContent, fingerprint, load_ca,
+    CaKind, CertificateAuthority, OffsetDateTime, SecretContent, Subject, fingerprint, load_ca,
     reconcile_ca, reissue_reason,
 };
 use futures::future::BoxFuture;
@@ -46,10 +46,11 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
             let pod = model.pod_name(&node);
             let sans = node_subject_alt_names(model, &node);
             let common_name = names::node_common_name(&model.cluster);
+            let subject = Subject::Component(common_name.clone());
             let (cert, key) = leaf(
                 &existing,
                 &pod,
-                &sans,
+                (&subject, &sans),
                 &cluster_ca,
                 (now, config.renewal_days),
                 |ca| ca.issue_server_cert(&common_name, &sans, now, config.validity_days),
@@ -72,13 +73,14 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
         let operator_secret = operator_certificate_secret(&model.cluster);
         let existing = stored(state, &operator_secret).await?;
         let operator = names::OPERATOR_COMMON_NAME;
+        let subject = Subject::Component(operator.into());
         let (cert, key) = leaf(
             &existing,
             operator,
-            &[],
+            (&subject, &[]),
             &cluster_ca,
             (now, config.renewal_days),
-            |ca| ca.issue_client_cert(operator, now, config.validity_days),
+            |ca| ca.issue_client_cert(&subject, now, config.validity_days),
         )?;
         let data = BTreeMap::from([
             (
@@ -154,11 +156,12 @@ async fn ensure_ca(
     Ok(Some(reconciled.authority))
 }
 
-/// The stored certificate and key `<name>.crt` / `<name>.key` when still good, else new ones.
+/// The stored certificate and key `<name>.crt` / `<name>.key` when still good for `subject` and
+/// `sans`, else new ones.
 fn leaf(
     existing: &SecretContent,
     name: &str,
-    sans: &[String],
+    (subject, sans): (&Subject, &[String]),
     ca: &CertificateAuthority,
     (now, renewal_days): (OffsetDateTime, u32),
     issue: impl FnOnce(&CertificateAuthority) -> certs::Result<certs::IssuedCert>,
@@ -171,7 +174,7 @@ fn leaf(
     };
     let (cert, key) = (text(format!("{name}.crt")), text(format!("{name}.key")));
     if let (Some(cert), Some(key)) = (&cert, &key)
-        && reissue_reason(Some(cert), ca, sans, now, renewal_days).is_none()
+        && reissue_reason(Some(cert), ca, subject, sans, now, renewal_days).is_none()
     {
         return Ok((cert.clone(), key.clone()));
     }
