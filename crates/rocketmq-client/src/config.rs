@@ -1,5 +1,5 @@
-//! What the client connects to and how: name servers, timeouts, ACL credentials, and what opens
-//! the TCP connections.
+//! What the client connects to and how: name servers, timeouts, TLS, ACL credentials, and what
+//! opens the TCP connections.
 
 use std::fmt;
 use std::future::Future;
@@ -20,6 +20,8 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// For one request and its response.
     pub request_timeout: Duration,
+    /// TLS to name servers and brokers alike; `None`: plain TCP.
+    pub tls: Option<TlsConfig>,
     /// Signs every request (ACL 1.0 and 2.0) when set.
     pub credentials: Option<Credentials>,
     /// Opens the TCP connections, to name servers and brokers alike; `None`:
@@ -40,6 +42,7 @@ impl ClientConfig {
                 .collect(),
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
+            tls: None,
             credentials: None,
             connector: None,
         }
@@ -83,6 +86,24 @@ impl fmt::Debug for Connector {
     }
 }
 
+/// TLS to the servers, trusting only `ca_pem`, as RocketMQ's clients do with `tls.enable` and
+/// `tls.client.authServer`. The servers must run with `tls.server.mode` `enforcing` (or
+/// `permissive`, which also accepts plain TCP) and a certificate for the host they are reached
+/// at, chaining to `ca_pem`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// One or more PEM certificates the servers' certificates must chain to.
+    pub ca_pem: String,
+}
+
+impl fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsConfig")
+            .field("ca_pem", &format_args!("<{} bytes>", self.ca_pem.len()))
+            .finish()
+    }
+}
+
 /// An ACL user: RocketMQ calls the username the access key and the password the secret key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -110,6 +131,7 @@ mod tests {
         assert_eq!(config.name_servers, ["a:9876", "b:9876", "c:9876"]);
         assert_eq!(config.connect_timeout, Duration::from_secs(5));
         assert_eq!(config.request_timeout, Duration::from_secs(10));
+        assert_eq!(config.tls, None);
         assert_eq!(config.credentials, None);
         assert_eq!(config.connector, None);
         assert!(ClientConfig::new(" ; ").name_servers.is_empty());
@@ -130,12 +152,13 @@ mod tests {
 
     #[test]
     fn debug_hides_the_secret_key() {
-        let credentials = Credentials {
+        let mut config = ClientConfig::new("a:9876");
+        config.credentials = Some(Credentials {
             access_key: "admin".into(),
             secret_key: "hunter2".into(),
-        };
-        let printed = format!("{credentials:?}");
-        assert!(printed.contains("admin"));
-        assert!(!printed.contains("hunter2"));
+        });
+        let printed = format!("{config:?}");
+        assert!(printed.contains("admin"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 }

@@ -15,6 +15,10 @@ pub enum Error {
         address: String,
         source: std::io::Error,
     },
+    /// The TLS configuration is unusable, or the handshake failed (a certificate that does not
+    /// chain to the CA or is not for the address, a server without TLS).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The connection broke (reset, closed, unreadable frame) before the response came.
     #[error("connection to {address} closed: {reason}")]
     ConnectionClosed { address: String, reason: String },
@@ -65,7 +69,8 @@ impl Error {
             | Error::NoNameServer(_)
             | Error::SystemBusy(_) => true,
             Error::Remoting(error) => error.is_retriable(),
-            Error::Protocol(_)
+            Error::Tls(_)
+            | Error::Protocol(_)
             | Error::InvalidArgument(_)
             | Error::NoPermission(_)
             | Error::TopicNotExist(_)

@@ -29,13 +29,14 @@ mod pool;
 mod request;
 mod route;
 mod signature;
+mod tls;
 mod topics;
 mod users;
 
 pub use acls::{Acl, Policy, PolicyEntry};
 pub use client::AdminClient;
 pub use cluster::{BrokerData, ClusterInfo};
-pub use config::{ClientConfig, Connector, Credentials};
+pub use config::{ClientConfig, Connector, Credentials, TlsConfig};
 pub use error::{Error, RemotingError, Result};
 pub use groups::SubscriptionGroup;
 pub use route::{QueueData, TopicRoute};

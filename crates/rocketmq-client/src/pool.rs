@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::config::{ClientConfig, Connector, Credentials};
+use crate::config::{ClientConfig, Connector, Credentials, TlsConfig};
 use crate::connection::Connection;
 use crate::error::{Error, RemotingError};
 use crate::frame::Command;
 use crate::request::Request;
-use crate::signature;
+use crate::{signature, tls};
 
 /// The async mutex makes concurrent callers share one connect.
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
@@ -19,6 +19,7 @@ type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
 pub(crate) struct Pool {
     connect_timeout: Duration,
     request_timeout: Duration,
+    tls: Option<TlsConfig>,
     credentials: Option<Credentials>,
     connector: Option<Connector>,
     slots: Mutex<HashMap<String, Slot>>,
@@ -31,6 +32,7 @@ impl Pool {
         Pool {
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
+            tls: config.tls.clone(),
             credentials: config.credentials.clone(),
             connector: config.connector.clone(),
             slots: Mutex::default(),
@@ -84,8 +86,17 @@ impl Pool {
         if let Some(connection) = slot.as_ref().filter(|c| !c.is_closed()) {
             return Ok(connection.clone());
         }
+        // Built for each connection, which is rare: AdminClient::new stays infallible, and a
+        // CA that cannot be used fails every call with the reason.
+        let tls = self.tls.as_ref().map(tls::client_config).transpose()?;
         let connection = Arc::new(
-            Connection::open(address, self.connector.as_ref(), self.connect_timeout).await?,
+            Connection::open(
+                address,
+                self.connector.as_ref(),
+                tls.as_ref(),
+                self.connect_timeout,
+            )
+            .await?,
         );
         *slot = Some(connection.clone());
         Ok(connection)

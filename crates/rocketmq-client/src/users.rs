@@ -1,6 +1,8 @@
 //! ACL 2.0 users (RocketMQ 5.3+). Each broker keeps its own (in its local RocksDB), so they are
 //! written to every broker.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use tracing::debug;
 
@@ -12,7 +14,7 @@ use crate::request::{
 };
 
 /// RocketMQ's `UserInfo` (and it (de)serializes as its JSON).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub username: String,
@@ -25,6 +27,18 @@ pub struct User {
     /// "enable" (the broker's default) | "disable".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_status: Option<String>,
+}
+
+// By hand: the derived form would print the password into logs.
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("user_type", &self.user_type)
+            .field("user_status", &self.user_status)
+            .finish()
+    }
 }
 
 impl User {
@@ -134,6 +148,16 @@ mod tests {
             user_type: user_type.map(String::from),
             user_status: status.map(String::from),
         }
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let printed = format!("{:?}", user(Some("hunter2"), Some("Normal"), None));
+        assert!(
+            printed.contains("alice") && printed.contains("Normal"),
+            "{printed}"
+        );
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 
     #[test]

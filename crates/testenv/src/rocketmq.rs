@@ -31,6 +31,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
 use crate::kafka::{LogFollower, accepts, escape_property, log_tail};
 use crate::process::Process;
@@ -114,6 +115,8 @@ struct Server {
     max_heap_mb: u32,
     /// What must accept connections before the server counts as started.
     ports: Vec<u16>,
+    /// RocketMQ reads its TLS settings from system properties: `-Dtls.*`, or none.
+    tls_options: Vec<String>,
     process: Option<Process>,
     /// Removed when dropped, after the kill: the run directory of a server started on its own,
     /// or of a whole cluster (held by its name server, dropped last).
@@ -122,6 +125,7 @@ struct Server {
 
 impl Server {
     /// Writes `config_text` to `dir/<config_name>` and starts the server on it, without waiting.
+    #[allow(clippy::too_many_arguments)]
     fn spawn(
         kind: Kind,
         dir: &Path,
@@ -129,8 +133,14 @@ impl Server {
         config_text: &str,
         ports: Vec<u16>,
         max_heap_mb: u32,
+        tls: Option<&ServerTls>,
         owned_dir: Option<PathBuf>,
     ) -> Result<Server> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let tls_options = match tls {
+            Some(tls) => tls.write_options(dir)?,
+            None => Vec::new(),
+        };
         let mut server = Server {
             kind,
             dir: dir.to_path_buf(),
@@ -138,10 +148,10 @@ impl Server {
             libs: Tools::locate_rocketmq()?,
             max_heap_mb,
             ports,
+            tls_options,
             process: None,
             owned_dir,
         };
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(&server.config, config_text)?;
         std::fs::write(dir.join("logback.xml"), LOGBACK_XML)?;
         server.respawn()?;
@@ -164,6 +174,7 @@ impl Server {
                 "-Drmq.logback.configurationFile={}",
                 self.dir.join("logback.xml").display()
             ))
+            .args(&self.tls_options)
             .arg("-cp")
             .arg(self.libs.join("*"))
             .arg(self.kind.main_class())
@@ -255,14 +266,19 @@ impl NameServer {
     /// Starts a name server on a free loopback port and waits until it serves. Blocks (for a
     /// second or two); from async code, call it in `spawn_blocking`.
     pub fn start() -> Result<NameServer> {
-        let mut name_server = in_new_dir(|dir| NameServer::spawn(dir, Some(dir.to_path_buf())))?;
+        let mut name_server =
+            in_new_dir(|dir| NameServer::spawn(dir, None, Some(dir.to_path_buf())))?;
         name_server
             .server
             .wait_started(Instant::now() + STARTUP_TIMEOUT)?;
         Ok(name_server)
     }
 
-    fn spawn(dir: &Path, owned_dir: Option<PathBuf>) -> Result<NameServer> {
+    fn spawn(
+        dir: &Path,
+        tls: Option<&ServerTls>,
+        owned_dir: Option<PathBuf>,
+    ) -> Result<NameServer> {
         let port = {
             let mut taken = taken_ports();
             let mut held = Vec::new();
@@ -277,6 +293,7 @@ impl NameServer {
             &properties,
             vec![port],
             NAME_SERVER_MAX_HEAP_MB,
+            tls,
             owned_dir,
         )?;
         Ok(NameServer { server, port })
@@ -310,10 +327,97 @@ impl NameServer {
 }
 
 /// The credentials of an ACL 2.0 super user.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AclAdmin {
     pub username: String,
     pub password: String,
+}
+
+// By hand: the derived form would print the password into test logs.
+impl std::fmt::Debug for AclAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AclAdmin")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// TLS on a name server's or broker's port, as RocketMQ's `tls.*` system properties set it:
+/// `tls.server.mode=enforcing` (plain TCP is refused), this certificate, no client
+/// certificates asked for; the broker's own connections to the name server use TLS too and
+/// verify it against `ca_pem`.
+#[derive(Clone)]
+pub struct ServerTls {
+    /// The CA that signed the certificate, for clients to trust.
+    pub ca_pem: String,
+    /// For `127.0.0.1` and `localhost`.
+    cert_pem: String,
+    /// PKCS#8, as Netty reads it.
+    key_pem: String,
+}
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerTls")
+            .field("ca_pem", &self.ca_pem)
+            .field("cert_pem", &self.cert_pem)
+            .field("key_pem", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ServerTls {
+    /// A new CA and a server certificate it signed for loopback.
+    pub fn generate() -> Result<ServerTls> {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "brokerage-testenv-rocketmq-ca");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+        let mut server = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".into()])?;
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "brokerage-testenv-rocketmq");
+        let key = KeyPair::generate()?;
+        let cert = server.signed_by(&key, &ca)?;
+        Ok(ServerTls {
+            ca_pem: ca.pem(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
+    /// Writes the PEM files into `dir` and returns the JVM options that use them.
+    fn write_options(&self, dir: &Path) -> Result<Vec<String>> {
+        let files = [
+            ("tls-ca.pem", &self.ca_pem),
+            ("tls-server.pem", &self.cert_pem),
+            ("tls-server.key", &self.key_pem),
+        ];
+        for (name, pem) in files {
+            std::fs::write(dir.join(name), pem)?;
+        }
+        let path = |name: &str| dir.join(name).display().to_string();
+        Ok([
+            ("tls.server.mode", "enforcing".to_string()),
+            // Otherwise RocketMQ serves a self-signed certificate of its own.
+            ("tls.test.mode.enable", "false".into()),
+            ("tls.server.need.client.auth", "none".into()),
+            ("tls.server.certPath", path("tls-server.pem")),
+            ("tls.server.keyPath", path("tls-server.key")),
+            // The broker's client side, towards the name server.
+            ("tls.enable", "true".into()),
+            ("tls.client.authServer", "true".into()),
+            ("tls.client.trustCertPath", path("tls-ca.pem")),
+            // Never /etc/rocketmq/tls.properties of the machine.
+            ("tls.config.file", path("tls.properties")),
+        ]
+        .into_iter()
+        .map(|(key, value)| format!("-D{key}={value}"))
+        .collect())
+    }
 }
 
 /// What [`Broker::start`] writes into `broker.conf`.
@@ -335,6 +439,8 @@ pub struct BrokerOptions {
     pub config: BTreeMap<String, String>,
     /// The broker's maximum heap.
     pub max_heap_mb: u32,
+    /// TLS on the broker's ports, and towards the name servers.
+    pub tls: Option<ServerTls>,
 }
 
 impl BrokerOptions {
@@ -348,6 +454,7 @@ impl BrokerOptions {
             acl: None,
             config: BTreeMap::new(),
             max_heap_mb: DEFAULT_BROKER_MAX_HEAP_MB,
+            tls: None,
         }
     }
 
@@ -470,6 +577,7 @@ impl Broker {
             &text,
             fast_and_listen_ports(port),
             options.max_heap_mb,
+            options.tls.as_ref(),
             owned_dir,
         )?;
         Ok(Broker { server, port })
@@ -490,6 +598,7 @@ impl Broker {
                 broker_conf,
                 fast_and_listen_ports(port),
                 DEFAULT_BROKER_MAX_HEAP_MB,
+                None,
                 Some(dir.to_path_buf()),
             )
         })?;
@@ -547,6 +656,9 @@ pub struct RocketMQOptions {
     pub acl: Option<AclAdmin>,
     /// More `broker.conf` settings for every broker; they override the defaults.
     pub config: BTreeMap<String, String>,
+    /// TLS only, on the name server and every broker, with a CA and certificate made for the
+    /// cluster ([`RocketMQCluster::tls`]).
+    pub tls: bool,
 }
 
 /// A running name server with its brokers, in one directory. Dropping it stops them all and
@@ -554,6 +666,7 @@ pub struct RocketMQOptions {
 pub struct RocketMQCluster {
     name_server: NameServer,
     brokers: Vec<Broker>,
+    tls: Option<ServerTls>,
 }
 
 impl RocketMQCluster {
@@ -564,20 +677,24 @@ impl RocketMQCluster {
     pub fn start(options: &RocketMQOptions) -> Result<RocketMQCluster> {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         // The name server owns the cluster's directory: the cluster drops it last.
+        let tls = options.tls.then(ServerTls::generate).transpose()?;
         let (mut name_server, dir) = in_new_dir(|dir| {
-            let name_server = NameServer::spawn(&dir.join("namesrv"), Some(dir.to_path_buf()))?;
+            let name_server =
+                NameServer::spawn(&dir.join("namesrv"), tls.as_ref(), Some(dir.to_path_buf()))?;
             Ok((name_server, dir.to_path_buf()))
         })?;
         name_server.server.wait_started(deadline)?;
         let mut cluster = RocketMQCluster {
             name_server,
             brokers: Vec::new(),
+            tls,
         };
         for index in 0..options.brokers.max(1) {
             let broker_options = BrokerOptions {
                 broker_name: format!("broker-{}", broker_letter(index)),
                 acl: options.acl.clone(),
                 config: options.config.clone(),
+                tls: cluster.tls.clone(),
                 ..BrokerOptions::new(&cluster.name_server.addr())
             };
             let broker_dir = dir.join(&broker_options.broker_name);
@@ -613,8 +730,14 @@ impl RocketMQCluster {
         self.name_server.addr()
     }
 
+    /// The CA and certificate of a cluster started with [`RocketMQOptions::tls`].
+    pub fn tls(&self) -> Option<&ServerTls> {
+        self.tls.as_ref()
+    }
+
     /// Waits until the name server's cluster info (`GET_BROKER_CLUSTER_INFO`) lists every
-    /// broker's address: after a name server restart, that takes up to 10 s.
+    /// broker's address: after a name server restart, that takes up to 10 s. Asks over plain
+    /// TCP, so not of a cluster started with [`RocketMQOptions::tls`].
     pub fn wait_registered(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
