@@ -255,6 +255,54 @@ async fn bad_and_paused_topics_say_so_while_others_reconcile() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_resource_deletes_only_its_own_topic_and_never_a_system_one() -> Result<()> {
+    let test = Harness::start("rmq-topics-renamed").await?;
+    test.apply("mine", json!({}), json!({"topicName": "Mine_Topic"}))
+        .await?;
+    test.wait_ready("mine").await?;
+
+    // Renamed to a system topic: refused, and deleting the resource deletes the topic it
+    // created, not the one its spec now names.
+    test.apply(
+        "mine",
+        json!({}),
+        json!({"topicName": "SCHEDULE_TOPIC_XXXX"}),
+    )
+    .await?;
+    wait_condition(&test.topics, "mine", "NotReady", Some("InvalidSpec"), WAIT).await?;
+    test.topics.delete("mine", &DeleteParams::default()).await?;
+    test.wait_route("Mine_Topic", "is gone", |route| route.is_none())
+        .await?;
+    testenv::eventually("the RocketMQTopic is gone", WAIT, || async {
+        Ok(test.topics.get_opt("mine").await?.is_none())
+    })
+    .await?;
+    for broker in &test.brokers {
+        let topics = test.admin.topic_configs(broker).await?;
+        assert!(topics.contains_key("SCHEDULE_TOPIC_XXXX"), "{broker}");
+    }
+
+    // The topic a broker keeps for its cluster is the brokers' own too.
+    test.apply("cluster", json!({}), json!({"topicName": "DefaultCluster"}))
+        .await?;
+    let refused = wait_condition(
+        &test.topics,
+        "cluster",
+        "NotReady",
+        Some("InvalidSpec"),
+        WAIT,
+    )
+    .await?;
+    assert!(
+        refused
+            .message
+            .unwrap_or_default()
+            .contains("cluster DefaultCluster")
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_topic_of_an_unknown_cluster_waits_and_is_released_on_deletion() -> Result<()> {
     let test = Harness::start("rmq-topics-nocluster").await?;
     let topic = json!({

@@ -409,6 +409,57 @@ async fn the_older_resource_wins_a_conflict_and_the_newer_takes_over_after_it() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_resource_deletes_only_the_topic_it_created_and_never_an_internal_one()
+-> Result<()> {
+    let test = Harness::on_shared_kafka("topics-renamed", TopicSettings::default()).await?;
+    let (mine, theirs) = (test.kafka_name("mine"), test.kafka_name("theirs"));
+    test.apply("mine", json!({}), json!({"topicName": mine}))
+        .await?;
+    test.apply("theirs", json!({}), json!({"topicName": theirs}))
+        .await?;
+    test.wait_ready("mine").await?;
+    test.wait_ready("theirs").await?;
+
+    // The rename is refused, and deleting the renamed resource deletes the topic it created,
+    // not the other team's topic its spec now names.
+    test.apply("mine", json!({}), json!({"topicName": theirs}))
+        .await?;
+    test.wait_condition("mine", "NotReady", Some("NotSupported"))
+        .await?;
+    test.wait_ready("theirs").await?;
+    test.delete("mine").await?;
+    test.wait_in_kafka(&mine, "is gone", |found| found.is_none())
+        .await?;
+    tokio::time::sleep(RESYNC * 2).await;
+    assert!(test.in_kafka(&theirs).await?.is_some());
+    test.wait_ready("theirs").await?;
+
+    // An internal topic is refused, and deleting the resource leaves it in Kafka.
+    test.apply(
+        "offsets",
+        json!({}),
+        json!({"topicName": "__consumer_offsets"}),
+    )
+    .await?;
+    let refused = test
+        .wait_condition("offsets", "NotReady", Some("InvalidSpec"))
+        .await?;
+    assert!(
+        refused
+            .message
+            .unwrap_or_default()
+            .contains("internal Kafka topic")
+    );
+    let offsets_before = test.admin.list_topics().await?.contains_key("__consumer_offsets");
+    test.delete("offsets").await?;
+    assert_eq!(
+        test.admin.list_topics().await?.contains_key("__consumer_offsets"),
+        offsets_before
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_and_invalid_topics_get_conditions_while_others_reconcile() -> Result<()> {
     let test = Harness::on_shared_kafka("topics-states", TopicSettings::default()).await?;
     let paused = test.kafka_name("paused");

@@ -9,8 +9,16 @@ use kube::{Resource, ResourceExt};
 
 /// A topic resource, as far as ownership goes.
 pub trait TopicResource: Resource {
-    /// The topic in the broker that the resource stands for.
+    /// The topic in the broker that the spec names.
     fn topic_name(&self) -> String;
+    /// The topic the operator created or took on for this resource, as its status records it.
+    fn recorded_topic_name(&self) -> Option<String>;
+    /// The topic the resource manages: the recorded one, since a changed `topicName` is refused
+    /// and never takes another topic over; the spec's until one is recorded.
+    fn managed_topic_name(&self) -> String {
+        self.recorded_topic_name()
+            .unwrap_or_else(|| self.topic_name())
+    }
     /// Whether the operator manages that topic at all.
     fn is_managed(&self) -> bool {
         true
@@ -33,7 +41,7 @@ impl Owners {
                 topic.name_any(),
             );
             owners
-                .entry(topic.topic_name())
+                .entry(topic.managed_topic_name())
                 .and_modify(|owner| *owner = (*owner).clone().min(age.clone()))
                 .or_insert(age);
         }
@@ -42,7 +50,7 @@ impl Owners {
 
     /// The older resource that owns this resource's topic, if it is not this one.
     pub fn conflicting_owner(&self, topic: &impl TopicResource) -> Option<&str> {
-        let (_, owner) = self.0.get(&topic.topic_name())?;
+        let (_, owner) = self.0.get(&topic.managed_topic_name())?;
         (*owner != topic.name_any()).then_some(owner.as_str())
     }
 }
@@ -50,10 +58,10 @@ impl Owners {
 /// The names of the resources that name the same topic as `deleted`: when an older resource
 /// that conflicted with them is gone, one of them may own the topic now.
 pub fn sharing_topic<T: TopicResource>(deleted: &T, members: &[std::sync::Arc<T>]) -> Vec<String> {
-    let name = deleted.topic_name();
+    let name = deleted.managed_topic_name();
     members
         .iter()
-        .filter(|topic| topic.topic_name() == name)
+        .filter(|topic| topic.managed_topic_name() == name)
         .map(|topic| topic.name_any())
         .collect()
 }
@@ -84,6 +92,21 @@ mod tests {
         assert_eq!(owners.conflicting_owner(&older), None);
         assert_eq!(owners.conflicting_owner(&newer), Some("orders-b"));
         assert_eq!(owners.conflicting_owner(&other), None);
+    }
+
+    #[test]
+    fn a_renamed_resource_keeps_its_recorded_topic_and_takes_no_other() {
+        let mut renamed = created("a", "payments", "2026-01-01T00:00:00Z");
+        renamed.status = Some(api::kafka::KafkaTopicStatus {
+            topic_name: Some("orders".into()),
+            ..Default::default()
+        });
+        let payments = created("payments", "payments", "2026-01-02T00:00:00Z");
+        let owners = Owners::index([&renamed, &payments]);
+        assert_eq!(owners.conflicting_owner(&payments), None);
+        let newcomer = created("orders-2", "orders", "2026-01-03T00:00:00Z");
+        let owners = Owners::index([&renamed, &newcomer]);
+        assert_eq!(owners.conflicting_owner(&newcomer), Some("a"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use runtime::batched::{BatchReconciler, set_finalizers, write_statuses};
 use runtime::finalizer::has_finalizer;
 use runtime::{Context, pause};
 
-use super::model::{FINALIZER, TopicModel, validate};
+use super::model::{FINALIZER, TopicModel, topic_to_delete, validate};
 use super::plan::{ObservedTopic, Plan, plan};
 use super::status::{Outcome, desired_status};
 use crate::conflicts::{Owners, TopicResource, sharing_topic};
@@ -79,10 +79,11 @@ async fn reconcile(
         let finalized = has_finalizer(topic.as_ref(), FINALIZER);
         let owned = topic.is_managed() && owners.conflicting_owner(topic.as_ref()).is_none();
         if topic.metadata.deletion_timestamp.is_some() {
-            match (finalized, owned && reconciler.delete_topics) {
+            let deleting = topic_to_delete(topic).filter(|_| owned && reconciler.delete_topics);
+            match (finalized, deleting) {
                 (false, _) => {}
-                (true, true) => to_delete.push(topic.clone()),
-                (true, false) => to_release.push(topic.clone()),
+                (true, Some(name)) => to_delete.push((topic.clone(), name)),
+                (true, None) => to_release.push(topic.clone()),
             }
             continue;
         }
@@ -136,9 +137,9 @@ async fn reconcile(
             Err(error) => {
                 tracing::warn!(%cluster, %error, "cannot reach Kafka");
                 if !to_delete.is_empty() && reconciler.admins.is_gone(cluster, &error).await {
-                    to_release.append(&mut to_delete);
+                    to_release.extend(to_delete.drain(..).map(|(topic, _)| topic));
                 }
-                retry.extend(to_delete.iter().map(|topic| topic.name_any()));
+                retry.extend(to_delete.iter().map(|(topic, _)| topic.name_any()));
                 for (topic, _) in to_sync {
                     retry.push(topic.name_any());
                     outcomes.push((topic, Outcome::KafkaError(error.to_string())));
@@ -160,20 +161,21 @@ async fn reconcile(
     retry
 }
 
-/// Deletes the Kafka topics of deleted KafkaTopics; a topic already gone counts as deleted.
-/// Returns the resources whose finalizer can go, and those to retry.
+/// Deletes the Kafka topics of deleted KafkaTopics, each by the name the resource recorded; a
+/// topic already gone counts as deleted. Returns the resources whose finalizer can go, and those
+/// to retry.
 async fn delete_in_kafka(
     admin: &AdminClient,
-    topics: Vec<Arc<KafkaTopic>>,
+    topics: Vec<(Arc<KafkaTopic>, String)>,
 ) -> (Vec<Arc<KafkaTopic>>, Vec<Arc<KafkaTopic>>) {
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
     for chunk in topics.chunks(TOPICS_PER_REQUEST) {
-        let names: Vec<String> = chunk.iter().map(|topic| topic.topic_name()).collect();
+        let names: Vec<String> = chunk.iter().map(|(_, name)| name.clone()).collect();
         match admin.delete_topics(&names).await {
             Ok(results) => {
-                for topic in chunk {
-                    match results.get(&topic.topic_name()) {
+                for (topic, name) in chunk {
+                    match results.get(name) {
                         Some(Ok(())) => deleted.push(topic.clone()),
                         Some(Err(error))
                             if error.code == KafkaError::UNKNOWN_TOPIC_OR_PARTITION =>
@@ -189,7 +191,7 @@ async fn delete_in_kafka(
             }
             Err(error) => {
                 tracing::warn!(%error, "could not delete Kafka topics");
-                failed.extend(chunk.iter().cloned());
+                failed.extend(chunk.iter().map(|(topic, _)| topic.clone()));
             }
         }
     }

@@ -37,6 +37,11 @@ impl TopicResource for KafkaTopic {
             .unwrap_or_else(|| self.name_any())
     }
 
+    /// `status.topicName`.
+    fn recorded_topic_name(&self) -> Option<String> {
+        self.status.as_ref()?.topic_name.clone()
+    }
+
     /// `strimzi.io/managed` is not `"false"`.
     fn is_managed(&self) -> bool {
         self.annotations()
@@ -78,8 +83,29 @@ pub fn validate(topic: &KafkaTopic) -> Result<TopicModel, String> {
     })
 }
 
-/// Kafka's own rule for topic names.
+/// The Kafka topic deleting `topic` deletes: only the one the operator recorded as this
+/// resource's (never one a later edit of `topicName` names), and never an internal topic.
+pub fn topic_to_delete(topic: &KafkaTopic) -> Option<String> {
+    topic
+        .recorded_topic_name()
+        .filter(|name| !is_internal_topic(name))
+}
+
+/// Kafka keeps its own topics under names starting with `__` (`__consumer_offsets`,
+/// `__transaction_state`, `__share_group_state`, `__cluster_metadata`, and those of tools such
+/// as `__remote_log_metadata`); a resource must never change or delete one.
+fn is_internal_topic(name: &str) -> bool {
+    name.starts_with("__")
+}
+
+/// Kafka's own rule for topic names, and no internal topic.
 fn check_topic_name(name: &str) -> Result<(), String> {
+    if is_internal_topic(name) {
+        return Err(format!(
+            "{name} is an internal Kafka topic (names starting with __ are Kafka's own), \
+             which Kafka manages itself; set spec.topicName"
+        ));
+    }
     const MAX_LENGTH: usize = 249;
     let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
     if name.is_empty() || name == "." || name == ".." {
@@ -184,6 +210,32 @@ mod tests {
 
         let replicas = topic("orders", json!({"replicas": 40000}));
         assert!(validate(&replicas).unwrap_err().contains("spec.replicas"));
+    }
+
+    #[test]
+    fn internal_topics_are_refused() {
+        for name in [
+            "__consumer_offsets",
+            "__transaction_state",
+            "__cluster_metadata",
+        ] {
+            let internal = topic("offsets", json!({ "topicName": name }));
+            let message = validate(&internal).unwrap_err();
+            assert!(message.contains("internal Kafka topic"), "{message}");
+        }
+    }
+
+    #[test]
+    fn only_the_recorded_topic_is_deleted() {
+        let mut renamed = topic("orders", json!({"topicName": "payments"}));
+        assert_eq!(topic_to_delete(&renamed), None, "nothing was created yet");
+        renamed.status = Some(api::kafka::KafkaTopicStatus {
+            topic_name: Some("orders".into()),
+            ..Default::default()
+        });
+        assert_eq!(topic_to_delete(&renamed).as_deref(), Some("orders"));
+        renamed.status.as_mut().unwrap().topic_name = Some("__consumer_offsets".into());
+        assert_eq!(topic_to_delete(&renamed), None);
     }
 
     #[test]

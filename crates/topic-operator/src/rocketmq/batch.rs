@@ -17,10 +17,10 @@ use runtime::batched::{BatchReconciler, set_finalizers, write_statuses};
 use runtime::finalizer::has_finalizer;
 use runtime::{Context, pause};
 
-use super::model::{FINALIZER, cluster_of, validate};
+use super::model::{FINALIZER, broker_topic, cluster_of, topic_to_delete, validate};
 use super::plan::{Plan, plan};
 use super::status::{Outcome, desired_status};
-use crate::conflicts::{Owners, TopicResource, sharing_topic};
+use crate::conflicts::{Owners, sharing_topic};
 use crate::finalizers::finalizer_changes;
 
 /// The most topics in one create request: one request answers well within its timeout.
@@ -77,10 +77,11 @@ async fn reconcile(
         let finalized = has_finalizer(topic.as_ref(), FINALIZER);
         if topic.metadata.deletion_timestamp.is_some() {
             let owned = owners.conflicting_owner(topic.as_ref()).is_none();
-            match (finalized, owned && reconciler.delete_topics) {
+            let deleting = topic_to_delete(topic).filter(|_| owned && reconciler.delete_topics);
+            match (finalized, deleting) {
                 (false, _) => {}
-                (true, true) => to_delete.push(topic.clone()),
-                (true, false) => to_release.push(topic.clone()),
+                (true, Some(name)) => to_delete.push((topic.clone(), name)),
+                (true, None) => to_release.push(topic.clone()),
             }
             continue;
         }
@@ -115,7 +116,7 @@ async fn reconcile(
                 .map(|masters| (admin, masters)),
             Err(error) => {
                 if !to_delete.is_empty() && admins.is_gone(cluster, &error).await {
-                    to_release.append(&mut to_delete);
+                    to_release.extend(to_delete.drain(..).map(|(topic, _)| topic));
                 }
                 Err(error.to_string())
             }
@@ -124,10 +125,27 @@ async fn reconcile(
             Ok((admin, masters)) => {
                 let sent = admin.requests_sent();
                 let cluster_name = admins.cluster_name(cluster);
-                let (deleted, failed) = delete(&admin, &masters, &cluster_name, to_delete).await;
+                let broker_names: Vec<String> =
+                    masters.iter().map(|(name, _)| name.clone()).collect();
+                let brokers_own = |name: &str| broker_topic(name, &cluster_name, &broker_names);
+                // The brokers' own topics are never deleted, and never synced.
+                let (kept, to_delete): (Vec<_>, Vec<_>) = to_delete
+                    .into_iter()
+                    .partition(|(_, name)| brokers_own(name).is_some());
+                to_release.extend(kept.into_iter().map(|(topic, _)| topic));
+                let (refused, to_sync): (Vec<_>, Vec<_>) = to_sync
+                    .into_iter()
+                    .partition(|(_, config)| brokers_own(&config.topic_name).is_some());
+                for (topic, config) in refused {
+                    let message = brokers_own(&config.topic_name).unwrap_or_default();
+                    outcomes.push((topic, Outcome::InvalidSpec(message)));
+                }
+                let addresses: Vec<String> =
+                    masters.into_iter().map(|(_, address)| address).collect();
+                let (deleted, failed) = delete(&admin, &addresses, &cluster_name, to_delete).await;
                 to_release.extend(deleted);
                 retry.extend(failed.iter().map(|topic| topic.name_any()));
-                for (topic, outcome) in sync(&admin, &masters, to_sync).await {
+                for (topic, outcome) in sync(&admin, &addresses, to_sync).await {
                     if matches!(outcome, Outcome::RocketMQError(_)) {
                         retry.push(topic.name_any());
                     }
@@ -139,7 +157,7 @@ async fn reconcile(
             }
             Err(message) => {
                 tracing::warn!(%cluster, %message, "cannot reach RocketMQ");
-                retry.extend(to_delete.iter().map(|topic| topic.name_any()));
+                retry.extend(to_delete.iter().map(|(topic, _)| topic.name_any()));
                 for (topic, _) in to_sync {
                     retry.push(topic.name_any());
                     outcomes.push((topic, Outcome::RocketMQError(message.clone())));
@@ -161,17 +179,13 @@ async fn reconcile(
     retry
 }
 
-/// The address of every master broker of `cluster_name`, from the name servers.
-async fn masters(admin: &AdminClient, cluster_name: &str) -> Result<Vec<String>, String> {
+/// The broker name and address of every master broker of `cluster_name`, from the name servers.
+async fn masters(admin: &AdminClient, cluster_name: &str) -> Result<Vec<(String, String)>, String> {
     let info = admin
         .cluster_info()
         .await
         .map_err(|error| format!("asking the name servers for the brokers: {error}"))?;
-    let masters: Vec<String> = info
-        .masters(cluster_name)
-        .into_iter()
-        .map(|(_, address)| address)
-        .collect();
+    let masters = info.masters(cluster_name);
     match masters.is_empty() {
         true => Err(format!(
             "no master broker of the cluster {cluster_name} is registered with the name servers {}",
@@ -274,17 +288,18 @@ async fn sync(
     outcomes
 }
 
-/// Deletes the topics of deleted RocketMQTopics from every master, then from the name servers'
-/// routes. Returns the resources whose finalizer can go, and those to retry.
+/// Deletes the topics of deleted RocketMQTopics, each by the name the resource recorded, from
+/// every master, then from the name servers' routes. Returns the resources whose finalizer can
+/// go, and those to retry.
 async fn delete(
     admin: &AdminClient,
     masters: &[String],
     cluster_name: &str,
-    topics: Vec<Arc<RocketMQTopic>>,
+    topics: Vec<(Arc<RocketMQTopic>, String)>,
 ) -> (Vec<Arc<RocketMQTopic>>, Vec<Arc<RocketMQTopic>>) {
     let deleting = topics
         .into_iter()
-        .map(|topic| delete_one(admin, masters, cluster_name, topic));
+        .map(|(topic, name)| delete_one(admin, masters, cluster_name, topic, name));
     let results: Vec<_> = stream::iter(deleting)
         .buffer_unordered(DELETES_IN_FLIGHT)
         .collect()
@@ -302,8 +317,8 @@ async fn delete_one(
     masters: &[String],
     cluster_name: &str,
     topic: Arc<RocketMQTopic>,
+    name: String,
 ) -> (Arc<RocketMQTopic>, bool) {
-    let name = topic.topic_name();
     let mut result = Ok(());
     for master in masters {
         result = result.and(admin.delete_topic_in_broker(master, &name).await);

@@ -14,19 +14,20 @@ pub const FINALIZER: &str = "rocketmq.apache.org/topic-operator";
 pub const MESSAGE_TYPE_ATTRIBUTE: &str = "message.type";
 /// RocketMQ's longest topic name.
 const MAX_TOPIC_NAME_LENGTH: usize = 127;
-/// Topics the brokers make and use themselves; a resource must never take one over.
+/// Topics the brokers make and use themselves (RocketMQ's `TopicValidator`); a resource must
+/// never take one over or delete it.
 const SYSTEM_TOPICS: &[&str] = &[
     "TBW102",
     "SCHEDULE_TOPIC_XXXX",
     "BenchmarkTest",
     "OFFSET_MOVED_EVENT",
     "SELF_TEST_TOPIC",
-    "RMQ_SYS_TRANS_HALF_TOPIC",
-    "RMQ_SYS_TRACE_TOPIC",
-    "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+    "CHECKPOINT_TOPIC",
     "TRANS_CHECK_MAX_TIME_TOPIC",
 ];
-const SYSTEM_TOPIC_PREFIXES: &[&str] = &["rmq_sys_", "%RETRY%", "%DLQ%"];
+/// `RMQ_SYS_` covers the transaction, trace, RocksDB and sync topics; retry and dead-letter
+/// topics belong to consumer groups.
+const SYSTEM_TOPIC_PREFIXES: &[&str] = &["rmq_sys_", "RMQ_SYS_", "%RETRY%", "%DLQ%", "%LMQ%"];
 
 impl TopicResource for RocketMQTopic {
     /// `spec.topicName`, else the resource's name.
@@ -36,6 +37,42 @@ impl TopicResource for RocketMQTopic {
             .clone()
             .unwrap_or_else(|| self.name_any())
     }
+
+    /// `status.topicName`.
+    fn recorded_topic_name(&self) -> Option<String> {
+        self.status.as_ref()?.topic_name.clone()
+    }
+}
+
+/// The topic deleting `topic` deletes: only the one the operator recorded as this resource's
+/// (never one a later edit of `topicName` names), and never a system topic.
+pub fn topic_to_delete(topic: &RocketMQTopic) -> Option<String> {
+    topic
+        .recorded_topic_name()
+        .filter(|name| system_topic(name).is_none())
+}
+
+/// Why `name` is a topic of the brokers themselves: each broker makes one named after its
+/// cluster and one after its broker name.
+pub fn broker_topic(name: &str, cluster_name: &str, broker_names: &[String]) -> Option<String> {
+    if name == cluster_name {
+        return Some(format!(
+            "{name} is the topic RocketMQ keeps for the cluster {cluster_name}; set spec.topicName"
+        ));
+    }
+    broker_names.iter().any(|broker| broker == name).then(|| {
+        format!("{name} is the topic RocketMQ keeps for the broker {name}; set spec.topicName")
+    })
+}
+
+/// Why `name` is one of RocketMQ's system topics, if it is.
+fn system_topic(name: &str) -> Option<String> {
+    let system = SYSTEM_TOPICS.contains(&name)
+        || SYSTEM_TOPIC_PREFIXES
+            .iter()
+            .any(|prefix| name.starts_with(prefix));
+    system
+        .then(|| format!("{name} is a RocketMQ system topic, which the brokers manage themselves"))
 }
 
 /// The cluster a RocketMQTopic belongs to: the Broker its `clusterRef` names, in its namespace.
@@ -92,16 +129,10 @@ fn check_topic_name(name: &str) -> Result<(), String> {
             "the topic name {name:?} contains {bad:?}; RocketMQ allows only letters, digits, '%', '|', '-' and '_' (set spec.topicName)"
         ));
     }
-    if SYSTEM_TOPICS.contains(&name)
-        || SYSTEM_TOPIC_PREFIXES
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
-    {
-        return Err(format!(
-            "{name} is a RocketMQ system topic, which the brokers manage themselves"
-        ));
+    match system_topic(name) {
+        Some(message) => Err(message),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -140,5 +171,35 @@ mod tests {
         assert!(system.contains("system topic"), "{system}");
         let long = "x".repeat(128);
         assert!(validate(&topic("a", json!({ "topicName": long }))).is_err());
+        for name in [
+            "SCHEDULE_TOPIC_XXXX",
+            "RMQ_SYS_TRANS_HALF_TOPIC",
+            "CHECKPOINT_TOPIC",
+            "%DLQ%orders",
+        ] {
+            let message = validate(&topic("a", json!({ "topicName": name }))).unwrap_err();
+            assert!(message.contains("system topic"), "{name}: {message}");
+        }
+    }
+
+    #[test]
+    fn cluster_and_broker_topics_are_the_brokers() {
+        let brokers = ["broker-0".to_string(), "broker-1".to_string()];
+        assert!(broker_topic("broker", "broker", &brokers).is_some());
+        assert!(broker_topic("broker-1", "broker", &brokers).is_some());
+        assert_eq!(broker_topic("orders", "broker", &brokers), None);
+    }
+
+    #[test]
+    fn only_the_recorded_topic_is_deleted() {
+        let mut renamed = topic("orders", json!({"topicName": "TBW102"}));
+        assert_eq!(topic_to_delete(&renamed), None, "nothing was created yet");
+        renamed.status = Some(api::rocketmq::RocketMQTopicStatus {
+            topic_name: Some("orders".into()),
+            ..Default::default()
+        });
+        assert_eq!(topic_to_delete(&renamed).as_deref(), Some("orders"));
+        renamed.status.as_mut().unwrap().topic_name = Some("SCHEDULE_TOPIC_XXXX".into());
+        assert_eq!(topic_to_delete(&renamed), None);
     }
 }
