@@ -11,10 +11,20 @@ use k8s_openapi::api::core::v1::Secret;
 use super::model::BrokerModel;
 use super::names;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AdminCredentials {
     pub access_key: String,
     pub secret_key: String,
+}
+
+// By hand: the derived form would print the secret key into logs.
+impl std::fmt::Debug for AdminCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminCredentials")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
 }
 
 pub fn build_secret(model: &BrokerModel, credentials: &AdminCredentials) -> Secret {
@@ -71,6 +81,17 @@ fn is_safe(c: char) -> bool {
 mod tests {
     use super::*;
     use crate::rocketmq::testing::example_model;
+
+    #[test]
+    fn debug_hides_the_secret_key() {
+        let credentials = AdminCredentials {
+            access_key: "admin".into(),
+            secret_key: "hunter2".into(),
+        };
+        let printed = format!("{credentials:?}");
+        assert!(printed.contains("admin"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
 
     #[test]
     fn the_secret_round_trips_and_unsafe_values_are_refused() {

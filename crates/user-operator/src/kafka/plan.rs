@@ -23,11 +23,21 @@ pub struct ObservedUser {
     pub quotas: BTreeMap<String, f64>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum ScramChange {
     /// Set the credential to this password.
     Set(String),
     Delete,
+}
+
+// By hand: the derived form would print the password into logs.
+impl std::fmt::Debug for ScramChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScramChange::Set(_) => f.write_str("Set(<redacted>)"),
+            ScramChange::Delete => f.write_str("Delete"),
+        }
+    }
 }
 
 /// The changes one user needs; empty when Kafka matches.
@@ -72,6 +82,21 @@ pub fn plan(
     }
 }
 
+/// Leaves the ACLs out of `model` when the cluster has no authorizer (Kafka refuses every ACL
+/// request then), so its credentials and quotas are still made, as Strimzi does. Returns what to
+/// warn the user about when it had ACLs.
+pub fn acls_without_authorizer(model: &mut UserModel) -> Option<String> {
+    if model.acls.is_empty() {
+        return None;
+    }
+    model.acls.clear();
+    Some(
+        "the Kafka cluster has no authorizer (spec.kafka.authorization), so this user's ACLs \
+         are not applied; its credentials and quotas are"
+            .into(),
+    )
+}
+
 /// What removing a user from Kafka takes: every ACL of its principal, its credential, its quotas.
 pub fn removal(observed: &ObservedUser) -> UserPlan {
     UserPlan {
@@ -105,6 +130,17 @@ mod tests {
     use kafka_client::{AclOperation, AclPermission, PatternType, ResourceType};
 
     use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let plan = UserPlan {
+            scram: Some(ScramChange::Set("hunter2".into())),
+            ..UserPlan::default()
+        };
+        let printed = format!("{plan:?}");
+        assert!(printed.contains("Set(<redacted>)"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
 
     fn acl(name: &str) -> AclBinding {
         AclBinding {
@@ -206,5 +242,20 @@ mod tests {
         assert_eq!(removal.delete_acls, [acl("a")]);
         assert_eq!(removal.scram, Some(ScramChange::Delete));
         assert_eq!(removal.quotas, [("producer_byte_rate".to_string(), None)]);
+    }
+
+    #[test]
+    fn without_an_authorizer_the_acls_are_left_out_with_a_warning() {
+        let mut with_acls = model(SCRAM, &["a"], &[("producer_byte_rate", 1.0)]);
+        let warning = acls_without_authorizer(&mut with_acls).unwrap();
+        assert!(warning.contains("no authorizer"));
+        assert!(with_acls.acls.is_empty());
+        let plan = plan(&with_acls, &ObservedUser::default(), Some("pw"), None);
+        assert!(plan.create_acls.is_empty());
+        assert_eq!(plan.scram, Some(ScramChange::Set("pw".into())));
+        assert_eq!(plan.quotas.len(), 1);
+
+        let mut without_acls = model(SCRAM, &[], &[]);
+        assert_eq!(acls_without_authorizer(&mut without_acls), None);
     }
 }
