@@ -650,6 +650,7 @@ fn mapped(
         cluster: name.into(),
         cluster_name: Some("DefaultCluster".into()),
         name_servers: rocketmq.cluster.name_server_addr(),
+        tls: None,
         credentials: None,
         brokers: pods
             .iter()

@@ -13,7 +13,11 @@
 //!     mechanism: scram-sha-512   # or plain
 //!     username: admin
 //!     passwordFile: /etc/kafka/password
+//!   allowCleartextSasl: false    # true: sasl without tls, for a SASL_PLAINTEXT listener
 //! ```
+//!
+//! SASL without TLS is refused unless `allowCleartextSasl` says the listener is plain: PLAIN
+//! sends the password as is, and SCRAM's exchange can be read and attacked offline.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +34,8 @@ struct Connection {
     bootstrap_servers: String,
     tls: Option<Tls>,
     sasl: Option<Sasl>,
+    #[serde(default)]
+    allow_cleartext_sasl: bool,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +68,17 @@ pub fn load(file: &Path) -> Result<Vec<AdminOverride>> {
     connections
         .into_iter()
         .map(|connection| {
+            if connection.sasl.is_some()
+                && connection.tls.is_none()
+                && !connection.allow_cleartext_sasl
+            {
+                bail!(
+                    "the Kafka connection to {:?} has sasl but no tls, so its credentials would \
+                     cross the network in clear: add tls, or set allowCleartextSasl: true if \
+                     the listener is SASL_PLAINTEXT",
+                    connection.cluster
+                );
+            }
             let mut config = ClientConfig::new([connection.bootstrap_servers]);
             if let Some(tls) = connection.tls {
                 let client_certificate = match (tls.certificate_file, tls.key_file) {
@@ -124,6 +141,47 @@ mod tests {
             })
         );
         assert_eq!(overrides[0].namespace, None);
+    }
+
+    #[test]
+    fn sasl_without_tls_needs_the_listener_declared_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("password"), "secret\n").unwrap();
+        let file = dir.path().join("connections.yaml");
+        let connection = "- cluster: my-cluster\n  bootstrapServers: a:9092\n  \
+             sasl: {mechanism: plain, username: admin, passwordFile: password}\n";
+        std::fs::write(&file, connection).unwrap();
+        let error = format!("{:#}", load(&file).unwrap_err());
+        assert!(
+            error.contains("\"my-cluster\" has sasl but no tls")
+                && error.contains("allowCleartextSasl: true"),
+            "{error}"
+        );
+
+        std::fs::write(&file, format!("{connection}  allowCleartextSasl: true\n")).unwrap();
+        let overrides = load(&file).unwrap();
+        assert!(overrides[0].config.tls.is_none());
+        assert!(matches!(
+            overrides[0].config.sasl,
+            Some(SaslConfig::Plain { .. })
+        ));
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.crt"), "CA").unwrap();
+        std::fs::write(dir.path().join("password"), "hunter2\n").unwrap();
+        let file = dir.path().join("connections.yaml");
+        std::fs::write(
+            &file,
+            "- cluster: c\n  bootstrapServers: a:9093\n  tls: {caFile: ca.crt}\n  \
+             sasl: {mechanism: plain, username: admin, passwordFile: password}\n",
+        )
+        .unwrap();
+        let printed = format!("{:?}", load(&file).unwrap());
+        assert!(printed.contains("admin"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 
     #[test]

@@ -7,19 +7,26 @@
 //!   namespace: team-a            # optional: every namespace when absent
 //!   clusterName: DefaultCluster  # optional: the brokers' brokerClusterName, else `cluster`
 //!   nameServers: 10.0.0.1:9876;10.0.0.2:9876
+//!   tls:                         # optional: the servers run tls.server.mode=enforcing
+//!     caFile: /etc/rocketmq/ca.crt
 //!   credentials:                 # optional: an ACL 2.0 super user
 //!     accessKey: admin
 //!     secretKeyFile: /etc/rocketmq/secret-key
+//!   allowCleartextCredentials: false  # true: credentials without tls
 //!   brokers:                     # optional: where each broker pod's broker listens
 //!     broker-0-master-0: 10.0.0.3:10911
 //! ```
+//!
+//! Credentials without TLS are refused unless `allowCleartextCredentials` says so: the secret
+//! key itself only signs, but the users' passwords the operator creates, and reads back, travel
+//! in the request and response bodies.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use cluster_operator::rocketmq::admin::RocketMQOverride;
-use rocketmq_client::Credentials;
+use rocketmq_client::{Credentials, TlsConfig};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -29,9 +36,18 @@ struct Connection {
     namespace: Option<String>,
     cluster_name: Option<String>,
     name_servers: String,
+    tls: Option<Tls>,
     credentials: Option<CredentialFiles>,
     #[serde(default)]
+    allow_cleartext_credentials: bool,
+    #[serde(default)]
     brokers: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Tls {
+    ca_file: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -48,19 +64,35 @@ pub fn load(file: &Path) -> Result<Vec<RocketMQOverride>> {
     let connections: Vec<Connection> = serde_yaml::from_str(&text)
         .with_context(|| format!("parsing the RocketMQ connections file {}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
+    let read = |path: &Path| {
+        let path = base.join(path);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
     connections
         .into_iter()
         .map(|connection| {
+            if connection.credentials.is_some()
+                && connection.tls.is_none()
+                && !connection.allow_cleartext_credentials
+            {
+                bail!(
+                    "the RocketMQ connection to {:?} has credentials but no tls, so the users' \
+                     passwords would cross the network in clear: add tls, or set \
+                     allowCleartextCredentials: true",
+                    connection.cluster
+                );
+            }
+            let tls = match connection.tls {
+                Some(tls) => Some(TlsConfig {
+                    ca_pem: read(&tls.ca_file)?,
+                }),
+                None => None,
+            };
             let credentials = match connection.credentials {
-                Some(files) => {
-                    let path = base.join(&files.secret_key_file);
-                    let secret_key = std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    Some(Credentials {
-                        access_key: files.access_key,
-                        secret_key: secret_key.trim_end().to_string(),
-                    })
-                }
+                Some(files) => Some(Credentials {
+                    access_key: files.access_key,
+                    secret_key: read(&files.secret_key_file)?.trim_end().to_string(),
+                }),
                 None => None,
             };
             Ok(RocketMQOverride {
@@ -68,6 +100,7 @@ pub fn load(file: &Path) -> Result<Vec<RocketMQOverride>> {
                 cluster: connection.cluster,
                 cluster_name: connection.cluster_name,
                 name_servers: connection.name_servers,
+                tls,
                 credentials,
                 brokers: connection.brokers,
             })
@@ -83,10 +116,12 @@ mod tests {
     fn a_connections_file_reads_its_files_relative_to_itself() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("secret-key"), "s3cret\n").unwrap();
+        std::fs::write(dir.path().join("ca.crt"), "CA").unwrap();
         let file = dir.path().join("connections.yaml");
         std::fs::write(
             &file,
             "- cluster: broker\n  namespace: team-a\n  nameServers: 127.0.0.1:9876\n  \
+             tls: {caFile: ca.crt}\n  \
              credentials: {accessKey: admin, secretKeyFile: secret-key}\n  \
              brokers: {broker-0-master-0: 127.0.0.1:10911}\n",
         )
@@ -106,6 +141,33 @@ mod tests {
             })
         );
         assert_eq!(found.brokers["broker-0-master-0"], "127.0.0.1:10911");
+        assert_eq!(found.tls.as_ref().unwrap().ca_pem, "CA");
+        let printed = format!("{found:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+    }
+
+    #[test]
+    fn credentials_without_tls_must_be_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secret-key"), "s3cret\n").unwrap();
+        let file = dir.path().join("connections.yaml");
+        let connection = "- cluster: broker\n  nameServers: 127.0.0.1:9876\n  \
+             credentials: {accessKey: admin, secretKeyFile: secret-key}\n";
+        std::fs::write(&file, connection).unwrap();
+        let error = format!("{:#}", load(&file).unwrap_err());
+        assert!(
+            error.contains("\"broker\" has credentials but no tls")
+                && error.contains("allowCleartextCredentials: true"),
+            "{error}"
+        );
+
+        std::fs::write(
+            &file,
+            format!("{connection}  allowCleartextCredentials: true\n"),
+        )
+        .unwrap();
+        let found = &load(&file).unwrap()[0];
+        assert!(found.tls.is_none() && found.credentials.is_some());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use api::rocketmq::{Broker, NameService};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
-use rocketmq_client::{AdminClient, ClientConfig, Connector, Credentials};
+use rocketmq_client::{AdminClient, ClientConfig, Connector, Credentials, TlsConfig};
 use runtime::dns;
 
 use super::names;
@@ -33,6 +33,8 @@ pub struct RocketMQOverride {
     pub cluster_name: Option<String>,
     /// `;`-separated `host:port` name servers.
     pub name_servers: String,
+    /// TLS to the name servers and brokers.
+    pub tls: Option<TlsConfig>,
     pub credentials: Option<Credentials>,
     /// Where the broker in each pod listens, by pod name.
     pub brokers: BTreeMap<String, String>,
@@ -128,6 +130,7 @@ impl RocketMQAdmins {
     async fn config(&self, cluster: &ClusterRef) -> Result<ClientConfig, RocketMQAdminError> {
         if let Some(found) = self.override_for(cluster) {
             let mut config = ClientConfig::new(&found.name_servers);
+            config.tls = found.tls.clone();
             config.credentials = found.credentials.clone();
             return Ok(config);
         }
