@@ -450,10 +450,17 @@ async fn a_deleted_resource_deletes_only_the_topic_it_created_and_never_an_inter
             .unwrap_or_default()
             .contains("internal Kafka topic")
     );
-    let offsets_before = test.admin.list_topics().await?.contains_key("__consumer_offsets");
+    let offsets_before = test
+        .admin
+        .list_topics()
+        .await?
+        .contains_key("__consumer_offsets");
     test.delete("offsets").await?;
     assert_eq!(
-        test.admin.list_topics().await?.contains_key("__consumer_offsets"),
+        test.admin
+            .list_topics()
+            .await?
+            .contains_key("__consumer_offsets"),
         offsets_before
     );
     Ok(())

@@ -3,6 +3,7 @@
 
 pub mod availability;
 pub mod broker_config;
+pub mod ca_key;
 pub mod certificates;
 pub mod config;
 pub mod config_maps;
@@ -15,6 +16,7 @@ pub mod network_policy;
 pub mod node_ids;
 pub mod pdb;
 pub mod reconcile;
+pub mod scale_down;
 pub mod service_account;
 pub mod services;
 pub mod statefulset;

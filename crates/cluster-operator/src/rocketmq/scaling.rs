@@ -8,7 +8,8 @@ use super::model::Node;
 /// What the operator learned of a removed group's master.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MasterState {
-    /// No master pod runs: nothing to ask, nothing served.
+    /// No master pod runs (evicted, restarting): the broker cannot be asked, and its volume may
+    /// still hold messages, so nothing is known.
     Absent,
     /// Messages not consumed yet by some consumer group.
     Unconsumed(u64),
@@ -25,8 +26,12 @@ pub enum ScaleIn {
 /// Whether broker group `broker_name` may be removed.
 pub fn decide(broker_name: &str, master: &MasterState, force: bool) -> ScaleIn {
     let reason = match master {
-        MasterState::Absent | MasterState::Unconsumed(0) => return ScaleIn::Remove,
+        MasterState::Unconsumed(0) => return ScaleIn::Remove,
         _ if force => return ScaleIn::Remove,
+        MasterState::Absent => format!(
+            "broker group {broker_name} is kept: its master pod is not running, so it cannot be \
+             asked whether its messages were consumed; it is asked again once its pod runs"
+        ),
         MasterState::Unconsumed(count) => format!(
             "broker group {broker_name} is kept: its master holds {count} messages not consumed yet"
         ),
@@ -66,7 +71,6 @@ mod tests {
 
     #[test]
     fn a_group_goes_only_when_nothing_is_left_unconsumed_or_the_user_forces_it() {
-        assert_eq!(decide("b-1", &MasterState::Absent, false), ScaleIn::Remove);
         assert_eq!(
             decide("b-1", &MasterState::Unconsumed(0), false),
             ScaleIn::Remove
@@ -85,6 +89,12 @@ mod tests {
             ScaleIn::Keep { .. }
         ));
         assert_eq!(decide("b-1", &unreachable, true), ScaleIn::Remove);
+        // A master pod briefly gone (evicted, restarting) is not a master with nothing left.
+        let ScaleIn::Keep { reason } = decide("b-1", &MasterState::Absent, false) else {
+            panic!("an absent master keeps its group");
+        };
+        assert!(reason.contains("not running"), "{reason}");
+        assert_eq!(decide("b-1", &MasterState::Absent, true), ScaleIn::Remove);
         assert_eq!(
             decide("b-1", &MasterState::Unconsumed(3), true),
             ScaleIn::Remove

@@ -15,6 +15,7 @@ use kube::api::Api;
 use runtime::{Error, Flow};
 
 use super::state::KafkaReconcile;
+use crate::kafka::ca_key::lost_key;
 use crate::kafka::certificates::{
     build_secret, ca_config, node_subject_alt_names, operator_certificate_secret, secret_content,
 };
@@ -130,6 +131,9 @@ async fn ensure_ca(
             }
             _ => Ok(None),
         };
+    }
+    if let Some(message) = lost_key((&key_name, key.as_ref()), (&cert_name, cert.as_ref())) {
+        return Err(Error::transient(message));
     }
     let reconciled = reconcile_ca(kind, &ca_config(spec), key.as_ref(), cert.as_ref(), now)
         .map_err(certificate_error)?;

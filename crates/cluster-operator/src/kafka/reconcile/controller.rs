@@ -6,18 +6,21 @@ use api::kafka::{Kafka, KafkaNodePool, KafkaStatus};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
-use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{Controller, watcher};
+use kube::{Client, ResourceExt};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::status::{write_stamped, write_status};
 use runtime::{Applier, Context, Error, Flow, Namespaces, conditions, pause};
 
 use super::state::KafkaReconcile;
-use super::{observe, status, steps};
+use super::{node_pools, observe, status, steps};
 use crate::admin::KafkaAdmins;
 use crate::kafka::{Desired, Inputs, validate};
+
+/// How soon Kafka is asked again whether refused brokers are empty.
+const REMOVAL_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Runs the Kafka controller over one scope (a namespace, or all of them) until it stops: it
 /// reacts to the Kafka, its node pools, and the objects and pods it owns.
@@ -97,18 +100,24 @@ fn reconcile(
                         )
                         .await;
                 }
-                let status = KafkaStatus {
-                    conditions: Some(vec![conditions::not_ready(
-                        conditions::INVALID_SPEC,
-                        &invalid.to_string(),
-                    )]),
-                    observed_generation: kafka.metadata.generation,
-                    ..current.cloned().unwrap_or_default()
-                };
-                write_stamped(client, kafka.as_ref(), status).await?;
+                refuse(
+                    client,
+                    &kafka,
+                    conditions::INVALID_SPEC,
+                    &invalid.to_string(),
+                )
+                .await?;
                 return Ok(Action::await_change());
             }
         };
+        let refused = node_pools::removal_refusal(client, &kafka, &model, &admins).await?;
+        if let Some((reason, message)) = refused {
+            // Nothing is applied and the pools keep their node IDs; Kafka is asked again, as
+            // partitions may have moved away.
+            tracing::info!(kafka = %kafka.name_any(), %message, "refusing to remove nodes");
+            refuse(client, &kafka, &reason, &message).await?;
+            return Ok(Action::requeue(REMOVAL_RETRY));
+        }
         let desired = Desired::build(&model, &Default::default());
         let mut state = KafkaReconcile {
             kafka: kafka.clone(),
@@ -156,6 +165,17 @@ fn reconcile(
             Flow::Stop => Action::await_change(),
         })
     })
+}
+
+/// Writes `NotReady` with `reason` and `message`, keeping the rest of the status.
+async fn refuse(client: &Client, kafka: &Kafka, reason: &str, message: &str) -> Result<(), Error> {
+    let status = KafkaStatus {
+        conditions: Some(vec![conditions::not_ready(reason, message)]),
+        observed_generation: kafka.metadata.generation,
+        ..kafka.status.clone().unwrap_or_default()
+    };
+    write_stamped(client, kafka, status).await?;
+    Ok(())
 }
 
 fn has_condition(status: Option<&KafkaStatus>, type_: &str) -> bool {

@@ -1,16 +1,71 @@
 //! One StatefulSet per node pool, applied after everything its pods mount; the StatefulSet of a
 //! pool that is gone is deleted (its PVCs follow the pool's retention policy). A storage change
-//! a pool's StatefulSet cannot take is refused with `NotSupported`.
+//! a pool's StatefulSet cannot take is refused with `NotSupported`; so is, before anything is
+//! applied, removing brokers that hold partitions or changing the controller quorum.
 
+use api::kafka::Kafka;
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
-use kube::{Api, ResourceExt};
+use kube::api::ListParams;
+use kube::{Api, Client, ResourceExt};
 use runtime::conditions::NOT_SUPPORTED;
+use runtime::labels::Labels;
 use runtime::{Error, Flow};
 
 use super::apply::delete_unwanted;
 use super::state::KafkaReconcile;
+use crate::admin::{ClusterRef, KafkaAdmins};
 use crate::claim_templates::{claim_templates_changed, refusal};
+use crate::kafka::KafkaModel;
+use crate::kafka::scale_down::{
+    RunningNodes, SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION, brokers_not_empty, id_list,
+};
+
+/// The reason of the condition that refuses to remove brokers still holding partitions.
+pub const SCALE_DOWN_REFUSED: &str = "ScaleDownRefused";
+
+/// Why the model may not replace the running nodes, as a condition's reason and message: it
+/// changes the controller quorum, or drops brokers that still hold partitions (Kafka is asked;
+/// when it cannot answer, they may hold some, so they stay).
+pub async fn removal_refusal(
+    client: &Client,
+    kafka: &Kafka,
+    model: &KafkaModel,
+    admins: &KafkaAdmins,
+) -> Result<Option<(String, String)>, Error> {
+    let api: Api<StatefulSet> = Api::namespaced(client.clone(), &model.namespace);
+    let selector = Labels::owned_by("Kafka", &model.cluster);
+    let live = api.list(&ListParams::default().labels(&selector)).await?;
+    let running = RunningNodes::of(&live.items);
+    if let Some(message) = running.quorum_change(model) {
+        return Ok(Some((NOT_SUPPORTED.into(), message)));
+    }
+    let leaving = running.leaving_brokers(model);
+    let skip = kafka
+        .annotations()
+        .get(SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION)
+        .is_some_and(|value| value == "true");
+    if leaving.is_empty() || skip {
+        return Ok(None);
+    }
+    let cluster = ClusterRef {
+        namespace: model.namespace.clone(),
+        name: model.cluster.clone(),
+    };
+    let topics = match admins.admin(&cluster).await {
+        Ok(admin) => admin.list_topics().await.map_err(|error| error.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    Ok(match topics {
+        Ok(topics) => brokers_not_empty(&leaving, &topics),
+        Err(error) => Some(format!(
+            "cannot remove brokers {} before Kafka says they hold no partitions, and Kafka \
+             cannot be asked: {error}",
+            id_list(&leaving)
+        )),
+    }
+    .map(|message| (SCALE_DOWN_REFUSED.into(), message)))
+}
 
 pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {

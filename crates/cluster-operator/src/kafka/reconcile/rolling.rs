@@ -18,13 +18,15 @@ use runtime::pods::is_ready;
 use super::readiness::list_pods;
 use super::state::KafkaReconcile;
 use crate::admin::{AdminError, ClusterRef, observe_availability};
-use crate::kafka::availability::Availability;
+use crate::kafka::availability::{Availability, RollStep, next_restart};
 use crate::kafka::config_maps::node_config_hash;
 use crate::kafka::model::Node;
 
 /// What a pod was started with: the hash of its `server.properties` and the fingerprint of its
 /// certificate.
 pub const CONFIGURATION_HASH_ANNOTATION: &str = "brokerage.io/configuration-hash";
+/// The reason of the condition while a roll waits for Kafka.
+const ROLLING_UPDATE: &str = "RollingUpdate";
 
 pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
@@ -64,36 +66,31 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
                 Some(_) => {}
             }
         }
-        let availability = match outdated.is_empty() {
-            true => None,
-            false => observe_cluster(state).await,
-        };
+        if outdated.is_empty() {
+            return Ok(Flow::Continue);
+        }
+        let availability = observe_cluster(state).await;
         // Brokers first, controllers (and dual-role nodes) last, the active controller last of
         // all, as Strimzi rolls.
         outdated.sort_by_key(|(node, _)| {
             let active = availability
                 .as_ref()
-                .is_some_and(|availability| availability.restarts_last(node.id));
+                .is_ok_and(|availability| availability.restarts_last(node.id));
             (node.roles.controller, active, node.id)
         });
 
-        // A pod that is already down is restarted first: it serves nothing anyway. Otherwise
-        // the first whose restart keeps every partition available.
+        let candidates: Vec<(i32, bool)> = outdated
+            .iter()
+            .map(|(node, pod)| (node.id, is_ready(pod)))
+            .collect();
         let all_ready = pods.iter().all(is_ready);
-        let next = outdated.iter().find(|(_, pod)| !is_ready(pod)).or_else(|| {
-            outdated.iter().filter(|_| all_ready).find(|(node, _)| {
-                let blocker = availability
-                    .as_ref()
-                    .and_then(|availability| availability.restart_blocker(node.id));
-                if let Some(reason) = &blocker {
-                    tracing::info!(%reason, "waiting before a restart");
-                }
-                blocker.is_none()
-            })
-        });
-        match (next, outdated.is_empty()) {
-            (_, true) => Ok(Flow::Continue),
-            (Some((_, pod)), false) => {
+        match next_restart(
+            &candidates,
+            all_ready,
+            availability.as_ref().map_err(String::as_str),
+        ) {
+            RollStep::Restart(index) => {
+                let pod = outdated[index].1;
                 tracing::info!(pod = %pod.name_any(), "restarting an outdated Kafka pod");
                 state.events.push((
                     "RollingRestart",
@@ -103,16 +100,20 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
                     .applier
                     .delete::<Pod>(&state.model.namespace, &pod.name_any())
                     .await?;
-                Ok(Flow::Requeue(WAIT_FOR_PODS))
             }
-            (None, false) => Ok(Flow::Requeue(WAIT_FOR_PODS)),
+            RollStep::Wait(reason) => {
+                if let Some(reason) = reason {
+                    tracing::info!(%reason, "waiting before a restart");
+                    state.not_ready = Some((ROLLING_UPDATE.into(), reason));
+                }
+            }
         }
+        Ok(Flow::Requeue(WAIT_FOR_PODS))
     })
 }
 
-/// What Kafka says restarts must respect. A cluster that no client can reach has no
-/// availability left to protect, so then the roll goes on without checks, as Strimzi's does.
-async fn observe_cluster(state: &KafkaReconcile) -> Option<Availability> {
+/// What Kafka says restarts must respect, or why it cannot be asked.
+async fn observe_cluster(state: &KafkaReconcile) -> Result<Availability, String> {
     let cluster = ClusterRef {
         namespace: state.model.namespace.clone(),
         name: state.model.cluster.clone(),
@@ -121,11 +122,10 @@ async fn observe_cluster(state: &KafkaReconcile) -> Option<Availability> {
         Ok(admin) => observe_availability(&admin).await.map_err(AdminError::from),
         Err(error) => Err(error),
     };
-    observed
-        .inspect_err(|error| {
-            tracing::info!(%cluster, %error, "Kafka cannot be asked; restarting without availability checks")
-        })
-        .ok()
+    observed.map_err(|error| {
+        tracing::info!(%cluster, %error, "Kafka cannot be asked whether a restart is safe");
+        error.to_string()
+    })
 }
 
 /// Each StatefulSet's current template revision. A manual rolling update asked on a
