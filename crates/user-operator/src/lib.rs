@@ -3,6 +3,8 @@
 //! broker of their cluster ([`rocketmq`]). Each user's credentials are kept in a Secret named
 //! after it, and Kubernetes is the source of truth.
 
+mod claims;
 pub mod kafka;
 mod password;
 pub mod rocketmq;
+pub mod secrets;

@@ -1,6 +1,7 @@
 //! One batch: the KafkaUsers of one cluster that changed or are due. Kafka is read with three
 //! requests (every ACL, every SCRAM credential, every user quota) and changed with at most four
-//! per thousand users, whatever the batch's size; Secrets are listed once.
+//! per thousand users, whatever the batch's size; the users' Secrets are listed once, and a
+//! Secret not in that list is read by name before one is made.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use kafka_client::{
     PatternType, QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch, ResourceType,
     ScramAlteration, ScramMechanism,
 };
-use kube::api::{Api, DeleteParams, ListParams};
+use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use runtime::batched::{BatchReconciler, set_finalizers, write_all, write_statuses};
 use runtime::finalizer::has_finalizer;
@@ -26,12 +27,17 @@ use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::{Applier, Context, pause};
 
 use super::model::{Credentials, FINALIZER, QUOTA_KEYS, UserModel, username, validate};
-use super::plan::{ObservedUser, PASSWORD_DIGEST_ANNOTATION, ScramChange, UserPlan, plan, removal};
+use super::plan::{
+    ObservedUser, PASSWORD_DIGEST_ANNOTATION, ScramChange, UserPlan, acls_without_authorizer, plan,
+    removal,
+};
 use super::secret::{
     CA_CRT, PASSWORD, USER_CRT, USER_KEY, USER_P12, USER_PASSWORD, build_secret, scram_data,
 };
 use super::status::{Outcome, desired_status};
+use crate::claims::{Owners, sharing_user};
 use crate::password::{password_digest, read_password};
+use crate::secrets::{self, SecretFailure, foreign_secret, live_secret, write_secret};
 
 /// The most items (ACLs, credentials, quotas) in one Kafka request.
 const ITEMS_PER_REQUEST: usize = 1000;
@@ -60,9 +66,17 @@ impl BatchReconciler<KafkaUser> for UserReconciler {
         &'a self,
         cluster: &'a ClusterRef,
         due: Vec<Arc<KafkaUser>>,
-        _members: &'a [Arc<KafkaUser>],
+        members: &'a [Arc<KafkaUser>],
     ) -> BoxFuture<'a, Vec<String>> {
-        Box::pin(reconcile(self, cluster, due))
+        Box::pin(async move {
+            let owners = Owners::index(members.iter().map(AsRef::as_ref), username);
+            reconcile(self, cluster, due, &owners).await
+        })
+    }
+
+    /// An older user that conflicted with others is gone: one of them owns the principal now.
+    fn after_delete(&self, deleted: &KafkaUser, members: &[Arc<KafkaUser>]) -> Vec<String> {
+        sharing_user(deleted, members, username)
     }
 }
 
@@ -72,23 +86,35 @@ struct Sync {
     user: Arc<KafkaUser>,
     model: UserModel,
     plan: UserPlan,
-    /// The Secret to write once Kafka has the credentials, with the Secret as listed.
+    /// The Secret to write once Kafka has the credentials.
     secret: Option<Secret>,
+    /// The user's own Secret as it is now.
+    live: Option<Secret>,
+    /// Why part of the spec could not be applied, for a Warning condition.
+    warning: Option<String>,
 }
 
+/// Reconciles `batch`, KafkaUsers of `cluster`; `owners` says which resource owns each
+/// principal. Returns the names of the resources to retry later.
 async fn reconcile(
     reconciler: &UserReconciler,
     cluster: &ClusterRef,
     batch: Vec<Arc<KafkaUser>>,
+    owners: &Owners,
 ) -> Vec<String> {
     let client = &reconciler.context.client;
     let mut outcomes = Vec::new();
     let mut removing = Vec::new();
+    let mut released = Vec::new();
     let mut valid = Vec::new();
     for user in batch {
+        let owner = owners.conflicting_owner(&username(&user), &user.name_any());
         if user.metadata.deletion_timestamp.is_some() {
-            if has_finalizer(user.as_ref(), FINALIZER) {
-                removing.push(user);
+            match (has_finalizer(user.as_ref(), FINALIZER), owner) {
+                (false, _) => {}
+                // The principal is another resource's: deleting this one leaves it alone.
+                (true, Some(_)) => released.push(user),
+                (true, None) => removing.push(user),
             }
             continue;
         }
@@ -96,9 +122,13 @@ async fn reconcile(
             outcomes.push((user, Outcome::Paused));
             continue;
         }
-        match validate(&user) {
-            Ok(model) => valid.push((user, model)),
-            Err(message) => outcomes.push((user, Outcome::InvalidSpec(message))),
+        match (validate(&user), owner) {
+            (Err(message), _) => outcomes.push((user, Outcome::InvalidSpec(message))),
+            (Ok(_), Some(owner)) => {
+                let owner = owner.to_string();
+                outcomes.push((user, Outcome::ResourceConflict(owner)));
+            }
+            (Ok(model), None) => valid.push((user, model)),
         }
     }
 
@@ -111,7 +141,6 @@ async fn reconcile(
     let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
     valid.retain(|(user, _)| !retry.contains(&user.name_any()));
 
-    let mut released = Vec::new();
     if !valid.is_empty() || !removing.is_empty() {
         match reconciler.admins.admin(cluster).await {
             Ok(admin) => {
@@ -121,7 +150,7 @@ async fn reconcile(
                 let metrics = &reconciler.context.metrics;
                 metrics.observe_broker_requests("KafkaUser", requests);
                 for (user, outcome) in synced.outcomes {
-                    if matches!(outcome, Outcome::KafkaError(_)) {
+                    if matches!(outcome, Outcome::KafkaError(_) | Outcome::SecretConflict(_)) {
                         retry.push(user.name_any());
                     }
                     outcomes.push((user, outcome));
@@ -203,29 +232,70 @@ async fn sync(
             };
         }
     };
+    let api: Api<Secret> = Api::namespaced(client.clone(), &cluster.namespace);
 
     let mut outcomes = Vec::new();
     let mut syncs = Vec::new();
     let mut clients_ca = None;
-    for (user, model) in valid {
-        let existing = secrets.get(&model.secret);
-        let found = observed.get(&model.username).cloned().unwrap_or_default();
-        let credentials =
-            credentials(client, cluster, &user, &model, existing, &mut clients_ca).await;
+    for (user, mut model) in valid {
+        let keeps_secret = matches!(
+            model.credentials,
+            Credentials::Scram { .. } | Credentials::Tls
+        );
+        // Only a user that makes a Secret needs to know of one it did not label.
+        let live = if keeps_secret {
+            live_secret(&api, &secrets, &model.secret).await
+        } else {
+            Ok(secrets.get(&model.secret).cloned())
+        };
+        let mut live = match live {
+            Ok(live) => live,
+            Err(error) => {
+                let message = format!("reading the Secret {}: {error}", model.secret);
+                outcomes.push((user, Outcome::KafkaError(message)));
+                continue;
+            }
+        };
+        let uid = user.uid().unwrap_or_default();
+        if let Some(message) = foreign_secret("KafkaUser", &uid, &model.secret, live.as_ref()) {
+            if keeps_secret {
+                outcomes.push((user, Outcome::SecretConflict(message)));
+                continue;
+            }
+            live = None;
+        }
+        let warning = if observed.authorizer {
+            None
+        } else {
+            acls_without_authorizer(&mut model)
+        };
+        let found = observed.users.get(&model.username).cloned();
+        let credentials = credentials(
+            client,
+            cluster,
+            &user,
+            &model,
+            live.as_ref(),
+            &mut clients_ca,
+        )
+        .await;
         match credentials {
             Ok((password, secret)) => {
-                let applied = existing.and_then(|secret| {
+                let applied = live.as_ref().and_then(|secret| {
                     secret
                         .annotations()
                         .get(PASSWORD_DIGEST_ANNOTATION)
                         .cloned()
                 });
+                let found = found.unwrap_or_default();
                 let plan = plan(&model, &found, password.as_deref(), applied.as_deref());
                 syncs.push(Sync {
                     user,
                     model,
                     plan,
                     secret,
+                    live,
+                    warning,
                 });
             }
             Err(message) => outcomes.push((user, Outcome::KafkaError(message))),
@@ -235,7 +305,7 @@ async fn sync(
         .iter()
         .map(|user| {
             let name = username(user);
-            let plan = removal(&observed.get(&name).cloned().unwrap_or_default());
+            let plan = removal(&observed.users.get(&name).cloned().unwrap_or_default());
             (name, plan)
         })
         .collect();
@@ -251,44 +321,35 @@ async fn sync(
         client.clone(),
         "KafkaUser",
         reconciler.context.metrics.clone(),
-    );
+    )
+    .with_field_manager(secrets::FIELD_MANAGER);
     let written = write_all(syncs, |sync| {
-        let (applier, secrets, failures) = (&applier, &secrets, &failures);
+        let (applier, api, failures) = (&applier, &api, &failures);
         async move {
             if let Some(failure) = failures.get(&sync.model.username) {
                 return Ok((sync.user, Outcome::KafkaError(failure.clone())));
             }
-            let live = secrets.get(&sync.model.secret);
-            match &sync.secret {
-                Some(secret) => {
-                    applier.apply_over(secret, live).await?;
-                }
-                // No credentials to keep: a Secret left from another authentication type goes.
-                None if live.is_some() => {
-                    let api: Api<Secret> =
-                        Api::namespaced(applier.client().clone(), &cluster.namespace);
-                    api.delete(&sync.model.secret, &DeleteParams::default())
-                        .await?;
-                }
-                None => {}
-            }
-            let secret = sync.secret.as_ref().map(|_| sync.model.secret.clone());
+            let name = &sync.model.secret;
+            write_secret(applier, api, name, sync.secret.as_ref(), sync.live.as_ref()).await?;
             let outcome = Outcome::Ready {
                 username: sync.model.username.clone(),
-                secret,
+                secret: sync.secret.as_ref().map(|_| name.clone()),
+                warning: sync.warning.clone(),
             };
-            Ok::<_, runtime::Error>((sync.user, outcome))
+            Ok((sync.user, outcome))
         }
     })
     .await;
     for result in written {
-        match result {
-            Ok(pair) => outcomes.push(pair),
-            Err((sync, error)) => outcomes.push((
-                sync.user,
-                Outcome::KafkaError(format!("writing the Secret: {error}")),
-            )),
-        }
+        outcomes.push(match result {
+            Ok(pair) => pair,
+            Err((sync, SecretFailure::Conflict(message))) => {
+                (sync.user, Outcome::SecretConflict(message))
+            }
+            Err((sync, SecretFailure::Failed(message))) => {
+                (sync.user, Outcome::KafkaError(message))
+            }
+        });
     }
 
     let (removed, not_removed) = removing
@@ -301,14 +362,31 @@ async fn sync(
     }
 }
 
-/// Every user's ACLs, SCRAM credential and quotas in the cluster, by user name.
-async fn observe(
-    admin: &AdminClient,
-) -> Result<HashMap<String, ObservedUser>, kafka_client::Error> {
+/// What Kafka holds for every user of the cluster.
+struct Observed {
+    /// Each user's ACLs, SCRAM credential and quotas, by user name.
+    users: HashMap<String, ObservedUser>,
+    /// Whether the cluster has an authorizer; without one Kafka refuses every ACL request.
+    authorizer: bool,
+}
+
+/// Every user's ACLs, SCRAM credential and quotas in the cluster.
+async fn observe(admin: &AdminClient) -> Result<Observed, kafka_client::Error> {
     let mut users: HashMap<String, ObservedUser> = HashMap::new();
-    for acl in admin.describe_acls(&every_acl()).await? {
+    let acls = match admin.describe_acls(&every_acl()).await {
+        Ok(acls) => Some(acls),
+        Err(kafka_client::Error::Kafka(error)) if error.code == KafkaError::SECURITY_DISABLED => {
+            None
+        }
+        Err(error) => return Err(error),
+    };
+    for acl in acls.iter().flatten() {
         if let Some(name) = acl.principal.strip_prefix("User:") {
-            users.entry(name.to_string()).or_default().acls.insert(acl);
+            users
+                .entry(name.to_string())
+                .or_default()
+                .acls
+                .insert(acl.clone());
         }
     }
     for (name, credentials) in admin.describe_user_scram_credentials(None).await? {
@@ -334,7 +412,10 @@ async fn observe(
             users.entry(name.clone()).or_default().quotas = managed.collect();
         }
     }
-    Ok(users)
+    Ok(Observed {
+        users,
+        authorizer: acls.is_some(),
+    })
 }
 
 fn every_acl() -> AclBindingFilter {

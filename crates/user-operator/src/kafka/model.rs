@@ -8,6 +8,7 @@ use api::kafka::{
     KafkaUserAuthenticationType,
 };
 use cluster_operator::admin::ClusterRef;
+use cluster_operator::kafka::names;
 use kafka_client::{AclBinding, AclOperation, AclPermission, PatternType, ResourceType};
 use kube::ResourceExt;
 use runtime::labels::STRIMZI_CLUSTER;
@@ -85,11 +86,11 @@ pub fn username(user: &KafkaUser) -> String {
 
 /// Reads a KafkaUser, or says in words a user can act on what is wrong with it.
 pub fn validate(user: &KafkaUser) -> Result<UserModel, String> {
-    if ClusterRef::of(user).is_none() {
+    let Some(cluster) = ClusterRef::of(user) else {
         return Err(format!(
             "the label {STRIMZI_CLUSTER} must name the Kafka cluster this user belongs to"
         ));
-    }
+    };
     let name = user
         .spec
         .user_name
@@ -114,6 +115,9 @@ pub fn validate(user: &KafkaUser) -> Result<UserModel, String> {
             (KafkaUserAuthenticationType::TlsExternal, None) => Credentials::TlsExternal,
         },
     };
+    if matches!(credentials, Credentials::Tls | Credentials::TlsExternal) {
+        check_not_reserved(&name, &cluster.name)?;
+    }
     let username = username(user);
     let principal = principal(&username);
     let mut acls = BTreeSet::new();
@@ -208,6 +212,23 @@ fn check_user_name(name: &str) -> Result<(), String> {
         return Err(format!(
             "the user name {name:?} must be 1 to 64 ASCII letters, digits, '.', '_' or '-'; \
              set spec.userName"
+        ));
+    }
+    Ok(())
+}
+
+/// The common names of the operator's and the nodes' certificates. Those carry `O=io.strimzi`,
+/// so a user certificate could not have their principals anyway; refusing the names as well
+/// keeps a user from passing for them where only the common name is shown.
+fn check_not_reserved(name: &str, cluster: &str) -> Result<(), String> {
+    let reserved = [
+        names::OPERATOR_COMMON_NAME.to_string(),
+        names::node_common_name(cluster),
+    ];
+    if reserved.iter().any(|reserved| reserved == name) {
+        return Err(format!(
+            "the certificate user name {name:?} is reserved for the operator's and the Kafka \
+             nodes' own certificates of the cluster {cluster}; set another name or spec.userName"
         ));
     }
     Ok(())
@@ -363,5 +384,37 @@ mod tests {
         );
         let bad_name = user("app", json!({"userName": "a b"}));
         assert!(validate(&bad_name).unwrap_err().contains("spec.userName"));
+    }
+
+    #[test]
+    fn certificate_users_cannot_take_the_operators_or_the_nodes_names() {
+        for (name, spec) in [
+            (
+                "cluster-operator",
+                json!({"authentication": {"type": "tls"}}),
+            ),
+            (
+                "my-cluster-kafka",
+                json!({"authentication": {"type": "tls"}}),
+            ),
+            (
+                "x",
+                json!({"authentication": {"type": "tls-external"}, "userName": "cluster-operator"}),
+            ),
+        ] {
+            let error = validate(&user(name, spec)).unwrap_err();
+            assert!(error.contains("is reserved"), "{error}");
+        }
+        // Another cluster's node name, and a SCRAM user (no certificate) are fine.
+        let other = user(
+            "other-cluster-kafka",
+            json!({"authentication": {"type": "tls"}}),
+        );
+        assert!(validate(&other).is_ok());
+        let scram = user(
+            "cluster-operator",
+            json!({"authentication": {"type": "scram-sha-512"}}),
+        );
+        assert!(validate(&scram).is_ok());
     }
 }

@@ -31,28 +31,28 @@ pub fn scram_data(username: &str, password: &str) -> BTreeMap<String, Vec<u8>> {
     ])
 }
 
-/// The Secret of `user` in `cluster` with `data`, owned by the user so that it goes with it.
-/// `spec.template.secret.metadata` adds labels and annotations.
+/// The Secret of `user` in `cluster` with `data` and the operator's `annotations`, owned by the
+/// user so that it goes with it. `spec.template.secret.metadata` adds labels and annotations,
+/// but never replaces the operator's own: those find the Secret and tell which password Kafka
+/// has.
 pub fn build_secret(
     user: &KafkaUser,
     cluster: &str,
     data: BTreeMap<String, Vec<u8>>,
-    mut annotations: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
 ) -> Secret {
     let name = user.name_any();
-    let mut labels = Labels::new("KafkaUser", cluster, &name).into_map();
     let template = user
         .spec
         .template
         .as_ref()
         .and_then(|template| template.get("secret"));
     let metadata = template.and_then(|secret| secret.get("metadata"));
-    labels.extend(string_map(
-        metadata.and_then(|metadata| metadata.get("labels")),
-    ));
-    annotations.extend(string_map(
-        metadata.and_then(|metadata| metadata.get("annotations")),
-    ));
+    let mut labels = string_map(metadata.and_then(|metadata| metadata.get("labels")));
+    labels.extend(Labels::new("KafkaUser", cluster, &name).into_map());
+    let mut all_annotations = string_map(metadata.and_then(|metadata| metadata.get("annotations")));
+    all_annotations.extend(annotations);
+    let annotations = all_annotations;
     Secret {
         metadata: ObjectMeta {
             name: Some(name),
@@ -121,5 +121,23 @@ mod tests {
             (owner.kind.as_str(), owner.uid.as_str()),
             ("KafkaUser", "uid-1")
         );
+    }
+
+    #[test]
+    fn a_template_cannot_replace_the_operators_labels_or_annotations() {
+        let digest = crate::kafka::plan::PASSWORD_DIGEST_ANNOTATION;
+        let user = user(
+            "app",
+            json!({"template": {"secret": {"metadata": {
+                "labels": {"strimzi.io/kind": "Other", "strimzi.io/cluster": "elsewhere"},
+                "annotations": {digest: "forged"},
+            }}}}),
+        );
+        let operator = BTreeMap::from([(digest.to_string(), "real".to_string())]);
+        let secret = build_secret(&user, "my-cluster", scram_data("app", "pw"), operator);
+        let labels = secret.metadata.labels.unwrap();
+        assert_eq!(labels["strimzi.io/kind"], "KafkaUser");
+        assert_eq!(labels["strimzi.io/cluster"], "my-cluster");
+        assert_eq!(secret.metadata.annotations.unwrap()[digest], "real");
     }
 }

@@ -23,7 +23,9 @@ use super::model::{FINALIZER, PasswordSource, UserModel, cluster_of, subject, us
 use super::plan::{AclWrite, BrokerPlan, PASSWORD_DIGEST_ANNOTATION, UserChange, plan};
 use super::secret::{KIND, PASSWORD, build_secret};
 use super::status::{Outcome, desired_status};
+use crate::claims::{Owners, sharing_user};
 use crate::password::{password_digest, read_password};
+use crate::secrets::{self, SecretFailure, foreign_secret, live_secret, write_secret};
 
 /// Users changed at once; each change is a few requests per broker.
 const USERS_IN_FLIGHT: usize = 16;
@@ -45,9 +47,17 @@ impl BatchReconciler<RocketMQUser> for UserReconciler {
         &'a self,
         cluster: &'a ClusterRef,
         due: Vec<Arc<RocketMQUser>>,
-        _members: &'a [Arc<RocketMQUser>],
+        members: &'a [Arc<RocketMQUser>],
     ) -> BoxFuture<'a, Vec<String>> {
-        Box::pin(reconcile(self, cluster, due))
+        Box::pin(async move {
+            let owners = Owners::index(members.iter().map(AsRef::as_ref), username);
+            reconcile(self, cluster, due, &owners).await
+        })
+    }
+
+    /// An older user that conflicted with others is gone: one of them owns the user now.
+    fn after_delete(&self, deleted: &RocketMQUser, members: &[Arc<RocketMQUser>]) -> Vec<String> {
+        sharing_user(deleted, members, username)
     }
 }
 
@@ -58,19 +68,27 @@ struct BrokerState {
     acls: HashMap<String, Acl>,
 }
 
+/// Reconciles `batch`, RocketMQUsers of `cluster`; `owners` says which resource owns each user
+/// name. Returns the names of the resources to retry later.
 async fn reconcile(
     reconciler: &UserReconciler,
     cluster: &ClusterRef,
     batch: Vec<Arc<RocketMQUser>>,
+    owners: &Owners,
 ) -> Vec<String> {
     let client = &reconciler.context.client;
     let mut outcomes = Vec::new();
     let mut removing = Vec::new();
+    let mut released = Vec::new();
     let mut valid = Vec::new();
     for user in batch {
+        let owner = owners.conflicting_owner(&username(&user), &user.name_any());
         if user.metadata.deletion_timestamp.is_some() {
-            if has_finalizer(user.as_ref(), FINALIZER) {
-                removing.push(user);
+            match (has_finalizer(user.as_ref(), FINALIZER), owner) {
+                (false, _) => {}
+                // The user is another resource's: deleting this one leaves it alone.
+                (true, Some(_)) => released.push(user),
+                (true, None) => removing.push(user),
             }
             continue;
         }
@@ -78,9 +96,13 @@ async fn reconcile(
             outcomes.push((user, Outcome::Paused));
             continue;
         }
-        match validate(&user) {
-            Ok(model) => valid.push((user, model)),
-            Err(message) => outcomes.push((user, Outcome::InvalidSpec(message))),
+        match (validate(&user), owner) {
+            (Err(message), _) => outcomes.push((user, Outcome::InvalidSpec(message))),
+            (Ok(_), Some(owner)) => {
+                let owner = owner.to_string();
+                outcomes.push((user, Outcome::ResourceConflict(owner)));
+            }
+            (Ok(model), None) => valid.push((user, model)),
         }
     }
 
@@ -93,7 +115,6 @@ async fn reconcile(
     let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
     valid.retain(|(user, _)| !retry.contains(&user.name_any()));
 
-    let mut released = Vec::new();
     if !valid.is_empty() || !removing.is_empty() {
         let admins = &reconciler.admins;
         let reached = match admins.admin(cluster).await {
@@ -114,7 +135,10 @@ async fn reconcile(
                 released.extend(removed);
                 retry.extend(failed.iter().map(|user| user.name_any()));
                 for (user, outcome) in sync(reconciler, cluster, &admin, &brokers, valid).await {
-                    if matches!(outcome, Outcome::RocketMQError(_)) {
+                    if matches!(
+                        outcome,
+                        Outcome::RocketMQError(_) | Outcome::SecretConflict(_)
+                    ) {
                         retry.push(user.name_any());
                     }
                     outcomes.push((user, outcome));
@@ -204,10 +228,24 @@ async fn sync(
         }
     };
 
+    let api: Api<Secret> = Api::namespaced(client.clone(), &cluster.namespace);
     let mut outcomes = Vec::new();
     let mut ready = Vec::new();
     for (user, model) in valid {
-        let existing = secrets.get(&model.secret);
+        let live = match live_secret(&api, &secrets, &model.secret).await {
+            Ok(live) => live,
+            Err(error) => {
+                let message = format!("reading the Secret {}: {error}", model.secret);
+                outcomes.push((user, Outcome::RocketMQError(message)));
+                continue;
+            }
+        };
+        let uid = user.uid().unwrap_or_default();
+        if let Some(message) = foreign_secret(KIND, &uid, &model.secret, live.as_ref()) {
+            outcomes.push((user, Outcome::SecretConflict(message)));
+            continue;
+        }
+        let existing = live.as_ref();
         match password(client, cluster, &model, existing).await {
             Ok(password) => {
                 let digest = password_digest(&password);
@@ -225,7 +263,7 @@ async fn sync(
                     .collect();
                 let secret =
                     build_secret(&user, &cluster.name, &model.username, &password, &digest);
-                ready.push((user, model, plans, secret));
+                ready.push((user, model, plans, (secret, live)));
             }
             Err(message) => outcomes.push((user, Outcome::RocketMQError(message))),
         }
@@ -253,7 +291,8 @@ async fn sync(
         client.clone(),
         "RocketMQUser",
         reconciler.context.metrics.clone(),
-    );
+    )
+    .with_field_manager(secrets::FIELD_MANAGER);
     let mut to_write = Vec::new();
     for (user, model, secret, failure) in executed {
         match failure {
@@ -261,28 +300,28 @@ async fn sync(
             None => to_write.push((user, model, secret)),
         }
     }
-    let written = write_all(to_write, |(user, model, secret)| {
-        let (applier, secrets) = (&applier, &secrets);
+    let written = write_all(to_write, |(user, model, (secret, live))| {
+        let (applier, api) = (&applier, &api);
         async move {
-            applier
-                .apply_over(&secret, secrets.get(&model.secret))
-                .await?;
+            write_secret(applier, api, &model.secret, Some(&secret), live.as_ref()).await?;
             let outcome = Outcome::Ready {
                 username: model.username.clone(),
                 secret: model.secret.clone(),
             };
-            Ok::<_, runtime::Error>((user, outcome))
+            Ok((user, outcome))
         }
     })
     .await;
     for result in written {
-        match result {
-            Ok(pair) => outcomes.push(pair),
-            Err(((user, _, _), error)) => outcomes.push((
-                user,
-                Outcome::RocketMQError(format!("writing the Secret: {error}")),
-            )),
-        }
+        outcomes.push(match result {
+            Ok(pair) => pair,
+            Err(((user, _, _), SecretFailure::Conflict(message))) => {
+                (user, Outcome::SecretConflict(message))
+            }
+            Err(((user, _, _), SecretFailure::Failed(message))) => {
+                (user, Outcome::RocketMQError(message))
+            }
+        });
     }
     outcomes
 }

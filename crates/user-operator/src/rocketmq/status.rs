@@ -4,6 +4,8 @@ use api::rocketmq::{RocketMQUser, RocketMQUserStatus};
 use k8s_openapi::jiff::Timestamp;
 use runtime::conditions;
 
+use crate::secrets;
+
 /// How one RocketMQUser's reconcile ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -14,12 +16,18 @@ pub enum Outcome {
     },
     Paused,
     InvalidSpec(String),
+    /// An older RocketMQUser, named here, claims the same user name in the cluster.
+    ResourceConflict(String),
+    /// The Secret the credentials go in belongs to something else; the message says which.
+    /// Retried with backoff, as it may be deleted.
+    SecretConflict(String),
     /// RocketMQ refused a change or could not be reached, or the referenced password is
     /// missing; retried with backoff.
     RocketMQError(String),
 }
 
 pub const ROCKETMQ_ERROR: &str = "RocketMQError";
+pub const RESOURCE_CONFLICT: &str = "ResourceConflict";
 
 /// The status a user should have after `outcome`; the username and Secret change only on
 /// success.
@@ -43,6 +51,17 @@ pub fn desired_status(
         }
         Outcome::Paused => conditions::paused(),
         Outcome::InvalidSpec(message) => conditions::not_ready(conditions::INVALID_SPEC, message),
+        Outcome::ResourceConflict(owner) => conditions::not_ready(
+            RESOURCE_CONFLICT,
+            &format!(
+                "the RocketMQUser {owner} is older and claims the same user name in this \
+                 cluster; this one changes nothing in RocketMQ until that one is gone or one of \
+                 them is renamed"
+            ),
+        ),
+        Outcome::SecretConflict(message) => {
+            conditions::not_ready(secrets::SECRET_CONFLICT, message)
+        }
         Outcome::RocketMQError(message) => conditions::not_ready(ROCKETMQ_ERROR, message),
     };
     let mut desired = vec![condition];
@@ -76,5 +95,21 @@ mod tests {
         );
         let condition = &failed.conditions.unwrap()[0];
         assert_eq!(condition.reason.as_deref(), Some(ROCKETMQ_ERROR));
+    }
+
+    #[test]
+    fn a_conflict_names_the_older_user() {
+        let user = user("second", json!({}));
+        let outcome = Outcome::ResourceConflict("first".into());
+        let status = desired_status(&user, &outcome, Timestamp::UNIX_EPOCH);
+        let condition = &status.conditions.unwrap()[0];
+        assert_eq!(condition.reason.as_deref(), Some(RESOURCE_CONFLICT));
+        assert!(
+            condition
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("RocketMQUser first")
+        );
     }
 }
