@@ -8,6 +8,7 @@ pub mod admin;
 pub mod claim_templates;
 pub mod jvm;
 pub mod kafka;
+pub mod pod_security;
 pub mod probes;
 pub mod properties;
 pub mod quantity;
@@ -18,16 +19,19 @@ use std::sync::Arc;
 use runtime::{Context, Namespaces};
 
 use admin::KafkaAdmins;
+use pod_security::PodPolicy;
 use rocketmq::admin::RocketMQAdmins;
 
 /// Runs every assembly controller over the watched namespaces until they stop. `admins` reach
 /// the Kafka clusters, to keep rolling updates safe; `rocketmq` the RocketMQ brokers, to tell
-/// them new name servers, copy metadata to new groups and keep scale-in safe.
+/// them new name servers, copy metadata to new groups and keep scale-in safe. `pods` says
+/// what the pods the operator creates may be given.
 pub async fn controllers(
     namespaces: &Namespaces,
     context: Arc<Context>,
     admins: Arc<KafkaAdmins>,
     rocketmq: Arc<RocketMQAdmins>,
+    pods: PodPolicy,
 ) {
     let scopes = namespaces.scopes();
     let kafka = scopes
@@ -35,9 +39,9 @@ pub async fn controllers(
         .map(|scope| kafka::reconcile::run(scope.clone(), context.clone(), admins.clone()));
     let name_services = scopes
         .iter()
-        .map(|scope| rocketmq::reconcile::run_name_service(scope.clone(), context.clone()));
+        .map(|scope| rocketmq::reconcile::run_name_service(scope.clone(), context.clone(), pods));
     let brokers = scopes.iter().map(|scope| {
-        rocketmq::reconcile::run_broker(scope.clone(), context.clone(), rocketmq.clone())
+        rocketmq::reconcile::run_broker(scope.clone(), context.clone(), rocketmq.clone(), pods)
     });
     futures::future::join3(
         futures::future::join_all(kafka),

@@ -86,6 +86,7 @@ async fn boot(manifest: &str) -> Result<Booted> {
             .iter()
             .map(|config_map| (config_map.name_any(), config_map.clone()))
             .collect(),
+        ..BrokerInputs::default()
     };
     let model = validate(&manifest.brokers[0], &inputs)?;
     assert!(model.warnings.is_empty(), "{:?}", model.warnings);

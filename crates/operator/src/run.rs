@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::Args;
 use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::pod_security::PodPolicy;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use runtime::dns;
 use runtime::http::Readiness;
@@ -50,6 +51,11 @@ pub struct RunArgs {
     /// Whether deleting a KafkaTopic or RocketMQTopic deletes its topic in the broker.
     #[arg(long, env = "BROKERAGE_DELETE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
     delete_topics: bool,
+    /// Whether a NameService or Broker may give its pods privileged containers, added
+    /// capabilities, the node's network or directories, or a ServiceAccount of its choice. Off:
+    /// the pods run with rights the operator grants, so such a resource is refused (NotReady).
+    #[arg(long, env = "BROKERAGE_ALLOW_PRIVILEGED_PODS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    allow_privileged_pods: bool,
 }
 
 pub async fn run(args: RunArgs) -> Result<()> {
@@ -113,6 +119,9 @@ pub async fn run(args: RunArgs) -> Result<()> {
             context.clone(),
             kafka.clone(),
             rocketmq.clone(),
+            PodPolicy {
+                allow_privileged_pods: args.allow_privileged_pods,
+            },
         ),
         topic_operator::kafka::run(
             &namespaces,
@@ -158,6 +167,19 @@ mod tests {
     struct Run {
         #[command(flatten)]
         args: RunArgs,
+    }
+
+    #[test]
+    fn privileged_pods_are_off_unless_asked_for() {
+        let run = |args: &[&str]| {
+            Run::try_parse_from(args)
+                .unwrap()
+                .args
+                .allow_privileged_pods
+        };
+        assert!(!run(&["run"]));
+        assert!(run(&["run", "--allow-privileged-pods"]));
+        assert!(!run(&["run", "--allow-privileged-pods", "false"]));
     }
 
     #[test]

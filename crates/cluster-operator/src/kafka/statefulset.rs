@@ -10,9 +10,9 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSecurityContext,
-    PodSpec, PodTemplateSpec, Probe as ProbeSpec, SecretVolumeSource, TCPSocketAction, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
+    PodTemplateSpec, Probe as ProbeSpec, SecretVolumeSource, TCPSocketAction, Volume, VolumeMount,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -23,14 +23,19 @@ use super::listeners::{CONTROL_PLANE_PORT, NODE_HOST_ENV, REPLICATION_PORT};
 use super::model::{KafkaModel, Pool, VolumeKind};
 use super::names;
 use crate::jvm::{shell_word, shell_words};
+use crate::pod_security::{container_security_context, pod_security_context};
 
 pub const CONFIG_DIR: &str = "/opt/kafka/custom-config";
 pub const NODE_CERTS_DIR: &str = "/opt/kafka/node-certs";
 pub const CLUSTER_CA_CERTS_DIR: &str = "/opt/kafka/cluster-ca-certs";
 pub const CLIENTS_CA_CERTS_DIR: &str = "/opt/kafka/client-ca-certs";
 
-/// The uid of the `appuser` the official image runs as; volumes are made writable for it.
-const KAFKA_USER_GROUP: i64 = 1000;
+/// The uid and gid of the `appuser` the official image runs as; volumes are made writable for it.
+const KAFKA_USER: i64 = 1000;
+
+/// Where the JVM and Kafka's compression libraries write temporary files (performance data,
+/// native libraries): the root filesystem is read-only.
+const TMP_DIR: &str = "/tmp";
 
 /// Formats the node's KRaft storage with the cluster ID on first start (`--ignore-formatted`
 /// makes later starts a no-op), then runs Kafka on the node's own file from the pool ConfigMap.
@@ -122,6 +127,12 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
     });
     mounts.push(mount("custom-config", CONFIG_DIR));
     volumes.push(Volume {
+        name: "tmp".into(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Volume::default()
+    });
+    mounts.push(mount("tmp", TMP_DIR));
+    volumes.push(Volume {
         name: "node-certs".into(),
         secret: Some(SecretVolumeSource {
             secret_name: Some(names::node_certificates_secret(&model.cluster)),
@@ -171,16 +182,16 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         readiness_probe: Some(probe(health_port, model.readiness_probe.as_ref())),
         liveness_probe: Some(probe(health_port, model.liveness_probe.as_ref())),
         startup_probe: Some(crate::probes::startup_probe(health_port)),
+        security_context: Some(container_security_context()),
         ..Container::default()
     };
     PodSpec {
         containers: vec![container],
         volumes: Some(volumes),
         service_account_name: Some(names::service_account(&model.cluster)),
-        security_context: Some(PodSecurityContext {
-            fs_group: Some(KAFKA_USER_GROUP),
-            ..PodSecurityContext::default()
-        }),
+        // Kafka never calls Kubernetes.
+        automount_service_account_token: Some(false),
+        security_context: Some(pod_security_context(KAFKA_USER, KAFKA_USER)),
         ..PodSpec::default()
     }
 }
@@ -484,5 +495,28 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
         assert_eq!(annotations["brokerage.io/certificates-hash"], "abc");
         let volumes = spec.template.spec.unwrap().volumes.unwrap();
         assert!(volumes[0].empty_dir.is_some());
+    }
+
+    #[test]
+    fn pods_are_restricted_and_write_only_to_volumes() {
+        let model = example_model("ephemeral-single-node");
+        let pool = &model.pools[0];
+        let pod = build_pod_spec(&model, pool);
+        assert_eq!(pod.automount_service_account_token, Some(false));
+        let context = pod.security_context.unwrap();
+        assert_eq!(context.run_as_non_root, Some(true));
+        assert_eq!(context.run_as_user, Some(1000));
+        assert_eq!(context.fs_group, Some(1000));
+        assert_eq!(context.seccomp_profile.unwrap().type_, "RuntimeDefault");
+        let container = &pod.containers[0];
+        let context = container.security_context.as_ref().unwrap();
+        assert_eq!(context.allow_privilege_escalation, Some(false));
+        assert_eq!(context.read_only_root_filesystem, Some(true));
+        assert_eq!(
+            context.capabilities.as_ref().unwrap().drop.as_deref(),
+            Some(&["ALL".to_string()][..])
+        );
+        let mounts = container.volume_mounts.as_ref().unwrap();
+        assert!(mounts.iter().any(|mount| mount.mount_path == "/tmp"));
     }
 }

@@ -11,10 +11,12 @@ use runtime::labels::{self, Labels};
 
 use super::broker_conf::split_owned;
 use super::names;
+use super::pod::check_pod_settings;
 use super::storage::{Storage, storage};
 use super::user_config::{CommonConfig, common_config};
 use crate::admin::ClusterRef;
 use crate::kafka::model::{InvalidSpec, Warning};
+use crate::pod_security::PodPolicy;
 use crate::properties::Properties;
 
 /// The official image of the RocketMQ version the operator runs by default.
@@ -31,6 +33,8 @@ pub struct BrokerInputs {
     pub name_services: Vec<NameService>,
     /// The ConfigMaps that `spec.volumes` reference and that exist, by name.
     pub config_maps: BTreeMap<String, ConfigMap>,
+    /// What the operator lets the pods be given.
+    pub pods: PodPolicy,
 }
 
 /// One broker: replica 0 of a group is its master (`brokerId` 0), the others its replicas.
@@ -169,6 +173,7 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
     let size = spec.size.max(0);
     let replicas_per_group = spec.replica_per_group.unwrap_or(0).max(0);
     check_broker_count(size, replicas_per_group)?;
+    check_pod_settings(&spec.pod, inputs.pods)?;
     let namespace = broker.namespace().unwrap_or_default();
     let name_servers = resolve_name_servers(
         spec.name_servers.as_deref(),

@@ -15,10 +15,13 @@ use super::heap::with_heap;
 use super::jvm::{Server, run_java};
 use super::model::{DEFAULT_IMAGE, UPSTREAM_APP_LABEL, owner_reference};
 use super::names;
-use super::pod::{LOGS_DIR, container, pod_spec, tcp_probe, template_metadata};
+use super::pod::{
+    HOME, LOGS_DIR, check_pod_settings, container, pod_spec, tcp_probe, template_metadata,
+};
 use super::services::port;
 use super::storage::{Storage, storage};
 use crate::kafka::model::InvalidSpec;
+use crate::pod_security::PodPolicy;
 
 /// The container's name, as upstream names it.
 pub const CONTAINER: &str = "name-service";
@@ -36,7 +39,11 @@ pub struct NameServiceModel {
     pub pod: PodSettings,
 }
 
-pub fn validate(name_service: &NameService) -> Result<NameServiceModel, InvalidSpec> {
+/// `pods` is what the operator lets the pods be given.
+pub fn validate(
+    name_service: &NameService,
+    pods: PodPolicy,
+) -> Result<NameServiceModel, InvalidSpec> {
     let spec = &name_service.spec;
     // The schema caps `size`; this holds for NameServices stored before it did.
     if spec.size > api::MAX_REPLICAS {
@@ -49,6 +56,7 @@ pub fn validate(name_service: &NameService) -> Result<NameServiceModel, InvalidS
             ),
         ));
     }
+    check_pod_settings(&spec.pod, pods)?;
     Ok(NameServiceModel {
         name: name_service.name_any(),
         namespace: name_service.namespace().unwrap_or_default(),
@@ -145,7 +153,11 @@ pub fn build_statefulset(model: &NameServiceModel) -> StatefulSet {
         protocol: Some("TCP".into()),
         ..ContainerPort::default()
     }]);
-    server.volume_mounts = Some(vec![model.storage.mount(LOGS_DIR, "logs")]);
+    // The root filesystem is read-only: a name server's key-value config goes to the volume.
+    server.volume_mounts = Some(vec![
+        model.storage.mount(LOGS_DIR, "logs"),
+        model.storage.mount(&format!("{HOME}/namesrv"), "namesrv"),
+    ]);
     server.readiness_probe = Some(tcp_probe(names::NAME_SERVER_PORT, 5));
     server.liveness_probe = Some(tcp_probe(names::NAME_SERVER_PORT, 30));
     server.startup_probe = Some(crate::probes::startup_probe(names::NAME_SERVER_PORT));
@@ -184,7 +196,7 @@ mod tests {
 
     #[test]
     fn the_issue_example_becomes_a_statefulset_behind_a_headless_service() {
-        let model = validate(&example_name_service()).unwrap();
+        let model = validate(&example_name_service(), PodPolicy::default()).unwrap();
         let desired = NameServiceDesired::build(&model);
         assert_eq!(
             desired.service.metadata.name.as_deref(),
@@ -241,10 +253,10 @@ mod tests {
     fn more_name_servers_than_the_cap_are_refused() {
         let mut name_service = example_name_service();
         name_service.spec.size = 1_000_000_000;
-        let error = validate(&name_service).unwrap_err();
+        let error = validate(&name_service, PodPolicy::default()).unwrap_err();
         assert_eq!(error.field, "spec.size");
         assert!(error.message.contains("more than the 1000"), "{error}");
         name_service.spec.size = 1000;
-        assert!(validate(&name_service).is_ok());
+        assert!(validate(&name_service, PodPolicy::default()).is_ok());
     }
 }

@@ -9,6 +9,7 @@ use super::model::{BrokerInputs, BrokerModel, validate};
 use super::name_service::{NameServiceDesired, NameServiceModel};
 use super::{BrokerDesired, name_service, names};
 use crate::kafka::model::InvalidSpec;
+use crate::pod_security::PodPolicy;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{kind} {name} is invalid: {invalid}")]
@@ -21,7 +22,7 @@ pub struct RenderError {
 pub fn render_name_service(
     name_service: &NameService,
 ) -> Result<(NameServiceModel, NameServiceDesired), InvalidSpec> {
-    let model = name_service::validate(name_service)?;
+    let model = name_service::validate(name_service, PodPolicy::default())?;
     let desired = NameServiceDesired::build(&model);
     Ok((model, desired))
 }
@@ -62,6 +63,8 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
                 .filter(|config_map| config_map.namespace() == namespace)
                 .map(|config_map| (config_map.name_any(), config_map.clone()))
                 .collect(),
+            // As an operator run with its default flags.
+            pods: PodPolicy::default(),
         };
         let (model, desired) = render_broker(broker, &inputs).map_err(|invalid| RenderError {
             kind: "Broker",

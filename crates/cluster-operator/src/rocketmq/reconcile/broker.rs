@@ -17,6 +17,7 @@ use runtime::{Applier, Context, Error, Namespaces, conditions, pause};
 use super::retries::Retries;
 use super::state::BrokerReconcile;
 use super::{broker_steps, by_cluster_label, has_condition, next_action, observe};
+use crate::pod_security::PodPolicy;
 use crate::rocketmq::admin::RocketMQAdmins;
 use crate::rocketmq::status::broker_status;
 use crate::rocketmq::user_config::referenced_config_maps;
@@ -24,7 +25,12 @@ use crate::rocketmq::{BrokerDesired, BrokerInputs, validate};
 
 /// Runs the Broker controller over one scope (a namespace, or all of them) until it stops: it
 /// reacts to the Broker, the objects and pods it owns, and the NameServices of its namespace.
-pub async fn run(scope: Option<String>, context: Arc<Context>, admins: Arc<RocketMQAdmins>) {
+pub async fn run(
+    scope: Option<String>,
+    context: Arc<Context>,
+    admins: Arc<RocketMQAdmins>,
+    pods: PodPolicy,
+) {
     let client = &context.client;
     let scope = scope.as_deref();
     let ours = watcher::Config::default().labels(&format!("{STRIMZI_KIND}=Broker"));
@@ -50,7 +56,7 @@ pub async fn run(scope: Option<String>, context: Arc<Context>, admins: Arc<Rocke
         );
     let retries = Arc::new(Retries::default());
     let reconcile =
-        move |broker, context| reconcile(broker, context, admins.clone(), retries.clone());
+        move |broker, context| reconcile(broker, context, admins.clone(), retries.clone(), pods);
     runtime::controller::drive("Broker", controller, reconcile, context.clone()).await;
 }
 
@@ -73,6 +79,7 @@ fn reconcile(
     context: Arc<Context>,
     admins: Arc<RocketMQAdmins>,
     retries: Arc<Retries>,
+    pods: PodPolicy,
 ) -> BoxFuture<'static, Result<Action, Error>> {
     Box::pin(async move {
         let client = &context.client;
@@ -96,6 +103,7 @@ fn reconcile(
                 &referenced_config_maps(&broker.spec.pod),
             )
             .await?,
+            pods,
         };
         let model = match validate(&broker, &inputs) {
             Ok(model) => model,

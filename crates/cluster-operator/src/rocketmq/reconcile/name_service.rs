@@ -16,6 +16,7 @@ use runtime::{Applier, Context, Error, Flow, Namespaces, Steps, conditions, paus
 
 use super::{StepResult, WAIT_FOR_PODS, by_cluster_label, has_condition, next_action};
 use crate::claim_templates::{claim_templates_changed, refusal};
+use crate::pod_security::PodPolicy;
 use crate::rocketmq::name_service::validate;
 use crate::rocketmq::names::name_server_addresses;
 use crate::rocketmq::status::{NotReady, name_service_status};
@@ -39,7 +40,7 @@ fn steps() -> Steps<NameServiceReconcile> {
 }
 
 /// Runs the NameService controller over one scope until it stops.
-pub async fn run(scope: Option<String>, context: Arc<Context>) {
+pub async fn run(scope: Option<String>, context: Arc<Context>, pods: PodPolicy) {
     let client = &context.client;
     let scope = scope.as_deref();
     let ours = watcher::Config::default().labels(&format!("{STRIMZI_KIND}=NameService"));
@@ -54,12 +55,14 @@ pub async fn run(scope: Option<String>, context: Arc<Context>) {
         ours,
         by_cluster_label::<Pod, NameService>,
     );
+    let reconcile = move |name_service, context| reconcile(name_service, context, pods);
     runtime::controller::drive("NameService", controller, reconcile, context.clone()).await;
 }
 
 fn reconcile(
     name_service: Arc<NameService>,
     context: Arc<Context>,
+    pods: PodPolicy,
 ) -> BoxFuture<'static, Result<Action, Error>> {
     Box::pin(async move {
         let client = &context.client;
@@ -74,7 +77,7 @@ fn reconcile(
             write_stamped(client, name_service.as_ref(), paused).await?;
             return Ok(Action::await_change());
         }
-        let model = match validate(&name_service) {
+        let model = match validate(&name_service, pods) {
             Ok(model) => model,
             Err(invalid) => {
                 let message = invalid.to_string();
