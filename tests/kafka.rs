@@ -9,20 +9,58 @@ use std::time::Duration;
 use anyhow::Result;
 use api::kafka::{Kafka, KafkaNodePool};
 use brokerage_e2e::{connector, counter, repo_path, setup, wait_condition};
-use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::admin::{AdminOverride, KafkaAdmins};
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
+use kafka_client::{AdminClient, ClientConfig, NewTopic};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use runtime::{Context, Metrics, Namespaces};
 use serde_json::json;
+use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
+use tokio::sync::OnceCell;
 
 /// How long the cluster may take to do what a test waits for.
 const WAIT: Duration = Duration::from_secs(60);
 
-/// Runs the cluster operator in this test's runtime, watching `namespace` only.
-fn start_operator(client: &Client, namespace: &str) -> Arc<Metrics> {
+/// One real Kafka on loopback (node 0) for every test here.
+async fn shared_kafka() -> Result<&'static KafkaCluster> {
+    static KAFKA: OnceCell<KafkaCluster> = OnceCell::const_new();
+    KAFKA
+        .get_or_try_init(|| async {
+            tokio::task::spawn_blocking(|| KafkaCluster::start(&KafkaOptions::default())).await?
+        })
+        .await
+}
+
+/// The clusters of the examples, answered by the shared real Kafka: no Kafka runs behind kwok's
+/// pods, and rolls and scale-downs wait until Kafka says they are safe.
+async fn admin_overrides(namespace: &str) -> Result<Vec<AdminOverride>> {
+    let bootstrap = shared_kafka().await?.bootstrap(Listener::Plain);
+    Ok(["my-cluster", "persistent-cluster", "np", "pools"]
+        .into_iter()
+        .map(|cluster| AdminOverride {
+            namespace: Some(namespace.to_string()),
+            cluster: cluster.into(),
+            config: ClientConfig::new([bootstrap.clone()]),
+        })
+        .collect())
+}
+
+/// Runs the cluster operator in this test's runtime, watching `namespace` only, asking the
+/// shared real Kafka what restarts and scale-downs must respect.
+async fn start_operator(client: &Client, namespace: &str) -> Result<Arc<Metrics>> {
+    let overrides = admin_overrides(namespace).await?;
+    Ok(start_operator_with(client, namespace, overrides))
+}
+
+/// Runs the cluster operator with `overrides` for reaching Kafka.
+fn start_operator_with(
+    client: &Client,
+    namespace: &str,
+    overrides: Vec<AdminOverride>,
+) -> Arc<Metrics> {
     let metrics = Arc::new(Metrics::default());
     let context = Arc::new(Context::new(
         client.clone(),
@@ -30,12 +68,12 @@ fn start_operator(client: &Client, namespace: &str) -> Arc<Metrics> {
         Duration::from_secs(120),
     ));
     let namespaces = Namespaces::Only(vec![namespace.to_string()]);
-    // No Kafka answers behind kwok's pods: rolls go on without availability checks.
     let connector = connector();
-    let admins = Arc::new(KafkaAdmins::new(client.clone(), Vec::new(), &connector));
+    let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector));
     let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), Vec::new(), &connector));
     tokio::spawn(async move {
-        cluster_operator::controllers(&namespaces, context, admins, rocketmq).await
+        cluster_operator::controllers(&namespaces, context, admins, rocketmq, Default::default())
+            .await
     });
     metrics
 }
@@ -129,7 +167,7 @@ async fn resource_versions(client: &Client, namespace: &str) -> Result<BTreeMap<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing() -> Result<()> {
     let (client, namespace) = setup("kafka-ready").await?;
-    let metrics = start_operator(&client, &namespace);
+    let metrics = start_operator(&client, &namespace).await?;
     apply_example(&client, &namespace, "ephemeral-single-node.yaml").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
     wait_ready(&kafkas, "my-cluster").await?;
@@ -254,7 +292,7 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_kafka_gets_a_clear_condition_while_others_reconcile() -> Result<()> {
     let (client, namespace) = setup("kafka-invalid").await?;
-    start_operator(&client, &namespace);
+    start_operator(&client, &namespace).await?;
     // A Kafka with no node pool at all cannot be built.
     let lonely = json!({
         "apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "metadata": {"name": "lonely"},
@@ -271,6 +309,33 @@ async fn an_invalid_kafka_gets_a_clear_condition_while_others_reconcile() -> Res
     assert_eq!(not_ready.reason.as_deref(), Some("InvalidSpec"));
     assert!(not_ready.message.unwrap().contains("KafkaNodePool"));
     wait_event(&client, &namespace, "lonely", "InvalidSpec").await?;
+
+    // A pool whose next-node-ids annotation names two billion IDs is refused, not walked.
+    let greedy = json!([
+        {"apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "metadata": {"name": "greedy"},
+         "spec": {"kafka": {"listeners": [{"name": "plain", "port": 9092, "type": "internal", "tls": false}]}}},
+        {"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaNodePool",
+         "metadata": {"name": "greedy", "labels": {"strimzi.io/cluster": "greedy"},
+                      "annotations": {"strimzi.io/next-node-ids": "[0-2000000000]"}},
+         "spec": {"replicas": 1, "roles": ["controller", "broker"], "storage": {"type": "ephemeral"}}},
+    ]);
+    for object in greedy.as_array().unwrap() {
+        testenv::apply_yaml(&client, &serde_yaml::to_string(object)?, &namespace).await?;
+    }
+    testenv::eventually("the greedy Kafka is NotReady", WAIT, || async {
+        Ok(condition(&kafkas.get("greedy").await?, "NotReady").is_some())
+    })
+    .await?;
+    let not_ready = condition(&kafkas.get("greedy").await?, "NotReady").unwrap();
+    assert_eq!(not_ready.reason.as_deref(), Some("InvalidSpec"));
+    assert!(
+        not_ready
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("more than 10000 node IDs"),
+        "{not_ready:?}"
+    );
     wait_ready(&kafkas, "my-cluster").await
 }
 
@@ -278,7 +343,7 @@ async fn an_invalid_kafka_gets_a_clear_condition_while_others_reconcile() -> Res
 async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controllers() -> Result<()>
 {
     let (client, namespace) = setup("kafka-roll").await?;
-    start_operator(&client, &namespace);
+    start_operator(&client, &namespace).await?;
     apply_example(&client, &namespace, "persistent-dual-pool.yaml").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
     wait_ready(&kafkas, "persistent-cluster").await?;
@@ -402,7 +467,7 @@ async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controll
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims() -> Result<()> {
     let (client, namespace) = setup("kafka-scale").await?;
-    start_operator(&client, &namespace);
+    start_operator(&client, &namespace).await?;
     apply_example(&client, &namespace, "persistent-dual-pool.yaml").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
     wait_ready(&kafkas, "persistent-cluster").await?;
@@ -519,7 +584,7 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nodeport_listener_gets_its_services_and_advertised_host() -> Result<()> {
     let (client, namespace) = setup("kafka-nodeport").await?;
-    start_operator(&client, &namespace);
+    start_operator(&client, &namespace).await?;
     let yaml = std::fs::read_to_string(repo_path("tests/fixtures/nodeport-kafka.yaml"))?;
     testenv::apply_yaml(&client, &yaml, &namespace).await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
@@ -561,5 +626,227 @@ async fn a_nodeport_listener_gets_its_services_and_advertised_host() -> Result<(
         servers.iter().all(|server| server.ends_with(":32094")),
         "{servers:?}"
     );
+    Ok(())
+}
+
+/// A roll on a cluster Kafka cannot be asked about waits with a condition saying why, rather
+/// than restarting pods without the min-ISR and quorum checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roll_waits_while_kafka_cannot_be_asked_whether_a_restart_is_safe() -> Result<()> {
+    let (client, namespace) = setup("kafka-roll-blind").await?;
+    // Nothing listens on port 1.
+    let unreachable = vec![AdminOverride {
+        namespace: Some(namespace.clone()),
+        cluster: "my-cluster".into(),
+        config: ClientConfig::new(["127.0.0.1:1"]),
+    }];
+    start_operator_with(&client, &namespace, unreachable);
+    apply_example(&client, &namespace, "ephemeral-single-node.yaml").await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&kafkas, "my-cluster").await?;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let pod = "my-cluster-dual-role-0";
+    let before = pods.get(pod).await?.uid();
+
+    let change = json!({"spec": {"kafka": {"config": {"log.retention.hours": 1}}}});
+    kafkas
+        .patch(
+            "my-cluster",
+            &PatchParams::default(),
+            &Patch::Merge(&change),
+        )
+        .await?;
+    let waiting = wait_condition(
+        &kafkas,
+        "my-cluster",
+        "NotReady",
+        Some("RollingUpdate"),
+        WAIT,
+    )
+    .await?;
+    let message = waiting.message.unwrap_or_default();
+    assert!(message.contains("Kafka cannot be asked"), "{message}");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(pods.get(pod).await?.uid(), before, "the pod was restarted");
+    Ok(())
+}
+
+/// Three pools with node IDs chosen so that the leaving broker is node 0, the real Kafka's
+/// only node: what it holds there, the operator sees.
+const POOLS: &str = r#"
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaNodePool
+metadata:
+  name: controllers
+  labels: {strimzi.io/cluster: pools}
+  annotations: {strimzi.io/next-node-ids: "[10]"}
+spec: {replicas: 1, roles: [controller], storage: {type: ephemeral}}
+---
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaNodePool
+metadata:
+  name: stay
+  labels: {strimzi.io/cluster: pools}
+  annotations: {strimzi.io/next-node-ids: "[20]"}
+spec: {replicas: 1, roles: [broker], storage: {type: ephemeral}}
+---
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaNodePool
+metadata:
+  name: leave
+  labels: {strimzi.io/cluster: pools}
+  annotations: {strimzi.io/next-node-ids: "[0]"}
+spec: {replicas: 1, roles: [broker], storage: {type: ephemeral}}
+---
+apiVersion: kafka.strimzi.io/v1
+kind: Kafka
+metadata:
+  name: pools
+  annotations: {strimzi.io/node-pools: enabled, strimzi.io/kraft: enabled}
+spec:
+  kafka:
+    listeners: [{name: plain, port: 9092, type: internal, tls: false}]
+"#;
+
+/// A removed pool whose broker holds a partition is kept, with a condition naming the broker
+/// and the partition, until `strimzi.io/skip-broker-scaledown-check`; a changed controller
+/// quorum is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brokers_holding_partitions_and_controllers_are_not_removed() -> Result<()> {
+    let (client, namespace) = setup("kafka-scaledown").await?;
+    start_operator(&client, &namespace).await?;
+    let admin = AdminClient::connect(ClientConfig::new([shared_kafka()
+        .await?
+        .bootstrap(Listener::Plain)]))
+    .await?;
+    let topic = format!("{namespace}.held");
+    let created = admin
+        .create_topics(&[NewTopic {
+            name: topic.clone(),
+            partitions: Some(1),
+            replication_factor: Some(1),
+            configs: BTreeMap::new(),
+        }])
+        .await?;
+    assert!(created.values().all(Result::is_ok), "{created:?}");
+    testenv::apply_yaml(&client, POOLS, &namespace).await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&kafkas, "pools").await?;
+    let (pools, sets): (Api<KafkaNodePool>, Api<StatefulSet>) = (
+        Api::namespaced(client.clone(), &namespace),
+        Api::namespaced(client.clone(), &namespace),
+    );
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    assert!(pods.get_opt("pools-leave-0").await?.is_some());
+
+    // The pool goes; its broker holds a partition, so it stays.
+    pools.delete("leave", &DeleteParams::default()).await?;
+    let refused =
+        wait_condition(&kafkas, "pools", "NotReady", Some("ScaleDownRefused"), WAIT).await?;
+    let message = refused.message.unwrap_or_default();
+    assert!(
+        message.contains(&format!("broker 0 holds {topic}-0")),
+        "{message}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(sets.get_opt("pools-leave").await?.is_some());
+    assert!(pods.get_opt("pools-leave-0").await?.is_some());
+
+    // Adding a controller to the static quorum is refused too.
+    let scale = json!({"spec": {"replicas": 2}});
+    pools
+        .patch(
+            "controllers",
+            &PatchParams::default(),
+            &Patch::Merge(&scale),
+        )
+        .await?;
+    testenv::eventually("the quorum change is refused", WAIT, || async {
+        let kafka = kafkas.get("pools").await?;
+        Ok(condition(&kafka, "NotReady")
+            .and_then(|c| c.message)
+            .is_some_and(|message| message.contains("controller quorum")))
+    })
+    .await?;
+    let controllers = sets.get("pools-controllers").await?;
+    assert_eq!(controllers.spec.and_then(|spec| spec.replicas), Some(1));
+    let scale = json!({"spec": {"replicas": 1}});
+    pools
+        .patch(
+            "controllers",
+            &PatchParams::default(),
+            &Patch::Merge(&scale),
+        )
+        .await?;
+
+    // With Strimzi's annotation, the broker goes anyway.
+    let skip =
+        json!({"metadata": {"annotations": {"strimzi.io/skip-broker-scaledown-check": "true"}}});
+    kafkas
+        .patch("pools", &PatchParams::default(), &Patch::Merge(&skip))
+        .await?;
+    testenv::eventually("the pool's StatefulSet is deleted", WAIT, || async {
+        Ok(sets.get_opt("pools-leave").await?.is_none())
+    })
+    .await?;
+    wait_ready(&kafkas, "pools").await
+}
+
+/// A Kafka and its pools deleted and applied again (from Git, a backup) over the claims they
+/// kept take up the cluster ID and node IDs the volumes were formatted with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recreated_kafka_finds_its_cluster_id_and_node_ids_on_its_kept_claims() -> Result<()> {
+    let (client, namespace) = setup("kafka-identity").await?;
+    start_operator(&client, &namespace).await?;
+    apply_example(&client, &namespace, "persistent-dual-pool.yaml").await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&kafkas, "persistent-cluster").await?;
+    let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
+    let broker_ids = || async {
+        let pool = pools.get("broker").await?;
+        anyhow::Ok(pool.status.and_then(|status| status.node_ids))
+    };
+    let cluster_id = || async {
+        let kafka = kafkas.get("persistent-cluster").await?;
+        anyhow::Ok(kafka.status.and_then(|status| status.cluster_id))
+    };
+    let (original_id, original_brokers) = (cluster_id().await?, broker_ids().await?);
+    assert!(original_id.is_some() && original_brokers.is_some());
+    let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
+        Api::namespaced(client.clone(), &namespace);
+    testenv::eventually("every claim records the cluster ID", WAIT, || async {
+        let list = claims.list(&Default::default()).await?.items;
+        Ok(list.len() == 6
+            && list.iter().all(|claim| {
+                claim.annotations().get("brokerage.io/cluster-id") == original_id.as_ref()
+            }))
+    })
+    .await?;
+
+    kafkas
+        .delete("persistent-cluster", &DeleteParams::foreground())
+        .await?;
+    for pool in ["broker", "controller"] {
+        pools.delete(pool, &DeleteParams::default()).await?;
+    }
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    testenv::eventually("the Kafka and its StatefulSets are gone", WAIT, || async {
+        Ok(kafkas.get_opt("persistent-cluster").await?.is_none()
+            && sets.list(&Default::default()).await?.items.is_empty())
+    })
+    .await?;
+    assert_eq!(claims.list(&Default::default()).await?.items.len(), 6);
+
+    // Applied again, with an annotation that would place the brokers elsewhere if the claims
+    // did not say where they were.
+    let yaml = std::fs::read_to_string(repo_path("examples/kafka/persistent-dual-pool.yaml"))?
+        .replace(
+            "  name: broker\n",
+            "  name: broker\n  annotations:\n    strimzi.io/next-node-ids: \"[100]\"\n",
+        );
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    wait_ready(&kafkas, "persistent-cluster").await?;
+    assert_eq!(cluster_id().await?, original_id);
+    assert_eq!(broker_ids().await?, original_brokers);
     Ok(())
 }

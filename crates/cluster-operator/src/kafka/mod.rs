@@ -7,6 +7,7 @@ pub mod ca_key;
 pub mod certificates;
 pub mod config;
 pub mod config_maps;
+pub mod identity;
 pub mod jvm;
 pub mod listeners;
 pub mod manifest;

@@ -17,6 +17,7 @@ use runtime::{Applier, Context, Error, Flow, Namespaces, conditions, pause};
 use super::state::KafkaReconcile;
 use super::{node_pools, observe, status, steps};
 use crate::admin::KafkaAdmins;
+use crate::kafka::identity::{kept_cluster_id, restore_node_ids};
 use crate::kafka::{Desired, Inputs, validate};
 
 /// How soon Kafka is asked again whether refused brokers are empty.
@@ -74,15 +75,28 @@ fn reconcile(
         }
 
         let Some(cluster_id) = current.and_then(|status| status.cluster_id.clone()) else {
-            // Persist a new cluster's ID before anything formats storage with it.
+            // Persist a new cluster's ID before anything formats storage with it; a Kafka
+            // re-created over kept volumes takes the ID they were formatted with.
+            let claims = observe::claims(client, &kafka).await?;
             let first = KafkaStatus {
-                cluster_id: Some(observe::new_cluster_id()),
+                cluster_id: Some(kept_cluster_id(&claims).unwrap_or_else(observe::new_cluster_id)),
                 ..KafkaStatus::default()
             };
             write_status(client, kafka.as_ref(), current, &first).await?;
             return Ok(Action::requeue(std::time::Duration::ZERO));
         };
-        let pools = observe::node_pools(client, &kafka).await?;
+        let mut pools = observe::node_pools(client, &kafka).await?;
+        let without_ids = pools.iter().any(|pool| {
+            let ids = pool
+                .status
+                .as_ref()
+                .and_then(|status| status.node_ids.as_ref());
+            ids.is_none_or(Vec::is_empty)
+        });
+        if without_ids {
+            let claims = observe::claims(client, &kafka).await?;
+            restore_node_ids(&mut pools, &claims, &kafka.name_any());
+        }
         let inputs = Inputs {
             new_cluster_id: cluster_id,
             external_addresses: observe::external_addresses(client, &kafka).await?,

@@ -6,6 +6,7 @@
 use api::kafka::Kafka;
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
 use runtime::conditions::NOT_SUPPORTED;
@@ -13,16 +14,37 @@ use runtime::labels::Labels;
 use runtime::{Error, Flow};
 
 use super::apply::delete_unwanted;
+use super::observe;
 use super::state::KafkaReconcile;
 use crate::admin::{ClusterRef, KafkaAdmins};
 use crate::claim_templates::{claim_templates_changed, refusal};
 use crate::kafka::KafkaModel;
+use crate::kafka::identity::{CLUSTER_ID_ANNOTATION, unrecorded};
 use crate::kafka::scale_down::{
     RunningNodes, SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION, brokers_not_empty, id_list,
 };
 
 /// The reason of the condition that refuses to remove brokers still holding partitions.
 pub const SCALE_DOWN_REFUSED: &str = "ScaleDownRefused";
+
+/// Records the cluster ID on every claim of the cluster, so that it outlives the Kafka's status.
+/// Claims the StatefulSets have not made yet are recorded at a later reconcile, before their
+/// pods have served anything.
+async fn record_cluster_id(state: &KafkaReconcile) -> Result<(), Error> {
+    let claims = observe::claims(state.applier.client(), &state.kafka).await?;
+    for claim in unrecorded(&claims, &state.model.cluster_id) {
+        state
+            .applier
+            .annotate::<PersistentVolumeClaim>(
+                &state.model.namespace,
+                &claim,
+                CLUSTER_ID_ANNOTATION,
+                Some(&state.model.cluster_id),
+            )
+            .await?;
+    }
+    Ok(())
+}
 
 /// Why the model may not replace the running nodes, as a condition's reason and message: it
 /// changes the controller quorum, or drops brokers that still hold partitions (Kafka is asked;
@@ -103,6 +125,7 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
             .map(|s| s.name_any())
             .collect();
         delete_unwanted::<StatefulSet>(state, &keep).await?;
+        record_cluster_id(state).await?;
         Ok(Flow::Continue)
     })
 }

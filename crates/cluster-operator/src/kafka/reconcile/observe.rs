@@ -4,7 +4,7 @@
 use api::kafka::{Kafka, KafkaNodePool};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use runtime::Error;
@@ -16,6 +16,17 @@ use crate::kafka::listeners::ExternalAddresses;
 pub async fn node_pools(client: &Client, kafka: &Kafka) -> Result<Vec<KafkaNodePool>, Error> {
     let api: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace(kafka));
     let selector = format!("{STRIMZI_CLUSTER}={}", kafka.name_any());
+    Ok(api
+        .list(&ListParams::default().labels(&selector))
+        .await?
+        .items)
+}
+
+/// The cluster's volume claims, kept or in use: what a re-created Kafka or pool finds its
+/// cluster ID and node IDs on.
+pub async fn claims(client: &Client, kafka: &Kafka) -> Result<Vec<PersistentVolumeClaim>, Error> {
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &namespace(kafka));
+    let selector = Labels::owned_by("Kafka", &kafka.name_any());
     Ok(api
         .list(&ListParams::default().labels(&selector))
         .await?
