@@ -91,7 +91,7 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     ));
     let rocketmq_admins = rocketmq.clone();
     tokio::spawn(async move {
-        cluster_operator::controllers(&watched, context, admins, rocketmq).await
+        cluster_operator::controllers(&watched, context, admins, rocketmq, Default::default()).await
     });
     tokio::spawn(async move {
         let settings = TopicSettings::default();

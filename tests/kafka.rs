@@ -850,3 +850,31 @@ async fn a_recreated_kafka_finds_its_cluster_id_and_node_ids_on_its_kept_claims(
     assert_eq!(broker_ids().await?, original_brokers);
     Ok(())
 }
+
+/// A cluster CA certificate supplied without its key is refused, not replaced by a new CA that
+/// nothing trusting the supplied one would trust.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_certificate_without_its_key_is_refused() -> Result<()> {
+    let (client, namespace) = setup("kafka-ca-nokey").await?;
+    start_operator(&client, &namespace).await?;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    let supplied: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "my-cluster-cluster-ca-cert"},
+        "stringData": {"ca.crt": "-----BEGIN CERTIFICATE-----\nsupplied\n-----END CERTIFICATE-----\n"},
+    }))?;
+    secrets.create(&Default::default(), &supplied).await?;
+    apply_example(&client, &namespace, "ephemeral-single-node.yaml").await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    testenv::eventually("the Kafka refuses the CA", WAIT, || async {
+        let kafka = kafkas.get("my-cluster").await?;
+        Ok(condition(&kafka, "NotReady")
+            .and_then(|c| c.message)
+            .is_some_and(|message| message.contains("my-cluster-cluster-ca holds no ca.key")))
+    })
+    .await?;
+    assert!(secrets.get_opt("my-cluster-cluster-ca").await?.is_none());
+    let kept = secrets.get("my-cluster-cluster-ca-cert").await?;
+    let data = kept.data.unwrap_or_default();
+    assert!(String::from_utf8_lossy(&data["ca.crt"].0).contains("supplied"));
+    Ok(())
+}

@@ -45,7 +45,8 @@ fn start_operator(
     let kafka = Arc::new(KafkaAdmins::new(client.clone(), Vec::new(), &connector));
     let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), overrides, &connector));
     tokio::spawn(async move {
-        cluster_operator::controllers(&namespaces, context, kafka, rocketmq).await
+        cluster_operator::controllers(&namespaces, context, kafka, rocketmq, Default::default())
+            .await
     });
     metrics
 }
@@ -306,6 +307,21 @@ async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix()
     let message = wait_reason(&brokers, "controlled", "NotReady", "InvalidSpec").await?;
     assert!(message.contains("not implemented"), "{message}");
 
+    // What reaches beyond the pod needs the operator's flag, which is off by default.
+    apply_broker(
+        &brokers,
+        "privileged",
+        json!({"size": 1, "hostNetwork": true, "volumes": [{"name": "root", "hostPath": {"path": "/"}}]}),
+    )
+    .await?;
+    let message = wait_reason(&brokers, "privileged", "NotReady", "InvalidSpec").await?;
+    assert!(
+        message.starts_with("spec.hostNetwork:") && message.contains("--allow-privileged-pods"),
+        "{message}"
+    );
+    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    assert!(statefulsets.get_opt("privileged-0-master").await?.is_none());
+
     // What only Kubernetes refuses still reaches the status, with its words.
     apply_broker(
         &brokers,
@@ -336,7 +352,7 @@ async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix()
     );
     let user_config = json!({
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "broker-config"},
-        "data": {"broker-common.conf": "fileReservedTime=24\nbrokerId=3\n"},
+        "data": {"broker-common.conf": "fileReservedTime=24\nbrokerId=3\n\\u0062rokerRole=SLAVE\nnote=a\\nbrokerRole=SLAVE\n"},
     });
     testenv::apply_yaml(&client, &serde_yaml::to_string(&user_config)?, &namespace).await?;
     wait_ready(&brokers, "configured").await?;
@@ -349,6 +365,11 @@ async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix()
         .unwrap()["broker.conf"]
         .clone();
     assert!(conf.contains("fileReservedTime=24\n") && conf.contains("brokerId=0\n"));
+    // An escaped owned key is the owned key; an escaped line break stays inside its value.
+    let lines: Vec<&str> = conf.lines().collect();
+    assert!(lines.contains(&"brokerRole=ASYNC_MASTER"), "{conf}");
+    assert!(!lines.contains(&"brokerRole=SLAVE"), "{conf}");
+    assert!(lines.contains(&r"note=a\nbrokerRole=SLAVE"), "{conf}");
 
     // Name servers given claims after the fact: their StatefulSet cannot take them.
     let name_services: Api<NameService> = Api::namespaced(client.clone(), &namespace);

@@ -10,10 +10,13 @@ use brokerage_e2e::real_pods::{
     BackgroundProducer, KafkaConnection, consume, produce, setup_on_real_node,
 };
 use brokerage_e2e::{repo_path, wait_condition};
+
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kafka_client::{AdminClient, ClientConfig};
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+
+use crate::pod_security::{enforce_restricted, ensure_restricted_pods};
 
 /// A cold Kafka pod on a busy two-core machine: scheduling, storage format, JVM start.
 const KAFKA_READY: Duration = Duration::from_secs(300);
@@ -24,12 +27,16 @@ const ROLL: Duration = Duration::from_secs(600);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_single_node_example_serves_producers_and_consumers() -> Result<()> {
     let (client, namespace) = setup_on_real_node("single-node").await?;
+    enforce_restricted(&client, &namespace, true).await?;
     for example in ["ephemeral-single-node.yaml", "topic.yaml"] {
         let yaml = std::fs::read_to_string(repo_path("examples/kafka").join(example))?;
         testenv::apply_yaml(&client, &yaml, &namespace).await?;
     }
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
     wait_condition(&kafkas, "my-cluster", "Ready", None, KAFKA_READY).await?;
+    ensure_restricted_pods(&client, &namespace, "my-cluster").await?;
+    // The producer and consumer pods are the test's own, and not restricted.
+    enforce_restricted(&client, &namespace, false).await?;
     let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
     wait_condition(&topics, "orders", "Ready", None, TOPIC_READY).await?;
 

@@ -5,4 +5,5 @@
 
 mod kafka;
 mod kafka_security;
+mod pod_security;
 mod rocketmq;

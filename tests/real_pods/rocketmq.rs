@@ -11,12 +11,15 @@ use brokerage_e2e::real_pods::{
     RocketMQConnection, rocketmq_consume, rocketmq_send, setup_on_real_node,
 };
 use brokerage_e2e::{repo_path, wait_condition};
+
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use rocketmq_client::{AdminClient, ClientConfig};
 use serde_json::json;
+
+use crate::pod_security::{enforce_restricted, ensure_restricted_pods};
 
 /// Cold JVMs on a busy two-core machine: scheduling, image layers, RocketMQ's start.
 const READY: Duration = Duration::from_secs(300);
@@ -107,6 +110,7 @@ async fn incarnation(pods: &Api<Pod>, pod: &str) -> Result<(String, i32)> {
 async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Result<()> {
     let started = Instant::now();
     let (client, namespace) = setup_on_real_node("rocketmq-examples").await?;
+    enforce_restricted(&client, &namespace, true).await?;
     testenv::apply_yaml(&client, &example("name-service.yaml")?, &namespace).await?;
     apply_broker_settings(
         &client,
@@ -122,6 +126,9 @@ async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Resul
     wait_condition(&name_services, "name-service", "Ready", None, READY).await?;
     let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
     wait_condition(&brokers, "broker", "Ready", None, READY).await?;
+    ensure_restricted_pods(&client, &namespace, "broker").await?;
+    ensure_restricted_pods(&client, &namespace, "name-service").await?;
+    enforce_restricted(&client, &namespace, false).await?;
     let nodes = brokers.get("broker").await?.status.and_then(|s| s.nodes);
     let master_and_replica = ["broker-0-master-0", "broker-0-replica-1-0"].map(String::from);
     ensure!(nodes == Some(master_and_replica.to_vec()), "{nodes:?}");
