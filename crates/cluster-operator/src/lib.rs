@@ -36,7 +36,7 @@ pub async fn controllers(
     let scopes = namespaces.scopes();
     let kafka = scopes
         .iter()
-        .map(|scope| kafka::reconcile::run(scope.clone(), context.clone(), admins.clone()));
+        .map(|scope| kafka::reconcile::run(scope.clone(), context.clone(), admins.clone(), pods));
     let name_services = scopes
         .iter()
         .map(|scope| rocketmq::reconcile::run_name_service(scope.clone(), context.clone(), pods));

@@ -22,6 +22,7 @@ pub mod service_account;
 pub mod services;
 pub mod statefulset;
 pub mod status;
+pub mod template;
 #[cfg(test)]
 mod testing;
 

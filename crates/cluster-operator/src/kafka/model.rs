@@ -16,6 +16,8 @@ use super::config::{self, UserConfig};
 use super::listeners::{Authentication, ExternalAddresses, Listener};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
+use super::template::{SecurityTemplate, security_template};
+use crate::pod_security::PodPolicy;
 
 /// Kafka versions the operator runs, with the KRaft metadata version each defaults to; the last
 /// one is the default.
@@ -71,6 +73,8 @@ pub struct Inputs {
     /// generates it, so that validation stays free of randomness.
     pub new_cluster_id: String,
     pub external_addresses: ExternalAddresses,
+    /// What the operator lets the pods be given.
+    pub pods: PodPolicy,
 }
 
 /// A Kafka cluster, validated and defaulted: everything the builders need.
@@ -111,6 +115,8 @@ pub struct Pool {
     pub volumes: Vec<DataVolume>,
     pub resources: Option<ResourceRequirements>,
     pub jvm_options: Option<JvmOptions>,
+    /// The security contexts of the pool's (else the Kafka's) `template`.
+    pub security: SecurityTemplate,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,7 +306,7 @@ pub fn validate(
     let listeners = validate_listeners(&spec.listeners, &mut warnings)?;
     let authorization = validate_authorization(kafka)?;
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
-    let pools = validate_pools(kafka, &pools, &mut warnings)?;
+    let pools = validate_pools(kafka, &pools, inputs.pods, &mut warnings)?;
     warn_unimplemented(kafka, &mut warnings);
 
     Ok(KafkaModel {
@@ -499,8 +505,15 @@ fn validate_authorization(kafka: &Kafka) -> Result<Option<Authorization>, Invali
 fn validate_pools(
     kafka: &Kafka,
     pools: &[&KafkaNodePool],
+    pod_policy: PodPolicy,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Pool>, InvalidSpec> {
+    let kafka_security = security_template(
+        kafka.spec.kafka.template.as_ref(),
+        "spec.kafka.template",
+        pod_policy,
+        warnings,
+    )?;
     let mut requests = Vec::new();
     let mut validated = Vec::new();
     for pool in pools {
@@ -528,9 +541,13 @@ fn validate_pools(
                 ),
             });
         }
-        if pool.spec.template.is_some() {
-            warnings.push(Warning::not_implemented(&field("spec.template")));
-        }
+        let security = security_template(
+            pool.spec.template.as_ref(),
+            &field("spec.template"),
+            pod_policy,
+            warnings,
+        )?
+        .or(kafka_security.clone());
         requests.push(IdRequest {
             pool: name.clone(),
             replicas: pool.spec.replicas,
@@ -557,6 +574,7 @@ fn validate_pools(
             name,
             roles,
             node_ids: Vec::new(),
+            security,
         });
     }
 
@@ -694,7 +712,6 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
         ("spec.kafka.jmxOptions", cluster.jmx_options.is_some()),
         ("spec.kafka.metricsConfig", cluster.metrics_config.is_some()),
         ("spec.kafka.logging", cluster.logging.is_some()),
-        ("spec.kafka.template", cluster.template.is_some()),
         ("spec.kafka.tieredStorage", cluster.tiered_storage.is_some()),
         ("spec.kafka.quotas", cluster.quotas.is_some()),
         ("spec.cruiseControl", spec.cruise_control.is_some()),
@@ -934,18 +951,18 @@ spec:
         let text = SINGLE_NODE
             .replace(
                 "  kafka:\n",
-                "  kafka:\n    rack: {topologyKey: zone}\n    template: {pod: {}}\n    config: {node.id: 3}\n",
+                "  kafka:\n    rack: {topologyKey: zone}\n    template: {pod: {affinity: {}}}\n    config: {node.id: 3}\n",
             )
-            .replace("storage: {type: ephemeral}}", "storage: {type: ephemeral}, template: {pod: {}}}");
+            .replace("storage: {type: ephemeral}}", "storage: {type: ephemeral}, template: {perPodService: {}}}");
         let model = validate_text(&text).unwrap();
         let messages: Vec<&str> = model.warnings.iter().map(|w| w.message.as_str()).collect();
         assert_eq!(
             messages,
             [
                 "spec.kafka.config.node.id is set by the operator; the value given is ignored",
-                "KafkaNodePool dual: spec.template is not implemented yet and is ignored",
+                "spec.kafka.template.pod.affinity is not implemented yet and is ignored",
+                "KafkaNodePool dual: spec.template.perPodService is not implemented yet and is ignored",
                 "spec.kafka.rack is not implemented yet and is ignored",
-                "spec.kafka.template is not implemented yet and is ignored",
             ]
         );
     }

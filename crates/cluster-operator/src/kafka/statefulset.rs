@@ -23,7 +23,7 @@ use super::listeners::{CONTROL_PLANE_PORT, NODE_HOST_ENV, REPLICATION_PORT};
 use super::model::{KafkaModel, Pool, VolumeKind};
 use super::names;
 use crate::jvm::{shell_word, shell_words};
-use crate::pod_security::{container_security_context, pod_security_context};
+use crate::pod_security::{container_security_context, overlay, pod_security_context};
 
 pub const CONFIG_DIR: &str = "/opt/kafka/custom-config";
 pub const NODE_CERTS_DIR: &str = "/opt/kafka/node-certs";
@@ -182,7 +182,10 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         readiness_probe: Some(probe(health_port, model.readiness_probe.as_ref())),
         liveness_probe: Some(probe(health_port, model.liveness_probe.as_ref())),
         startup_probe: Some(crate::probes::startup_probe(health_port)),
-        security_context: Some(container_security_context()),
+        security_context: Some(overlay(
+            container_security_context(),
+            pool.security.container.as_ref(),
+        )),
         ..Container::default()
     };
     PodSpec {
@@ -191,7 +194,10 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         service_account_name: Some(names::service_account(&model.cluster)),
         // Kafka never calls Kubernetes.
         automount_service_account_token: Some(false),
-        security_context: Some(pod_security_context(KAFKA_USER, KAFKA_USER)),
+        security_context: Some(overlay(
+            pod_security_context(KAFKA_USER, KAFKA_USER),
+            pool.security.pod.as_ref(),
+        )),
         ..PodSpec::default()
     }
 }
@@ -332,6 +338,7 @@ fn claim_retention(pool: &Pool) -> StatefulSetPersistentVolumeClaimRetentionPoli
 mod tests {
     use super::*;
     use crate::kafka::testing::example_model;
+    use k8s_openapi::api::core::v1::PodSecurityContext;
 
     fn script(pod: &PodSpec) -> &str {
         &pod.containers[0].command.as_ref().unwrap()[2]
@@ -518,5 +525,19 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
         );
         let mounts = container.volume_mounts.as_ref().unwrap();
         assert!(mounts.iter().any(|mount| mount.mount_path == "/tmp"));
+    }
+
+    #[test]
+    fn a_templates_security_context_is_applied_over_the_defaults() {
+        let mut model = example_model("ephemeral-single-node");
+        model.pools[0].security.pod = Some(PodSecurityContext {
+            run_as_user: Some(2000),
+            ..PodSecurityContext::default()
+        });
+        let pod = build_pod_spec(&model, &model.pools[0]);
+        let context = pod.security_context.unwrap();
+        assert_eq!(context.run_as_user, Some(2000));
+        assert_eq!(context.run_as_non_root, Some(true));
+        assert_eq!(context.fs_group, Some(1000));
     }
 }

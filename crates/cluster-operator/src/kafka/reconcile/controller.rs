@@ -19,13 +19,19 @@ use super::{node_pools, observe, status, steps};
 use crate::admin::KafkaAdmins;
 use crate::kafka::identity::{kept_cluster_id, restore_node_ids};
 use crate::kafka::{Desired, Inputs, validate};
+use crate::pod_security::PodPolicy;
 
 /// How soon Kafka is asked again whether refused brokers are empty.
 const REMOVAL_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Runs the Kafka controller over one scope (a namespace, or all of them) until it stops: it
 /// reacts to the Kafka, its node pools, and the objects and pods it owns.
-pub async fn run(scope: Option<String>, context: Arc<Context>, admins: Arc<KafkaAdmins>) {
+pub async fn run(
+    scope: Option<String>,
+    context: Arc<Context>,
+    admins: Arc<KafkaAdmins>,
+    pods: PodPolicy,
+) {
     let client = &context.client;
     let scope = scope.as_deref();
     let ours = watcher::Config::default().labels(&format!("{STRIMZI_KIND}=Kafka"));
@@ -46,7 +52,7 @@ pub async fn run(scope: Option<String>, context: Arc<Context>, admins: Arc<Kafka
         ours,
         by_cluster_label,
     );
-    let reconcile = move |kafka, context| reconcile(kafka, context, admins.clone());
+    let reconcile = move |kafka, context| reconcile(kafka, context, admins.clone(), pods);
     runtime::controller::drive("Kafka", controller, reconcile, context.clone()).await;
 }
 
@@ -60,6 +66,7 @@ fn reconcile(
     kafka: Arc<Kafka>,
     context: Arc<Context>,
     admins: Arc<KafkaAdmins>,
+    pods: PodPolicy,
 ) -> BoxFuture<'static, Result<Action, Error>> {
     Box::pin(async move {
         let client = &context.client;
@@ -100,6 +107,7 @@ fn reconcile(
         let inputs = Inputs {
             new_cluster_id: cluster_id,
             external_addresses: observe::external_addresses(client, &kafka).await?,
+            pods,
         };
         let model = match validate(&kafka, &pools, &inputs) {
             Ok(model) => model,
