@@ -157,19 +157,35 @@ impl KafkaAdmins {
         };
         let operator = operator_certificate_secret(name);
         let ca_pem = read(names::cluster_ca_cert_secret(name), "ca.crt").await?;
-        let certificate_pem = read(operator.clone(), "cluster-operator.crt").await?;
-        let key_pem = read(operator, "cluster-operator.key").await?;
-        let bootstrap = names::service_dns(&names::bootstrap_service(name), namespace);
-        let mut config = ClientConfig::new([format!("{bootstrap}:{REPLICATION_PORT}")]);
-        config.tls = Some(TlsConfig {
+        let client_certificate = ClientCertificate {
+            certificate_pem: read(operator.clone(), "cluster-operator.crt").await?,
+            key_pem: read(operator, "cluster-operator.key").await?,
+        };
+        Ok(replication_listener_config(
+            namespace,
+            name,
             ca_pem,
-            client_certificate: Some(ClientCertificate {
-                certificate_pem,
-                key_pem,
-            }),
-        });
-        Ok(config)
+            client_certificate,
+        ))
     }
+}
+
+/// How the operator reaches a cluster it runs: the replication listener, whose TLS verifies
+/// the brokers against the cluster CA and authenticates the operator by its certificate. No
+/// SASL: nothing secret is sent but what TLS protects.
+fn replication_listener_config(
+    namespace: &str,
+    name: &str,
+    ca_pem: String,
+    client_certificate: ClientCertificate,
+) -> ClientConfig {
+    let bootstrap = names::service_dns(&names::bootstrap_service(name), namespace);
+    let mut config = ClientConfig::new([format!("{bootstrap}:{REPLICATION_PORT}")]);
+    config.tls = Some(TlsConfig {
+        ca_pem,
+        client_certificate: Some(client_certificate),
+    });
+    config
 }
 
 /// Asks the cluster what a restart must respect: the active controller, every partition's
@@ -202,4 +218,33 @@ pub async fn observe_availability(
         topics,
         min_in_sync_replicas,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clusters_the_operator_runs_are_reached_over_verified_mutual_tls_without_sasl() {
+        let certificate = ClientCertificate {
+            certificate_pem: "OPERATOR-CERT".into(),
+            key_pem: "OPERATOR-KEY".into(),
+        };
+        let config =
+            replication_listener_config("team-a", "my-cluster", "CLUSTER-CA".into(), certificate);
+        assert_eq!(
+            config.bootstrap_servers,
+            [format!(
+                "{}:{REPLICATION_PORT}",
+                names::service_dns(&names::bootstrap_service("my-cluster"), "team-a")
+            )]
+        );
+        let tls = config.tls.as_ref().expect("TLS");
+        assert_eq!(tls.ca_pem, "CLUSTER-CA");
+        assert_eq!(
+            tls.client_certificate.as_ref().map(|c| c.key_pem.as_str()),
+            Some("OPERATOR-KEY")
+        );
+        assert!(config.sasl.is_none());
+    }
 }
