@@ -2,7 +2,9 @@
 //! authorizer, on the real local cluster: clients authenticate with the generated Secrets and
 //! are allowed or denied exactly as their ACLs say; ACLs removed from the spec are removed from
 //! Kafka; quotas are set and removed; a referenced password that changes reaches Kafka; deleting
-//! a user removes everything it had.
+//! a user removes everything it had. Users cannot take what is not theirs: the operator's
+//! principals, another user's principal, or a Secret they do not own; and on a Kafka without an
+//! authorizer users still get their credentials.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use api::kafka::KafkaUser;
-use brokerage_e2e::{connector, counter, setup};
+use brokerage_e2e::{connector, counter, setup, wait_condition};
 use cluster_operator::admin::{AdminOverride, KafkaAdmins};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -39,17 +41,23 @@ struct Harness {
 
 impl Harness {
     async fn start() -> Result<Harness> {
+        Harness::start_with(BTreeMap::from([
+            (
+                "authorizer.class.name".into(),
+                "org.apache.kafka.metadata.authorizer.StandardAuthorizer".into(),
+            ),
+            // The plain listener (the brokers' own, and the operator's here) and the
+            // test's admin certificate.
+            ("super.users".into(), "User:ANONYMOUS;User:CN=admin".into()),
+        ]))
+        .await
+    }
+
+    /// A Kafka with `config`: without an authorizer when it names none.
+    async fn start_with(config: BTreeMap<String, String>) -> Result<Harness> {
         let options = KafkaOptions {
             listeners: vec![Listener::Scram, Listener::MutualTls],
-            config: BTreeMap::from([
-                (
-                    "authorizer.class.name".into(),
-                    "org.apache.kafka.metadata.authorizer.StandardAuthorizer".into(),
-                ),
-                // The plain listener (the brokers' own, and the operator's here) and the
-                // test's admin certificate.
-                ("super.users".into(), "User:ANONYMOUS;User:CN=admin".into()),
-            ]),
+            config,
             ..KafkaOptions::default()
         };
         let kafka = tokio::task::spawn_blocking(move || KafkaCluster::start(&options)).await??;
@@ -508,5 +516,188 @@ async fn unchanged_users_cost_nothing_and_paused_or_invalid_users_say_so() -> Re
         .await?;
     }
     assert_eq!(test.acls_of("invalid").await?, 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_cannot_take_the_operators_principals_another_users_principal_or_a_secret()
+-> Result<()> {
+    let test = Harness::start().await?;
+    test.install_clients_ca().await?;
+
+    // A user named after the cluster CA's key Secret: the Secret is left exactly as it was.
+    let ca_key = format!("{CLUSTER}-clients-ca");
+    let before = test.secrets.get(&ca_key).await?;
+    test.apply(
+        &ca_key,
+        json!({"authentication": {"type": "scram-sha-512"}}),
+    )
+    .await?;
+    let condition = wait_condition(
+        &test.users,
+        &ca_key,
+        "NotReady",
+        Some("SecretConflict"),
+        WAIT,
+    )
+    .await?;
+    assert!(
+        condition.message.unwrap_or_default().contains(&ca_key),
+        "the condition names the Secret"
+    );
+    let after = test.secrets.get(&ca_key).await?;
+    assert_eq!(after.data, before.data);
+    assert_eq!(after.metadata.labels, before.metadata.labels);
+    assert_eq!(after.metadata.owner_references, None);
+    let credentials = test.admin.describe_user_scram_credentials(None).await?;
+    assert!(!credentials.contains_key(&ca_key), "{credentials:?}");
+    // Deleting that user does not take the Secret with it.
+    test.users.delete(&ca_key, &DeleteParams::default()).await?;
+    testenv::eventually("the user is gone", WAIT, || async {
+        Ok(test.users.get_opt(&ca_key).await?.is_none())
+    })
+    .await?;
+    assert_eq!(test.secrets.get(&ca_key).await?.data, before.data);
+
+    // Certificate users named as the operator or the nodes are refused, and get no certificate.
+    for name in ["cluster-operator", &format!("{CLUSTER}-kafka")] {
+        test.apply(name, json!({"authentication": {"type": "tls"}}))
+            .await?;
+        let condition =
+            wait_condition(&test.users, name, "NotReady", Some("InvalidSpec"), WAIT).await?;
+        assert!(condition.message.unwrap_or_default().contains("reserved"));
+        assert!(test.secrets.get_opt(name).await?.is_none());
+    }
+
+    // Two users for one principal: the older keeps it, the younger changes nothing.
+    test.apply(
+        "alice",
+        json!({"authentication": {"type": "tls"}, "authorization": {"type": "simple", "acls": [
+            {"resource": {"type": "topic", "name": "orders"}, "operations": ["Describe"]},
+        ]}}),
+    )
+    .await?;
+    test.wait_ready("alice").await?;
+    let alice_cert = test.secret_value("alice", "user.crt").await?;
+    test.apply(
+        "impostor",
+        json!({"userName": "alice", "authentication": {"type": "tls"}, "authorization": {"type": "simple", "acls": [
+            {"resource": {"type": "topic", "name": "*"}, "operations": ["All"]},
+        ]}}),
+    )
+    .await?;
+    let condition = wait_condition(
+        &test.users,
+        "impostor",
+        "NotReady",
+        Some("ResourceConflict"),
+        WAIT,
+    )
+    .await?;
+    assert!(condition.message.unwrap_or_default().contains("alice"));
+    assert_eq!(test.acls_of("CN=alice").await?, 1);
+    assert!(test.secrets.get_opt("impostor").await?.is_none());
+    test.users
+        .delete("impostor", &DeleteParams::default())
+        .await?;
+    testenv::eventually("the impostor is gone", WAIT, || async {
+        Ok(test.users.get_opt("impostor").await?.is_none())
+    })
+    .await?;
+    assert_eq!(test.acls_of("CN=alice").await?, 1, "alice keeps her ACLs");
+    assert_eq!(test.secret_value("alice", "user.crt").await?, alice_cert);
+
+    // A template cannot replace the operator's labels or the password digest: the password
+    // stays put across full reconciliations.
+    test.apply(
+        "templated",
+        json!({"authentication": {"type": "scram-sha-512"}, "template": {"secret": {"metadata": {
+            "labels": {"strimzi.io/kind": "Other", "team": "a"},
+            "annotations": {"brokerage.io/scram-password-digest": "forged"},
+        }}}}),
+    )
+    .await?;
+    test.wait_ready("templated").await?;
+    let secret = test.secrets.get("templated").await?;
+    let labels = secret.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(
+        (labels["strimzi.io/kind"].as_str(), labels["team"].as_str()),
+        ("KafkaUser", "a")
+    );
+    tokio::time::sleep(RESYNC * 3).await;
+    let later = test.secrets.get("templated").await?;
+    assert_eq!(
+        later.metadata.resource_version,
+        secret.metadata.resource_version
+    );
+    let password = test.secret_value("templated", "password").await?;
+    test.scram_client("templated", &password).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_of_a_kafka_without_an_authorizer_get_credentials_and_a_warning() -> Result<()> {
+    let test = Harness::start_with(BTreeMap::new()).await?;
+    test.apply(
+        "app",
+        json!({
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": [
+                {"resource": {"type": "topic", "name": "orders"}, "operations": ["Read"]},
+            ]},
+            "quotas": {"producerByteRate": 1024},
+        }),
+    )
+    .await?;
+    test.apply(
+        "plain",
+        json!({"authentication": {"type": "scram-sha-512"}}),
+    )
+    .await?;
+    let warning = wait_condition(
+        &test.users,
+        "app",
+        "Warning",
+        Some("AuthorizationDisabled"),
+        WAIT,
+    )
+    .await?;
+    assert!(
+        warning
+            .message
+            .unwrap_or_default()
+            .contains("no authorizer")
+    );
+    test.wait_ready("app").await?;
+    let plain = test.wait_ready("plain").await?;
+    let conditions = plain
+        .status
+        .unwrap_or_default()
+        .conditions
+        .unwrap_or_default();
+    assert!(
+        conditions.iter().all(|c| c.type_ != "Warning"),
+        "{conditions:?}"
+    );
+    for name in ["app", "plain"] {
+        let password = test.secret_value(name, "password").await?;
+        test.scram_client(name, &password).await?;
+    }
+    assert_eq!(
+        test.quotas_of("app").await?,
+        BTreeMap::from([("producer_byte_rate".into(), 1024.0)])
+    );
+
+    // Deleting them does not wait for ACLs Kafka cannot have.
+    for name in ["app", "plain"] {
+        test.users.delete(name, &DeleteParams::default()).await?;
+    }
+    testenv::eventually("the users are gone", WAIT, || async {
+        Ok(test.users.get_opt("app").await?.is_none()
+            && test.users.get_opt("plain").await?.is_none())
+    })
+    .await?;
+    let credentials = test.admin.describe_user_scram_credentials(None).await?;
+    assert!(credentials.is_empty(), "{credentials:?}");
     Ok(())
 }
