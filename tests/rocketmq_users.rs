@@ -1,6 +1,7 @@
 //! The RocketMQUser operator against two real RocketMQ brokers with ACL 2.0 on (each keeps its
 //! own users) and the real local cluster: a user authenticates with its generated Secret and is
 //! allowed or denied as its ACLs say; a change moves its permissions; a referenced password is used; deletion removes it.
+//! A user cannot take another's user name or a Secret it does not own.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -333,6 +334,92 @@ async fn a_referenced_password_is_used_and_a_change_reaches_the_broker() -> Resu
             .message
             .unwrap_or_default()
             .contains("no key nope")
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_cannot_take_another_users_name_or_a_secret_they_do_not_own() -> Result<()> {
+    let test = Harness::start("rmq-users-conflicts").await?;
+
+    // Two resources for one user name: the older keeps it and its password.
+    test.apply(
+        "first",
+        json!({"username": "shared-user", "acls": [{"resource": "Topic:orders", "actions": ["Pub"]}]}),
+    )
+    .await?;
+    test.wait_ready("first").await?;
+    // A broker that registered late gets the user at the next full reconciliation.
+    testenv::eventually("the user is on every broker", WAIT, || async {
+        for broker in &test.brokers {
+            if test.admin.get_user(broker, "shared-user").await?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
+    .await?;
+    let credentials = test.credentials("first").await?;
+    test.apply(
+        "second",
+        json!({"username": "shared-user", "userType": "Super"}),
+    )
+    .await?;
+    let condition = wait_condition(
+        &test.users,
+        "second",
+        "NotReady",
+        Some("ResourceConflict"),
+        WAIT,
+    )
+    .await?;
+    assert!(condition.message.unwrap_or_default().contains("first"));
+    assert!(test.secrets.get_opt("second").await?.is_none());
+    test.users
+        .delete("second", &DeleteParams::default())
+        .await?;
+    testenv::eventually("the younger resource is gone", WAIT, || async {
+        Ok(test.users.get_opt("second").await?.is_none())
+    })
+    .await?;
+    for broker in &test.brokers {
+        let user = test.admin.get_user(broker, "shared-user").await?;
+        assert!(
+            user.is_some(),
+            "the older resource's user stays on {broker}"
+        );
+    }
+    test.wait_may_send(&credentials, "orders", true).await?;
+
+    // A Secret of the user's name that someone else made is neither changed nor deleted.
+    let theirs = serde_json::from_value::<Secret>(json!({
+        "metadata": {"name": "taken", "labels": {"app": "theirs"}},
+        "stringData": {"password": "their-password", "config": "theirs"},
+    }))?;
+    let before = test.secrets.create(&PostParams::default(), &theirs).await?;
+    test.apply("taken", json!({})).await?;
+    let condition = wait_condition(
+        &test.users,
+        "taken",
+        "NotReady",
+        Some("SecretConflict"),
+        WAIT,
+    )
+    .await?;
+    assert!(condition.message.unwrap_or_default().contains("taken"));
+    for broker in &test.brokers {
+        let user = test.admin.get_user(broker, "taken").await?;
+        assert!(user.is_none(), "nothing is made on {broker}");
+    }
+    test.users.delete("taken", &DeleteParams::default()).await?;
+    testenv::eventually("the user is gone", WAIT, || async {
+        Ok(test.users.get_opt("taken").await?.is_none())
+    })
+    .await?;
+    let after = test.secrets.get("taken").await?;
+    assert_eq!(
+        after.metadata.resource_version,
+        before.metadata.resource_version
     );
     Ok(())
 }
