@@ -20,6 +20,11 @@ use crate::Condition;
     doc = "A RocketMQ broker cluster of master/replica broker groups."
 )]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "self.size * ((has(self.replicaPerGroup) ? self.replicaPerGroup : 0) + 1) <= 1000",
+    "message": "size times (replicaPerGroup + 1) brokers must be at most 1000",
+    "fieldPath": ".size",
+}]))]
 pub struct BrokerSpec {
     /// Number of broker groups, at most 1000; groups times (`replicaPerGroup` + 1) is at most
     /// 1000 pods.
