@@ -5,8 +5,8 @@
 //! the `restricted` Pod Security Standard.
 //!
 //! A user's own settings are honoured over these defaults, field by field; settings that reach
-//! beyond the pod (privileged containers, added capabilities, the node's network or files, another
-//! ServiceAccount) only when the operator runs with `--allow-privileged-pods`, since the pods run
+//! beyond the pod (privileged containers, added capabilities, root, the node's network or files,
+//! another ServiceAccount) only when the operator runs with `--allow-privileged-pods`, since the pods run
 //! with rights the operator gives them.
 
 use k8s_openapi::api::core::v1::{
@@ -43,7 +43,35 @@ impl PodPolicy {
         ))
     }
 
-    /// Refuses a privileged container, privilege escalation or added capabilities in `context`.
+    /// Refuses running as root in a pod's security context.
+    pub fn check_pod(
+        &self,
+        field: &str,
+        context: Option<&PodSecurityContext>,
+    ) -> Result<(), InvalidSpec> {
+        match context {
+            Some(context) => self.check_user(field, context.run_as_user, context.run_as_non_root),
+            None => Ok(()),
+        }
+    }
+
+    fn check_user(
+        &self,
+        field: &str,
+        user: Option<i64>,
+        non_root: Option<bool>,
+    ) -> Result<(), InvalidSpec> {
+        if user == Some(0) {
+            self.check(&format!("{field}.runAsUser"), "running as root")?;
+        }
+        if non_root == Some(false) {
+            self.check(&format!("{field}.runAsNonRoot"), "running as root")?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a privileged container, privilege escalation, added capabilities or running as
+    /// root in `context`.
     pub fn check_container(
         &self,
         field: &str,
@@ -72,7 +100,7 @@ impl PodPolicy {
                 &format!("adding capabilities ({})", added.join(", ")),
             )?;
         }
-        Ok(())
+        self.check_user(field, context.run_as_user, context.run_as_non_root)
     }
 }
 
@@ -202,6 +230,30 @@ mod tests {
         assert!(
             PodPolicy::default()
                 .check_container("c", Some(&container_security_context()))
+                .is_ok()
+        );
+        let root = PodSecurityContext {
+            run_as_user: Some(0),
+            ..PodSecurityContext::default()
+        };
+        let error = PodPolicy::default()
+            .check_pod("spec.securityContext", Some(&root))
+            .unwrap_err();
+        assert_eq!(error.field, "spec.securityContext.runAsUser");
+        assert!(allowed.check_pod("p", Some(&root)).is_ok());
+        let error = PodPolicy::default()
+            .check_container(
+                "c",
+                Some(&SecurityContext {
+                    run_as_non_root: Some(false),
+                    ..SecurityContext::default()
+                }),
+            )
+            .unwrap_err();
+        assert_eq!(error.field, "c.runAsNonRoot");
+        assert!(
+            PodPolicy::default()
+                .check_pod("p", Some(&pod_security_context(3000, 3000)))
                 .is_ok()
         );
     }

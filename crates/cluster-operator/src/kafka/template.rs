@@ -29,7 +29,7 @@ impl SecurityTemplate {
 }
 
 /// The security contexts of the template at `field`; anything else it sets is a warning. A
-/// privileged container needs `pods` to allow it.
+/// privileged container or root needs `pods` to allow it.
 pub fn security_template(
     template: Option<&FreeFormObject>,
     field: &str,
@@ -46,7 +46,11 @@ pub fn security_template(
         for (key, value) in settings {
             let path = format!("{field}.{section}.{key}");
             match (key.as_str(), pod) {
-                ("securityContext", true) => found.pod = Some(parse(value, &path)?),
+                ("securityContext", true) => {
+                    let context: PodSecurityContext = parse(value, &path)?;
+                    pods.check_pod(&path, Some(&context))?;
+                    found.pod = Some(context);
+                }
                 ("securityContext", false) => {
                     let context: SecurityContext = parse(value, &path)?;
                     pods.check_container(&path, Some(&context))?;

@@ -55,6 +55,7 @@ pub fn check_pod_settings(settings: &PodSettings, policy: PodPolicy) -> Result<(
             &format!("the ServiceAccount {account} (and its token)"),
         )?;
     }
+    policy.check_pod("spec.securityContext", settings.security_context.as_ref())?;
     policy.check_container(
         "spec.containerSecurityContext",
         settings.container_security_context.as_ref(),
@@ -229,6 +230,16 @@ mod tests {
     #[test]
     fn privileged_pod_settings_need_the_operators_flag() {
         let refused = [
+            (
+                PodSettings {
+                    security_context: Some(PodSecurityContext {
+                        run_as_user: Some(0),
+                        ..PodSecurityContext::default()
+                    }),
+                    ..PodSettings::default()
+                },
+                "spec.securityContext.runAsUser",
+            ),
             (
                 PodSettings {
                     host_network: Some(true),
