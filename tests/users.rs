@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow, bail};
 use api::kafka::KafkaUser;
 use brokerage_e2e::{connector, counter, setup, wait_condition};
+use certs::{CaKind, SecretContent, Subject};
 use cluster_operator::admin::{AdminOverride, KafkaAdmins};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -46,9 +47,15 @@ impl Harness {
                 "authorizer.class.name".into(),
                 "org.apache.kafka.metadata.authorizer.StandardAuthorizer".into(),
             ),
-            // The plain listener (the brokers' own, and the operator's here) and the
-            // test's admin certificate.
-            ("super.users".into(), "User:ANONYMOUS;User:CN=admin".into()),
+            // The plain listener (the brokers' own, and the operator's here), the test's
+            // admin certificate, and the operator's principal as a cluster it runs has it.
+            (
+                "super.users".into(),
+                format!(
+                    "User:ANONYMOUS;User:CN=admin;User:{}",
+                    operator().principal()
+                ),
+            ),
         ]))
         .await
     }
@@ -159,6 +166,31 @@ impl Harness {
         Ok(AdminClient::connect(config).await?)
     }
 
+    /// A client on the mutual-TLS listener with a certificate for `subject` from the clients
+    /// CA, however it was issued.
+    async fn certificate_client(&self, subject: &Subject) -> Result<AdminClient> {
+        let tls = self.kafka.tls().ok_or_else(|| anyhow!("TLS"))?;
+        let content = |key: &str, pem: &str| SecretContent {
+            data: BTreeMap::from([(key.to_string(), pem.as_bytes().to_vec())]),
+            annotations: BTreeMap::new(),
+        };
+        let ca = certs::load_ca(
+            CaKind::Clients,
+            &content("ca.key", &tls.ca_key_pem),
+            &content("ca.crt", &tls.ca_pem),
+        )?;
+        let issued = ca.issue_client_cert(subject, certs::OffsetDateTime::now_utc(), 30)?;
+        let mut config = ClientConfig::new([self.kafka.bootstrap(Listener::MutualTls)]);
+        config.tls = Some(TlsConfig {
+            ca_pem: tls.ca_pem.clone(),
+            client_certificate: Some(ClientCertificate {
+                certificate_pem: issued.cert_pem,
+                key_pem: issued.key_pem,
+            }),
+        });
+        Ok(AdminClient::connect(config).await?)
+    }
+
     /// Whether the user may describe each topic, as Kafka answers.
     async fn may_describe(&self, client: &AdminClient, topics: &[&str]) -> Result<Vec<bool>> {
         let names: Vec<String> = topics.iter().map(|topic| topic.to_string()).collect();
@@ -209,6 +241,11 @@ impl Harness {
             .await?
             .len())
     }
+}
+
+/// The subject of the operator's own certificate.
+fn operator() -> Subject {
+    Subject::Component(cluster_operator::kafka::names::OPERATOR_COMMON_NAME.into())
 }
 
 async fn create_topics(admin: &AdminClient, names: &[&str]) -> Result<()> {
@@ -524,6 +561,15 @@ async fn users_cannot_take_the_operators_principals_another_users_principal_or_a
 -> Result<()> {
     let test = Harness::start().await?;
     test.install_clients_ca().await?;
+    create_topics(&test.admin, &["orders"]).await?;
+
+    // Kafka tells the operator's principal from a user certificate of the same common name:
+    // only the first is a super user.
+    let operator = test.certificate_client(&operator()).await?;
+    assert_eq!(test.may_describe(&operator, &["orders"]).await?, [true]);
+    let forged = Subject::User(cluster_operator::kafka::names::OPERATOR_COMMON_NAME.into());
+    let forged = test.certificate_client(&forged).await?;
+    assert_eq!(test.may_describe(&forged, &["orders"]).await?, [false]);
 
     // A user named after the cluster CA's key Secret: the Secret is left exactly as it was.
     let ca_key = format!("{CLUSTER}-clients-ca");
