@@ -1,7 +1,8 @@
 //! A user's Secret is named after its resource, so a Secret of that name may already be someone
 //! else's: a CA's, another application's, or the Secret of a user of the other kind. The user
 //! operators read it by name, write and delete it only when its owner references name the
-//! resource's UID, and apply it without force under a field manager of their own.
+//! resource's UID, and apply it without force under a field manager of their own (with force
+//! only over the user's own Secret as an earlier version wrote it).
 
 use std::collections::BTreeMap;
 
@@ -47,6 +48,17 @@ pub async fn live_secret(
     }
 }
 
+/// Whether the user's own Secret was written by an earlier version, which applied users' Secrets
+/// as the cluster operator's field manager. That manager still co-owns the fields, so an apply
+/// without force would conflict with it at the first change (a new password digest, say): such a
+/// Secret, already known to be the user's, is applied with force.
+pub fn written_before_its_own_manager(live: &Secret) -> bool {
+    live.metadata.managed_fields.iter().flatten().any(|entry| {
+        entry.manager.as_deref() == Some(runtime::apply::FIELD_MANAGER)
+            && entry.operation.as_deref() == Some("Apply")
+    })
+}
+
 /// Why writing a user's Secret failed.
 pub enum SecretFailure {
     /// Another field manager set a field of the Secret to another value.
@@ -64,6 +76,9 @@ pub async fn write_secret(
     live: Option<&Secret>,
 ) -> Result<(), SecretFailure> {
     let result = match (desired, live) {
+        (Some(desired), Some(live)) if written_before_its_own_manager(live) => {
+            applier.apply_over(desired, Some(live)).await.map(drop)
+        }
         (Some(desired), live) => applier
             .apply_over_without_force(desired, live)
             .await
@@ -89,7 +104,7 @@ pub async fn write_secret(
 
 #[cfg(test)]
 mod tests {
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, OwnerReference};
     use kube::api::ObjectMeta;
 
     use super::*;
@@ -123,5 +138,31 @@ mod tests {
             let message = foreign_secret("KafkaUser", "uid-1", "app", Some(&other)).unwrap();
             assert!(message.contains("the Secret app exists and is not owned by this KafkaUser"));
         }
+    }
+
+    #[test]
+    fn only_a_secret_applied_by_the_cluster_operators_manager_is_taken_over_with_force() {
+        let managed = |manager: &str, operation: &str| {
+            let mut secret = secret(Some("uid-1"));
+            secret.metadata.managed_fields = Some(vec![ManagedFieldsEntry {
+                manager: Some(manager.into()),
+                operation: Some(operation.into()),
+                ..ManagedFieldsEntry::default()
+            }]);
+            secret
+        };
+        assert!(written_before_its_own_manager(&managed(
+            "brokerage",
+            "Apply"
+        )));
+        assert!(!written_before_its_own_manager(&managed(
+            FIELD_MANAGER,
+            "Apply"
+        )));
+        assert!(!written_before_its_own_manager(&managed(
+            "kubectl-edit",
+            "Update"
+        )));
+        assert!(!written_before_its_own_manager(&secret(Some("uid-1"))));
     }
 }
