@@ -1,5 +1,5 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceColumnDefinition, CustomResourceDefinition,
+    CustomResourceColumnDefinition, CustomResourceDefinition, JSONSchemaProps, ValidationRule,
 };
 use kube::CustomResourceExt;
 
@@ -9,17 +9,27 @@ use crate::rocketmq::{Broker, NameService, RocketMQTopic, RocketMQUser};
 /// Every CRD Brokerage serves, ready to apply.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![
-        strimzi(
-            Kafka::crd(),
-            &[("Desired Kafka replicas", "integer", ".spec.kafka.replicas")],
+        named(
+            strimzi(
+                Kafka::crd(),
+                &[("Desired Kafka replicas", "integer", ".spec.kafka.replicas")],
+            ),
+            Some(DNS_1035_LABEL),
+            40,
+            "<name>-cluster-operator-certs, the longest name made from it, names and labels a Secret",
         ),
-        strimzi(
-            KafkaNodePool::crd(),
-            &[
-                ("Desired replicas", "integer", ".spec.replicas"),
-                ("Roles", "string", ".spec.roles"),
-                ("NodeIds", "string", ".status.nodeIds"),
-            ],
+        named(
+            strimzi(
+                KafkaNodePool::crd(),
+                &[
+                    ("Desired replicas", "integer", ".spec.replicas"),
+                    ("Roles", "string", ".spec.roles"),
+                    ("NodeIds", "string", ".status.nodeIds"),
+                ],
+            ),
+            Some(DNS_1123_LABEL),
+            50,
+            "the pool's StatefulSet, <kafka>-<pool>, may have at most 52",
         ),
         strimzi(
             KafkaTopic::crd(),
@@ -29,27 +39,42 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
                 ("Replication factor", "integer", ".spec.replicas"),
             ],
         ),
-        strimzi(
-            KafkaUser::crd(),
-            &[
-                ("Cluster", "string", CLUSTER_LABEL_PATH),
-                ("Authentication", "string", ".spec.authentication.type"),
-                ("Authorization", "string", ".spec.authorization.type"),
-            ],
+        named(
+            strimzi(
+                KafkaUser::crd(),
+                &[
+                    ("Cluster", "string", CLUSTER_LABEL_PATH),
+                    ("Authentication", "string", ".spec.authentication.type"),
+                    ("Authorization", "string", ".spec.authorization.type"),
+                ],
+            ),
+            None,
+            63,
+            "it names and labels the user's Secret",
         ),
-        rocketmq(
-            NameService::crd(),
-            &[
-                ("Size", "integer", ".spec.size"),
-                ("Host-Network", "boolean", ".spec.hostNetwork"),
-            ],
+        named(
+            rocketmq(
+                NameService::crd(),
+                &[
+                    ("Size", "integer", ".spec.size"),
+                    ("Host-Network", "boolean", ".spec.hostNetwork"),
+                ],
+            ),
+            Some(DNS_1035_LABEL),
+            52,
+            "it names the name servers' Service and StatefulSet",
         ),
-        rocketmq(
-            Broker::crd(),
-            &[
-                ("Size", "integer", ".spec.size"),
-                ("Replica-Per-Group", "integer", ".spec.replicaPerGroup"),
-            ],
+        named(
+            rocketmq(
+                Broker::crd(),
+                &[
+                    ("Size", "integer", ".spec.size"),
+                    ("Replica-Per-Group", "integer", ".spec.replicaPerGroup"),
+                ],
+            ),
+            Some(DNS_1035_LABEL),
+            40,
+            "the StatefulSets of the first groups, such as <name>-0-replica-1, may have at most 52",
         ),
         rocketmq(
             RocketMQTopic::crd(),
@@ -60,14 +85,81 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
                 ("Message type", "string", ".spec.messageType"),
             ],
         ),
-        rocketmq(
-            RocketMQUser::crd(),
-            &[
-                ("Cluster", "string", ".spec.clusterRef.name"),
-                ("User type", "string", ".spec.userType"),
-            ],
+        named(
+            rocketmq(
+                RocketMQUser::crd(),
+                &[
+                    ("Cluster", "string", ".spec.clusterRef.name"),
+                    ("User type", "string", ".spec.userType"),
+                ],
+            ),
+            None,
+            63,
+            "it names and labels the user's Secret",
         ),
     ]
+}
+
+/// A name Kubernetes takes for a Service: it starts with a letter.
+const DNS_1035_LABEL: (&str, &str) = (
+    "^[a-z]([-a-z0-9]*[a-z0-9])?$",
+    "start with a letter and hold only lower-case letters, digits and '-' (it names Services)",
+);
+/// A name Kubernetes takes for a pod's host name.
+const DNS_1123_LABEL: (&str, &str) = (
+    "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+    "hold only lower-case letters, digits and '-' (it names pods)",
+);
+
+/// Adds rules on `metadata.name` to every version: the names of the objects the operator makes
+/// from it must be ones Kubernetes accepts. A name is otherwise any DNS subdomain of up to 253
+/// characters, and the operator's first write would be refused. (A schema may restrict
+/// `metadata.name` and nothing else of `metadata`.)
+fn named(
+    mut crd: CustomResourceDefinition,
+    pattern: Option<(&str, &str)>,
+    max_length: usize,
+    why: &str,
+) -> CustomResourceDefinition {
+    let kind = crd.spec.names.kind.clone();
+    let mut rules = Vec::new();
+    if let Some((pattern, what)) = pattern {
+        rules.push(ValidationRule {
+            rule: format!("self.matches('{pattern}')"),
+            message: Some(format!("the name of a {kind} must {what}")),
+            ..ValidationRule::default()
+        });
+    }
+    rules.push(ValidationRule {
+        rule: format!("size(self) <= {max_length}"),
+        message: Some(format!(
+            "the name of a {kind} may have at most {max_length} characters: {why}"
+        )),
+        ..ValidationRule::default()
+    });
+    let name = JSONSchemaProps {
+        type_: Some("string".into()),
+        x_kubernetes_validations: Some(rules),
+        ..JSONSchemaProps::default()
+    };
+    for version in &mut crd.spec.versions {
+        let schema = version
+            .schema
+            .as_mut()
+            .and_then(|schema| schema.open_api_v3_schema.as_mut())
+            .expect("a derived CRD has a schema");
+        let metadata = schema
+            .properties
+            .get_or_insert_with(Default::default)
+            .entry("metadata".into())
+            .or_default();
+        metadata.type_ = Some("object".into());
+        metadata
+            .properties
+            .get_or_insert_with(Default::default)
+            .insert("name".into(), name.clone());
+    }
+    crd
 }
 
 const CLUSTER_LABEL_PATH: &str = r".metadata.labels.strimzi\.io/cluster";

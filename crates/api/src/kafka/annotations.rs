@@ -6,8 +6,6 @@ pub const CLUSTER_LABEL: &str = "strimzi.io/cluster";
 pub const PAUSE_RECONCILIATION_ANNOTATION: &str = "strimzi.io/pause-reconciliation";
 /// `"true"` on a pod or node pool asks for a rolling restart in the next reconciliation.
 pub const MANUAL_ROLLING_UPDATE_ANNOTATION: &str = "strimzi.io/manual-rolling-update";
-/// `"false"` on a KafkaTopic detaches it from the topic in Kafka.
-pub const MANAGED_ANNOTATION: &str = "strimzi.io/managed";
 /// `"enabled"` on a Kafka when its nodes come from KafkaNodePools.
 pub const NODE_POOLS_ANNOTATION: &str = "strimzi.io/node-pools";
 /// `"enabled"` on a Kafka running in KRaft mode.

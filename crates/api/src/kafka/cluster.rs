@@ -55,12 +55,26 @@ pub struct KafkaSpec {
 /// The Kafka brokers and controllers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "self.listeners.all(l, self.listeners.exists_one(m, m.name == l.name))",
+        "message": "listener names must be unique",
+        "fieldPath": ".listeners",
+    },
+    {
+        "rule": "self.listeners.all(l, self.listeners.exists_one(m, m.port == l.port))",
+        "message": "listener ports must be unique",
+        "fieldPath": ".listeners",
+    },
+]))]
 pub struct KafkaClusterSpec {
     /// Kafka version; defaults to the newest the operator supports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// KRaft `metadata.version`; defaults to the one matching `version`.
+    /// KRaft `metadata.version`, such as `4.1-IV1` or `4.1`; defaults to the one matching
+    /// `version`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+(-IV[0-9]+)?$"))]
     pub metadata_version: Option<String>,
     /// Number of nodes when node pools are not used.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,8 +82,9 @@ pub struct KafkaClusterSpec {
     pub replicas: Option<i32>,
     /// Container image; defaults to the image for `version`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\S+$"))]
     pub image: Option<String>,
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 64))]
     pub listeners: Vec<KafkaListener>,
     /// Broker configuration (`server.properties`); values may be strings, numbers or booleans.
     #[serde(default, skip_serializing_if = "Option::is_none")]

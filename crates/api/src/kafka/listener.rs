@@ -9,12 +9,20 @@ use crate::schema::{FreeFormObject, free_form_object};
 /// One Kafka listener (Strimzi's `GenericKafkaListener`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "!has(self.authentication) || self.authentication.type != 'tls' || self.tls",
+        "message": "authentication type tls (mutual TLS) needs tls: true",
+        "fieldPath": ".authentication.type",
+    },
+]))]
 pub struct KafkaListener {
     /// Unique within the cluster; names the listener's Services and Kafka's `listener.name.<name>.*` configs.
-    #[schemars(regex(pattern = r"^[a-z0-9]{1,11}$"))]
+    #[schemars(regex(pattern = r"^[a-z0-9]{1,11}$"), length(max = 11))]
     pub name: String,
-    /// Port inside Kafka. Ports below 9092 are reserved for the operator's own listeners.
-    #[schemars(range(min = 9092))]
+    /// Port inside Kafka, unique within the cluster. Ports below 9092 are reserved for the
+    /// operator's own listeners.
+    #[schemars(range(min = 9092, max = 65535))]
     pub port: i32,
     /// How clients reach the listener.
     #[serde(rename = "type")]
@@ -88,6 +96,11 @@ pub enum ListenerAuthenticationType {
 /// Per-listener tuning of the Services, Routes and Ingresses that expose it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "!has(self.loadBalancerSourceRanges) || self.loadBalancerSourceRanges.all(r, isCIDR(r))",
+    "message": "every load balancer source range must be a CIDR range such as 10.0.0.0/8",
+    "fieldPath": ".loadBalancerSourceRanges",
+}]))]
 pub struct ListenerConfiguration {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<BootstrapConfiguration>,
@@ -101,7 +114,9 @@ pub struct ListenerConfiguration {
     pub class: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_traffic_policy: Option<ExternalTrafficPolicy>,
+    /// CIDR ranges of the clients a `loadbalancer` listener lets in.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64), inner(length(max = 64)))]
     pub load_balancer_source_ranges: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_node_port_address_type: Option<NodeAddressType>,
@@ -122,8 +137,10 @@ pub struct ListenerConfiguration {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allocate_load_balancer_node_ports: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub max_connections: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub max_connection_creation_rate: Option<i32>,
     /// Template for per-broker hosts of `route` and `ingress` listeners, such as `broker-{nodeId}.example.com`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,13 +153,20 @@ pub struct ListenerConfiguration {
 /// The bootstrap Service, Route or Ingress of one listener.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "!has(self.alternativeNames) || self.alternativeNames.all(n, isIP(n) || n.matches(r'^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'))",
+    "message": "every alternative name must be a DNS name (lower case, optionally starting with one '*.') or an IP address",
+    "fieldPath": ".alternativeNames",
+}]))]
 pub struct BootstrapConfiguration {
-    /// Extra subject alternative names for the broker certificates.
+    /// Extra subject alternative names for the broker certificates: DNS names or IP addresses.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64), inner(length(max = 253)))]
     pub alternative_names: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
     pub node_port: Option<i32>,
     #[serde(rename = "loadBalancerIP", skip_serializing_if = "Option::is_none")]
     pub load_balancer_ip: Option<String>,
@@ -159,14 +183,17 @@ pub struct BootstrapConfiguration {
 #[serde(rename_all = "camelCase")]
 pub struct BrokerListenerConfiguration {
     /// Node ID of the broker this entry applies to.
+    #[schemars(range(min = 0))]
     pub broker: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advertised_host: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
     pub advertised_port: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
     pub node_port: Option<i32>,
     #[serde(rename = "loadBalancerIP", skip_serializing_if = "Option::is_none")]
     pub load_balancer_ip: Option<String>,

@@ -31,6 +31,8 @@ pub struct KafkaNodePoolSpec {
     /// Number of nodes, at most 1000.
     #[schemars(range(min = 0, max = crate::MAX_REPLICAS))]
     pub replicas: i32,
+    /// `controller`, `broker` or both.
+    #[schemars(length(min = 1))]
     pub roles: Vec<ProcessRole>,
     pub storage: Storage,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -23,9 +23,10 @@ pub struct KafkaTopicSpec {
     /// Topic name in Kafka, for names that are not valid resource names; defaults to `metadata.name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic_name: Option<String>,
-    /// Defaults to the broker's `num.partitions`; can grow, never shrink.
+    /// Defaults to the broker's `num.partitions`; can grow, never shrink. At most 10000, as many as
+    /// Kafka creates in one request.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 10000))]
     pub partitions: Option<i32>,
     /// Replication factor; defaults to the broker's `default.replication.factor`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -65,6 +65,8 @@ pub enum KafkaUserAuthenticationType {
 pub struct KafkaUserAuthorization {
     #[serde(rename = "type")]
     pub type_: KafkaUserAuthorizationType,
+    /// At most 1000 rules.
+    #[schemars(length(max = 1000))]
     pub acls: Vec<AclRule>,
 }
 
@@ -88,8 +90,13 @@ pub struct AclRule {
     /// Deprecated single-operation form of `operations`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operation: Option<AclOperation>,
-    /// Defaults to `*`, any host.
+    /// A client's IP address; defaults to `*`, any host. Kafka compares it with the address
+    /// the client connects from, so a host name or a CIDR range would never match.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64), extend("x-kubernetes-validations" = [{
+        "rule": "self == '*' || isIP(self)",
+        "message": "host must be '*' or one IP address: Kafka compares it with the client's address, so a host name or a CIDR range never matches",
+    }]))]
     pub host: Option<String>,
 }
 
@@ -110,13 +117,34 @@ impl AclRule {
     }
 }
 
+/// What an ACL rule applies to. Kafka gives `*` a meaning only as a whole `literal` name (every
+/// resource of the type); anywhere else it is a plain character, so the schema refuses the uses
+/// that can only be mistakes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "!has(self.name) || !has(self.patternType) || self.patternType != 'prefix' || !self.name.contains('*')",
+        "message": "a prefix name is taken literally, so it must not contain '*'; for every resource of the type use name '*' with patternType literal",
+        "fieldPath": ".name",
+    },
+    {
+        "rule": "!has(self.name) || self.name == '*' || !self.name.endsWith('*')",
+        "message": "Kafka does not expand a trailing '*'; for every resource starting with a prefix, give the prefix without '*' and patternType prefix",
+        "fieldPath": ".name",
+    },
+    {
+        "rule": "self.type != 'topic' || !has(self.name) || self.name == '*' || self.name.matches('^[a-zA-Z0-9._-]+$')",
+        "message": "topic names hold only letters, digits, '.', '_' and '-', so this ACL would match no topic; use '*' alone for every topic",
+        "fieldPath": ".name",
+    },
+]))]
 pub struct AclResource {
     #[serde(rename = "type")]
     pub type_: AclResourceType,
-    /// Not used for `cluster`; `*` matches every resource of the type.
+    /// Not used for `cluster`; `*` (with `patternType: literal`) matches every resource of the type.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
     pub name: Option<String>,
     /// Defaults to `literal`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,25 +196,28 @@ pub enum AclOperation {
     All,
 }
 
-/// Client quotas, per broker.
+/// Client quotas, per broker. Kafka takes none of zero.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KafkaUserQuotas {
-    /// Bytes per second the user may produce.
+    /// Bytes per second the user may produce, at least 1.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 1))]
     pub producer_byte_rate: Option<i64>,
-    /// Bytes per second the user may fetch.
+    /// Bytes per second the user may fetch, at least 1.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 1))]
     pub consumer_byte_rate: Option<i64>,
-    /// Share of the broker's network and I/O thread time, in percent.
+    /// Share of the broker's network and I/O thread time, in percent, from 1 to 100.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0, max = 100))]
+    #[schemars(range(min = 1, max = 100))]
     pub request_percentage: Option<i32>,
-    /// Partitions per second the user may create or delete.
+    /// Partitions per second the user may create or delete, more than 0.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(extend("x-kubernetes-validations" = [{
+        "rule": "self > 0.0",
+        "message": "controllerMutationRate must be more than 0: Kafka takes no quota of zero",
+    }]))]
     pub controller_mutation_rate: Option<f64>,
 }
 

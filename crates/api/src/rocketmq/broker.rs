@@ -44,6 +44,7 @@ pub struct BrokerSpec {
     pub replica_per_group: Option<i32>,
     /// Container image; defaults to the operator's RocketMQ image.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\S+$"))]
     pub broker_image: Option<String>,
     /// Whether the operator may restart brokers to apply changes.
     #[serde(skip_serializing_if = "Option::is_none")]

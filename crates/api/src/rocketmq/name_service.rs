@@ -25,6 +25,7 @@ pub struct NameServiceSpec {
     pub size: i32,
     /// Container image; defaults to the operator's RocketMQ image.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\S+$"))]
     pub name_service_image: Option<String>,
     #[serde(flatten)]
     pub pod: PodSettings,

@@ -13,13 +13,16 @@ use serde::{Deserialize, Serialize};
 pub struct PodSettings {
     /// `Always`, `IfNotPresent` or `Never`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Always", "IfNotPresent", "Never"]))]
     pub image_pull_policy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_network: Option<bool>,
-    /// Pod DNS policy; `ClusterFirstWithHostNet` is the usual choice with `hostNetwork`.
+    /// Pod DNS policy: `ClusterFirst`, `ClusterFirstWithHostNet` (the usual choice with
+    /// `hostNetwork`), `Default` or `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"]))]
     pub dns_policy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,

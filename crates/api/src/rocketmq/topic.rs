@@ -24,13 +24,13 @@ pub struct RocketMQTopicSpec {
     /// Topic name in RocketMQ, for names that are not valid resource names; defaults to `metadata.name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic_name: Option<String>,
-    /// Read queues per broker group.
+    /// Read queues per broker group, at most 1024.
     #[serde(default = "default_queue_nums")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1024))]
     pub read_queue_nums: i32,
-    /// Write queues per broker group.
+    /// Write queues per broker group, at most 1024.
     #[serde(default = "default_queue_nums")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1024))]
     pub write_queue_nums: i32,
     /// RocketMQ permission bits: 2 write-only, 4 read-only, 6 read-write.
     #[serde(default = "default_perm")]

@@ -47,8 +47,9 @@ pub enum UserType {
 #[serde(rename_all = "camelCase")]
 pub struct RocketMQAcl {
     /// `<Type>:<name>` as RocketMQ writes it, such as `Topic:orders`, `Group:billing`, `Topic:order*`
-    /// (prefix) or `*` (everything).
-    #[schemars(regex(pattern = r"^(\*|(Cluster|Namespace|Topic|Group):\S+)$"))]
+    /// (prefix), `Topic:*` (every topic) or `*` (everything). RocketMQ reads a `*` only at the
+    /// end of the name.
+    #[schemars(regex(pattern = r"^(\*|(Cluster|Namespace|Topic|Group):([^*\s]+\*?|\*))$"))]
     pub resource: String,
     #[schemars(length(min = 1))]
     pub actions: Vec<AclAction>,
