@@ -150,10 +150,30 @@ pub async fn run(args: RunArgs) -> Result<()> {
         _ = controllers => anyhow::bail!("the controllers stopped"),
         lost = lost_leadership => anyhow::bail!("{lost}; exiting at once so another replica takes over"),
         served = http => anyhow::bail!("the HTTP server stopped: {served:?}"),
-        _ = tokio::signal::ctrl_c() => {
-            tracing::info!("interrupted; stopping");
-            Ok(())
+        signal = asked_to_stop() => tracing::info!("{signal}; stopping"),
+    }
+    // The controllers are dropped by now: hand the Lease over rather than make the next
+    // leader wait out its duration.
+    if let Some(election) = &election
+        && let Err(error) = election.release().await
+    {
+        tracing::warn!(%error, "could not release the lease; it expires by itself");
+    }
+    Ok(())
+}
+
+/// SIGTERM (Kubernetes stopping the pod) or SIGINT (Ctrl-C).
+async fn asked_to_stop() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminated = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => terminate.recv().await,
+            Err(_) => std::future::pending().await,
         }
+    };
+    tokio::select! {
+        _ = terminated => "terminated",
+        _ = tokio::signal::ctrl_c() => "interrupted",
     }
 }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use k8s_openapi::NamespaceResourceScope;
-use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams};
+use kube::api::{
+    Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams, Preconditions,
+};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -195,14 +197,47 @@ impl Applier {
         Ok(())
     }
 
-    /// Deletes one object, such as a pod to restart it.
-    pub async fn delete<K>(&self, namespace: &str, name: &str) -> Result<(), Error>
+    /// Deletes `object`, such as a pod to restart it: that object only, by its UID. A list read
+    /// a moment ago may show a pod that has since gone and been replaced under the same name;
+    /// deleting by name alone would restart the replacement too. Gone or replaced already, it
+    /// is left alone.
+    pub async fn delete<K>(&self, object: &K) -> Result<(), Error>
     where
         K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
         K: DeserializeOwned + Clone + Debug,
     {
-        let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
-        api.delete(name, &DeleteParams::default()).await?;
+        let namespace = object.namespace().unwrap_or_default();
+        let api: Api<K> = Api::namespaced(self.client.clone(), &namespace);
+        let params = DeleteParams {
+            preconditions: Some(Preconditions {
+                uid: object.uid(),
+                resource_version: None,
+            }),
+            ..DeleteParams::default()
+        };
+        match api.delete(&object.name_any(), &params).await {
+            Ok(_) => self.count_write(),
+            Err(kube::Error::Api(status)) if status.code == 404 || status.code == 409 => {}
+            Err(error) => return Err(error.into()),
+        }
+        Ok(())
+    }
+
+    /// Replaces `object` whole over the `resourceVersion` it carries, so the API server refuses
+    /// it (409) when the object changed since it was read: for a change that must land in one
+    /// write with the removal of a field another manager set, which an apply cannot remove.
+    pub async fn replace<K>(&self, object: &K) -> Result<(), Error>
+    where
+        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
+        K: Serialize + DeserializeOwned + Clone + Debug,
+    {
+        let namespace = object.namespace().unwrap_or_default();
+        let api: Api<K> = Api::namespaced(self.client.clone(), &namespace);
+        let params = PostParams {
+            field_manager: Some(self.field_manager.to_string()),
+            ..PostParams::default()
+        };
+        api.replace(&object.name_any(), &params, object).await?;
         self.count_write();
         Ok(())
     }

@@ -19,7 +19,9 @@ use kube::runtime::watcher::{self, Event};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{
+    UnboundedReceiver, UnboundedSender, WeakUnboundedSender, unbounded_channel,
+};
 
 use crate::controller::backoff_delay;
 use crate::finalizer::set_finalizer;
@@ -74,9 +76,18 @@ where
 {
     let api = Namespaces::api::<K>(&context.client, scope.as_deref());
     let (store, writer) = reflector::store();
+    // The periodic full reconciliation is a fresh list: every resync interval the watch starts
+    // over, and every listed resource is queued. A list, not the cache, since a watch event
+    // lost on the way (the connection alive, the event gone, a bookmark moving the watch past
+    // it) would otherwise never reach the cache.
+    let (config, resync) = (context.watch_config(), context.resync);
+    let watches = futures::stream::repeat_with(move || {
+        watcher::watcher(api.clone(), config.clone()).take_until(tokio::time::sleep(resync))
+    });
     // Managed fields are most of a small resource and nothing here reads them: thousands of
     // resources are cached without them.
-    let watch = watcher::watcher(api, watcher::Config::default())
+    let watch = watches
+        .flatten()
         .default_backoff()
         .modify(|object| object.managed_fields_mut().clear());
     let mut events = std::pin::pin!(reflector::reflector(writer, watch));
@@ -87,27 +98,17 @@ where
         workers: HashMap::new(),
         seen: HashMap::new(),
     };
-    let mut resync =
-        tokio::time::interval_at(tokio::time::Instant::now() + context.resync, context.resync);
-    loop {
-        tokio::select! {
-            event = events.next() => match event {
-                Some(Ok(Event::Apply(object))) => queues.push_changed(&object),
-                // A (re)list: whatever changed while the watch was down is in it.
-                Some(Ok(Event::InitApply(object))) => {
-                    queues.remember(&object);
-                    queues.push(&object);
-                }
-                Some(Ok(Event::Delete(object))) => queues.after_delete(&object),
-                Some(Ok(Event::Init | Event::InitDone)) => {}
-                Some(Err(error)) => tracing::warn!(kind = K::kind(&()).as_ref(), %error, "watch error"),
-                None => break,
-            },
-            _ = resync.tick() => {
-                for object in store.state() {
-                    queues.push(&object);
-                }
+    while let Some(event) = events.next().await {
+        match event {
+            Ok(Event::Apply(object)) => queues.push_changed(&object),
+            // A (re)list, at start and every resync interval: every resource is due.
+            Ok(Event::InitApply(object)) => {
+                queues.remember(&object);
+                queues.push(&object);
             }
+            Ok(Event::Delete(object)) => queues.after_delete(&object),
+            Ok(Event::Init | Event::InitDone) => {}
+            Err(error) => tracing::warn!(kind = K::kind(&()).as_ref(), %error, "watch error"),
         }
     }
 }
@@ -157,29 +158,45 @@ where
     }
 
     fn send(&mut self, group: R::Group, name: String) {
-        let queue = self.workers.entry(group.clone()).or_insert_with(|| {
+        if !self.workers.contains_key(&group) {
             let (sender, receiver) = unbounded_channel();
             let worker = Worker {
-                group,
+                group: group.clone(),
                 store: self.store.clone(),
                 context: self.context.clone(),
                 reconciler: self.reconciler.clone(),
-                requeue: sender.clone(),
+                requeue: sender.downgrade(),
             };
             tokio::spawn(worker.run(receiver));
-            sender
-        });
-        // The worker lives as long as the operator; a send fails only while it shuts down.
-        let _ = queue.send(name);
+            self.workers.insert(group.clone(), sender);
+            self.count_workers();
+        }
+        // The worker lives while its sender is in the map; a send fails only while the
+        // operator shuts down.
+        let _ = self.workers[&group].send(name);
     }
 
     fn after_delete(&mut self, deleted: &K) {
         self.seen.remove(&key(deleted));
         let group = self.reconciler.group(deleted);
         let members = members(&self.store, self.reconciler.as_ref(), &group);
+        if members.is_empty() {
+            // The group's last resource is gone (its cluster's topics all deleted, say): its
+            // worker ends once it has done what is queued, so groups do not pile up.
+            self.workers.remove(&group);
+            self.count_workers();
+            return;
+        }
         for name in self.reconciler.after_delete(deleted, &members) {
             self.send(group.clone(), name);
         }
+    }
+}
+
+impl<K: Resource<DynamicType = ()> + 'static, R: BatchReconciler<K>> Queues<K, R> {
+    fn count_workers(&self) {
+        let kind = K::kind(&());
+        (self.context.metrics).set_batch_workers(&kind, self.workers.len());
     }
 }
 
@@ -208,7 +225,9 @@ struct Worker<K: Resource<DynamicType = ()> + 'static, R: BatchReconciler<K>> {
     store: Store<K>,
     context: Arc<Context>,
     reconciler: Arc<R>,
-    requeue: UnboundedSender<String>,
+    /// Weak, so that when [`Queues`] lets go of the group the queue closes and the worker ends;
+    /// a retry due after that is for a resource that no longer exists.
+    requeue: WeakUnboundedSender<String>,
 }
 
 impl<K, R> Worker<K, R>
@@ -265,8 +284,10 @@ where
                 let requeue = self.requeue.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
-                    for name in names {
-                        let _ = requeue.send(name);
+                    if let Some(requeue) = requeue.upgrade() {
+                        for name in names {
+                            let _ = requeue.send(name);
+                        }
                     }
                 });
             }
@@ -317,6 +338,24 @@ where
     })
     .await;
     failed_names(written, "could not write the finalizer; retrying")
+}
+
+/// Says on each of `objects`, in a Warning Event, that its finalizer is released although
+/// nothing was cleaned up in `cluster`, because that cluster no longer exists. The Event is what
+/// a user still finds (`kubectl get events`) once the resource itself is gone.
+pub async fn warn_cluster_gone<K>(context: &Context, objects: &[Arc<K>], cluster: &str)
+where
+    K: Resource<DynamicType = ()>,
+{
+    let note = format!(
+        "The cluster {cluster} no longer exists, so nothing was deleted in it; the finalizer is \
+         released so that this deletion (and its namespace's) can finish"
+    );
+    futures::stream::iter(objects)
+        .for_each_concurrent(WRITES_IN_FLIGHT, |object| {
+            context.publish(object.as_ref(), true, "ClusterGone", note.clone())
+        })
+        .await;
 }
 
 /// Writes each object's desired status where it differs from its current one (`(object,

@@ -14,6 +14,7 @@ use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 
@@ -87,6 +88,17 @@ impl Context {
         }
     }
 
+    /// How every watch of the operator is opened: the API server ends each one after a resync
+    /// interval, and the watch resumes from the last version this side received. An event lost
+    /// on the way (a proxy or load balancer that dropped it, a connection that hung without
+    /// closing) is then delivered again within one interval, instead of never, or at the next
+    /// relist.
+    pub fn watch_config(&self) -> watcher::Config {
+        // kube's client waits 295 s for a watch's next byte; the server must end it first.
+        let seconds = self.resync.as_secs().clamp(1, 290) as u32;
+        watcher::Config::default().timeout(seconds)
+    }
+
     /// Publishes a Kubernetes Event about `object` for a notable transition. Events are a
     /// courtesy to the user: failing to publish one is logged, never fatal.
     pub async fn publish<K: Resource<DynamicType = ()>>(
@@ -113,21 +125,28 @@ impl Context {
     }
 }
 
-/// Consecutive failures per object, for exponential backoff.
+/// Consecutive failures per object and when the last one was, for exponential backoff.
 #[derive(Default)]
-struct Backoff(Mutex<HashMap<String, u32>>);
+struct Backoff(Mutex<HashMap<String, (u32, Instant)>>);
+
+/// A failure older than this is forgotten: an object still failing fails again within the
+/// longest backoff, and one that was deleted while failing must not stay in the map forever.
+const FORGET_FAILURES_AFTER: Duration = Duration::from_secs(600);
 
 impl Backoff {
     /// The delay before retrying `key` after its latest failure.
     fn next(&self, key: &str) -> Duration {
-        let mut failures = self.0.lock().expect("backoff lock");
-        let count = failures.entry(key.to_string()).or_default();
+        let now = Instant::now();
+        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        failures.retain(|_, (_, last)| now.duration_since(*last) < FORGET_FAILURES_AFTER);
+        let (count, last) = failures.entry(key.to_string()).or_insert((0, now));
         *count = count.saturating_add(1);
+        *last = now;
         backoff_delay(*count)
     }
 
     fn reset(&self, key: &str) {
-        self.0.lock().expect("backoff lock").remove(key);
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 }
 
@@ -137,8 +156,18 @@ pub fn backoff_delay(failures: u32) -> Duration {
     Duration::from_secs(1u64 << doublings).min(Duration::from_secs(300))
 }
 
+/// Reconciles of one kind that run at once. Without a bound, a burst of resources (or a
+/// thousand that each wait on a slow broker) would open as many reconciles, connections and
+/// buffers at once as there are resources; the rest queue.
+const RECONCILES_IN_FLIGHT: u16 = 16;
+
+/// The longest one reconcile may take. Steps requeue rather than wait, so a reconcile that runs
+/// this long is stuck on something that does not answer; it is cut off and retried, and holds
+/// none of the slots above meanwhile.
+const RECONCILE_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Drives `controller` until it ends, wrapping each reconcile (one object, its outcome mapped
-/// to an `Action`) with metrics and backoff.
+/// to an `Action`) with metrics, a time-out and backoff, a bounded number at once.
 pub async fn drive<K, R>(
     kind: &'static str,
     controller: Controller<K>,
@@ -160,7 +189,14 @@ pub async fn drive<K, R>(
         async move {
             let key = ObjectRef::from_obj(object.as_ref()).to_string();
             let began = Instant::now();
-            let result = reconcile(object, context.clone()).await;
+            let result =
+                tokio::time::timeout(RECONCILE_TIMEOUT, reconcile(object, context.clone()))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::transient(format!(
+                            "the reconcile did not finish within {RECONCILE_TIMEOUT:?}"
+                        )))
+                    });
             context.metrics.observe_reconcile(kind, began.elapsed());
             context.metrics.set_managed(kind, store.state().len());
             match &result {
@@ -182,7 +218,9 @@ pub async fn drive<K, R>(
         tracing::warn!(kind, object = %key, %error, ?delay, "reconcile failed; retrying");
         Action::requeue(delay)
     };
+    let config = kube::runtime::controller::Config::default().concurrency(RECONCILES_IN_FLIGHT);
     controller
+        .with_config(config)
         .run(timed, error_policy, context)
         .for_each(|result| {
             // Reconcile failures are logged by the error policy; this reports the rest, such as

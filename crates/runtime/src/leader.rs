@@ -129,6 +129,39 @@ impl LeaderElection {
         }
     }
 
+    /// Gives the Lease up if this replica holds it, so that a standby takes over at its next
+    /// try rather than a lease duration later: for an orderly stop (a rolling upgrade), called
+    /// once this replica's work has stopped. Bounded by the renew deadline.
+    pub async fn release(&self) -> Result<(), kube::Error> {
+        let release = async {
+            let Some(lease) = self.leases.get_opt(&self.name).await? else {
+                return Ok(());
+            };
+            let spec = lease.spec.clone().unwrap_or_default();
+            if spec.holder_identity.as_deref() != Some(&self.identity) {
+                return Ok(());
+            }
+            let released = Lease {
+                metadata: lease.metadata,
+                spec: Some(LeaseSpec {
+                    holder_identity: None,
+                    ..spec
+                }),
+            };
+            match self
+                .leases
+                .replace(&self.name, &PostParams::default(), &released)
+                .await
+            {
+                Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
+                replaced => replaced.map(drop),
+            }
+        };
+        tokio::time::timeout(self.timing.renew_deadline, release)
+            .await
+            .unwrap_or(Ok(()))
+    }
+
     /// One round bounded by the renew deadline; `None` when it did not finish in time.
     async fn attempt(&self) -> Option<Result<bool, kube::Error>> {
         self.attempt_until(Instant::now() + self.timing.renew_deadline)

@@ -11,12 +11,15 @@ mod error;
 pub mod finalizer;
 pub mod http;
 pub mod labels;
+pub mod latest;
 pub mod leader;
+pub mod managed;
 pub mod metrics;
 pub mod pause;
 pub mod pods;
 pub mod status;
 pub mod steps;
+pub mod watches;
 
 pub use apply::{Applied, Applier};
 pub use controller::{Context, Namespaces};

@@ -40,6 +40,7 @@ pub struct Metrics {
     writes: Family<KindLabels, Counter>,
     broker_requests: Family<KindLabels, Counter>,
     managed: Family<KindLabels, Gauge>,
+    batch_workers: Family<KindLabels, Gauge>,
     reconcile_duration: Durations<KindLabels>,
     step_duration: Durations<StepLabels>,
 }
@@ -53,6 +54,7 @@ impl Default for Metrics {
             writes: Family::default(),
             broker_requests: Family::default(),
             managed: Family::default(),
+            batch_workers: Family::default(),
             reconcile_duration: Family::new_with_constructor(duration_histogram),
             step_duration: Family::new_with_constructor(duration_histogram),
         };
@@ -81,6 +83,11 @@ impl Default for Metrics {
             "managed_resources",
             "Custom resources currently managed",
             metrics.managed.clone(),
+        );
+        registry.register(
+            "batch_workers",
+            "Groups (clusters) with a worker reconciling their topics or users",
+            metrics.batch_workers.clone(),
         );
         registry.register(
             "reconcile_duration_seconds",
@@ -136,6 +143,11 @@ impl Metrics {
     pub fn set_managed(&self, kind: &str, count: usize) {
         let labels = KindLabels { kind: kind.into() };
         self.managed.get_or_create(&labels).set(count as i64);
+    }
+
+    pub fn set_batch_workers(&self, kind: &str, count: usize) {
+        let labels = KindLabels { kind: kind.into() };
+        self.batch_workers.get_or_create(&labels).set(count as i64);
     }
 
     /// The OpenMetrics text exposition.

@@ -328,3 +328,67 @@ async fn a_leader_that_cannot_renew_stops_before_another_replica_takes_over() ->
     );
     Ok(())
 }
+
+/// Batches ConfigMaps by their `group` label and records what each batch held.
+struct Recorder(std::sync::Mutex<Vec<Vec<String>>>);
+
+impl runtime::batched::BatchReconciler<ConfigMap> for Recorder {
+    type Group = String;
+
+    fn group(&self, object: &ConfigMap) -> String {
+        object.labels().get("group").cloned().unwrap_or_default()
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        _group: &'a String,
+        due: Vec<Arc<ConfigMap>>,
+        _members: &'a [Arc<ConfigMap>],
+    ) -> BoxFuture<'a, Vec<String>> {
+        let names = due.iter().map(|object| object.name_any()).collect();
+        self.0.lock().unwrap().push(names);
+        Box::pin(async { Vec::new() })
+    }
+}
+
+#[tokio::test]
+async fn a_batch_worker_ends_when_its_group_has_no_resources_left() -> Result<()> {
+    let (client, namespace) = setup("batch-workers").await?;
+    let metrics = Arc::new(Metrics::default());
+    let context = Arc::new(Context::new(client.clone(), metrics.clone(), WAIT));
+    let recorder = Arc::new(Recorder(Default::default()));
+    let watched = runtime::Namespaces::Only(vec![namespace.clone()]);
+    let reconciler = recorder.clone();
+    let running =
+        tokio::spawn(async move { runtime::batched::run(&watched, context, reconciler).await });
+    let workers = || {
+        metrics
+            .render()
+            .lines()
+            .find_map(|line| {
+                let value = line.strip_prefix("brokerage_batch_workers{kind=\"ConfigMap\"} ")?;
+                value.parse::<u32>().ok()
+            })
+            .unwrap_or(0)
+    };
+    let api: Api<ConfigMap> = Api::namespaced(client, &namespace);
+    for (name, group) in [("a1", "a"), ("a2", "a"), ("b1", "b")] {
+        let mut object = config_map(&namespace, name, &[]);
+        object.labels_mut().insert("group".into(), group.into());
+        api.create(&PostParams::default(), &object).await?;
+    }
+    // Groups a, b, and "" for the namespace's own kube-root-ca.crt.
+    testenv::eventually("a worker per group", WAIT, || async { Ok(workers() == 3) }).await?;
+    api.delete("a1", &Default::default()).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(workers(), 3, "group a still has a2");
+    api.delete("a2", &Default::default()).await?;
+    testenv::eventually("the empty group's worker gone", WAIT, || async {
+        Ok(workers() == 2)
+    })
+    .await?;
+    let batches = recorder.0.lock().unwrap().concat();
+    assert!(batches.contains(&"b1".to_string()), "{batches:?}");
+    running.abort();
+    Ok(())
+}
