@@ -3,11 +3,11 @@
 use std::fmt;
 
 use rcgen::{BasicConstraints, IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
 use crate::inspect::CertInfo;
-use crate::params::{STRIMZI_ORGANIZATION, base_params, subject};
+use crate::params::{STRIMZI_ORGANIZATION, base_params, days_after, subject};
 
 /// Which of a Kafka cluster's two CAs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -147,7 +147,7 @@ impl CertificateAuthority {
         // The key generation is part of the name, as in Strimzi, so that the old and the new CA
         // certificate stay distinguishable while both are trusted during a key replacement.
         let common_name = format!("{} v{}", kind.name(), generations.key);
-        let not_after = now + Duration::days(validity_days.into());
+        let not_after = days_after(now, validity_days);
         let mut params = base_params(
             subject(Some(STRIMZI_ORGANIZATION), &common_name),
             now,
@@ -218,6 +218,7 @@ fn parse_key(key_pem: &str) -> Result<KeyPair> {
 
 #[cfg(test)]
 mod tests {
+    use time::Duration;
     use time::macros::datetime;
     use x509_parser::certificate::X509Certificate;
     use x509_parser::extensions::BasicConstraints as X509BasicConstraints;
@@ -249,6 +250,16 @@ mod tests {
             X509BasicConstraints { ca: true, .. }
         ));
         assert_eq!(ca.not_after(), datetime!(2027-01-01 0:00 UTC));
+    }
+
+    #[test]
+    fn a_validity_of_billions_of_days_ends_in_the_year_9999_and_renewal_covers_it_all() {
+        let ca =
+            CertificateAuthority::generate(CaKind::Cluster, Generations::default(), NOW, u32::MAX)
+                .unwrap();
+        assert_eq!(ca.not_after(), datetime!(9999-12-31 23:59:59 UTC));
+        assert!(!ca.cert().is_within_renewal_period(NOW, 30));
+        assert!(ca.cert().is_within_renewal_period(NOW, u32::MAX));
     }
 
     #[test]

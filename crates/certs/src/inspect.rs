@@ -115,7 +115,10 @@ impl CertInfo {
 
     /// True from `renewal_days` before expiry on: the window in which Strimzi renews.
     pub fn is_within_renewal_period(&self, now: OffsetDateTime, renewal_days: u32) -> bool {
-        now > self.not_after - Duration::days(renewal_days.into())
+        // A renewal period longer than time can count back covers every moment.
+        self.not_after
+            .checked_sub(Duration::days(renewal_days.into()))
+            .is_none_or(|start| now > start)
     }
 
     /// True when `issuer_der` is the certificate whose key signed this one (same name, valid signature).

@@ -4,12 +4,12 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use rcgen::{CertificateParams, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, SanType};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::authority::CertificateAuthority;
 use crate::error::Result;
 use crate::inspect::{CertInfo, SubjectAltName};
-use crate::params::{CLOCK_SKEW, STRIMZI_ORGANIZATION, base_params, subject};
+use crate::params::{CLOCK_SKEW, STRIMZI_ORGANIZATION, base_params, days_after, subject};
 
 /// Who a leaf certificate names. Kafka's principal for a certificate is its whole subject, so
 /// the operator's and the nodes' certificates carry `O=io.strimzi`, which a user's never does:
@@ -98,7 +98,7 @@ impl CertificateAuthority {
         validity_days: u32,
     ) -> CertificateParams {
         // A leaf never outlives its CA, so leaves enter their renewal period no later than the CA does.
-        let not_after = (now + Duration::days(validity_days.into())).min(self.not_after());
+        let not_after = days_after(now, validity_days).min(self.not_after());
         let mut params = base_params(subject.distinguished_name(), now, not_after);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.use_authority_key_identifier_extension = true;
@@ -189,6 +189,7 @@ mod tests {
     use std::net::IpAddr;
 
     use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+    use time::Duration;
     use time::macros::datetime;
     use webpki::{EndEntityCert, KeyUsage, anchor_from_trusted_cert};
     use x509_parser::certificate::X509Certificate;

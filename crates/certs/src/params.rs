@@ -2,6 +2,7 @@
 
 use rand::RngExt;
 use rcgen::{CertificateParams, DistinguishedName, DnType, SerialNumber};
+use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 /// Backdates `notBefore` so that a node whose clock runs a little behind still accepts a fresh certificate.
@@ -18,6 +19,16 @@ pub(crate) fn subject(organization: Option<&str>, common_name: &str) -> Distingu
     }
     name.push(DnType::CommonName, common_name);
     name
+}
+
+/// The last moment an X.509 certificate can name (RFC 5280's GeneralizedTime has four-digit years).
+const LAST_X509_TIME: OffsetDateTime = datetime!(9999-12-31 23:59:59 UTC);
+
+/// `days` after `now`, or the last moment a certificate can name if that is later: a validity of
+/// two billion days ends on the last day of the year 9999 instead of overflowing.
+pub(crate) fn days_after(now: OffsetDateTime, days: u32) -> OffsetDateTime {
+    now.checked_add(Duration::days(days.into()))
+        .map_or(LAST_X509_TIME, |end| end.min(LAST_X509_TIME))
 }
 
 pub(crate) fn base_params(
@@ -40,4 +51,17 @@ fn random_serial() -> SerialNumber {
     // Positive, and with a non-zero first byte so that the DER encoding keeps all 16 bytes.
     bytes[0] = (bytes[0] & 0x7f).max(1);
     SerialNumber::from_slice(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_ends_at_the_last_time_a_certificate_can_name() {
+        let now = datetime!(2025-01-01 00:00 UTC);
+        assert_eq!(days_after(now, 365), datetime!(2026-01-01 00:00 UTC));
+        assert_eq!(days_after(now, 3_000_000), LAST_X509_TIME);
+        assert_eq!(days_after(now, u32::MAX), LAST_X509_TIME);
+    }
 }

@@ -1,15 +1,19 @@
 //! Passwords for PKCS#12 stores (and for anything else that needs one).
 
 use rand::RngExt;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
 
 const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const DIGITS: &[u8] = b"0123456789";
 const LENGTH: usize = 32;
 
 /// 32 random letters and digits, starting with a letter: safe in any configuration file or
-/// command line without quoting, as Strimzi's passwords are.
+/// command line without quoting, as Strimzi's passwords are. Drawn from the operating system's
+/// generator itself: nothing about a password lives in this process before it is made (a panic
+/// if the system cannot give randomness, which no password may do without).
 pub fn generate_password() -> String {
-    let mut rng = rand::rng();
+    let mut rng = UnwrapErr(SysRng);
     let alphabet = [LETTERS, DIGITS].concat();
     let first = LETTERS[rng.random_range(0..LETTERS.len())];
     let rest = (1..LENGTH).map(|_| alphabet[rng.random_range(0..alphabet.len())]);

@@ -7,8 +7,7 @@
 //! is opened by the operator's `runtime::dns::Connector`, so cluster-internal names are resolved by
 //! cluster DNS only.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 
 use api::kafka::Kafka;
 use k8s_openapi::api::core::v1::Secret;
@@ -19,6 +18,7 @@ use kube::{Api, Client, Resource};
 use runtime::dns;
 use runtime::labels::STRIMZI_CLUSTER;
 
+use crate::admin_cache::AdminCache;
 use crate::kafka::availability::Availability;
 use crate::kafka::certificates::operator_certificate_secret;
 use crate::kafka::listeners::REPLICATION_PORT;
@@ -75,7 +75,7 @@ pub struct KafkaAdmins {
     overrides: Vec<AdminOverride>,
     /// One for every client: configurations compare equal only with the same connector.
     connector: Connector,
-    connected: Mutex<HashMap<ClusterRef, (ClientConfig, AdminClient)>>,
+    connected: AdminCache<(ClientConfig, AdminClient)>,
 }
 
 impl KafkaAdmins {
@@ -89,24 +89,25 @@ impl KafkaAdmins {
             client,
             overrides,
             connector: Connector::new(move |address| connector.connect(address)),
-            connected: Mutex::default(),
+            connected: AdminCache::default(),
         }
     }
 
     /// An admin client for `cluster`.
     pub async fn admin(&self, cluster: &ClusterRef) -> Result<AdminClient, AdminError> {
-        let mut config = self.config(&cluster.namespace, &cluster.name).await?;
+        let mut config = match self.config(&cluster.namespace, &cluster.name).await {
+            Ok(config) => config,
+            Err(error) => {
+                self.connected.forget(cluster);
+                return Err(error);
+            }
+        };
         config.connector = Some(self.connector.clone());
-        if let Some((known, admin)) = self.connected.lock().expect("admin cache").get(cluster)
-            && *known == config
-        {
-            return Ok(admin.clone());
+        if let Some((_, admin)) = self.connected.get(cluster, |(known, _)| *known == config) {
+            return Ok(admin);
         }
         let admin = AdminClient::connect(config.clone()).await?;
-        self.connected
-            .lock()
-            .expect("admin cache")
-            .insert(cluster.clone(), (config, admin.clone()));
+        self.connected.insert(cluster, (config, admin.clone()));
         Ok(admin)
     }
 

@@ -5,9 +5,12 @@
 //! are what unit tests and golden snapshots cover, and what `brokerage render` prints.
 
 pub mod admin;
+pub mod admin_cache;
 pub mod claim_templates;
+mod failure;
 pub mod jvm;
 pub mod kafka;
+mod object_names;
 pub mod pod_security;
 pub mod probes;
 pub mod properties;

@@ -21,7 +21,7 @@ use cluster_operator::kafka::{Inputs, broker_config, names, render};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use testenv::kafka::{
-    KafkaNode, STARTUP_TIMEOUT, api_versions, api_versions_on, free_ports, random_cluster_id,
+    KafkaNode, STARTUP_TIMEOUT, api_versions, api_versions_on, random_cluster_id,
 };
 
 /// Where the pods mount their data volumes (`/var/lib/kafka/data`, `/var/lib/kafka/data-0`...).
@@ -163,7 +163,8 @@ fn boot(example: &str) -> Result<Booted> {
             (text, names)
         })
         .collect();
-    let mut free = free_ports(built.iter().map(|(_, names)| names.len()).sum())?.into_iter();
+    let mut free =
+        testenv::ports::free_ports(built.iter().map(|(_, names)| names.len()).sum())?.into_iter();
     let mut nodes = Vec::new();
     for (node, (text, names)) in model.nodes().zip(built) {
         nodes.push(LocalNode {

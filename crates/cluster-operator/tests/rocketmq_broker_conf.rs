@@ -7,7 +7,6 @@
 //! off), it answers unsigned requests and still keeps users, the admin first, as RocketMQUsers
 //! need.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use cluster_operator::rocketmq::manifest::read;
 use cluster_operator::rocketmq::{BrokerInputs, Node, validate};
 use kube::ResourceExt;
 use rocketmq_client::{AdminClient, ClientConfig, Credentials, User};
+use testenv::ports::free_broker_port;
 use testenv::rocketmq::{Broker, NameServer};
 
 const ACCESS_KEY: &str = "brokerage0123456789ab";
@@ -204,14 +204,14 @@ async fn with_acl_off_the_generated_broker_conf_boots_and_keeps_users() -> Resul
 /// credentials placeholders filled in, free ports, a temporary store, the test's name server.
 /// Small commit-log files keep the test light; nothing else changes.
 fn for_loopback(generated: &str, name_server: &str, store: &Path) -> Result<String> {
-    let (listen, ha) = free_ports()?;
+    let listen = free_broker_port()?;
     let store = store.display();
     let mut text = String::new();
     for line in generated.lines() {
         let line = match line.split_once('=').map(|(key, _)| key) {
             Some("namesrvAddr") => format!("namesrvAddr={name_server}"),
             Some("listenPort") => format!("listenPort={listen}"),
-            Some("haListenPort") => format!("haListenPort={ha}"),
+            Some("haListenPort") => format!("haListenPort={}", listen + 1),
             Some("storePathRootDir") => format!("storePathRootDir={store}"),
             Some("storePathCommitLog") => format!("storePathCommitLog={store}/commitlog"),
             _ => line
@@ -224,18 +224,4 @@ fn for_loopback(generated: &str, name_server: &str, store: &Path) -> Result<Stri
     }
     text.push_str("\n# Test only\nbindAddress=127.0.0.1\nmappedFileSizeCommitLog=67108864\n");
     Ok(text)
-}
-
-/// A free `listenPort` whose fast port (`listenPort - 2`) is free too, and a free HA port.
-fn free_ports() -> Result<(u16, u16)> {
-    for _ in 0..100 {
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
-        let port = listener.local_addr()?.port();
-        if port < 1026 || TcpListener::bind(("127.0.0.1", port - 2)).is_err() {
-            continue;
-        }
-        let ha = TcpListener::bind(("0.0.0.0", 0))?.local_addr()?.port();
-        return Ok((port, ha));
-    }
-    bail!("no free pair of ports for a broker")
 }

@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use api::kafka::{CertificateAuthority as CaSpec, CertificateExpirationPolicy};
-use certs::{CaConfig, ExpirationPolicy, SecretContent};
+use certs::{CaConfig, CaKind, ExpirationPolicy, SecretContent};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 
 use super::model::{KafkaModel, Node};
 use super::names;
@@ -14,6 +15,19 @@ use super::names;
 /// The Secret holding the operator's own client certificate for this cluster, as Strimzi names it.
 pub fn operator_certificate_secret(cluster: &str) -> String {
     format!("{cluster}-cluster-operator-certs")
+}
+
+/// Every Secret the certificates step writes for `cluster`: the two CAs' key and certificate
+/// Secrets, the nodes' certificates and the operator's.
+pub fn certificate_secrets(cluster: &str) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for kind in [CaKind::Cluster, CaKind::Clients] {
+        secrets.push(kind.key_secret_name(cluster));
+        secrets.push(kind.cert_secret_name(cluster));
+    }
+    secrets.push(names::node_certificates_secret(cluster));
+    secrets.push(operator_certificate_secret(cluster));
+    secrets
 }
 
 /// `spec.clusterCa` / `spec.clientsCa` as the certs crate takes them.
@@ -103,10 +117,52 @@ pub fn secret_content(secret: &Secret) -> SecretContent {
     }
 }
 
+/// `live` with `desired`'s data, labels and annotations, and without the `force` annotation a
+/// user set (with their own field manager, so an apply cannot remove it): the renewal it asked
+/// for and the annotation's removal land in one write, and a crash after any write can never
+/// renew twice.
+pub fn without_annotation(live: &Secret, desired: &Secret, force: &str) -> Secret {
+    let mut replaced = live.clone();
+    replaced.data.clone_from(&desired.data);
+    let annotations = replaced.metadata.annotations.get_or_insert_default();
+    annotations.remove(force);
+    annotations.extend(desired.annotations().clone());
+    let labels = replaced.metadata.labels.get_or_insert_default();
+    labels.extend(desired.labels().clone());
+    replaced
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kafka::testing::example_model;
+
+    #[test]
+    fn a_forced_renewal_is_written_without_its_annotation_and_keeps_what_others_set() {
+        let model = example_model("ephemeral-single-node");
+        let mut live = build_secret(&model, "c-cluster-ca-cert", &SecretContent::default(), true);
+        live.metadata.resource_version = Some("7".into());
+        let others = BTreeMap::from([
+            ("strimzi.io/force-renew".to_string(), "true".to_string()),
+            ("team".to_string(), "payments".to_string()),
+        ]);
+        live.metadata.annotations = Some(others);
+        let content = SecretContent {
+            data: BTreeMap::from([("ca.crt".to_string(), b"new".to_vec())]),
+            annotations: BTreeMap::from([(
+                "strimzi.io/ca-cert-generation".to_string(),
+                "1".to_string(),
+            )]),
+        };
+        let desired = build_secret(&model, "c-cluster-ca-cert", &content, true);
+        let replaced = without_annotation(&live, &desired, "strimzi.io/force-renew");
+        assert_eq!(replaced.metadata.resource_version.as_deref(), Some("7"));
+        assert_eq!(replaced.data, desired.data);
+        let annotations = replaced.annotations();
+        assert!(!annotations.contains_key("strimzi.io/force-renew"));
+        assert_eq!(annotations["team"], "payments");
+        assert_eq!(annotations["strimzi.io/ca-cert-generation"], "1");
+    }
 
     #[test]
     fn node_certificates_name_every_address_clients_use() {

@@ -26,8 +26,6 @@ pub mod template;
 #[cfg(test)]
 mod testing;
 
-use std::collections::BTreeMap;
-
 use api::kafka::{Kafka, KafkaNodePool};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
@@ -51,8 +49,7 @@ pub struct Desired {
 }
 
 impl Desired {
-    /// `extra_pod_annotations` go on every pod template (for hashes other steps own).
-    pub fn build(model: &KafkaModel, extra_pod_annotations: &BTreeMap<String, String>) -> Desired {
+    pub fn build(model: &KafkaModel) -> Desired {
         let mut services = vec![
             services::build_bootstrap_service(model),
             services::build_brokers_service(model),
@@ -71,7 +68,7 @@ impl Desired {
             statefulsets: model
                 .pools
                 .iter()
-                .map(|pool| statefulset::build_statefulset(model, pool, extra_pod_annotations))
+                .map(|pool| statefulset::build_statefulset(model, pool))
                 .collect(),
         }
     }
@@ -98,6 +95,6 @@ pub fn render(
     inputs: &Inputs,
 ) -> Result<(KafkaModel, Desired), InvalidSpec> {
     let model = validate(kafka, pools, inputs)?;
-    let desired = Desired::build(&model, &BTreeMap::new());
+    let desired = Desired::build(&model);
     Ok((model, desired))
 }

@@ -12,11 +12,13 @@ use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use runtime::labels::{self, Labels};
 
+use super::certificates;
 use super::config::{self, UserConfig};
 use super::listeners::{Authentication, ExternalAddresses, Listener};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
 use super::template::{SecurityTemplate, security_template};
+use crate::object_names;
 use crate::pod_security::PodPolicy;
 
 /// Kafka versions the operator runs, with the KRaft metadata version each defaults to; the last
@@ -303,13 +305,22 @@ pub fn validate(
     }
 
     let (version, default_metadata_version) = resolve_version(spec.version.as_deref())?;
+    let metadata_version = match &spec.metadata_version {
+        Some(requested) => {
+            check_metadata_version(requested, version, default_metadata_version)?;
+            requested.clone()
+        }
+        None => default_metadata_version.to_string(),
+    };
+    check_certificate_authority(kafka.spec.cluster_ca.as_ref(), "spec.clusterCa")?;
+    check_certificate_authority(kafka.spec.clients_ca.as_ref(), "spec.clientsCa")?;
     let listeners = validate_listeners(&spec.listeners, &mut warnings)?;
     let authorization = validate_authorization(kafka)?;
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
     let pools = validate_pools(kafka, &pools, inputs.pods, &mut warnings)?;
     warn_unimplemented(kafka, &mut warnings);
 
-    Ok(KafkaModel {
+    let model = KafkaModel {
         namespace: kafka.metadata.namespace.clone().unwrap_or_default(),
         uid: kafka.metadata.uid.clone().unwrap_or_default(),
         cluster_id: kafka
@@ -319,10 +330,7 @@ pub fn validate(
             .unwrap_or_else(|| inputs.new_cluster_id.clone()),
         image: spec.image.clone().unwrap_or_else(|| default_image(version)),
         version: version.to_string(),
-        metadata_version: spec
-            .metadata_version
-            .clone()
-            .unwrap_or_else(|| default_metadata_version.to_string()),
+        metadata_version,
         cluster,
         listeners,
         pools,
@@ -332,7 +340,113 @@ pub fn validate(
         readiness_probe: spec.readiness_probe.clone(),
         external_addresses: inputs.external_addresses.clone(),
         warnings,
+    };
+    check_object_names(&model)?;
+    Ok(model)
+}
+
+/// Every object the cluster gets, its pods and the Secrets of its certificates, named and
+/// labelled as Kubernetes accepts: the names of the Kafka, its pools and its listeners make
+/// theirs, and only together can they be too long.
+fn check_object_names(model: &KafkaModel) -> Result<(), InvalidSpec> {
+    let mut objects = super::Desired::build(model).to_json();
+    let content = certs::SecretContent::default();
+    objects.extend(
+        certificates::certificate_secrets(&model.cluster)
+            .iter()
+            .map(|name| {
+                serde_json::to_value(certificates::build_secret(model, name, &content, true))
+                    .expect("a Secret serializes")
+            }),
+    );
+    object_names::check(&objects).map_err(|problem| {
+        InvalidSpec::new(
+            "metadata.name",
+            format!(
+                "{problem}; the names of the Kafka, its KafkaNodePools and its listeners make \
+                 that name, so shorten or change them"
+            ),
+        )
     })
+}
+
+/// A KRaft `metadata.version` as Kafka's storage tool takes it (`4.1-IV1`, or `4.1` for the
+/// newest of that release), from the oldest a KRaft cluster of Kafka 4 may run (`3.3-IV3`) to
+/// the newest `version` knows (`default`): anything else would leave every node unable to
+/// format its storage and start.
+fn check_metadata_version(
+    requested: &str,
+    version: &str,
+    default: &str,
+) -> Result<(), InvalidSpec> {
+    const OLDEST: &str = "3.3-IV3";
+    let invalid = |problem: String| {
+        InvalidSpec::new(
+            "spec.kafka.metadataVersion",
+            format!("{problem}; use one from {OLDEST} to {default}, or leave it out for {default}"),
+        )
+    };
+    let (release, iv) = parse_metadata_version(requested).ok_or_else(|| {
+        invalid(format!(
+            "{requested:?} is not a metadata version such as {default}"
+        ))
+    })?;
+    let (newest, newest_iv) =
+        parse_metadata_version(default).expect("the supported versions parse");
+    let (oldest, oldest_iv) = parse_metadata_version(OLDEST).expect("the oldest version parses");
+    // A release without an IV is the newest IV of that release the Kafka knows.
+    let newer =
+        release > newest || (release == newest && iv.zip(newest_iv).is_some_and(|(a, b)| a > b));
+    if newer {
+        return Err(invalid(format!(
+            "{requested} is newer than Kafka {version} knows"
+        )));
+    }
+    let older =
+        release < oldest || (release == oldest && iv.zip(oldest_iv).is_some_and(|(a, b)| a < b));
+    if older {
+        return Err(invalid(format!(
+            "{requested} is older than a KRaft cluster of Kafka {version} may run"
+        )));
+    }
+    Ok(())
+}
+
+/// `((major, minor), IV)`: `4.1-IV1` or `4.1`.
+fn parse_metadata_version(text: &str) -> Option<((u32, u32), Option<u32>)> {
+    let number = |part: &str| {
+        (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (release, iv) = match text.split_once("-IV") {
+        Some((release, iv)) => (release, Some(number(iv)?)),
+        None => (text, None),
+    };
+    let (major, minor) = release.split_once('.')?;
+    Some(((number(major)?, number(minor)?), iv))
+}
+
+/// The schema refuses a renewal period as long as the validity, for resources written since it
+/// does: such a CA (and every certificate it signs) would be renewed, and every node restarted,
+/// at each reconciliation.
+fn check_certificate_authority(
+    spec: Option<&api::kafka::CertificateAuthority>,
+    field: &str,
+) -> Result<(), InvalidSpec> {
+    let config = certificates::ca_config(spec);
+    if config.renewal_days < config.validity_days {
+        return Ok(());
+    }
+    Err(InvalidSpec::new(
+        format!("{field}.renewalDays"),
+        format!(
+            "a renewal period of {} days is not shorter than the validity of {} days, so the \
+             certificates would be renewed and every node restarted at each reconciliation; \
+             make renewalDays less than validityDays",
+            config.renewal_days, config.validity_days
+        ),
+    ))
 }
 
 fn resolve_version(requested: Option<&str>) -> Result<(&'static str, &'static str), InvalidSpec> {
@@ -687,6 +801,14 @@ fn persistent_claim(
             "persistent-claim storage needs a size, such as 100Gi",
         )
     })?;
+    // Kubernetes refuses a claim of no bytes, and anything but a quantity.
+    let quantity = k8s_openapi::apimachinery::pkg::api::resource::Quantity(size.clone());
+    if crate::quantity::bytes(&quantity).is_none_or(|bytes| bytes == 0) {
+        return Err(InvalidSpec::new(
+            format!("{field}.size"),
+            format!("{size:?} is not a size a volume can have, such as 100Gi"),
+        ));
+    }
     Ok(DataVolume {
         id,
         kind: VolumeKind::PersistentClaim {
@@ -863,6 +985,93 @@ spec:
     }
 
     #[test]
+    fn metadata_versions_are_those_kafka_can_format_with() {
+        let with = |metadata: &str| {
+            SINGLE_NODE.replace(
+                "  kafka:\n",
+                &format!("  kafka:\n    version: 4.0.0\n    metadataVersion: {metadata:?}\n"),
+            )
+        };
+        for accepted in ["4.0-IV3", "4.0", "3.3-IV3", "3.9"] {
+            assert_eq!(
+                validate_text(&with(accepted)).unwrap().metadata_version,
+                accepted
+            );
+        }
+        let error = invalid(&with("4.1-IV1"));
+        assert_eq!(
+            error.to_string(),
+            "spec.kafka.metadataVersion: 4.1-IV1 is newer than Kafka 4.0.0 knows; use one from \
+             3.3-IV3 to 4.0-IV3, or leave it out for 4.0-IV3"
+        );
+        assert!(
+            invalid(&with("3.3-IV2"))
+                .message
+                .starts_with("3.3-IV2 is older than")
+        );
+        for garbage in ["garbage", "4.0-IV", "4.-IV1", "4.0-iv3", "4.0.1"] {
+            let error = invalid(&with(garbage));
+            assert!(
+                error
+                    .message
+                    .contains("is not a metadata version such as 4.0-IV3"),
+                "{garbage}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_ca_renewed_as_often_as_it_is_valid_is_refused() {
+        let with =
+            |ca: &str| SINGLE_NODE.replace("spec:\n  kafka:", &format!("spec:\n  {ca}\n  kafka:"));
+        assert!(validate_text(&with("clusterCa: {validityDays: 31}")).is_ok());
+        let error = invalid(&with("clusterCa: {validityDays: 30}"));
+        assert_eq!(error.field, "spec.clusterCa.renewalDays");
+        assert!(error.message.starts_with(
+            "a renewal period of 30 days is not shorter than the validity of 30 days"
+        ));
+        let error = invalid(&with("clientsCa: {renewalDays: 400}"));
+        assert_eq!(error.field, "spec.clientsCa.renewalDays");
+    }
+
+    #[test]
+    fn names_that_make_names_kubernetes_refuses_are_invalid() {
+        let rename = |kafka: &str, pool: &str| {
+            SINGLE_NODE
+                .replace(
+                    "metadata: {name: c}",
+                    &format!("metadata: {{name: {kafka}}}"),
+                )
+                .replace(
+                    "strimzi.io/cluster: c",
+                    &format!("strimzi.io/cluster: {kafka}"),
+                )
+                .replace("name: dual,", &format!("name: {pool},"))
+        };
+        // The longest name the CRD lets through works with a short pool name.
+        let forty = "k".repeat(40);
+        assert!(validate_text(&rename(&forty, "p")).is_ok());
+        let error = invalid(&rename(&forty, &"p".repeat(12)));
+        assert_eq!(error.field, "metadata.name");
+        assert!(
+            error.message.starts_with(&format!(
+                "StatefulSet {forty}-pppppppppppp: the name is 53 characters long, more than the 52"
+            )),
+            "{}",
+            error.message
+        );
+        assert!(error.message.ends_with("so shorten or change them"));
+        let error = invalid(&rename("1st", "p"));
+        assert!(
+            error.message.starts_with(
+                "Service 1st-kafka-bootstrap: the name of a Service must start with a letter"
+            ),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
     fn invalid_listeners_are_refused() {
         let with_listener = |listener: &str| {
             SINGLE_NODE.replace(
@@ -938,6 +1147,14 @@ spec:
         );
         let error = invalid(&SINGLE_NODE.replace("{type: ephemeral}", "{type: jbod, volumes: []}"));
         assert_eq!(error.field, "KafkaNodePool dual: spec.storage.volumes");
+        for size in ["0", "0Gi", "lots"] {
+            let claim = format!("{{type: persistent-claim, size: \"{size}\"}}");
+            let error = invalid(&SINGLE_NODE.replace("{type: ephemeral}", &claim));
+            assert_eq!(
+                error.field, "KafkaNodePool dual: spec.storage.size",
+                "{size}"
+            );
+        }
     }
 
     #[test]

@@ -198,23 +198,31 @@ fn parse_id_ranges(annotation: &str) -> Result<Vec<RangeInclusive<i32>>, String>
         .strip_prefix('[')
         .and_then(|rest| rest.strip_suffix(']'))
         .ok_or_else(|| format!("{annotation:?} is not a list such as [0, 3, 10-12]"))?;
-    let parse = |text: &str| {
-        text.trim()
-            .parse::<i32>()
-            .ok()
-            .filter(|id| *id >= 0)
-            .ok_or_else(|| format!("{text:?} in {annotation:?} is not a node ID"))
-    };
     let mut ranges = Vec::new();
     let mut total: u64 = 0;
     for item in inner.split(',').filter(|item| !item.trim().is_empty()) {
+        let item = item.trim();
+        let invalid = || {
+            format!(
+                "{item:?} in {annotation:?} is neither a node ID nor a range such as 10-12; node \
+                 IDs are whole numbers from 0 to {}",
+                i32::MAX
+            )
+        };
+        let parse = |text: &str| text.trim().parse::<i32>().ok().filter(|id| *id >= 0);
         let range = match item.split_once('-') {
-            Some((from, to)) => parse(from)?..=parse(to)?,
+            Some((from, to)) => parse(from).ok_or_else(invalid)?..=parse(to).ok_or_else(invalid)?,
             None => {
-                let id = parse(item)?;
+                let id = parse(item).ok_or_else(invalid)?;
                 id..=id
             }
         };
+        if range.is_empty() {
+            return Err(format!(
+                "{item:?} in {annotation:?} is a range from a higher ID to a lower one; write \
+                 the lower ID first"
+            ));
+        }
         total += range_length(&range);
         if total > MAX_ANNOTATION_IDS {
             return Err(format!(
@@ -227,7 +235,7 @@ fn parse_id_ranges(annotation: &str) -> Result<Vec<RangeInclusive<i32>>, String>
     Ok(ranges)
 }
 
-/// How many IDs `range` holds: none when it is reversed.
+/// How many IDs `range` holds.
 fn range_length(range: &RangeInclusive<i32>) -> u64 {
     let length = i64::from(*range.end()) - i64::from(*range.start()) + 1;
     u64::try_from(length).unwrap_or(0)
@@ -338,6 +346,28 @@ mod tests {
     }
 
     #[test]
+    fn negative_ids_and_reversed_ranges_are_refused_naming_the_item() {
+        let refused = |annotation: &str| {
+            let mut pool = request("b", 1, false, &[]);
+            pool.next_node_ids = Some(annotation.into());
+            assign(&[pool]).unwrap_err().message
+        };
+        assert_eq!(
+            refused("[3, -5]"),
+            format!(
+                "\"-5\" in \"[3, -5]\" is neither a node ID nor a range such as 10-12; node IDs \
+                 are whole numbers from 0 to {}",
+                i32::MAX
+            )
+        );
+        assert_eq!(
+            refused("[9-3]"),
+            "\"9-3\" in \"[9-3]\" is a range from a higher ID to a lower one; write the lower ID \
+             first"
+        );
+    }
+
+    #[test]
     fn a_huge_next_node_ids_range_is_refused_without_walking_it() {
         let started = std::time::Instant::now();
         let mut pool = request("b", 3, false, &[]);
@@ -350,7 +380,10 @@ mod tests {
         let mut pool = request("b", 3, false, &[]);
         pool.next_node_ids = Some("[0-4000000000]".into());
         let error = assign(&[pool]).unwrap_err();
-        assert!(error.message.contains("is not a node ID"), "{error}");
+        assert!(
+            error.message.contains("is neither a node ID nor a range"),
+            "{error}"
+        );
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         // Up to the cap, ranges are tried in order.
         let mut pool = request("b", 2, false, &[]);

@@ -54,22 +54,15 @@ exec java {kafka} -cp {classpath} kafka.Kafka "$config"
     )
 }
 
-/// The StatefulSet of `pool`. `extra_pod_annotations` go on the pod template, for hashes that
-/// other steps own (such as the certificates').
-pub fn build_statefulset(
-    model: &KafkaModel,
-    pool: &Pool,
-    extra_pod_annotations: &BTreeMap<String, String>,
-) -> StatefulSet {
+/// The StatefulSet of `pool`.
+pub fn build_statefulset(model: &KafkaModel, pool: &Pool) -> StatefulSet {
     let labels = model.pool_labels(pool);
     let name = names::statefulset(&model.cluster, &pool.name);
-    // Per-node configuration hashes are stamped on the pods by the rolling step, not here:
-    // the template is shared, and must not change when one node's file does.
-    let annotations = extra_pod_annotations.clone();
+    // Per-node configuration and certificate hashes are stamped on the pods by the rolling
+    // step, not here: the template is shared, and must not change when one node's file does.
     let template = PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(labels.clone().into_map()),
-            annotations: Some(annotations),
             ..ObjectMeta::default()
         }),
         spec: Some(build_pod_spec(model, pool)),
@@ -348,7 +341,7 @@ mod tests {
     fn broker_pool_with_jbod_claims_and_jvm_options() {
         let model = example_model("persistent-dual-pool");
         let pool = model.pool("broker").unwrap();
-        let set = build_statefulset(&model, pool, &BTreeMap::new());
+        let set = build_statefulset(&model, pool);
         assert_eq!(
             set.metadata.name.as_deref(),
             Some("persistent-cluster-broker")
@@ -424,7 +417,7 @@ mod tests {
     #[test]
     fn controller_pool_checks_health_on_the_control_plane_port() {
         let model = example_model("persistent-dual-pool");
-        let set = build_statefulset(&model, model.pool("controller").unwrap(), &BTreeMap::new());
+        let set = build_statefulset(&model, model.pool("controller").unwrap());
         let pod = set.spec.unwrap().template.spec.unwrap();
         let probe = pod.containers[0].readiness_probe.as_ref().unwrap();
         assert_eq!(
@@ -443,7 +436,7 @@ mod tests {
     #[test]
     fn the_pods_run_java_on_the_images_jars() {
         let model = example_model("ephemeral-single-node");
-        let set = build_statefulset(&model, &model.pools[0], &BTreeMap::new());
+        let set = build_statefulset(&model, &model.pools[0]);
         let pod = set.spec.unwrap().template.spec.unwrap();
         let expected = r#"set -eu
 config="/opt/kafka/custom-config/${POD_NAME}.properties"
@@ -479,7 +472,7 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
             }]),
             ..api::kafka::JvmOptions::default()
         });
-        let set = build_statefulset(&model, &pool, &BTreeMap::new());
+        let set = build_statefulset(&model, &pool);
         let pod = set.spec.unwrap().template.spec.unwrap();
         assert!(
             script(&pod).contains(r"-Dlog4j2.configurationFile=/opt/kafka/custom-config/log4j2.properties '-Da=it'\''s $HOME' -cp"),
@@ -489,17 +482,11 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
     }
 
     #[test]
-    fn ephemeral_pool_uses_an_empty_dir_and_carries_extra_annotations() {
+    fn ephemeral_pool_uses_an_empty_dir() {
         let model = example_model("ephemeral-single-node");
-        let extra = BTreeMap::from([(
-            "brokerage.io/certificates-hash".to_string(),
-            "abc".to_string(),
-        )]);
-        let set = build_statefulset(&model, &model.pools[0], &extra);
+        let set = build_statefulset(&model, &model.pools[0]);
         let spec = set.spec.unwrap();
         assert!(spec.volume_claim_templates.is_none());
-        let annotations = spec.template.metadata.unwrap().annotations.unwrap();
-        assert_eq!(annotations["brokerage.io/certificates-hash"], "abc");
         let volumes = spec.template.spec.unwrap().volumes.unwrap();
         assert!(volumes[0].empty_dir.is_some());
     }

@@ -9,8 +9,7 @@
 //! list, is opened by the operator's `runtime::dns::Connector`, so cluster-internal names are
 //! resolved by cluster DNS only.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 
 use api::rocketmq::{Broker, NameService};
 use k8s_openapi::api::core::v1::Secret;
@@ -21,6 +20,7 @@ use runtime::dns;
 
 use super::names;
 use crate::admin::ClusterRef;
+use crate::admin_cache::AdminCache;
 
 /// How to reach one cluster, instead of through its Broker resource.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub struct RocketMQAdmins {
     overrides: Vec<RocketMQOverride>,
     /// One for every client: configurations compare equal only with the same connector.
     connector: Connector,
-    connected: Mutex<HashMap<ClusterRef, AdminClient>>,
+    connected: AdminCache<AdminClient>,
 }
 
 impl RocketMQAdmins {
@@ -71,22 +71,25 @@ impl RocketMQAdmins {
             client,
             overrides,
             connector: Connector::new(move |address| connector.connect(address)),
-            connected: Mutex::default(),
+            connected: AdminCache::default(),
         }
     }
 
     /// A client for `cluster`: its name servers, signed with its admin credentials.
     pub async fn admin(&self, cluster: &ClusterRef) -> Result<AdminClient, RocketMQAdminError> {
-        let mut config = self.config(cluster).await?;
+        let mut config = match self.config(cluster).await {
+            Ok(config) => config,
+            Err(error) => {
+                self.connected.forget(cluster);
+                return Err(error);
+            }
+        };
         config.connector = Some(self.connector.clone());
-        let mut connected = self.connected.lock().expect("admin cache");
-        if let Some(admin) = connected.get(cluster)
-            && *admin.config() == config
-        {
-            return Ok(admin.clone());
+        if let Some(admin) = self.connected.get(cluster, |kept| *kept.config() == config) {
+            return Ok(admin);
         }
         let admin = AdminClient::new(config);
-        connected.insert(cluster.clone(), admin.clone());
+        self.connected.insert(cluster, admin.clone());
         Ok(admin)
     }
 

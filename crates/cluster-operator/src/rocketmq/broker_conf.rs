@@ -30,6 +30,12 @@ pub const POD_IP_PLACEHOLDER: &str = "@POD_IP@";
 pub const ACCESS_KEY_PLACEHOLDER: &str = "@ADMIN_ACCESS_KEY@";
 pub const SECRET_KEY_PLACEHOLDER: &str = "@ADMIN_SECRET_KEY@";
 
+const PLACEHOLDERS: [&str; 3] = [
+    POD_IP_PLACEHOLDER,
+    ACCESS_KEY_PLACEHOLDER,
+    SECRET_KEY_PLACEHOLDER,
+];
+
 /// Where the data volume is mounted.
 pub const STORE_DIR: &str = "/home/rocketmq/store";
 
@@ -231,6 +237,18 @@ pub fn split_owned(model: &BrokerModel, user: Properties) -> (Properties, Vec<Wa
                 message: format!(
                     "{source} sets {key:?}, which is not a RocketMQ setting (their names are \
                      letters, digits, '.', '_' and '-'); it is ignored"
+                ),
+            });
+            continue;
+        }
+        if let Some(placeholder) = PLACEHOLDERS.iter().find(|p| value.contains(**p)) {
+            // The start script would fill in the admin secret key (or the pod's IP) there, where
+            // anyone who can read that setting back (a broker's name, its registered address)
+            // would see it.
+            warnings.push(Warning {
+                reason: "ForbiddenConfig",
+                message: format!(
+                    "{source} sets {key} to a value containing {placeholder}, which the broker's                      start script replaces; it is ignored"
                 ),
             });
             continue;
@@ -443,6 +461,16 @@ mod tests {
                 .iter()
                 .any(|m| m.contains("sets \"broker Role\", which is not"))
         );
+
+        // A placeholder in a user's value would be filled in with the admin secret key.
+        let (_, inputs) = with_common_config("brokerIP2=@ADMIN_SECRET_KEY@\nkept=1\n");
+        let model = crate::rocketmq::model::validate(&broker, &inputs).unwrap();
+        let read = properties(&build_broker_conf(&model, &Node::master(0)));
+        assert!(!read.contains_key("brokerIP2") && read["kept"] == "1");
+        assert!(model.warnings.iter().any(|w| {
+            w.message
+                .contains("brokerIP2 to a value containing @ADMIN_SECRET_KEY@")
+        }));
 
         // Values the operator writes are escaped too.
         let mut model = model;

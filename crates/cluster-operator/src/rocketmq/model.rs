@@ -9,13 +9,16 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::ResourceExt;
 use runtime::labels::{self, Labels};
 
+use super::BrokerDesired;
 use super::broker_conf::split_owned;
+use super::credentials::{self, AdminCredentials};
 use super::names;
 use super::pod::check_pod_settings;
 use super::storage::{Storage, storage};
 use super::user_config::{CommonConfig, common_config};
 use crate::admin::ClusterRef;
 use crate::kafka::model::{InvalidSpec, Warning};
+use crate::object_names;
 use crate::pod_security::PodPolicy;
 use crate::properties::Properties;
 
@@ -232,7 +235,29 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
     let (kept, dropped) = split_owned(&model, user_config);
     model.user_config = kept;
     model.warnings.extend(dropped);
+    check_object_names(&model)?;
     Ok(model)
+}
+
+/// Every object of the Broker, its pods and its admin credentials Secret, named and labelled as
+/// Kubernetes accepts: the Broker's name and its group and replica numbers make their names.
+fn check_object_names(model: &BrokerModel) -> Result<(), InvalidSpec> {
+    let mut objects = BrokerDesired::build(model).to_json();
+    let unknown = AdminCredentials {
+        access_key: String::new(),
+        secret_key: String::new(),
+    };
+    let secret = credentials::build_secret(model, &unknown);
+    objects.push(serde_json::to_value(secret).expect("a Secret serializes"));
+    object_names::check(&objects).map_err(|problem| {
+        InvalidSpec::new(
+            "metadata.name",
+            format!(
+                "{problem}; the Broker's name and its group and replica numbers make that name, \
+                 so shorten the name"
+            ),
+        )
+    })
 }
 
 /// The schema caps `size` and `replicaPerGroup` one by one; this caps the pods they make
@@ -436,5 +461,34 @@ mod tests {
         let broker = broker_with(|spec| spec.scale_pod_name = Some("broker-1-master-0".into()));
         let model = validate(&broker, &inputs()).unwrap();
         assert_eq!(model.scale_source, "broker-1-master-0");
+    }
+
+    #[test]
+    fn a_name_too_long_for_the_groups_it_makes_is_invalid() {
+        // The longest name the CRD lets through fits the first groups, not group 10's replicas.
+        let mut broker = broker_with(|spec| {
+            spec.size = 10;
+            spec.replica_per_group = Some(1);
+        });
+        broker.metadata.name = Some("b".repeat(40));
+        assert!(validate(&broker, &inputs()).is_ok());
+        broker.spec.size = 11;
+        let error = validate(&broker, &inputs()).unwrap_err();
+        assert_eq!(error.field, "metadata.name");
+        let statefulset = format!("{}-10-replica-1", "b".repeat(40));
+        assert!(
+            error.message.starts_with(&format!(
+                "StatefulSet {statefulset}: the name is 53 characters long, more than the 52"
+            )),
+            "{error}"
+        );
+        broker.metadata.name = Some("1broker".into());
+        let error = validate(&broker, &inputs()).unwrap_err();
+        assert!(
+            error.message.starts_with(
+                "Service 1broker-brokers: the name of a Service must start with a letter"
+            ),
+            "{error}"
+        );
     }
 }

@@ -21,6 +21,7 @@ use super::pod::{
 use super::services::port;
 use super::storage::{Storage, storage};
 use crate::kafka::model::InvalidSpec;
+use crate::object_names;
 use crate::pod_security::PodPolicy;
 
 /// The container's name, as upstream names it.
@@ -57,7 +58,7 @@ pub fn validate(
         ));
     }
     check_pod_settings(&spec.pod, pods)?;
-    Ok(NameServiceModel {
+    let model = NameServiceModel {
         name: name_service.name_any(),
         namespace: name_service.namespace().unwrap_or_default(),
         uid: name_service.uid().unwrap_or_default(),
@@ -68,7 +69,14 @@ pub fn validate(
             .unwrap_or_else(|| DEFAULT_IMAGE.to_string()),
         storage: storage(&spec.pod, "namesrv-storage")?,
         pod: spec.pod.clone(),
-    })
+    };
+    object_names::check(&NameServiceDesired::build(&model).to_json()).map_err(|problem| {
+        InvalidSpec::new(
+            "metadata.name",
+            format!("{problem}; the NameService's name makes that name, so shorten or change it"),
+        )
+    })?;
+    Ok(model)
 }
 
 impl NameServiceModel {
@@ -258,5 +266,27 @@ mod tests {
         assert!(error.message.contains("more than the 1000"), "{error}");
         name_service.spec.size = 1000;
         assert!(validate(&name_service, PodPolicy::default()).is_ok());
+    }
+
+    #[test]
+    fn a_name_kubernetes_refuses_for_a_service_is_invalid() {
+        let mut name_service = example_name_service();
+        name_service.metadata.name = Some("1names".into());
+        let error = validate(&name_service, PodPolicy::default()).unwrap_err();
+        assert_eq!(error.field, "metadata.name");
+        assert!(
+            error
+                .message
+                .starts_with("Service 1names: the name of a Service must start with a letter"),
+            "{error}"
+        );
+        name_service.metadata.name = Some("n".repeat(53));
+        let error = validate(&name_service, PodPolicy::default()).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("more than the 52 Kubernetes allows for a StatefulSet"),
+            "{error}"
+        );
     }
 }

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use api::kafka::CertificateAuthority as CaSpec;
 use certs::{
-    CaKind, CertificateAuthority, OffsetDateTime, SecretContent, Subject, fingerprint, load_ca,
-    reconcile_ca, reissue_reason,
+    CaAction, CaKind, CertificateAuthority, FORCE_RENEW_ANNOTATION, FORCE_REPLACE_ANNOTATION,
+    OffsetDateTime, SecretContent, Subject, fingerprint, load_ca, reconcile_ca, reissue_reason,
 };
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 use kube::api::Api;
 use runtime::{Error, Flow};
 
@@ -18,6 +19,7 @@ use super::state::KafkaReconcile;
 use crate::kafka::ca_key::lost_key;
 use crate::kafka::certificates::{
     build_secret, ca_config, node_subject_alt_names, operator_certificate_secret, secret_content,
+    without_annotation,
 };
 use crate::kafka::names;
 
@@ -122,41 +124,59 @@ async fn ensure_ca(
         kind.key_secret_name(cluster),
         kind.cert_secret_name(cluster),
     );
-    let key = stored_opt(state, &key_name).await?;
-    let cert = stored_opt(state, &cert_name).await?;
+    let (key_live, cert_live) = (
+        live(state, &key_name).await?,
+        live(state, &cert_name).await?,
+    );
+    let key = key_live.as_ref().map(secret_content);
+    let cert = cert_live.as_ref().map(secret_content);
+    let unusable = |error: certs::Error| {
+        Error::transient(format!(
+            "the CA in the Secrets {key_name} ({}) and {cert_name} ({}) cannot be used: {error}; \
+             put the PEM private key and certificate there",
+            certs::CA_KEY,
+            certs::CA_CRT
+        ))
+    };
     if spec.and_then(|spec| spec.generate_certificate_authority) == Some(false) {
         return match (key, cert) {
-            (Some(key), Some(cert)) => {
-                Ok(Some(load_ca(kind, &key, &cert).map_err(certificate_error)?))
-            }
+            (Some(key), Some(cert)) => Ok(Some(load_ca(kind, &key, &cert).map_err(unusable)?)),
             _ => Ok(None),
         };
     }
     if let Some(message) = lost_key((&key_name, key.as_ref()), (&cert_name, cert.as_ref())) {
         return Err(Error::transient(message));
     }
-    let reconciled = reconcile_ca(kind, &ca_config(spec), key.as_ref(), cert.as_ref(), now)
-        .map_err(certificate_error)?;
+    let reconciled =
+        reconcile_ca(kind, &ca_config(spec), key.as_ref(), cert.as_ref(), now).map_err(unusable)?;
     let owned = spec.and_then(|spec| spec.generate_secret_owner_reference) != Some(false);
-    let model = &state.model;
-    state
-        .applier
-        .apply(&build_secret(
-            model,
+    let secrets = [
+        (
             &key_name,
+            &key_live,
             &reconciled.key_secret,
-            owned,
-        ))
-        .await?;
-    state
-        .applier
-        .apply(&build_secret(
-            model,
+            FORCE_REPLACE_ANNOTATION,
+        ),
+        (
             &cert_name,
+            &cert_live,
             &reconciled.cert_secret,
-            owned,
-        ))
-        .await?;
+            FORCE_RENEW_ANNOTATION,
+        ),
+    ];
+    for (name, live, content, force) in secrets {
+        let desired = build_secret(&state.model, name, content, owned);
+        if let Some(live) = live
+            && reconciled.action != CaAction::Keep
+            && live.annotations().contains_key(force)
+        {
+            state
+                .applier
+                .replace(&without_annotation(live, &desired, force))
+                .await?;
+        }
+        state.applier.apply(&desired).await?;
+    }
     Ok(Some(reconciled.authority))
 }
 
@@ -186,14 +206,18 @@ fn leaf(
     Ok((issued.cert_pem, issued.key_pem))
 }
 
-async fn stored_opt(state: &KafkaReconcile, name: &str) -> Result<Option<SecretContent>, Error> {
+async fn live(state: &KafkaReconcile, name: &str) -> Result<Option<Secret>, Error> {
     let secrets: Api<Secret> =
         Api::namespaced(state.applier.client().clone(), &state.model.namespace);
-    Ok(secrets.get_opt(name).await?.as_ref().map(secret_content))
+    Ok(secrets.get_opt(name).await?)
 }
 
 async fn stored(state: &KafkaReconcile, name: &str) -> Result<SecretContent, Error> {
-    Ok(stored_opt(state, name).await?.unwrap_or_default())
+    Ok(live(state, name)
+        .await?
+        .as_ref()
+        .map(secret_content)
+        .unwrap_or_default())
 }
 
 fn missing_ca(state: &mut KafkaReconcile, kind: CaKind) -> Flow {

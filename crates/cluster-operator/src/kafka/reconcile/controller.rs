@@ -7,17 +7,17 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
 use kube::{Client, ResourceExt};
-use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
+use runtime::labels::STRIMZI_KIND;
+use runtime::latest::latest;
 use runtime::status::{write_stamped, write_status};
-use runtime::{Applier, Context, Error, Flow, Namespaces, conditions, pause};
+use runtime::watches::{self, by_cluster_label, metadata};
+use runtime::{Applier, Context, Error, Flow, conditions, pause};
 
 use super::state::KafkaReconcile;
 use super::{node_pools, observe, status, steps};
 use crate::admin::KafkaAdmins;
-use crate::kafka::identity::{kept_cluster_id, restore_node_ids};
+use crate::kafka::identity::restore_node_ids;
 use crate::kafka::{Desired, Inputs, validate};
 use crate::pod_security::PodPolicy;
 
@@ -34,32 +34,20 @@ pub async fn run(
 ) {
     let client = &context.client;
     let scope = scope.as_deref();
-    let ours = watcher::Config::default().labels(&format!("{STRIMZI_KIND}=Kafka"));
-    let controller = Controller::new(
-        Namespaces::api::<Kafka>(client, scope),
-        watcher::Config::default(),
-    )
-    .owns(Namespaces::api::<StatefulSet>(client, scope), ours.clone())
-    .owns(Namespaces::api::<Service>(client, scope), ours.clone())
-    .owns(Namespaces::api::<ConfigMap>(client, scope), ours.clone())
-    .watches(
-        Namespaces::api::<KafkaNodePool>(client, scope),
-        watcher::Config::default(),
-        by_cluster_label,
-    )
-    .watches(
-        Namespaces::api::<Pod>(client, scope),
-        ours,
-        by_cluster_label,
-    );
+    let ours = context
+        .watch_config()
+        .labels(&format!("{STRIMZI_KIND}=Kafka"));
+    let controller = watches::controller::<Kafka>(client, scope, context.watch_config())
+        .owns_stream(metadata::<StatefulSet>(client, scope, &ours))
+        .owns_stream(metadata::<Service>(client, scope, &ours))
+        .owns_stream(metadata::<ConfigMap>(client, scope, &ours))
+        .watches_stream(
+            metadata::<KafkaNodePool>(client, scope, &context.watch_config()),
+            by_cluster_label,
+        )
+        .watches_stream(metadata::<Pod>(client, scope, &ours), by_cluster_label);
     let reconcile = move |kafka, context| reconcile(kafka, context, admins.clone(), pods);
     runtime::controller::drive("Kafka", controller, reconcile, context.clone()).await;
-}
-
-/// A node pool or pod belongs to the Kafka its `strimzi.io/cluster` label names.
-fn by_cluster_label<K: kube::Resource>(object: K) -> Option<ObjectRef<Kafka>> {
-    let cluster = object.meta().labels.as_ref()?.get(STRIMZI_CLUSTER)?;
-    Some(ObjectRef::new(cluster).within(object.meta().namespace.as_deref()?))
 }
 
 fn reconcile(
@@ -70,28 +58,23 @@ fn reconcile(
 ) -> BoxFuture<'static, Result<Action, Error>> {
     Box::pin(async move {
         let client = &context.client;
+        let Some(kafka) = latest(client, kafka.as_ref()).await? else {
+            return Ok(Action::await_change());
+        };
         let current = kafka.status.as_ref();
+        // Every status write carries the ID: one without it would take it away.
+        let cluster_id = observe::cluster_id(client, &kafka).await?;
         if pause::is_paused(&kafka.metadata) {
             let paused = KafkaStatus {
                 conditions: Some(vec![conditions::paused()]),
                 observed_generation: kafka.metadata.generation,
+                cluster_id: Some(cluster_id),
                 ..current.cloned().unwrap_or_default()
             };
             write_stamped(client, kafka.as_ref(), paused).await?;
             return Ok(Action::await_change());
         }
 
-        let Some(cluster_id) = current.and_then(|status| status.cluster_id.clone()) else {
-            // Persist a new cluster's ID before anything formats storage with it; a Kafka
-            // re-created over kept volumes takes the ID they were formatted with.
-            let claims = observe::claims(client, &kafka).await?;
-            let first = KafkaStatus {
-                cluster_id: Some(kept_cluster_id(&claims).unwrap_or_else(observe::new_cluster_id)),
-                ..KafkaStatus::default()
-            };
-            write_status(client, kafka.as_ref(), current, &first).await?;
-            return Ok(Action::requeue(std::time::Duration::ZERO));
-        };
         let mut pools = observe::node_pools(client, &kafka).await?;
         let without_ids = pools.iter().any(|pool| {
             let ids = pool
@@ -105,7 +88,7 @@ fn reconcile(
             restore_node_ids(&mut pools, &claims, &kafka.name_any());
         }
         let inputs = Inputs {
-            new_cluster_id: cluster_id,
+            new_cluster_id: cluster_id.clone(),
             external_addresses: observe::external_addresses(client, &kafka).await?,
             pods,
         };
@@ -122,11 +105,13 @@ fn reconcile(
                         )
                         .await;
                 }
+                let invalid = invalid.to_string();
                 refuse(
                     client,
                     &kafka,
+                    &cluster_id,
                     conditions::INVALID_SPEC,
-                    &invalid.to_string(),
+                    &invalid,
                 )
                 .await?;
                 return Ok(Action::await_change());
@@ -137,10 +122,10 @@ fn reconcile(
             // Nothing is applied and the pools keep their node IDs; Kafka is asked again, as
             // partitions may have moved away.
             tracing::info!(kafka = %kafka.name_any(), %message, "refusing to remove nodes");
-            refuse(client, &kafka, &reason, &message).await?;
+            refuse(client, &kafka, &cluster_id, &reason, &message).await?;
             return Ok(Action::requeue(REMOVAL_RETRY));
         }
-        let desired = Desired::build(&model, &Default::default());
+        let desired = Desired::build(&model);
         let mut state = KafkaReconcile {
             kafka: kafka.clone(),
             pools,
@@ -157,7 +142,10 @@ fn reconcile(
         };
         let ran = steps().run(&mut state, &context.metrics).await;
         if let Err(error) = &ran {
-            state.not_ready = Some((conditions::RECONCILIATION_FAILED.into(), error.to_string()));
+            state.not_ready = Some((
+                conditions::RECONCILIATION_FAILED.into(),
+                crate::failure::message(error),
+            ));
         }
 
         for (reason, note) in std::mem::take(&mut state.events) {
@@ -190,10 +178,17 @@ fn reconcile(
 }
 
 /// Writes `NotReady` with `reason` and `message`, keeping the rest of the status.
-async fn refuse(client: &Client, kafka: &Kafka, reason: &str, message: &str) -> Result<(), Error> {
+async fn refuse(
+    client: &Client,
+    kafka: &Kafka,
+    cluster_id: &str,
+    reason: &str,
+    message: &str,
+) -> Result<(), Error> {
     let status = KafkaStatus {
         conditions: Some(vec![conditions::not_ready(reason, message)]),
         observed_generation: kafka.metadata.generation,
+        cluster_id: Some(cluster_id.to_string()),
         ..kafka.status.clone().unwrap_or_default()
     };
     write_stamped(client, kafka, status).await?;

@@ -5,11 +5,13 @@ use api::kafka::{Kafka, KafkaNodePool};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use runtime::Error;
 use runtime::labels::{Labels, STRIMZI_CLUSTER};
+use serde_json::json;
 
+use crate::kafka::identity::kept_cluster_id;
 use crate::kafka::listeners::ExternalAddresses;
 
 /// The KafkaNodePools labelled for this Kafka.
@@ -20,6 +22,29 @@ pub async fn node_pools(client: &Client, kafka: &Kafka) -> Result<Vec<KafkaNodeP
         .list(&ListParams::default().labels(&selector))
         .await?
         .items)
+}
+
+/// The cluster's ID, handed out once. `kafka` is as read at the start of the reconcile; a new
+/// ID (or, for a Kafka re-created over kept volumes, the one they were formatted with) is
+/// written only over that version, which the API server refuses if anything changed since: one
+/// cluster never gets two IDs.
+pub async fn cluster_id(client: &Client, kafka: &Kafka) -> Result<String, Error> {
+    if let Some(known) = kafka.status.as_ref().and_then(|s| s.cluster_id.clone()) {
+        return Ok(known);
+    }
+    let new = kept_cluster_id(&claims(client, kafka).await?).unwrap_or_else(new_cluster_id);
+    let patch = json!({
+        "metadata": {"resourceVersion": kafka.resource_version()},
+        "status": {"clusterId": new},
+    });
+    let api: Api<Kafka> = Api::namespaced(client.clone(), &namespace(kafka));
+    api.patch_status(
+        &kafka.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    Ok(new)
 }
 
 /// The cluster's volume claims, kept or in use: what a re-created Kafka or pool finds its

@@ -39,7 +39,11 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
             .collect();
 
         let mut outdated = Vec::new();
-        for pod in &pods {
+        // A pod being deleted is restarting already.
+        let running = pods
+            .iter()
+            .filter(|pod| pod.metadata.deletion_timestamp.is_none());
+        for pod in running {
             let Some(node) = nodes.get(&pod.name_any()) else {
                 continue;
             };
@@ -61,7 +65,10 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
                         )
                         .await?
                 }
-                Some(started_with) if *started_with != desired_hash => outdated.push((node, pod)),
+                Some(started_with) if *started_with != desired_hash => {
+                    tracing::debug!(pod = %pod.name_any(), %started_with, desired = %desired_hash, "outdated");
+                    outdated.push((node, pod))
+                }
                 Some(_) if needs_restart(pod, &revisions) => outdated.push((node, pod)),
                 Some(_) => {}
             }
@@ -96,10 +103,7 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
                     "RollingRestart",
                     format!("restarting pod {}", pod.name_any()),
                 ));
-                state
-                    .applier
-                    .delete::<Pod>(&state.model.namespace, &pod.name_any())
-                    .await?;
+                state.applier.delete(pod).await?;
             }
             RollStep::Wait(reason) => {
                 if let Some(reason) = reason {

@@ -40,7 +40,9 @@ pub fn config_maps(state: &mut BrokerReconcile) -> StepResult<'_> {
 }
 
 /// The StatefulSets, after everything they mount. A new group's master created while others
-/// already ran is a scale-out: it is marked to receive the cluster's metadata. A storage change
+/// already ran is a scale-out: it is created marked to receive the cluster's metadata, in the
+/// same write, so that no crash can leave it unmarked. The mark is applied again while it is
+/// pending; the metadata step's own annotation replaces it once the copy is done. A storage change
 /// an existing StatefulSet cannot take stops the reconcile before any is applied: applying the
 /// others would restart their pods with a configuration the refused ones do not have.
 pub fn statefulsets(state: &mut BrokerReconcile) -> StepResult<'_> {
@@ -66,33 +68,28 @@ pub fn statefulsets(state: &mut BrokerReconcile) -> StepResult<'_> {
             .keys()
             .filter_map(|name| node_of_statefulset(&cluster, name))
             .any(|node| node.is_master());
-        for statefulset in &state.desired.statefulsets {
-            let name = statefulset.name_any();
+        for desired in &state.desired.statefulsets {
+            let name = desired.name_any();
             let live = state.existing.get(&name);
-            state.applier.apply_over(statefulset, live).await?;
-            let Some(node) = node_of_statefulset(&cluster, &name).filter(|n| n.is_master()) else {
-                continue;
-            };
-            let pending = match live {
-                Some(live) => {
-                    annotation(&live.metadata, METADATA_COPY) == Some(METADATA_COPY_PENDING)
-                }
-                None if masters_before => {
-                    state
-                        .applier
-                        .annotate::<StatefulSet>(
-                            &state.model.namespace,
-                            &name,
-                            METADATA_COPY,
-                            Some(METADATA_COPY_PENDING),
-                        )
-                        .await?;
-                    true
-                }
-                None => false,
-            };
+            let group = node_of_statefulset(&cluster, &name)
+                .filter(|node| node.is_master())
+                .map(|node| node.group);
+            let pending = group.is_some()
+                && match live {
+                    Some(live) => {
+                        annotation(&live.metadata, METADATA_COPY) == Some(METADATA_COPY_PENDING)
+                    }
+                    None => masters_before,
+                };
+            let mut statefulset = desired.clone();
             if pending {
-                state.metadata_pending.insert(node.group);
+                statefulset
+                    .annotations_mut()
+                    .insert(METADATA_COPY.into(), METADATA_COPY_PENDING.into());
+            }
+            state.applier.apply_over(&statefulset, live).await?;
+            if let Some(group) = group.filter(|_| pending) {
+                state.metadata_pending.insert(group);
             }
         }
         let keep: Vec<String> = state

@@ -7,16 +7,18 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
 use kube::ResourceExt;
+use kube::api::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, watcher};
 use runtime::labels::STRIMZI_KIND;
+use runtime::latest::latest;
 use runtime::status::write_stamped;
-use runtime::{Applier, Context, Error, Namespaces, conditions, pause};
+use runtime::watches::{self, by_cluster_label, metadata};
+use runtime::{Applier, Context, Error, conditions, pause};
 
 use super::retries::Retries;
 use super::state::BrokerReconcile;
-use super::{broker_steps, by_cluster_label, has_condition, next_action, observe};
+use super::{broker_steps, has_condition, next_action, observe};
 use crate::pod_security::PodPolicy;
 use crate::rocketmq::admin::RocketMQAdmins;
 use crate::rocketmq::status::broker_status;
@@ -33,25 +35,22 @@ pub async fn run(
 ) {
     let client = &context.client;
     let scope = scope.as_deref();
-    let ours = watcher::Config::default().labels(&format!("{STRIMZI_KIND}=Broker"));
-    let controller = Controller::new(
-        Namespaces::api::<Broker>(client, scope),
-        watcher::Config::default(),
-    );
+    let ours = context
+        .watch_config()
+        .labels(&format!("{STRIMZI_KIND}=Broker"));
+    let controller = watches::controller::<Broker>(client, scope, context.watch_config());
     let brokers = controller.store();
     let controller = controller
-        .owns(Namespaces::api::<StatefulSet>(client, scope), ours.clone())
-        .owns(Namespaces::api::<Service>(client, scope), ours.clone())
-        .owns(Namespaces::api::<ConfigMap>(client, scope), ours.clone())
-        .owns(Namespaces::api::<Secret>(client, scope), ours.clone())
-        .watches(
-            Namespaces::api::<Pod>(client, scope),
-            ours,
+        .owns_stream(metadata::<StatefulSet>(client, scope, &ours))
+        .owns_stream(metadata::<Service>(client, scope, &ours))
+        .owns_stream(metadata::<ConfigMap>(client, scope, &ours))
+        .owns_stream(metadata::<Secret>(client, scope, &ours))
+        .watches_stream(
+            metadata::<Pod>(client, scope, &ours),
             by_cluster_label::<Pod, Broker>,
         )
-        .watches(
-            Namespaces::api::<NameService>(client, scope),
-            watcher::Config::default(),
+        .watches_stream(
+            metadata::<NameService>(client, scope, &context.watch_config()),
             move |name_service| brokers_of_namespace(&brokers, &name_service),
         );
     let retries = Arc::new(Retries::default());
@@ -63,7 +62,7 @@ pub async fn run(
 /// A NameService's name servers are those of the Brokers of its namespace that list none.
 fn brokers_of_namespace(
     brokers: &Store<Broker>,
-    name_service: &NameService,
+    name_service: &PartialObjectMeta<NameService>,
 ) -> Vec<ObjectRef<Broker>> {
     let namespace = name_service.namespace();
     brokers
@@ -83,6 +82,9 @@ fn reconcile(
 ) -> BoxFuture<'static, Result<Action, Error>> {
     Box::pin(async move {
         let client = &context.client;
+        let Some(broker) = latest(client, broker.as_ref()).await? else {
+            return Ok(Action::await_change());
+        };
         let current = broker.status.as_ref();
         if pause::is_paused(&broker.metadata) {
             let paused = BrokerStatus {
@@ -155,7 +157,10 @@ fn reconcile(
         };
         let ran = broker_steps().run(&mut state, &context.metrics).await;
         if let Err(error) = &ran {
-            state.not_ready = Some((conditions::RECONCILIATION_FAILED.into(), error.to_string()));
+            state.not_ready = Some((
+                conditions::RECONCILIATION_FAILED.into(),
+                crate::failure::message(error),
+            ));
         }
 
         for (reason, note) in std::mem::take(&mut state.events) {

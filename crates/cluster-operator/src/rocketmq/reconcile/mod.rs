@@ -24,8 +24,6 @@ use std::time::Duration;
 use api::Condition;
 use futures::future::BoxFuture;
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
-use runtime::labels::STRIMZI_CLUSTER;
 use runtime::{Error, Flow, Steps};
 
 use state::BrokerReconcile;
@@ -49,14 +47,6 @@ fn broker_steps() -> Steps<BrokerReconcile> {
         .step("name-servers", name_servers::push)
         .step("metadata", metadata::copy_to_new_groups)
         .step("readiness", readiness::observe)
-}
-
-/// A pod belongs to the NameService or Broker its `strimzi.io/cluster` label names.
-fn by_cluster_label<K: kube::Resource, P: kube::Resource<DynamicType = ()>>(
-    object: K,
-) -> Option<ObjectRef<P>> {
-    let cluster = object.meta().labels.as_ref()?.get(STRIMZI_CLUSTER)?;
-    Some(ObjectRef::new(cluster).within(object.meta().namespace.as_deref()?))
 }
 
 /// Keeps the transition times of conditions that did not change, so an unchanged status

@@ -8,13 +8,14 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::runtime::controller::Action;
-use kube::runtime::{Controller, watcher};
 use kube::{Api, ResourceExt};
 use runtime::labels::STRIMZI_KIND;
+use runtime::latest::latest;
 use runtime::status::write_stamped;
-use runtime::{Applier, Context, Error, Flow, Namespaces, Steps, conditions, pause};
+use runtime::watches::{self, by_cluster_label, metadata};
+use runtime::{Applier, Context, Error, Flow, Steps, conditions, pause};
 
-use super::{StepResult, WAIT_FOR_PODS, by_cluster_label, has_condition, next_action};
+use super::{StepResult, WAIT_FOR_PODS, has_condition, next_action};
 use crate::claim_templates::{claim_templates_changed, refusal};
 use crate::pod_security::PodPolicy;
 use crate::rocketmq::name_service::validate;
@@ -43,18 +44,16 @@ fn steps() -> Steps<NameServiceReconcile> {
 pub async fn run(scope: Option<String>, context: Arc<Context>, pods: PodPolicy) {
     let client = &context.client;
     let scope = scope.as_deref();
-    let ours = watcher::Config::default().labels(&format!("{STRIMZI_KIND}=NameService"));
-    let controller = Controller::new(
-        Namespaces::api::<NameService>(client, scope),
-        watcher::Config::default(),
-    )
-    .owns(Namespaces::api::<StatefulSet>(client, scope), ours.clone())
-    .owns(Namespaces::api::<Service>(client, scope), ours.clone())
-    .watches(
-        Namespaces::api::<Pod>(client, scope),
-        ours,
-        by_cluster_label::<Pod, NameService>,
-    );
+    let ours = context
+        .watch_config()
+        .labels(&format!("{STRIMZI_KIND}=NameService"));
+    let controller = watches::controller::<NameService>(client, scope, context.watch_config())
+        .owns_stream(metadata::<StatefulSet>(client, scope, &ours))
+        .owns_stream(metadata::<Service>(client, scope, &ours))
+        .watches_stream(
+            metadata::<Pod>(client, scope, &ours),
+            by_cluster_label::<Pod, NameService>,
+        );
     let reconcile = move |name_service, context| reconcile(name_service, context, pods);
     runtime::controller::drive("NameService", controller, reconcile, context.clone()).await;
 }
@@ -66,6 +65,9 @@ fn reconcile(
 ) -> BoxFuture<'static, Result<Action, Error>> {
     Box::pin(async move {
         let client = &context.client;
+        let Some(name_service) = latest(client, name_service.as_ref()).await? else {
+            return Ok(Action::await_change());
+        };
         let current = name_service.status.as_ref();
         let generation = name_service.metadata.generation;
         if pause::is_paused(&name_service.metadata) {
@@ -112,7 +114,10 @@ fn reconcile(
         };
         let ran = steps().run(&mut state, &context.metrics).await;
         if let Err(error) = &ran {
-            state.not_ready = Some((conditions::RECONCILIATION_FAILED.into(), error.to_string()));
+            state.not_ready = Some((
+                conditions::RECONCILIATION_FAILED.into(),
+                crate::failure::message(error),
+            ));
         }
         let current_conditions = current.and_then(|status| status.conditions.as_ref());
         if state.not_ready.is_none() && !has_condition(current_conditions, conditions::READY) {

@@ -79,15 +79,19 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
         let Some(node) = next_restart(&pods, allow_restart) else {
             return Ok(Flow::Requeue(WAIT_FOR_PODS));
         };
-        let pod = state.model.pod_name(&node);
-        tracing::info!(%pod, "restarting a broker");
-        state
-            .events
-            .push(("RollingRestart", format!("restarting pod {pod}")));
-        state
-            .applier
-            .delete::<Pod>(&state.model.namespace, &pod)
-            .await?;
+        let name = state.model.pod_name(&node);
+        // A pod being deleted is restarting already.
+        let running = state
+            .pods
+            .iter()
+            .find(|pod| pod.name_any() == name && pod.metadata.deletion_timestamp.is_none());
+        if let Some(pod) = running {
+            tracing::info!(pod = %name, "restarting a broker");
+            state
+                .events
+                .push(("RollingRestart", format!("restarting pod {name}")));
+            state.applier.delete(pod).await?;
+        }
         Ok(Flow::Requeue(WAIT_FOR_PODS))
     })
 }
