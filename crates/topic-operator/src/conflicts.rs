@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::{Resource, ResourceExt};
+use runtime::managed;
 
 /// A topic resource, as far as ownership goes.
 pub trait TopicResource: Resource {
@@ -19,9 +20,9 @@ pub trait TopicResource: Resource {
         self.recorded_topic_name()
             .unwrap_or_else(|| self.topic_name())
     }
-    /// Whether the operator manages that topic at all.
+    /// Whether the operator manages that topic at all: `strimzi.io/managed` is not `"false"`.
     fn is_managed(&self) -> bool {
-        true
+        managed::is_managed(self.meta())
     }
 }
 
@@ -74,8 +75,8 @@ mod tests {
     use api::kafka::KafkaTopic;
 
     use super::*;
-    use crate::kafka::model::MANAGED_ANNOTATION;
     use crate::kafka::testing::topic;
+    use runtime::managed::MANAGED_ANNOTATION;
 
     fn created(name: &str, topic_name: &str, at: &str) -> KafkaTopic {
         let mut topic = topic(name, json!({"topicName": topic_name}));

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
 use kafka_client::{AdminClient, ConfigResource, KafkaError, NewTopic};
 use kube::ResourceExt;
-use runtime::batched::{BatchReconciler, set_finalizers, write_statuses};
+use runtime::batched::{BatchReconciler, set_finalizers, warn_cluster_gone, write_statuses};
 use runtime::finalizer::has_finalizer;
 use runtime::{Context, pause};
 
@@ -137,7 +137,10 @@ async fn reconcile(
             Err(error) => {
                 tracing::warn!(%cluster, %error, "cannot reach Kafka");
                 if !to_delete.is_empty() && reconciler.admins.is_gone(cluster, &error).await {
-                    to_release.extend(to_delete.drain(..).map(|(topic, _)| topic));
+                    let gone: Vec<_> = to_delete.drain(..).map(|(topic, _)| topic).collect();
+                    let cluster = format!("Kafka {cluster}");
+                    warn_cluster_gone(&reconciler.context, &gone, &cluster).await;
+                    to_release.extend(gone);
                 }
                 retry.extend(to_delete.iter().map(|(topic, _)| topic.name_any()));
                 for (topic, _) in to_sync {

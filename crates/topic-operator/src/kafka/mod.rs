@@ -17,7 +17,7 @@ use std::sync::Arc;
 use cluster_operator::admin::KafkaAdmins;
 use runtime::{Context, Namespaces};
 
-pub use model::{FINALIZER, MANAGED_ANNOTATION};
+pub use model::FINALIZER;
 
 use crate::TopicSettings;
 

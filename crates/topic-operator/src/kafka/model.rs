@@ -13,8 +13,6 @@ use crate::conflicts::TopicResource;
 
 /// Present while the operator still has to delete the topic in Kafka.
 pub const FINALIZER: &str = "strimzi.io/topic-operator";
-/// `"false"` hands the Kafka topic back to its users: never changed, never deleted.
-pub const MANAGED_ANNOTATION: &str = "strimzi.io/managed";
 
 /// The desired topic, fully read from a valid KafkaTopic.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,13 +38,6 @@ impl TopicResource for KafkaTopic {
     /// `status.topicName`.
     fn recorded_topic_name(&self) -> Option<String> {
         self.status.as_ref()?.topic_name.clone()
-    }
-
-    /// `strimzi.io/managed` is not `"false"`.
-    fn is_managed(&self) -> bool {
-        self.annotations()
-            .get(MANAGED_ANNOTATION)
-            .is_none_or(|value| value != "false")
     }
 }
 
@@ -242,7 +233,8 @@ mod tests {
     fn only_managed_false_unmanages() {
         let mut topic = topic("orders", json!({}));
         assert!(topic.is_managed());
-        topic.metadata.annotations = Some([(MANAGED_ANNOTATION.into(), "false".into())].into());
+        topic.metadata.annotations =
+            Some([(runtime::managed::MANAGED_ANNOTATION.into(), "false".into())].into());
         assert!(!topic.is_managed());
     }
 }

@@ -13,14 +13,14 @@ use futures::{StreamExt, stream};
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use rocketmq_client::{AdminClient, TopicConfig};
-use runtime::batched::{BatchReconciler, set_finalizers, write_statuses};
+use runtime::batched::{BatchReconciler, set_finalizers, warn_cluster_gone, write_statuses};
 use runtime::finalizer::has_finalizer;
 use runtime::{Context, pause};
 
 use super::model::{FINALIZER, broker_topic, cluster_of, topic_to_delete, validate};
 use super::plan::{Plan, plan};
 use super::status::{Outcome, desired_status};
-use crate::conflicts::{Owners, sharing_topic};
+use crate::conflicts::{Owners, TopicResource, sharing_topic};
 use crate::finalizers::finalizer_changes;
 
 /// The most topics in one create request: one request answers well within its timeout.
@@ -76,7 +76,7 @@ async fn reconcile(
     for topic in batch {
         let finalized = has_finalizer(topic.as_ref(), FINALIZER);
         if topic.metadata.deletion_timestamp.is_some() {
-            let owned = owners.conflicting_owner(topic.as_ref()).is_none();
+            let owned = topic.is_managed() && owners.conflicting_owner(topic.as_ref()).is_none();
             let deleting = topic_to_delete(topic).filter(|_| owned && reconciler.delete_topics);
             match (finalized, deleting) {
                 (false, _) => {}
@@ -87,6 +87,13 @@ async fn reconcile(
         }
         if pause::is_paused(&topic.metadata) {
             outcomes.push((topic.clone(), Outcome::Paused));
+            continue;
+        }
+        if !topic.is_managed() {
+            outcomes.push((topic.clone(), Outcome::Unmanaged));
+            if finalized {
+                to_release.push(topic.clone());
+            }
             continue;
         }
         match (validate(topic), owners.conflicting_owner(topic.as_ref())) {
@@ -116,7 +123,10 @@ async fn reconcile(
                 .map(|masters| (admin, masters)),
             Err(error) => {
                 if !to_delete.is_empty() && admins.is_gone(cluster, &error).await {
-                    to_release.extend(to_delete.drain(..).map(|(topic, _)| topic));
+                    let gone: Vec<_> = to_delete.drain(..).map(|(topic, _)| topic).collect();
+                    let cluster = format!("RocketMQ {cluster}");
+                    warn_cluster_gone(&reconciler.context, &gone, &cluster).await;
+                    to_release.extend(gone);
                 }
                 Err(error.to_string())
             }

@@ -11,6 +11,8 @@ pub enum Outcome {
     Ready {
         topic_name: String,
     },
+    /// `strimzi.io/managed: "false"`: the operator leaves the topic alone.
+    Unmanaged,
     Paused,
     InvalidSpec(String),
     /// An older RocketMQTopic (named) manages the same topic.
@@ -42,6 +44,7 @@ pub fn desired_status(
             status.topic_name = Some(topic_name.clone());
             conditions::ready()
         }
+        Outcome::Unmanaged => conditions::ready(),
         Outcome::Paused => conditions::paused(),
         Outcome::InvalidSpec(message) => conditions::not_ready(conditions::INVALID_SPEC, message),
         Outcome::ResourceConflict(owner) => conditions::not_ready(

@@ -21,10 +21,12 @@ use kafka_client::{
 };
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
-use runtime::batched::{BatchReconciler, set_finalizers, write_all, write_statuses};
+use runtime::batched::{
+    BatchReconciler, set_finalizers, warn_cluster_gone, write_all, write_statuses,
+};
 use runtime::finalizer::has_finalizer;
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
-use runtime::{Applier, Context, pause};
+use runtime::{Applier, Context, managed, pause};
 
 use super::model::{Credentials, FINALIZER, QUOTA_KEYS, UserModel, username, validate};
 use super::plan::{
@@ -110,11 +112,13 @@ async fn reconcile(
     for user in batch {
         let owner = owners.conflicting_owner(&username(&user), &user.name_any());
         if user.metadata.deletion_timestamp.is_some() {
-            match (has_finalizer(user.as_ref(), FINALIZER), owner) {
+            // Another resource's principal is left alone; `strimzi.io/managed: "false"` lets go
+            // without touching the broker, the way out when its cluster cannot be reached.
+            let leave_alone = owner.is_some() || !managed::is_managed(&user.metadata);
+            match (has_finalizer(user.as_ref(), FINALIZER), leave_alone) {
                 (false, _) => {}
-                // The principal is another resource's: deleting this one leaves it alone.
-                (true, Some(_)) => released.push(user),
-                (true, None) => removing.push(user),
+                (true, true) => released.push(user),
+                (true, false) => removing.push(user),
             }
             continue;
         }
@@ -161,6 +165,8 @@ async fn reconcile(
             Err(error) => {
                 tracing::warn!(%cluster, %error, "cannot reach Kafka");
                 if !removing.is_empty() && reconciler.admins.is_gone(cluster, &error).await {
+                    let cluster = format!("Kafka {cluster}");
+                    warn_cluster_gone(&reconciler.context, &removing, &cluster).await;
                     released.append(&mut removing);
                 }
                 retry.extend(removing.iter().map(|user| user.name_any()));

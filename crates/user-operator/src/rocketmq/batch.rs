@@ -14,10 +14,12 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use rocketmq_client::{Acl, AdminClient, User};
-use runtime::batched::{BatchReconciler, set_finalizers, write_all, write_statuses};
+use runtime::batched::{
+    BatchReconciler, set_finalizers, warn_cluster_gone, write_all, write_statuses,
+};
 use runtime::finalizer::has_finalizer;
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
-use runtime::{Applier, Context, pause};
+use runtime::{Applier, Context, managed, pause};
 
 use super::model::{FINALIZER, PasswordSource, UserModel, cluster_of, subject, username, validate};
 use super::plan::{AclWrite, BrokerPlan, PASSWORD_DIGEST_ANNOTATION, UserChange, plan};
@@ -84,11 +86,13 @@ async fn reconcile(
     for user in batch {
         let owner = owners.conflicting_owner(&username(&user), &user.name_any());
         if user.metadata.deletion_timestamp.is_some() {
-            match (has_finalizer(user.as_ref(), FINALIZER), owner) {
+            // Another resource's user is left alone; `strimzi.io/managed: "false"` lets go
+            // without touching the broker, the way out when its cluster cannot be reached.
+            let leave_alone = owner.is_some() || !managed::is_managed(&user.metadata);
+            match (has_finalizer(user.as_ref(), FINALIZER), leave_alone) {
                 (false, _) => {}
-                // The user is another resource's: deleting this one leaves it alone.
-                (true, Some(_)) => released.push(user),
-                (true, None) => removing.push(user),
+                (true, true) => released.push(user),
+                (true, false) => removing.push(user),
             }
             continue;
         }
@@ -123,6 +127,8 @@ async fn reconcile(
                 .map(|brokers| (admin, brokers)),
             Err(error) => {
                 if !removing.is_empty() && admins.is_gone(cluster, &error).await {
+                    let cluster = format!("RocketMQ {cluster}");
+                    warn_cluster_gone(&reconciler.context, &removing, &cluster).await;
                     released.append(&mut removing);
                 }
                 Err(error.to_string())
@@ -131,6 +137,24 @@ async fn reconcile(
         match reached {
             Ok((admin, brokers)) => {
                 let sent = admin.requests_sent();
+                // The operator's own admin user is never a RocketMQUser's to change or delete.
+                let operator = admin.config().credentials.as_ref();
+                let is_operator =
+                    |name: &str| operator.is_some_and(|admin| admin.access_key == name);
+                let (left_alone, removing): (Vec<_>, Vec<_>) = removing
+                    .into_iter()
+                    .partition(|user| is_operator(&username(user)));
+                released.extend(left_alone);
+                let (refused, valid): (Vec<_>, Vec<_>) = valid
+                    .into_iter()
+                    .partition(|(_, model)| is_operator(&model.username));
+                for (user, model) in refused {
+                    let message = format!(
+                        "the user name {} is the cluster's admin user, which the operator signs                          its requests with; choose another spec.username",
+                        model.username
+                    );
+                    outcomes.push((user, Outcome::InvalidSpec(message)));
+                }
                 let (removed, failed) = remove(&admin, &brokers, removing).await;
                 released.extend(removed);
                 retry.extend(failed.iter().map(|user| user.name_any()));
