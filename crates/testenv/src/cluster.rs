@@ -1,7 +1,6 @@
 //! A real Kubernetes control plane on this machine: etcd, kube-apiserver, kube-controller-manager,
 //! kube-scheduler, kwok playing the kubelet for a few simulated nodes, and one real node.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -14,6 +13,7 @@ use kube::api::{Api, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+use crate::api_server::ApiServer;
 use crate::kubeconfig::admin_kubeconfig;
 use crate::node::{BRIDGE_ADDRESS, NODE_NAME, RealNode};
 use crate::nodes::{NODE_COUNT, build_node, is_ready};
@@ -36,6 +36,8 @@ pub struct Cluster {
     stop_provisioner: Arc<AtomicBool>,
     node: RealNode,
     startup: Duration,
+    pki: Pki,
+    etcd_port: u16,
 }
 
 impl Cluster {
@@ -51,8 +53,8 @@ impl Cluster {
         let logs = dir.join("logs");
         std::fs::create_dir_all(&logs)?;
 
-        let etcd_port = free_port()?;
-        let apiserver_port = free_port()?;
+        let etcd_port = crate::ports::free_port()?;
+        let apiserver_port = crate::ports::free_port()?;
         std::fs::write(
             &kubeconfig,
             serde_yaml::to_string(&admin_kubeconfig(&pki, apiserver_port))?,
@@ -65,13 +67,15 @@ impl Cluster {
             stop_provisioner: Arc::default(),
             node,
             startup: Duration::ZERO,
+            pki,
+            etcd_port,
         };
         let hyperkube = |component: &str, args: Vec<String>| {
             let mut command = Command::new(&tools.hyperkube);
             command.arg(component).args(args);
             command
         };
-        let etcd_peer_port = free_port()?;
+        let etcd_peer_port = crate::ports::free_port()?;
         cluster.spawn(
             "etcd",
             hyperkube("etcd", etcd_args(&cluster.dir, etcd_port, etcd_peer_port)),
@@ -80,7 +84,7 @@ impl Cluster {
             "kube-apiserver",
             hyperkube(
                 "kube-apiserver",
-                apiserver_args(&cluster.dir, &pki, etcd_port, apiserver_port),
+                apiserver_args(&cluster.dir, &cluster.pki, etcd_port, apiserver_port),
             ),
         )?;
         let client = cluster.client().await?;
@@ -93,12 +97,15 @@ impl Cluster {
             "kube-controller-manager",
             hyperkube(
                 "kube-controller-manager",
-                controller_manager_args(&kubeconfig, &pki, free_port()?),
+                controller_manager_args(&kubeconfig, &cluster.pki, crate::ports::free_port()?),
             ),
         )?;
         cluster.spawn(
             "kube-scheduler",
-            hyperkube("kube-scheduler", scheduler_args(&kubeconfig, free_port()?)),
+            hyperkube(
+                "kube-scheduler",
+                scheduler_args(&kubeconfig, crate::ports::free_port()?),
+            ),
         )?;
         let nodes: Api<Node> = Api::all(client.clone());
         for index in 0..NODE_COUNT {
@@ -110,7 +117,7 @@ impl Cluster {
         // (in `easycel.(*Registry).registerTraits`). It keeps no state, so a new one may take over.
         for attempt in 1..=KWOK_ATTEMPTS {
             let mut kwok = Command::new(&tools.kwok);
-            kwok.args(kwok_args(&kubeconfig, free_port()?));
+            kwok.args(kwok_args(&kubeconfig, crate::ports::free_port()?));
             cluster.spawn("kwok", kwok)?;
             let ready = cluster
                 .wait_until("the kwok nodes are Ready", || async {
@@ -136,7 +143,7 @@ impl Cluster {
         cluster.node.start(
             &tools,
             &cluster.kubeconfig,
-            &pki.ca_cert,
+            &cluster.pki.ca_cert,
             &cluster.log_dir(),
             &images,
         )?;
@@ -169,6 +176,21 @@ impl Cluster {
         let config =
             Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
         Ok(Client::try_from(config)?)
+    }
+
+    /// Another kube-apiserver on this cluster's etcd, for a test that restarts it. It leaves
+    /// the `kubernetes` Service's endpoints to the cluster's own API server.
+    pub async fn another_api_server(&self) -> Result<ApiServer> {
+        let port = crate::ports::free_port()?;
+        let kubeconfig = self.dir.join(format!("kubeconfig-{port}"));
+        std::fs::write(
+            &kubeconfig,
+            serde_yaml::to_string(&admin_kubeconfig(&self.pki, port))?,
+        )?;
+        let mut args = apiserver_args(&self.dir, &self.pki, self.etcd_port, port);
+        args.push("--endpoint-reconciler-type=none".into());
+        let log = self.log_dir().join(format!("kube-apiserver-{port}.log"));
+        ApiServer::start(Tools::locate()?.hyperkube, args, kubeconfig, log).await
     }
 
     /// An admin kubeconfig for `kubectl` and other tools.
@@ -276,7 +298,7 @@ pub(crate) async fn client_for(kubeconfig: &Path) -> Result<Client> {
     Ok(Client::try_from(config)?)
 }
 
-async fn apiserver_ready(client: &Client) -> Result<bool> {
+pub(crate) async fn apiserver_ready(client: &Client) -> Result<bool> {
     let request = http::Request::get("/readyz").body(Vec::new())?;
     Ok(client.request_text(request).await? == "ok")
 }
@@ -373,10 +395,6 @@ fn kwok_args(kubeconfig: &str, port: u16) -> Vec<String> {
         "--node-ip=10.244.0.1".into(),
         "--cidr=10.244.0.0/16".into(),
     ]
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 fn log_tail(path: &Path) -> String {

@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -339,7 +339,7 @@ impl KafkaCluster {
         listeners.dedup();
 
         let ports_per_node = listeners.len() + 1;
-        let mut free = free_ports(options.nodes * ports_per_node)?.into_iter();
+        let mut free = crate::ports::free_ports(options.nodes * ports_per_node)?.into_iter();
         let ports: Vec<BTreeMap<Option<Listener>, u16>> = (0..options.nodes)
             .map(|_| {
                 std::iter::once(None)
@@ -605,18 +605,6 @@ fn make_tls() -> Result<(KafkaTls, (String, String))> {
     Ok((tls, (server_cert.pem(), server_key.serialize_pem())))
 }
 
-/// `count` distinct ports that were free on loopback (held together while chosen, so no two
-/// are the same).
-pub fn free_ports(count: usize) -> Result<Vec<u16>> {
-    let listeners: Vec<TcpListener> = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<_, _>>()?;
-    listeners
-        .iter()
-        .map(|listener| Ok(listener.local_addr()?.port()))
-        .collect()
-}
-
 /// Whether something accepts TCP connections on `port` on loopback.
 pub(crate) fn accepts(port: u16) -> bool {
     let address = SocketAddr::from(([127, 0, 0, 1], port));
@@ -665,10 +653,22 @@ impl LogFollower {
     }
 }
 
+/// The last `lines` lines of the log at `path`, after the first few that name an exception or
+/// an error: a JVM that fails at start logs why early, then pages of its orderly shutdown.
 pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+    let tail = &all[all.len().saturating_sub(lines)..];
+    let causes: Vec<&str> = all[..all.len() - tail.len()]
+        .iter()
+        .filter(|line| line.contains("Exception") || line.contains("ERROR"))
+        .take(5)
+        .copied()
+        .collect();
+    match causes.is_empty() {
+        true => tail.join("\n"),
+        false => format!("{}\n[...]\n{}", causes.join("\n"), tail.join("\n")),
+    }
 }
 
 /// Escapes what Java's `Properties` would otherwise read as an escape or a line break (PEM
@@ -790,14 +790,6 @@ mod tests {
     #[test]
     fn property_values_keep_pem_on_one_line() {
         assert_eq!(escape_property("a\\b\nc"), "a\\\\b\\nc");
-    }
-
-    #[test]
-    fn free_ports_are_distinct() {
-        let mut ports = free_ports(20).unwrap();
-        ports.sort();
-        ports.dedup();
-        assert_eq!(ports.len(), 20);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! ```
 
 mod api_proxy;
+mod api_server;
 mod cluster;
 mod eventually;
 pub mod images;
@@ -22,8 +23,10 @@ mod kubeconfig;
 mod manifests;
 pub mod node;
 mod nodes;
+pub mod operator;
 mod pki;
 pub mod pods;
+pub mod ports;
 mod process;
 pub mod rocketmq;
 mod rundir;
@@ -31,7 +34,8 @@ mod shared;
 mod storage;
 pub mod tools;
 
-pub use api_proxy::ApiProxy;
+pub use api_proxy::{ApiProxy, Trip};
+pub use api_server::ApiServer;
 pub use cluster::Cluster;
 pub use eventually::eventually;
 pub use install::{OPERATOR_NAMESPACE, built_operator, install_operator, steer_to_real_node};

@@ -19,13 +19,17 @@ pub async fn apply_yaml(
     yaml: &str,
     namespace: &str,
 ) -> Result<Vec<DynamicObject>> {
-    let mut applied = Vec::new();
+    // Parsed before the first request: the YAML parser cannot be held across an await of a
+    // future that must be Send.
+    let mut objects: Vec<DynamicObject> = Vec::new();
     for document in serde_yaml::Deserializer::from_str(yaml) {
         let value = serde_yaml::Value::deserialize(document)?;
-        if value.is_null() {
-            continue;
+        if !value.is_null() {
+            objects.push(serde_yaml::from_value(value)?);
         }
-        let object: DynamicObject = serde_yaml::from_value(value)?;
+    }
+    let mut applied = Vec::new();
+    for object in objects {
         let types = object
             .types
             .clone()

@@ -22,18 +22,18 @@
 //! directory of its own, which is also its `ROCKETMQ_HOME` and `user.home` (where RocketMQ puts
 //! anything not configured elsewhere), and logs everything to `namesrv.log` or `broker.log` there.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
 use crate::kafka::{LogFollower, accepts, escape_property, log_tail};
+use crate::ports::free_broker_port;
 use crate::process::Process;
 use crate::tools::Tools;
 
@@ -279,11 +279,7 @@ impl NameServer {
         tls: Option<&ServerTls>,
         owned_dir: Option<PathBuf>,
     ) -> Result<NameServer> {
-        let port = {
-            let mut taken = taken_ports();
-            let mut held = Vec::new();
-            free_port(&mut taken, &mut held, Ipv4Addr::LOCALHOST)?
-        };
+        let port = crate::ports::free_port()?;
         let properties =
             format!("# A testenv RocketMQ name server\nlistenPort={port}\nbindAddress=127.0.0.1\n");
         let server = Server::spawn(
@@ -458,9 +454,9 @@ impl BrokerOptions {
         }
     }
 
-    /// The complete `broker.conf` settings for a broker in `dir` on `listen_port` (and
-    /// `listen_port - 2`) and `ha_port`.
-    fn settings(&self, dir: &Path, listen_port: u16, ha_port: u16) -> BTreeMap<String, String> {
+    /// The complete `broker.conf` settings for a broker in `dir` on `listen_port` (and, by
+    /// RocketMQ's defaults, `listen_port - 2` and `listen_port + 1`).
+    fn settings(&self, dir: &Path, listen_port: u16) -> BTreeMap<String, String> {
         let store = dir.join("store");
         let role = if self.broker_id > 0 {
             "SLAVE"
@@ -478,7 +474,6 @@ impl BrokerOptions {
             ("brokerIP2", "127.0.0.1".into()),
             ("bindAddress", "127.0.0.1".into()),
             ("listenPort", listen_port.to_string()),
-            ("haListenPort", ha_port.to_string()),
             ("storePathRootDir", store.display().to_string()),
             (
                 "storePathCommitLog",
@@ -560,8 +555,8 @@ impl Broker {
         if options.name_servers.trim().is_empty() {
             bail!("a testenv broker needs name servers (BrokerOptions::name_servers)");
         }
-        let (listen_port, ha_port) = broker_ports()?;
-        let settings = options.settings(dir, listen_port, ha_port);
+        let listen_port = free_broker_port()?;
+        let settings = options.settings(dir, listen_port);
         let port = listen_port_of(settings.get("listenPort").map(String::as_str))?;
         let mut text = format!(
             "# Broker {} {} of a testenv RocketMQ\n",
@@ -825,49 +820,6 @@ fn property(text: &str, key: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// Ports this process handed out: one chosen but not yet bound by its server still looks free
-/// to the next caller, who must not get it too.
-fn taken_ports() -> std::sync::MutexGuard<'static, BTreeSet<u16>> {
-    static TAKEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
-    TAKEN.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A port free on `ip`, not handed out before; its listener joins `held`, so that the port
-/// stays taken while the caller picks more.
-fn free_port(taken: &mut BTreeSet<u16>, held: &mut Vec<TcpListener>, ip: Ipv4Addr) -> Result<u16> {
-    for _ in 0..100 {
-        let listener = TcpListener::bind((ip, 0)).context("binding a free port")?;
-        let port = listener.local_addr()?.port();
-        if taken.insert(port) {
-            held.push(listener);
-            return Ok(port);
-        }
-    }
-    bail!("no free port found on {ip}")
-}
-
-/// `(listenPort, haListenPort)` for a broker: `listenPort` and `listenPort - 2` free on
-/// loopback, and the HA port free on every address (RocketMQ binds it to all).
-fn broker_ports() -> Result<(u16, u16)> {
-    let mut taken = taken_ports();
-    let mut held = Vec::new();
-    for _ in 0..100 {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).context("binding a free port")?;
-        let port = listener.local_addr()?.port();
-        if port < 1026 || taken.contains(&port) || taken.contains(&(port - 2)) {
-            continue;
-        }
-        let Ok(fast) = TcpListener::bind(("127.0.0.1", port - 2)) else {
-            continue;
-        };
-        taken.extend([port, port - 2]);
-        held.extend([listener, fast]);
-        let ha_port = free_port(&mut taken, &mut held, Ipv4Addr::UNSPECIFIED)?;
-        return Ok((port, ha_port));
-    }
-    bail!("no free pair of ports (P and P-2) found on loopback for a broker")
-}
-
 /// The body of the name server's answer to `GET_BROKER_CLUSTER_INFO`: fastjson, so not quite
 /// JSON (integer map keys are not quoted), but it names every broker and its addresses.
 fn broker_cluster_info(name_server: &str) -> Result<String> {
@@ -958,17 +910,6 @@ mod tests {
     }
 
     #[test]
-    fn broker_ports_are_free_and_never_handed_out_twice() {
-        let (listen, ha) = broker_ports().unwrap();
-        let (listen2, ha2) = broker_ports().unwrap();
-        let ports = BTreeSet::from([listen, listen - 2, ha, listen2, listen2 - 2, ha2]);
-        assert_eq!(ports.len(), 6);
-        for port in ports {
-            TcpListener::bind(("127.0.0.1", port)).unwrap();
-        }
-    }
-
-    #[test]
     fn brokers_are_named_by_letter() {
         assert_eq!(broker_letter(0), "a");
         assert_eq!(broker_letter(25), "z");
@@ -985,7 +926,7 @@ mod tests {
             config: BTreeMap::from([("brokerRole".to_string(), "SYNC_MASTER".to_string())]),
             ..BrokerOptions::new("127.0.0.1:9876")
         };
-        let settings = options.settings(Path::new("/run/b"), 20911, 20920);
+        let settings = options.settings(Path::new("/run/b"), 20911);
         assert_eq!(settings["authenticationEnabled"], "true");
         assert_eq!(settings["authorizationEnabled"], "true");
         assert_eq!(
@@ -1000,7 +941,7 @@ mod tests {
         assert_eq!(settings["storePathRootDir"], "/run/b/store");
         assert!(
             !BrokerOptions::new("x")
-                .settings(Path::new("/b"), 3, 4)
+                .settings(Path::new("/b"), 3)
                 .contains_key("authenticationEnabled")
         );
     }

@@ -133,7 +133,7 @@ fn two_brokers_register_and_a_stopped_broker_restarts() -> Result<()> {
 #[test]
 fn a_hand_written_broker_conf_boots_and_registers() -> Result<()> {
     let mut name_server = NameServer::start()?;
-    let listen_port = free_port_pair()?;
+    let listen_port = testenv::ports::free_broker_port()?;
     let conf = format!(
         "# as an operator would write it\n\
          brokerClusterName = HandWritten\n\
@@ -322,16 +322,4 @@ fn eventually_registered(name_server: &str, broker: &str) -> Result<String> {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// A port P with P and P - 2 free on loopback, for a hand-written `listenPort`.
-fn free_port_pair() -> Result<u16> {
-    for _ in 0..100 {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let port = listener.local_addr()?.port();
-        if port > 1026 && std::net::TcpListener::bind(("127.0.0.1", port - 2)).is_ok() {
-            return Ok(port);
-        }
-    }
-    bail!("no free port pair")
 }

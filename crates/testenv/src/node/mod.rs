@@ -132,13 +132,16 @@ impl RealNode {
         let mut kube_proxy = Command::new(&tools.hyperkube);
         kube_proxy.arg("kube-proxy").args(config::kube_proxy_args(
             &node_kubeconfig,
-            free_port()?,
-            free_port()?,
+            crate::ports::free_port()?,
+            crate::ports::free_port()?,
         ));
         self.spawn("kube-proxy", kube_proxy, logs)?;
 
         let corefile = dir.join("Corefile");
-        std::fs::write(&corefile, config::corefile(&node_kubeconfig, free_port()?))?;
+        std::fs::write(
+            &corefile,
+            config::corefile(&node_kubeconfig, crate::ports::free_port()?),
+        )?;
         let mut coredns = Command::new(&tools.coredns);
         coredns.arg("-conf").arg(&corefile);
         self.spawn("coredns", coredns, logs)?;
@@ -325,10 +328,4 @@ fn import_once(socket: &Path, root: &Path, archive: &Path) -> Result<()> {
     std::fs::create_dir_all(marker.parent().context("a marker directory")?)?;
     std::fs::write(marker, stamp)?;
     Ok(())
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
