@@ -339,7 +339,8 @@ async fn a_referenced_password_is_used_and_a_change_reaches_the_broker() -> Resu
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn users_cannot_take_another_users_name_or_a_secret_they_do_not_own() -> Result<()> {
+async fn users_cannot_take_another_users_name_the_admin_user_or_a_secret_they_do_not_own()
+-> Result<()> {
     let test = Harness::start("rmq-users-conflicts").await?;
 
     // Two resources for one user name: the older keeps it and its password.
@@ -421,5 +422,33 @@ async fn users_cannot_take_another_users_name_or_a_secret_they_do_not_own() -> R
         after.metadata.resource_version,
         before.metadata.resource_version
     );
+
+    // The operator's own admin user is nobody's to take: refused, and its deletion leaves the
+    // admin user as it was.
+    test.apply(
+        "takeover",
+        json!({"username": ADMIN.0, "userType": "Super"}),
+    )
+    .await?;
+    let condition = wait_condition(
+        &test.users,
+        "takeover",
+        "NotReady",
+        Some("InvalidSpec"),
+        WAIT,
+    )
+    .await?;
+    assert!(condition.message.unwrap_or_default().contains("admin user"));
+    test.users
+        .delete("takeover", &DeleteParams::default())
+        .await?;
+    testenv::eventually("the refused resource is gone", WAIT, || async {
+        Ok(test.users.get_opt("takeover").await?.is_none())
+    })
+    .await?;
+    // The admin still signs requests: the operator can list the broker's users.
+    for broker in &test.brokers {
+        assert!(test.admin.get_user(broker, ADMIN.0).await?.is_some());
+    }
     Ok(())
 }

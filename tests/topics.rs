@@ -1,19 +1,23 @@
 //! The topic operator against real Kafka and the real local cluster: topics are created, grown,
 //! reconfigured and deleted; drift made in Kafka is reverted; unsupported changes, conflicts,
 //! pauses and unmanaged topics behave as documented; an unreachable or restarting Kafka is
-//! retried until every topic is Ready; a full reconciliation of unchanged topics writes nothing.
+//! retried until every topic is Ready; a full reconciliation of unchanged topics writes nothing;
+//! a topic or user whose cluster is never reachable lets go when marked unmanaged; a Kafka that
+//! never answers delays only its own topics; a namespace with a Kafka, its topics and users is
+//! deleted in full.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use api::kafka::KafkaTopic;
-use brokerage_e2e::{connector, counter, setup};
+use api::kafka::{Kafka, KafkaTopic, KafkaUser};
+use brokerage_e2e::{connector, counter, setup, topic_in_kafka};
 use cluster_operator::admin::{AdminOverride, KafkaAdmins};
-use kafka_client::{AdminClient, ClientConfig, ConfigOp, ConfigResource, ConfigSource, KafkaError};
-use kube::ResourceExt;
+use k8s_openapi::api::events::v1::Event;
+use kafka_client::{AdminClient, ClientConfig, ConfigOp, ConfigResource};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Client, ResourceExt};
 use runtime::{Context, Metrics, Namespaces};
 use serde_json::json;
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
@@ -127,28 +131,7 @@ impl Harness {
 
     /// The topic's partition count and topic-level config in Kafka, `None` when it does not exist.
     async fn in_kafka(&self, topic: &str) -> Result<Option<(usize, BTreeMap<String, String>)>> {
-        let described = self.admin.describe_topics(&[topic.to_string()]).await?;
-        let description = match described.get(topic) {
-            Some(Ok(description)) => description.clone(),
-            Some(Err(error)) if error.code == KafkaError::UNKNOWN_TOPIC_OR_PARTITION => {
-                return Ok(None);
-            }
-            other => anyhow::bail!("describing {topic}: {other:?}"),
-        };
-        let resource = ConfigResource::Topic(topic.to_string());
-        let configs = self
-            .admin
-            .describe_configs(std::slice::from_ref(&resource))
-            .await?;
-        let entries = configs[&resource]
-            .clone()
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
-        let config = entries
-            .into_iter()
-            .filter(|entry| entry.source == ConfigSource::DynamicTopic)
-            .filter_map(|entry| Some((entry.name, entry.value?)))
-            .collect();
-        Ok(Some((description.partitions.len(), config)))
+        topic_in_kafka(&self.admin, topic).await
     }
 
     async fn wait_in_kafka(
@@ -645,4 +628,254 @@ fn ready(topic: &KafkaTopic) -> bool {
             .unwrap_or_default()
             .iter()
             .any(|c| c.type_ == "Ready")
+}
+
+/// Runs the topic and user operators over `namespace`, reaching clusters through `overrides`
+/// or, for the others, as the cluster operator would.
+fn start_topic_and_user_operators(client: &Client, namespace: &str, overrides: Vec<AdminOverride>) {
+    let context = Arc::new(Context::new(client.clone(), Arc::default(), RESYNC));
+    let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector()));
+    let namespaces = Namespaces::Only(vec![namespace.to_string()]);
+    let (topic_context, topic_admins, topic_namespaces) =
+        (context.clone(), admins.clone(), namespaces.clone());
+    tokio::spawn(async move {
+        let settings = TopicSettings::default();
+        topic_operator::kafka::run(&topic_namespaces, topic_context, topic_admins, settings).await
+    });
+    tokio::spawn(async move { user_operator::kafka::run(&namespaces, context, admins).await });
+}
+
+/// The way out of a finalizer that can never run: a topic and a user whose cluster (here, a
+/// connections-file entry) stopped answering after they were made wait while deleted, and let
+/// go once the user marks them `strimzi.io/managed: "false"`; the broker keeps what they made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_of_an_unreachable_cluster_let_go_when_marked_unmanaged() -> Result<()> {
+    let kafka =
+        tokio::task::spawn_blocking(|| KafkaCluster::start(&KafkaOptions::default())).await??;
+    let (client, namespace) = setup("topics-let-go").await?;
+    let overrides = vec![AdminOverride {
+        namespace: Some(namespace.clone()),
+        cluster: "my-cluster".into(),
+        config: ClientConfig::new([kafka.bootstrap(Listener::Plain)]),
+    }];
+    start_topic_and_user_operators(&client, &namespace, overrides);
+
+    let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
+    let users: Api<KafkaUser> = Api::namespaced(client, &namespace);
+    let labels = json!({"strimzi.io/cluster": "my-cluster"});
+    let params = PatchParams::apply("topics-test");
+    let topic = json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic",
+        "metadata": {"name": "stuck", "labels": labels}, "spec": {}});
+    topics
+        .patch("stuck", &params, &Patch::Apply(&topic))
+        .await?;
+    let user = json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaUser",
+        "metadata": {"name": "stuck", "labels": labels},
+        "spec": {"authentication": {"type": "scram-sha-512"}}});
+    users.patch("stuck", &params, &Patch::Apply(&user)).await?;
+    testenv::eventually("both are Ready", WAIT, || async {
+        let user = users.get("stuck").await?;
+        let user_ready = user
+            .status
+            .and_then(|status| status.conditions)
+            .into_iter()
+            .flatten();
+        Ok(
+            ready(&topics.get("stuck").await?)
+                && user_ready.into_iter().any(|c| c.type_ == "Ready"),
+        )
+    })
+    .await?;
+    let mut kafka = tokio::task::spawn_blocking(move || {
+        let mut kafka = kafka;
+        kafka.stop_node(0);
+        kafka
+    })
+    .await?;
+
+    topics.delete("stuck", &DeleteParams::default()).await?;
+    users.delete("stuck", &DeleteParams::default()).await?;
+    tokio::time::sleep(RESYNC * 3).await;
+    assert!(
+        topics.get_opt("stuck").await?.is_some(),
+        "the topic waits for Kafka"
+    );
+    assert!(
+        users.get_opt("stuck").await?.is_some(),
+        "the user waits for Kafka"
+    );
+
+    let unmanaged =
+        Patch::Merge(json!({"metadata": {"annotations": {"strimzi.io/managed": "false"}}}));
+    topics
+        .patch("stuck", &PatchParams::default(), &unmanaged)
+        .await?;
+    users
+        .patch("stuck", &PatchParams::default(), &unmanaged)
+        .await?;
+    testenv::eventually("both are gone", WAIT, || async {
+        Ok(topics.get_opt("stuck").await?.is_none() && users.get_opt("stuck").await?.is_none())
+    })
+    .await?;
+    kafka = tokio::task::spawn_blocking(move || kafka.restart_node(0).map(|()| kafka)).await??;
+    let admin = AdminClient::connect(ClientConfig::new([kafka.bootstrap(Listener::Plain)])).await?;
+    assert!(
+        admin.list_topics().await?.contains_key("stuck"),
+        "the topic was kept"
+    );
+    Ok(())
+}
+
+/// A Kafka that accepts connections and never answers holds up only its own cluster's topics:
+/// each request has a time-out, and every cluster has its own worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_kafka_delays_only_its_own_topics() -> Result<()> {
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hung_address = hung.local_addr()?.to_string();
+    // Accepts, holds every connection open, and never writes a byte.
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = hung.accept().await {
+            held.push(connection);
+        }
+    });
+    let kafka = shared_kafka().await?;
+    let (client, namespace) = setup("topics-hung").await?;
+    let context = Arc::new(Context::new(client.clone(), Arc::default(), RESYNC));
+    let overrides = [
+        ("hung", hung_address),
+        ("my-cluster", kafka.bootstrap(Listener::Plain)),
+    ]
+    .into_iter()
+    .map(|(cluster, bootstrap)| AdminOverride {
+        namespace: Some(namespace.clone()),
+        cluster: cluster.into(),
+        config: ClientConfig::new([bootstrap]),
+    })
+    .collect();
+    let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector()));
+    let namespaces = Namespaces::Only(vec![namespace.clone()]);
+    tokio::spawn(async move {
+        topic_operator::kafka::run(&namespaces, context, admins, TopicSettings::default()).await
+    });
+
+    let topics: Api<KafkaTopic> = Api::namespaced(client, &namespace);
+    let params = PatchParams::apply("topics-test");
+    for (name, cluster) in [("stuck", "hung"), ("served", "my-cluster")] {
+        let topic = json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic",
+            "metadata": {"name": name, "labels": {"strimzi.io/cluster": cluster}},
+            "spec": {"topicName": format!("{namespace}.{name}")}});
+        topics.patch(name, &params, &Patch::Apply(&topic)).await?;
+    }
+    let began = std::time::Instant::now();
+    testenv::eventually("the served cluster's topic is Ready", WAIT, || async {
+        Ok(ready(&topics.get("served").await?))
+    })
+    .await?;
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "the served topic waited {:?} for the hung cluster",
+        began.elapsed()
+    );
+    testenv::eventually("the hung cluster's topic says why", WAIT, || async {
+        let stuck = topics.get("stuck").await?;
+        let conditions = stuck.status.and_then(|status| status.conditions);
+        Ok(conditions.into_iter().flatten().any(|condition| {
+            condition.reason.as_deref() == Some("KafkaError")
+                && condition.message.is_some_and(|message| !message.is_empty())
+        }))
+    })
+    .await
+}
+
+/// Strimzi's finalizer complaint: a namespace holding a Kafka, its KafkaTopics and KafkaUsers
+/// is deleted in full without anyone editing a finalizer. The Kafka (never reachable here) goes
+/// with the namespace; its topics and users then let go, since no Kafka is left to delete from.
+/// Deleted one by one, Kafka first, each of them says so in a Warning Event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namespace_with_a_kafka_its_topics_and_users_is_deleted_in_full() -> Result<()> {
+    let (client, namespace) = setup("topics-namespace").await?;
+    start_topic_and_user_operators(&client, &namespace, Vec::new());
+
+    let yaml = std::fs::read_to_string(brokerage_e2e::repo_path(
+        "examples/kafka/ephemeral-single-node.yaml",
+    ))?;
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
+    let users: Api<KafkaUser> = Api::namespaced(client.clone(), &namespace);
+    let params = PatchParams::apply("topics-test");
+    let labels = json!({"strimzi.io/cluster": "my-cluster"});
+    let topic = json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic",
+        "metadata": {"name": "orders", "labels": labels}, "spec": {}});
+    topics
+        .patch("orders", &params, &Patch::Apply(&topic))
+        .await?;
+    let user = json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaUser",
+        "metadata": {"name": "app", "labels": labels},
+        "spec": {"authentication": {"type": "scram-sha-512"}}});
+    users.patch("app", &params, &Patch::Apply(&user)).await?;
+    testenv::eventually("both carry their finalizers", WAIT, || async {
+        let topic = topics.get("orders").await?;
+        let user = users.get("app").await?;
+        Ok(!topic.finalizers().is_empty() && !user.finalizers().is_empty())
+    })
+    .await?;
+
+    // As if the topic had been made in Kafka before the Kafka became unreachable.
+    let made = json!({"status": {"topicName": "orders"}});
+    topics
+        .patch_status("orders", &PatchParams::default(), &Patch::Merge(&made))
+        .await?;
+    // The Kafka goes first: the topic and user then let go, each with a Warning saying why.
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    kafkas
+        .delete("my-cluster", &DeleteParams::default())
+        .await?;
+    topics.delete("orders", &DeleteParams::default()).await?;
+    users.delete("app", &DeleteParams::default()).await?;
+    let events: Api<Event> = Api::namespaced(client.clone(), &namespace);
+    testenv::eventually(
+        "both are gone, each with a ClusterGone warning",
+        WAIT,
+        || async {
+            let warned: Vec<String> = events
+                .list(&Default::default())
+                .await?
+                .into_iter()
+                .filter(|event| event.reason.as_deref() == Some("ClusterGone"))
+                .filter(|event| event.type_.as_deref() == Some("Warning"))
+                .filter(|event| {
+                    event
+                        .note
+                        .as_deref()
+                        .is_some_and(|n| n.contains("my-cluster"))
+                })
+                .filter_map(|event| event.regarding?.name)
+                .collect();
+            Ok(topics.get_opt("orders").await?.is_none()
+                && users.get_opt("app").await?.is_none()
+                && warned.contains(&"orders".to_string())
+                && warned.contains(&"app".to_string()))
+        },
+    )
+    .await?;
+
+    // And a namespace holding them all is deleted in full.
+    topics
+        .patch("orders", &params, &Patch::Apply(&topic))
+        .await?;
+    users.patch("app", &params, &Patch::Apply(&user)).await?;
+    testenv::eventually("both carry their finalizers again", WAIT, || async {
+        let topic = topics.get("orders").await?;
+        let user = users.get("app").await?;
+        Ok(!topic.finalizers().is_empty() && !user.finalizers().is_empty())
+    })
+    .await?;
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let all: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+    all.delete(&namespace, &DeleteParams::default()).await?;
+    testenv::eventually("the namespace is gone", WAIT * 2, || async {
+        Ok(all.get_opt(&namespace).await?.is_none())
+    })
+    .await
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use api::kafka::KafkaUser;
-use brokerage_e2e::{connector, counter, setup, wait_condition};
+use brokerage_e2e::{connector, counter, install_clients_ca, setup, wait_condition};
 use certs::{CaKind, SecretContent, Subject};
 use cluster_operator::admin::{AdminOverride, KafkaAdmins};
 use k8s_openapi::ByteString;
@@ -97,21 +97,7 @@ impl Harness {
             .kafka
             .tls()
             .ok_or_else(|| anyhow!("the cluster has TLS"))?;
-        for (name, key, value) in [
-            (format!("{CLUSTER}-clients-ca"), "ca.key", &tls.ca_key_pem),
-            (format!("{CLUSTER}-clients-ca-cert"), "ca.crt", &tls.ca_pem),
-        ] {
-            let secret = Secret {
-                metadata: kube::api::ObjectMeta {
-                    name: Some(name),
-                    ..Default::default()
-                },
-                data: Some([(key.to_string(), ByteString(value.clone().into_bytes()))].into()),
-                ..Default::default()
-            };
-            self.secrets.create(&PostParams::default(), &secret).await?;
-        }
-        Ok(())
+        install_clients_ca(&self.secrets, CLUSTER, tls).await
     }
 
     async fn apply(&self, name: &str, spec: serde_json::Value) -> Result<()> {

@@ -1,11 +1,17 @@
 //! What every end-to-end test needs: the shared local cluster with Brokerage's CRDs
 //! installed, a client, and a namespace of its own.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use kube::Client;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kafka_client::{AdminClient, ConfigResource, ConfigSource, KafkaError};
+use kube::api::{ObjectMeta, PostParams};
+use kube::{Api, Client};
 use runtime::Metrics;
+use testenv::kafka::{KafkaOptions, Listener};
 use tokio::sync::OnceCell;
 
 pub mod real_pods;
@@ -93,4 +99,74 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     anyhow::bail!("timed out waiting until {name} has {type_} {reason:?}; its status: {last}")
+}
+
+/// Makes `tls`'s CA the clients CA of the Kafka `cluster` in the namespace of `secrets`, as the
+/// cluster operator would have stored its own, so the user operator issues certificates that
+/// the real Kafka's mutual-TLS listener trusts.
+pub async fn install_clients_ca(
+    secrets: &Api<Secret>,
+    cluster: &str,
+    tls: &testenv::kafka::KafkaTls,
+) -> Result<()> {
+    for (name, key, value) in [
+        (format!("{cluster}-clients-ca"), "ca.key", &tls.ca_key_pem),
+        (format!("{cluster}-clients-ca-cert"), "ca.crt", &tls.ca_pem),
+    ] {
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some(name),
+                ..ObjectMeta::default()
+            },
+            data: Some([(key.to_string(), ByteString(value.clone().into_bytes()))].into()),
+            ..Secret::default()
+        };
+        secrets.create(&PostParams::default(), &secret).await?;
+    }
+    Ok(())
+}
+
+/// A Kafka with SCRAM and mutual-TLS listeners and the ACL authorizer, whose plain listener (the
+/// operator's in these tests) is a super user: what the topic and user operators meet.
+pub fn secured_kafka_options() -> KafkaOptions {
+    KafkaOptions {
+        listeners: vec![Listener::Scram, Listener::MutualTls],
+        config: BTreeMap::from([
+            (
+                "authorizer.class.name".into(),
+                "org.apache.kafka.metadata.authorizer.StandardAuthorizer".into(),
+            ),
+            ("super.users".into(), "User:ANONYMOUS".into()),
+        ]),
+        ..KafkaOptions::default()
+    }
+}
+
+/// A topic's partition count and its topic-level config in Kafka, `None` when it does not
+/// exist.
+pub async fn topic_in_kafka(
+    admin: &AdminClient,
+    topic: &str,
+) -> Result<Option<(usize, BTreeMap<String, String>)>> {
+    let described = admin.describe_topics(&[topic.to_string()]).await?;
+    let partitions = match described.get(topic) {
+        Some(Ok(description)) => description.partitions.len(),
+        Some(Err(error)) if error.code == KafkaError::UNKNOWN_TOPIC_OR_PARTITION => {
+            return Ok(None);
+        }
+        other => anyhow::bail!("describing {topic}: {other:?}"),
+    };
+    let resource = ConfigResource::Topic(topic.to_string());
+    let configs = admin
+        .describe_configs(std::slice::from_ref(&resource))
+        .await?;
+    let entries = configs[&resource]
+        .clone()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let config = entries
+        .into_iter()
+        .filter(|entry| entry.source == ConfigSource::DynamicTopic)
+        .filter_map(|entry| Some((entry.name, entry.value?)))
+        .collect();
+    Ok(Some((partitions, config)))
 }
