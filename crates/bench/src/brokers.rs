@@ -1,5 +1,6 @@
 //! The topic and user operators' benchmarks share one real Kafka, with the ACL authorizer, and
-//! one operator process that reaches it as the cluster `bench` through a connections file.
+//! one operator process that reaches it as the cluster `bench` through a connections file; the
+//! memory figure under the whole load comes last, on that operator.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,8 +9,8 @@ use anyhow::Result;
 use kafka_client::{AdminClient, ClientConfig};
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 
-use crate::operator::Operator;
-use crate::{Figure, topics, users};
+use crate::{Figure, load, topics, users};
+use testenv::operator::{Operator, Profile};
 
 /// Short enough that the benchmark sees a full reconciliation without waiting long.
 const RESYNC_SECONDS: &str = "60";
@@ -24,7 +25,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
             // The plain listener: the brokers' own and the operator's.
             ("super.users".into(), "User:ANONYMOUS".into()),
         ]),
-        // Ten thousand topics, and a thousand users with their ACLs.
+        // Eleven thousand topics, and ten thousand users with their ACLs.
         max_heap_mb: 2048,
         ..KafkaOptions::default()
     };
@@ -43,6 +44,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
         RESYNC_SECONDS,
     ];
     let operator = Operator::start(
+        Profile::Release,
         cluster.kubeconfig(),
         &out.join("operator-brokers.log"),
         &args,
@@ -53,6 +55,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
 
     let mut figures = users::run(&client, &operator, &admin).await?;
     figures.extend(topics::run(&client, &operator, &admin).await?);
+    figures.extend(load::run(&client, &operator).await?);
     drop(kafka);
     Ok(figures)
 }

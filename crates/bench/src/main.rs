@@ -3,8 +3,9 @@
 
 mod brokers;
 mod control_plane;
+mod failover;
 mod kafka_cluster;
-mod operator;
+mod load;
 mod real_node;
 mod resources;
 mod rocketmq_topics;
@@ -34,6 +35,9 @@ async fn main() -> Result<()> {
     // First, while no other operator runs: the installed operator watches every namespace.
     if wanted("real-node") {
         figures.extend(real_node::run(&cluster).await?);
+    }
+    if wanted("failover") {
+        figures.extend(failover::run(&cluster, &out).await?);
     }
     if wanted("kafka-cluster") {
         figures.extend(kafka_cluster::run(&cluster, &out).await?);

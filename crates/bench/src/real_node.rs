@@ -16,8 +16,8 @@ use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use crate::Figure;
-use crate::operator::resident_mib;
 use crate::resources;
+use testenv::operator::resident_mib;
 
 const TIMEOUT: Duration = Duration::from_secs(900);
 /// The broker pool of `tests/fixtures/real-kafka-pools.yaml`.

@@ -13,8 +13,8 @@ use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 
 use crate::Figure;
-use crate::operator::Operator;
 use crate::resources::{self, create_all};
+use testenv::operator::Operator;
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
 const RECONCILIATIONS: &str = "brokerage_reconciliations_total{kind=\"KafkaTopic\"}";

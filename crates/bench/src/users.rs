@@ -13,44 +13,15 @@ use kube::Client;
 use kube::api::{Api, ListParams};
 
 use crate::Figure;
-use crate::operator::Operator;
 use crate::resources::{self, create_all};
+use testenv::operator::Operator;
 
 const USERS: usize = 1_000;
 const ACLS_PER_USER: usize = 5;
 
 /// Runs against `operator`, which reaches the Kafka `admin` talks to as the cluster `bench`.
 pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> Result<Vec<Figure>> {
-    let namespace = testenv::fresh_namespace(client, "bench-users").await?;
-    let users: Api<KafkaUser> = Api::namespaced(client.clone(), &namespace);
-    let began = Instant::now();
-    let manifests = (0..USERS).map(|index| {
-        serde_json::json!({
-            "apiVersion": "kafka.strimzi.io/v1",
-            "kind": "KafkaUser",
-            "metadata": {"name": format!("user-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
-            "spec": {
-                "authentication": {"type": "scram-sha-512"},
-                "authorization": {"type": "simple", "acls": [
-                    {"resource": {"type": "topic", "name": format!("orders-{index}")}, "operations": ["Read", "Write", "Describe"]},
-                    {"resource": {"type": "group", "name": format!("app-{index}"), "patternType": "prefix"}, "operations": ["Read"]},
-                    {"resource": {"type": "transactionalId", "name": format!("tx-{index}")}, "operations": ["Write"]},
-                ]},
-            },
-        })
-    });
-    create_all(&users, manifests).await?;
-    operator
-        .poll(
-            &format!("{USERS} KafkaUsers are Ready"),
-            Duration::from_millis(250),
-            || async {
-                let listed = users.list(&ListParams::default()).await?;
-                Ok(listed.items.iter().filter(|user| is_ready(user)).count() == USERS)
-            },
-        )
-        .await?;
-    let took = began.elapsed();
+    let took = create_until_ready(client, operator, "user", USERS).await?;
     let resident = operator.resident_mib()?;
 
     let credentials = admin.describe_user_scram_credentials(None).await?;
@@ -90,6 +61,46 @@ pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> R
             unit: "MiB",
         },
     ])
+}
+
+/// Creates `count` SCRAM users named `<prefix>-<index>` (5 ACLs each) at once in a namespace
+/// of their own and waits until every one is Ready; returns how long that took.
+pub async fn create_until_ready(
+    client: &Client,
+    operator: &Operator,
+    prefix: &str,
+    count: usize,
+) -> Result<Duration> {
+    let namespace = testenv::fresh_namespace(client, &format!("bench-{prefix}s")).await?;
+    let users: Api<KafkaUser> = Api::namespaced(client.clone(), &namespace);
+    let began = Instant::now();
+    let manifests = (0..count).map(|index| {
+        serde_json::json!({
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaUser",
+            "metadata": {"name": format!("{prefix}-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
+            "spec": {
+                "authentication": {"type": "scram-sha-512"},
+                "authorization": {"type": "simple", "acls": [
+                    {"resource": {"type": "topic", "name": format!("orders-{index}")}, "operations": ["Read", "Write", "Describe"]},
+                    {"resource": {"type": "group", "name": format!("app-{index}"), "patternType": "prefix"}, "operations": ["Read"]},
+                    {"resource": {"type": "transactionalId", "name": format!("tx-{index}")}, "operations": ["Write"]},
+                ]},
+            },
+        })
+    });
+    create_all(&users, manifests).await?;
+    operator
+        .poll(
+            &format!("{count} KafkaUsers are Ready"),
+            Duration::from_millis(250),
+            || async {
+                let listed = users.list(&ListParams::default()).await?;
+                Ok(listed.items.iter().filter(|user| is_ready(user)).count() == count)
+            },
+        )
+        .await?;
+    Ok(began.elapsed())
 }
 
 fn is_ready(user: &KafkaUser) -> bool {
