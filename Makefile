@@ -7,7 +7,7 @@ CARGO ?= cargo
 RUN_EXAMPLES = $(filter-out examples/kafka/persistent-dual-pool.yaml,$(wildcard examples/kafka/*.yaml)) examples/rocketmq
 TESTENV = $(CARGO) run --quiet -p brokerage-testenv --
 
-.PHONY: all run test lint bench tools crds check-go
+.PHONY: all run test lint bench crash-points dry-run tools crds check-go
 
 all: test
 
@@ -39,8 +39,19 @@ crds:
 check-go:
 	@command -v go >/dev/null || { echo "Go is needed to build the local control plane (apt-get install golang-go, or go.dev)"; exit 1; }
 
+## dry-run: 5,000 generated Kafka specs rendered and every built object dry-run in the API server,
+## which `make test` runs 128 of; DRY_RUN_SEED=<seed> replays a run
+dry-run: tools
+	DRY_RUN_CASES=5000 $(CARGO) test -p brokerage-e2e --test dry_run -- --nocapture
+
+## crash-points: the crash-after-every-write scenarios at full size (50 topics, 20 users), which
+## `make test` runs smaller
+crash-points: tools
+	$(CARGO) build --quiet -p brokerage
+	CRASH_POINTS=full $(CARGO) test -p brokerage-e2e --test faults -- --nocapture crash_at_every_write
+
 ## bench: speed and memory figures; prints a table and writes target/bench/results.json
-## (BENCH="real-node brokers" runs only those: real-node, kafka-cluster, brokers, rocketmq-topics)
+## (BENCH="real-node brokers" runs only those: real-node, failover, kafka-cluster, brokers, rocketmq-topics)
 bench: tools
 	$(CARGO) build --release --quiet -p brokerage
 	$(CARGO) run --release --quiet -p brokerage-bench -- $(BENCH)
