@@ -204,7 +204,10 @@ impl Bench {
         // The topics' and users' cluster (also the single-node example's Kafka) and the dual
         // pool example's: the rolls of their simulated pods ask the shared Kafka whether a
         // restart is safe, and wait while it cannot be asked.
-        let clusters = [CLUSTER.to_string(), kafka_name("persistent-dual-pool.yaml")?];
+        let clusters = [
+            CLUSTER.to_string(),
+            kafka_name("persistent-dual-pool.yaml")?,
+        ];
         let connections: String = clusters
             .iter()
             .map(|cluster| {
