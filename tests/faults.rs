@@ -983,26 +983,44 @@ fn kafka_ready(kafka: &Kafka) -> bool {
 }
 
 /// The single-node example's Kafka, Ready (before the faults), then its cluster CA renewed by
-/// the user's `strimzi.io/force-renew` annotation: the CA certificate's next generation, the
-/// node certificates issued again, and the pod rolled onto them.
+/// the user's `strimzi.io/force-renew` annotation on the certificate Secret (the CA
+/// certificate's next generation), or with `replace_key` its key replaced by
+/// `strimzi.io/force-replace` on the key Secret (the next key and certificate, written to two
+/// Secrets); either way the node certificates issued again and the pod rolled onto them.
 struct CaRenewal {
     name: String,
+    replace_key: bool,
 }
 
 /// The Kafka's readiness; the operator's objects; each pod's restarts by the operator; the CA
-/// certificate's generation (0 made, 1 renewed once, 2 renewed twice) and whether the user's
-/// annotation is still there.
+/// key's and certificate's generations (0 made, 1 replaced or renewed once, 2 twice) and
+/// whether the user's annotation is still there.
 #[derive(Debug, PartialEq)]
 struct CaState {
     ready: bool,
     objects: BTreeSet<String>,
     restarts: BTreeMap<String, usize>,
-    generation: Option<String>,
+    generations: (Option<String>, Option<String>),
     forced: bool,
 }
 
 impl CaRenewal {
     const EXAMPLE: &str = "ephemeral-single-node.yaml";
+
+    /// The Secret the user annotates, and the annotation.
+    fn forced_secret(&self) -> (String, &'static str) {
+        use cluster_operator::kafka::names;
+        match self.replace_key {
+            true => (
+                names::cluster_ca_secret(&self.name),
+                certs::FORCE_REPLACE_ANNOTATION,
+            ),
+            false => (
+                names::cluster_ca_cert_secret(&self.name),
+                certs::FORCE_RENEW_ANNOTATION,
+            ),
+        }
+    }
 }
 
 impl Scenario for CaRenewal {
@@ -1023,9 +1041,8 @@ impl Scenario for CaRenewal {
     fn drive<'a>(&'a self, world: &'a World) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let secrets: Api<Secret> = Api::namespaced(world.client.clone(), &world.namespace);
-            let force =
-                json!({"metadata": {"annotations": {certs::FORCE_RENEW_ANNOTATION: "true"}}});
-            let name = cluster_operator::kafka::names::cluster_ca_cert_secret(&self.name);
+            let (name, annotation) = self.forced_secret();
+            let force = json!({"metadata": {"annotations": {annotation: "true"}}});
             secrets
                 .patch(&name, &PatchParams::default(), &Patch::Merge(&force))
                 .await?;
@@ -1037,23 +1054,35 @@ impl Scenario for CaRenewal {
         Box::pin(async move {
             let kafkas: Api<Kafka> = Api::namespaced(world.client.clone(), &world.namespace);
             let secrets: Api<Secret> = Api::namespaced(world.client.clone(), &world.namespace);
-            let name = cluster_operator::kafka::names::cluster_ca_cert_secret(&self.name);
-            let secret = secrets.get(&name).await?;
-            let annotations = secret.annotations();
+            use cluster_operator::kafka::names;
+            let generation =
+                |secret: &Secret, annotation: &str| secret.annotations().get(annotation).cloned();
+            let key = secrets.get(&names::cluster_ca_secret(&self.name)).await?;
+            let cert = secrets
+                .get(&names::cluster_ca_cert_secret(&self.name))
+                .await?;
+            let (forced, annotation) = self.forced_secret();
+            let forced = secrets.get(&forced).await?;
             Ok(CaState {
                 ready: kafka_ready(&kafkas.get(&self.name).await?),
                 objects: managed_objects(world).await?,
                 restarts: world.restarts(),
-                generation: annotations
-                    .get(certs::CA_CERT_GENERATION_ANNOTATION)
-                    .cloned(),
-                forced: annotations.contains_key(certs::FORCE_RENEW_ANNOTATION),
+                generations: (
+                    generation(&key, certs::CA_KEY_GENERATION_ANNOTATION),
+                    generation(&cert, certs::CA_CERT_GENERATION_ANNOTATION),
+                ),
+                forced: forced.annotations().contains_key(annotation),
             })
         })
     }
 
     fn settled(&self, state: &CaState) -> bool {
-        state.ready && !state.forced && state.generation.as_deref() == Some("1")
+        let key = if self.replace_key { "1" } else { "0" };
+        let generations = (
+            state.generations.0.as_deref(),
+            state.generations.1.as_deref(),
+        );
+        state.ready && !state.forced && generations == (Some(key), Some("1"))
     }
 
     fn tear_down<'a>(&'a self, world: &'a World) -> BoxFuture<'a, Result<()>> {
@@ -1215,7 +1244,21 @@ async fn a_kafka_and_its_roll_converge_after_a_crash_at_every_write() -> Result<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ca_renewal_converges_after_a_crash_at_every_write() -> Result<()> {
     let name = kafka_name(CaRenewal::EXAMPLE)?;
-    crash_at_every_write("ca-renewal", CaRenewal { name }).await
+    let renewal = CaRenewal {
+        name,
+        replace_key: false,
+    };
+    crash_at_every_write("ca-renewal", renewal).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_key_replacement_converges_after_a_crash_at_every_write() -> Result<()> {
+    let name = kafka_name(CaRenewal::EXAMPLE)?;
+    let replacement = CaRenewal {
+        name,
+        replace_key: true,
+    };
+    crash_at_every_write("ca-key-replacement", replacement).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -216,7 +216,28 @@ fn next_authority(
                     key: key_generation.unwrap_or_default(),
                     cert: cert_generation.unwrap_or_default(),
                 };
-                let current = CertificateAuthority::from_pem(kind, cert_pem, key_pem, generations)?;
+                let current =
+                    match CertificateAuthority::from_pem(kind, cert_pem, key_pem, generations) {
+                        Ok(current) => current,
+                        // A key replacement writes the new key first; one cut off before the
+                        // certificate was written is finished here: a certificate for the new key,
+                        // the old one kept trusted (as `ReplaceKey` keeps it) until it expires.
+                        Err(Error::KeyMismatch) => {
+                            let generations = Generations {
+                                cert: next(cert_generation),
+                                ..generations
+                            };
+                            let authority = CertificateAuthority::from_key_pem(
+                                kind,
+                                key_pem,
+                                generations,
+                                now,
+                                days,
+                            )?;
+                            return Ok((CaAction::ReplaceKey, authority));
+                        }
+                        Err(error) => return Err(error),
+                    };
                 let due = current
                     .cert()
                     .is_within_renewal_period(now, config.renewal_days);
@@ -492,6 +513,30 @@ mod tests {
                 .annotations
                 .contains_key(FORCE_REPLACE_ANNOTATION)
         );
+    }
+
+    #[test]
+    fn a_key_replacement_cut_off_before_its_certificate_is_finished() {
+        let ca = created();
+        let mut key_secret = ca.key_secret.clone();
+        key_secret
+            .annotations
+            .insert(FORCE_REPLACE_ANNOTATION.into(), "true".into());
+        let replaced = reconcile_secrets(&key_secret, &ca.cert_secret).unwrap();
+        // Only the key Secret was written; the certificate Secret is still the old one.
+        let finished = reconcile_secrets(&replaced.key_secret, &ca.cert_secret).unwrap();
+        assert_eq!(finished.action, CaAction::ReplaceKey);
+        assert_eq!(finished.key_secret, replaced.key_secret);
+        assert_eq!(generations(&finished), ("1", "1"));
+        let retired = "ca-2027-01-01T00-00-00Z.crt";
+        assert_eq!(
+            finished.cert_secret.data[retired],
+            ca.cert_secret.data[CA_CRT]
+        );
+        let loaded = load_ca(CaKind::Cluster, &finished.key_secret, &finished.cert_secret);
+        assert!(loaded.is_ok(), "the new certificate matches the new key");
+        let again = reconcile_secrets(&finished.key_secret, &finished.cert_secret).unwrap();
+        assert_eq!(again.action, CaAction::Keep);
     }
 
     #[test]
