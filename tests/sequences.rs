@@ -582,28 +582,11 @@ impl World {
     /// Applies `change`. Returns whether the API server admitted it: a change its schema
     /// refuses never reaches the operator.
     async fn apply(&self, change: &Change) -> Result<bool> {
-        let params = PatchParams::default();
         let applied = match change {
-            Change::Kafka(patch, _) => self
-                .kafkas
-                .patch(CLUSTER, &params, &Patch::Merge(patch))
-                .await
-                .map(drop),
-            Change::Pool(patch, _) => self
-                .pools
-                .patch(POOL, &params, &Patch::Merge(patch))
-                .await
-                .map(drop),
-            Change::Topic(patch, _) => self
-                .topics
-                .patch(TOPIC, &params, &Patch::Merge(patch))
-                .await
-                .map(drop),
-            Change::User(patch, _) => self
-                .users
-                .patch(USER, &params, &Patch::Merge(patch))
-                .await
-                .map(drop),
+            Change::Kafka(patch, _) => merge(&self.kafkas, CLUSTER, patch).await,
+            Change::Pool(patch, _) => merge(&self.pools, POOL, patch).await,
+            Change::Topic(patch, _) => merge(&self.topics, TOPIC, patch).await,
+            Change::User(patch, _) => merge(&self.users, USER, patch).await,
         };
         match applied {
             Ok(()) => Ok(true),
@@ -842,4 +825,14 @@ where
 
 fn cluster_pods() -> ListParams {
     ListParams::default().labels(&format!("strimzi.io/cluster={CLUSTER}"))
+}
+
+/// A merge patch of `name`'s spec, the answer dropped.
+async fn merge<K>(api: &Api<K>, name: &str, patch: &Value) -> kube::Result<()>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .map(drop)
 }
