@@ -164,9 +164,10 @@ impl AdminClient {
         alterations: &[ScramAlteration],
     ) -> Result<BTreeMap<String, Result<(), KafkaError>>, Error> {
         // Salted once, so a retry sends the same credential.
+        let salted = salt_upsertions(alterations).await?;
         let mut deletions: BTreeMap<&str, Vec<ScramCredentialDeletion>> = BTreeMap::new();
         let mut upsertions: BTreeMap<&str, Vec<ScramCredentialUpsertion>> = BTreeMap::new();
-        for alteration in alterations {
+        for (alteration, salted) in alterations.iter().zip(salted) {
             match alteration {
                 ScramAlteration::Delete { user, mechanism } => {
                     deletions.entry(user).or_default().push(
@@ -179,17 +180,16 @@ impl AdminClient {
                     user,
                     mechanism,
                     iterations,
-                    password,
+                    password: _,
                 } => {
-                    let salt: [u8; SALT_LENGTH] = random_salt();
-                    let salted = mechanism.salted_password(password, &salt, *iterations);
+                    let (salt, salted) = salted.unwrap_or_default();
                     upsertions.entry(user).or_default().push(
                         ScramCredentialUpsertion::default()
                             .with_name(string(user))
                             .with_mechanism(mechanism.code())
                             .with_iterations(*iterations)
-                            .with_salt(Bytes::copy_from_slice(&salt))
-                            .with_salted_password(Bytes::from(salted)),
+                            .with_salt(salt)
+                            .with_salted_password(salted),
                     );
                 }
             }
@@ -232,6 +232,40 @@ impl AdminClient {
             });
         }
         Ok(map)
+    }
+}
+
+/// A random salt and the salted password of each upsertion (`None` for a deletion). PBKDF2 is
+/// thousands of hash rounds per credential, so a batch is salted on a blocking thread: the
+/// runtime's workers (and with them `/healthz`) keep answering meanwhile.
+async fn salt_upsertions(
+    alterations: &[ScramAlteration],
+) -> Result<Vec<Option<(Bytes, Bytes)>>, Error> {
+    let alterations = alterations.to_vec();
+    let salting = tokio::task::spawn_blocking(move || {
+        alterations
+            .iter()
+            .map(|alteration| match alteration {
+                ScramAlteration::Upsert {
+                    mechanism,
+                    iterations,
+                    password,
+                    ..
+                } => {
+                    let salt = random_salt();
+                    let salted = mechanism.salted_password(password, &salt, *iterations);
+                    Some((Bytes::copy_from_slice(&salt), Bytes::from(salted)))
+                }
+                ScramAlteration::Delete { .. } => None,
+            })
+            .collect()
+    });
+    match salting.await {
+        Ok(salted) => Ok(salted),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(Error::ConnectionClosed(
+            "the runtime is shutting down".into(),
+        )),
     }
 }
 
