@@ -622,15 +622,7 @@ impl World {
     async fn settled(&self) -> Result<bool> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let kafka = self.kafkas.get(CLUSTER).await?;
-            let pool = self.pools.get(POOL).await?;
-            let status = kafka.status.as_ref();
-            let current = status.and_then(|s| s.observed_generation) == kafka.metadata.generation;
-            let pool_current = pool.status.as_ref().and_then(|s| s.observed_generation)
-                == pool.metadata.generation;
-            let conditions = status
-                .and_then(|s| s.conditions.clone())
-                .unwrap_or_default();
+            let (current, pool_current, conditions) = self.kafka_state().await?;
             if current {
                 if pool_current
                     && conditions.iter().any(|c| c.type_ == "Ready")
@@ -650,6 +642,21 @@ impl World {
         }
     }
 
+    /// Whether the Kafka's and the pool's statuses are for their current generations, and the
+    /// Kafka's conditions.
+    async fn kafka_state(&self) -> Result<(bool, bool, Vec<api::Condition>)> {
+        let kafka = self.kafkas.get(CLUSTER).await?;
+        let pool = self.pools.get(POOL).await?;
+        let status = kafka.status.as_ref();
+        let current = status.and_then(|s| s.observed_generation) == kafka.metadata.generation;
+        let pool_current =
+            pool.status.as_ref().and_then(|s| s.observed_generation) == pool.metadata.generation;
+        let conditions = status
+            .and_then(|s| s.conditions.clone())
+            .unwrap_or_default();
+        Ok((current, pool_current, conditions))
+    }
+
     /// Waits until the Kafka, its pool, the topic and the user are Ready for their generations,
     /// every pod Ready.
     async fn ready(&self) -> Result<()> {
@@ -657,15 +664,8 @@ impl World {
         settled(&self.topics, TOPIC, &[], topic_status).await?;
         settled(&self.users, USER, &[], user_status).await?;
         testenv::eventually("the Kafka is Ready again", WAIT, || async {
-            let kafka = self.kafkas.get(CLUSTER).await?;
-            let pool = self.pools.get(POOL).await?;
-            let status = kafka.status.as_ref();
-            let current = status.and_then(|s| s.observed_generation) == kafka.metadata.generation;
-            let pool_current = pool.status.as_ref().and_then(|s| s.observed_generation)
-                == pool.metadata.generation;
-            let ready = status
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|conditions| conditions.iter().any(|c| c.type_ == "Ready"));
+            let (current, pool_current, conditions) = self.kafka_state().await?;
+            let ready = conditions.iter().any(|c| c.type_ == "Ready");
             Ok(current && pool_current && ready && self.pods_ready().await?)
         })
         .await
