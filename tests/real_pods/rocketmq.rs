@@ -16,7 +16,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
-use rocketmq_client::{AdminClient, ClientConfig};
+use rocketmq_client::{AdminClient, ClientConfig, Credentials, TlsConfig};
 use serde_json::json;
 
 use crate::pod_security::{enforce_restricted, ensure_restricted_pods};
@@ -180,6 +180,7 @@ async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Resul
         "rocketmq examples: topics and users Ready after {:?}",
         started.elapsed()
     );
+    brokers_serve_tls_for_their_own_ca(&client, &namespace, &pods).await?;
 
     let name_servers = name_server(&namespace, 0);
     let as_app = RocketMQConnection {
@@ -220,6 +221,61 @@ async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Resul
         "received {received:?}"
     );
     eprintln!("rocketmq examples: done after {:?}", started.elapsed());
+    Ok(())
+}
+
+/// The users' keys went to the brokers over TLS (the operator reaches managed brokers no other
+/// way): the master serves a certificate for the brokers' Service that chains to the CA in
+/// `broker-broker-ca-cert`, and a client trusting another CA is refused in the handshake.
+async fn brokers_serve_tls_for_their_own_ca(
+    client: &Client,
+    namespace: &str,
+    pods: &Api<Pod>,
+) -> Result<()> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let read = |secret: Secret, key: &str| {
+        secret
+            .data
+            .as_ref()
+            .and_then(|data| data.get(key))
+            .map(|value| String::from_utf8_lossy(&value.0).into_owned())
+            .with_context(|| format!("{} has no {key}", secret.name_any()))
+    };
+    let ca_pem = read(secrets.get("broker-broker-ca-cert").await?, "ca.crt")?;
+    // Authentication is on: the request is signed as the operator signs its own.
+    let admin = secrets.get("broker-admin-credentials").await?;
+    let credentials = Credentials {
+        access_key: read(admin.clone(), "accessKey")?,
+        secret_key: read(admin, "secretKey")?,
+    };
+    let other_ca = certs::CertificateAuthority::generate(
+        certs::CaKind::Cluster,
+        certs::Generations::default(),
+        certs::OffsetDateTime::now_utc(),
+        30,
+    )?;
+    let master = format!("{}:10911", pod_ip(pods, "broker-0-master-0").await?);
+    let over_tls = |ca_pem: &str| {
+        let mut config = ClientConfig::new(&name_server(namespace, 0));
+        config.credentials = Some(credentials.clone());
+        config.tls = Some(TlsConfig {
+            server_name: Some(format!("broker-brokers.{namespace}.svc")),
+            name_servers: false,
+            ..TlsConfig::new(ca_pem)
+        });
+        AdminClient::new(config)
+    };
+    let served = over_tls(&ca_pem).broker_config(&master).await?;
+    ensure!(
+        served.get("brokerName").map(String::as_str) == Some("broker-0"),
+        "{served:?}"
+    );
+    match over_tls(other_ca.cert_pem()).broker_config(&master).await {
+        Err(rocketmq_client::Error::Tls(message)) => {
+            ensure!(message.contains("certificate"), "{message}")
+        }
+        other => bail!("a client trusting another CA got {other:?}"),
+    }
     Ok(())
 }
 
@@ -395,7 +451,12 @@ async fn deleting_the_broker_and_name_service_removes_all_but_the_claims() -> Re
                 BTreeSet::from(["broker-0-master".into(), "name-service".into()]),
                 BTreeSet::from(["broker-brokers".into(), "name-service".into()]),
                 BTreeSet::from(["broker-0-master-config".into()]),
-                BTreeSet::from(["broker-admin-credentials".into()]),
+                BTreeSet::from([
+                    "broker-admin-credentials".into(),
+                    "broker-broker-ca".into(),
+                    "broker-broker-ca-cert".into(),
+                    "broker-broker-tls".into(),
+                ]),
                 BTreeSet::from(["broker-0-master-0".into(), "name-service-0".into()]),
             ],
         "{before:?}"

@@ -24,6 +24,7 @@ pub use rotation::{
     CA_CERT_GENERATION_ANNOTATION, CA_CRT, CA_KEY, CA_KEY_GENERATION_ANNOTATION, CA_P12,
     CA_PASSWORD, CaAction, CaConfig, ExpirationPolicy, FORCE_RENEW_ANNOTATION,
     FORCE_REPLACE_ANNOTATION, ReconciledCa, SecretContent, load_ca, reconcile_ca,
+    trusted_certs_pem,
 };
 /// The time type every function here takes, re-exported so that callers need not depend on `time`.
 pub use time::OffsetDateTime;

@@ -98,17 +98,23 @@ impl ReconciledCa {
     /// Every CA certificate to trust, PEM, the current one first. After a key replacement the old one
     /// stays here until it expires, so that peers still holding old leaves keep verifying.
     pub fn trusted_certs_pem(&self) -> String {
-        let retired = self
-            .cert_secret
-            .data
-            .iter()
-            .filter(|(name, _)| is_retired_cert(name))
-            .map(|(_, pem)| String::from_utf8_lossy(pem));
-        std::iter::once(self.authority.cert_pem().into())
-            .chain(retired)
-            .map(|pem| format!("{}\n", pem.trim_end()))
-            .collect()
+        trusted_certs_pem(&self.cert_secret)
     }
+}
+
+/// Every CA certificate a cert Secret holds, PEM, the current one (`ca.crt`) first, then the
+/// retired ones a key replacement keeps trusted until they expire.
+pub fn trusted_certs_pem(cert_secret: &SecretContent) -> String {
+    let current = cert_secret.data.get(CA_CRT).into_iter();
+    let retired = cert_secret
+        .data
+        .iter()
+        .filter(|(name, _)| is_retired_cert(name))
+        .map(|(_, pem)| pem);
+    current
+        .chain(retired)
+        .map(|pem| format!("{}\n", String::from_utf8_lossy(pem).trim_end()))
+        .collect()
 }
 
 /// Decides and builds the CA from its two Secrets as they are now (`None` when absent).

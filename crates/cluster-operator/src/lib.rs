@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod admin_cache;
+mod ca_secrets;
 pub mod claim_templates;
 mod failure;
 pub mod jvm;

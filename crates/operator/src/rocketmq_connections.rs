@@ -83,9 +83,7 @@ pub fn load(file: &Path) -> Result<Vec<RocketMQOverride>> {
                 );
             }
             let tls = match connection.tls {
-                Some(tls) => Some(TlsConfig {
-                    ca_pem: read(&tls.ca_file)?,
-                }),
+                Some(tls) => Some(TlsConfig::new(read(&tls.ca_file)?)),
                 None => None,
             };
             let credentials = match connection.credentials {

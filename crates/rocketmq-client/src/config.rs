@@ -20,7 +20,7 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// For one request and its response.
     pub request_timeout: Duration,
-    /// TLS to name servers and brokers alike; `None`: plain TCP.
+    /// TLS to brokers, and to name servers unless it says otherwise; `None`: plain TCP.
     pub tls: Option<TlsConfig>,
     /// Signs every request (ACL 1.0 and 2.0) when set.
     pub credentials: Option<Credentials>,
@@ -88,18 +88,38 @@ impl fmt::Debug for Connector {
 
 /// TLS to the servers, trusting only `ca_pem`, as RocketMQ's clients do with `tls.enable` and
 /// `tls.client.authServer`. The servers must run with `tls.server.mode` `enforcing` (or
-/// `permissive`, which also accepts plain TCP) and a certificate for the host they are reached
-/// at, chaining to `ca_pem`.
+/// `permissive`, which also accepts plain TCP) and a certificate chaining to `ca_pem` for the
+/// host they are reached at, or for `server_name`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TlsConfig {
     /// One or more PEM certificates the servers' certificates must chain to.
     pub ca_pem: String,
+    /// The name every server's certificate must carry, in place of the host it is reached at:
+    /// brokers register by pod IP, which no certificate issued before the pod started can
+    /// name, so a cluster with a CA of its own names its Service instead.
+    pub server_name: Option<String>,
+    /// Whether name servers are reached over TLS too; `false`: brokers only, for name servers
+    /// that serve plain TCP (they hold routes, never credentials).
+    pub name_servers: bool,
+}
+
+impl TlsConfig {
+    /// TLS to name servers and brokers alike, each verified for the host it is reached at.
+    pub fn new(ca_pem: impl Into<String>) -> TlsConfig {
+        TlsConfig {
+            ca_pem: ca_pem.into(),
+            server_name: None,
+            name_servers: true,
+        }
+    }
 }
 
 impl fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsConfig")
             .field("ca_pem", &format_args!("<{} bytes>", self.ca_pem.len()))
+            .field("server_name", &self.server_name)
+            .field("name_servers", &self.name_servers)
             .finish()
     }
 }

@@ -67,11 +67,12 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Connects through `connector`, else the machine's resolver, then, with `tls`, makes the
-    /// TLS handshake; `timeout` bounds each.
+    /// TLS handshake, verifying the certificate for its server name if it has one, else for
+    /// the host of `address`; `timeout` bounds each.
     pub(crate) async fn open(
         address: &str,
         connector: Option<&Connector>,
-        tls: Option<&Arc<rustls::ClientConfig>>,
+        tls: Option<(Arc<rustls::ClientConfig>, Option<&str>)>,
         timeout: Duration,
     ) -> Result<Connection, Error> {
         let connect_error = |source| Error::Connect {
@@ -97,9 +98,9 @@ impl Connection {
         tcp.set_nodelay(true).map_err(connect_error)?;
         let stream: Box<dyn Io> = match tls {
             None => Box::new(tcp),
-            Some(config) => {
-                let handshake =
-                    TlsConnector::from(config.clone()).connect(tls::server_name(address)?, tcp);
+            Some((config, server_name)) => {
+                let server_name = tls::server_name(server_name, address)?;
+                let handshake = TlsConnector::from(config).connect(server_name, tcp);
                 let stream = tokio::time::timeout(timeout, handshake)
                     .await
                     .map_err(|_| {

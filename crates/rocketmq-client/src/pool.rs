@@ -17,6 +17,8 @@ use crate::{signature, tls};
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
 
 pub(crate) struct Pool {
+    /// To tell name servers from brokers, which the TLS settings may treat apart.
+    name_servers: Vec<String>,
     connect_timeout: Duration,
     request_timeout: Duration,
     tls: Option<TlsConfig>,
@@ -30,6 +32,7 @@ pub(crate) struct Pool {
 impl Pool {
     pub(crate) fn new(config: &ClientConfig) -> Pool {
         Pool {
+            name_servers: config.name_servers.clone(),
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
             tls: config.tls.clone(),
@@ -86,14 +89,19 @@ impl Pool {
         if let Some(connection) = slot.as_ref().filter(|c| !c.is_closed()) {
             return Ok(connection.clone());
         }
+        let tls = self.tls.as_ref().filter(|tls| {
+            tls.name_servers || !self.name_servers.iter().any(|server| server == address)
+        });
         // Built for each connection, which is rare: AdminClient::new stays infallible, and a
         // CA that cannot be used fails every call with the reason.
-        let tls = self.tls.as_ref().map(tls::client_config).transpose()?;
+        let handshake = tls
+            .map(|tls| Ok::<_, Error>((tls::client_config(tls)?, tls.server_name.as_deref())))
+            .transpose()?;
         let connection = Arc::new(
             Connection::open(
                 address,
                 self.connector.as_ref(),
-                tls.as_ref(),
+                handshake,
                 self.connect_timeout,
             )
             .await?,

@@ -32,14 +32,20 @@ pub(crate) fn client_config(tls: &TlsConfig) -> Result<Arc<rustls::ClientConfig>
     Ok(Arc::new(config))
 }
 
-/// The name the server's certificate must have: the host part of `host:port`. Brokers register
-/// with their IP address (`brokerIP1`), so their certificates need IP SANs.
-pub(crate) fn server_name(address: &str) -> Result<ServerName<'static>, Error> {
-    let host = address
-        .rsplit_once(':')
-        .map_or(address, |(host, _port)| host)
-        .trim_start_matches('[')
-        .trim_end_matches(']');
+/// The name the server's certificate must have: `configured`, else the host part of `address`
+/// (`host:port`). Brokers register with their IP address (`brokerIP1`), so without a configured
+/// name their certificates need IP SANs.
+pub(crate) fn server_name(
+    configured: Option<&str>,
+    address: &str,
+) -> Result<ServerName<'static>, Error> {
+    let host = configured.unwrap_or_else(|| {
+        address
+            .rsplit_once(':')
+            .map_or(address, |(host, _port)| host)
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+    });
     ServerName::try_from(host.to_string())
         .map_err(|e| Error::Tls(format!("{host:?} is not a valid TLS server name: {e}")))
 }
@@ -49,9 +55,7 @@ mod tests {
     use super::*;
 
     fn tls_error(ca_pem: &str) -> String {
-        match client_config(&TlsConfig {
-            ca_pem: ca_pem.into(),
-        }) {
+        match client_config(&TlsConfig::new(ca_pem)) {
             Err(Error::Tls(message)) => message,
             other => panic!("expected Error::Tls, got {other:?}"),
         }
@@ -70,17 +74,22 @@ mod tests {
     #[test]
     fn server_names_come_from_the_host() {
         assert!(matches!(
-            server_name("127.0.0.1:9876"),
+            server_name(None, "127.0.0.1:9876"),
             Ok(ServerName::IpAddress(_))
         ));
         assert!(matches!(
-            server_name("[::1]:9876"),
+            server_name(None, "[::1]:9876"),
             Ok(ServerName::IpAddress(_))
         ));
         assert!(matches!(
-            server_name("broker-0.broker.ns.svc:10911"),
+            server_name(None, "broker-0.broker.ns.svc:10911"),
             Ok(ServerName::DnsName(_))
         ));
-        assert!(matches!(server_name("bad name!:9876"), Err(Error::Tls(_))));
+        assert!(matches!(
+            server_name(None, "bad name!:9876"),
+            Err(Error::Tls(_))
+        ));
+        let configured = server_name(Some("brokers.ns.svc"), "10.0.0.7:10911").unwrap();
+        assert_eq!(configured.to_str(), "brokers.ns.svc");
     }
 }

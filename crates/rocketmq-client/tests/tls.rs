@@ -13,9 +13,7 @@ const OTHER_CA_PEM: &str = include_str!("common/other-ca.pem");
 
 fn client(rocketmq: &RocketMQCluster, ca_pem: Option<&str>) -> AdminClient {
     let mut config = ClientConfig::new(&rocketmq.name_server_addr());
-    config.tls = ca_pem.map(|ca_pem| TlsConfig {
-        ca_pem: ca_pem.into(),
-    });
+    config.tls = ca_pem.map(TlsConfig::new);
     config.request_timeout = Duration::from_secs(5);
     AdminClient::new(config)
 }

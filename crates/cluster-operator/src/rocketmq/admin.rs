@@ -4,7 +4,7 @@
 //! A cluster this operator runs is reached through its name servers (the Broker's
 //! `nameServers`, else the NameService in its namespace), which list its brokers; requests are
 //! signed with the cluster's generated admin credentials, so they pass when the user turns ACL 2.0
-//! on. Overrides name clusters the operator reaches another way (clusters it did not create, or
+//! on, and brokers are reached over TLS, verified against the Broker's own CA. Overrides name clusters the operator reaches another way (clusters it did not create, or
 //! real brokers on loopback in tests). Every connection, to name servers and to the brokers they
 //! list, is opened by the operator's `runtime::dns::Connector`, so cluster-internal names are
 //! resolved by cluster DNS only.
@@ -12,15 +12,17 @@
 use std::collections::BTreeMap;
 
 use api::rocketmq::{Broker, NameService};
+use certs::trusted_certs_pem;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
 use rocketmq_client::{AdminClient, ClientConfig, Connector, Credentials, TlsConfig};
 use runtime::dns;
 
-use super::names;
+use super::{names, tls};
 use crate::admin::ClusterRef;
 use crate::admin_cache::AdminCache;
+use crate::kafka::certificates::secret_content;
 
 /// How to reach one cluster, instead of through its Broker resource.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -175,6 +177,23 @@ impl RocketMQAdmins {
         config.credentials = Some(Credentials {
             access_key: read(names::ACCESS_KEY)?,
             secret_key: read(names::SECRET_KEY)?,
+        });
+        let ca_secret = names::broker_ca_cert_secret(&cluster.name);
+        let trusted = secrets
+            .get_opt(&ca_secret)
+            .await?
+            .map(|found| trusted_certs_pem(&secret_content(&found)))
+            .filter(|pem| !pem.is_empty())
+            .ok_or_else(|| {
+                not_ready(format!(
+                    "the Secret {ca_secret} has no {} yet",
+                    certs::CA_CRT
+                ))
+            })?;
+        config.tls = Some(TlsConfig {
+            ca_pem: trusted,
+            server_name: Some(tls::server_name(namespace, &cluster.name)),
+            name_servers: false,
         });
         Ok(config)
     }

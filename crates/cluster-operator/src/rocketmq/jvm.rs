@@ -22,6 +22,14 @@ impl Server {
         }
     }
 
+    /// Brokers serve TLS beside plain TCP ([`tls`](super::tls)); name servers only plain TCP.
+    fn tls_options(self) -> Vec<String> {
+        match self {
+            Server::NameServer => Vec::new(),
+            Server::Broker => super::tls::jvm_options(),
+        }
+    }
+
     /// The logging configuration RocketMQ's jars carry for the server, the one its scripts
     /// name (files under `~/logs/rocketmqlogs`). Without one, RocketMQ's Logback takes the
     /// first of several it finds on the class path (the broker's, for a name server) and
@@ -58,6 +66,9 @@ pub fn run_java(server: Server, arguments: &str) -> String {
             server.logback_resource()
         ),
     ]
+    .into_iter()
+    .chain(server.tls_options())
+    .collect::<Vec<_>>()
     .join(" ");
     let main = server.main_class();
     let run = format!(
@@ -84,7 +95,7 @@ exec java -XX:+UseG1GC -XX:G1ReservePercent=25 -XX:InitiatingHeapOccupancyPercen
         let broker = run_java(Server::Broker, "-c /conf/broker.conf");
         assert!(
             broker.ends_with(
-                " -Drmq.logback.configurationFile=rmq.broker.logback.xml ${JAVA_OPT_EXT:-} -cp \"$ROCKETMQ_HOME/lib/*\" org.apache.rocketmq.broker.BrokerStartup -c /conf/broker.conf\n"
+                " -Dtls.config.file=/home/rocketmq/brokerage/tls/tls.properties ${JAVA_OPT_EXT:-} -cp \"$ROCKETMQ_HOME/lib/*\" org.apache.rocketmq.broker.BrokerStartup -c /conf/broker.conf\n"
             ),
             "{broker}"
         );

@@ -25,6 +25,7 @@ pub mod status;
 pub mod storage;
 #[cfg(test)]
 mod testing;
+pub mod tls;
 pub mod user_config;
 
 use k8s_openapi::api::apps::v1::StatefulSet;

@@ -81,6 +81,22 @@ pub fn admin_credentials_secret(broker: &str) -> String {
     format!("{broker}-admin-credentials")
 }
 
+/// The Secret with the private key of the Broker's CA, which signs its brokers' certificate.
+/// Not `<broker>-cluster-ca`, which a Kafka of the same name owns.
+pub fn broker_ca_secret(broker: &str) -> String {
+    format!("{broker}-broker-ca")
+}
+
+/// The Secret with the Broker's CA certificates, which clients trust.
+pub fn broker_ca_cert_secret(broker: &str) -> String {
+    format!("{broker}-broker-ca-cert")
+}
+
+/// The Secret with the brokers' certificate and key (`tls.crt`, `tls.key`), which they mount.
+pub fn broker_certificate_secret(broker: &str) -> String {
+    format!("{broker}-broker-tls")
+}
+
 /// Where the broker in `pod` listens: its stable DNS name through the brokers' headless Service.
 pub fn broker_pod_address(namespace: &str, broker: &str, pod: &str) -> String {
     let service = brokers_service(broker);
@@ -135,5 +151,8 @@ mod tests {
             broker_config_map("broker-0-master"),
             "broker-0-master-config"
         );
+        assert_eq!(broker_ca_secret("broker"), "broker-broker-ca");
+        assert_eq!(broker_ca_cert_secret("broker"), "broker-broker-ca-cert");
+        assert_eq!(broker_certificate_secret("broker"), "broker-broker-tls");
     }
 }

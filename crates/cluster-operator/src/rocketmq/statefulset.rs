@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    PodTemplateSpec, SecretKeySelector, Volume, VolumeMount,
+    PodTemplateSpec, SecretKeySelector, SecretVolumeSource, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -24,6 +24,7 @@ use super::jvm::{Server, run_java};
 use super::model::{BrokerModel, Node};
 use super::names;
 use super::pod::{LOGS_DIR, container, env_from_field, env_value, pod_spec, tcp_probe};
+use super::tls::TLS_DIR;
 use crate::kafka::config_maps::sha256_hex;
 
 /// The container's name, as upstream names it.
@@ -141,6 +142,14 @@ fn build_pod_spec(model: &BrokerModel, node: &Node) -> k8s_openapi::api::core::v
         ..Volume::default()
     });
     volumes.push(Volume {
+        name: "tls".into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(names::broker_certificate_secret(&model.cluster)),
+            ..SecretVolumeSource::default()
+        }),
+        ..Volume::default()
+    });
+    volumes.push(Volume {
         name: "run".into(),
         empty_dir: Some(EmptyDirVolumeSource {
             medium: Some("Memory".into()),
@@ -154,6 +163,12 @@ fn build_pod_spec(model: &BrokerModel, node: &Node) -> k8s_openapi::api::core::v
         VolumeMount {
             name: "config".into(),
             mount_path: CONFIG_DIR.into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        },
+        VolumeMount {
+            name: "tls".into(),
+            mount_path: TLS_DIR.into(),
             read_only: Some(true),
             ..VolumeMount::default()
         },

@@ -1,25 +1,20 @@
 //! The certificates step: the cluster and clients CAs (created, kept, renewed or re-keyed as
 //! the spec says), one certificate per node in `<c>-kafka-brokers`, and the operator's own
-//! client certificate. Unchanged material is written back byte for byte, so it makes no write.
+//! client certificate.
 
 use std::collections::BTreeMap;
 
 use api::kafka::CertificateAuthority as CaSpec;
 use certs::{
-    CaAction, CaKind, CertificateAuthority, FORCE_RENEW_ANNOTATION, FORCE_REPLACE_ANNOTATION,
-    OffsetDateTime, SecretContent, Subject, fingerprint, load_ca, reconcile_ca, reissue_reason,
+    CaKind, CertificateAuthority, OffsetDateTime, SecretContent, Subject, fingerprint, load_ca,
 };
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::Secret;
-use kube::ResourceExt;
-use kube::api::Api;
 use runtime::{Error, Flow};
 
 use super::state::KafkaReconcile;
-use crate::kafka::ca_key::lost_key;
+use crate::ca_secrets::{self, StoredCa, certificate_error, leaf};
 use crate::kafka::certificates::{
     build_secret, ca_config, node_subject_alt_names, operator_certificate_secret, secret_content,
-    without_annotation,
 };
 use crate::kafka::names;
 
@@ -119,105 +114,36 @@ async fn ensure_ca(
     spec: Option<&CaSpec>,
     now: OffsetDateTime,
 ) -> Result<Option<CertificateAuthority>, Error> {
-    let cluster = &state.model.cluster;
-    let (key_name, cert_name) = (
-        kind.key_secret_name(cluster),
-        kind.cert_secret_name(cluster),
-    );
-    let (key_live, cert_live) = (
-        live(state, &key_name).await?,
-        live(state, &cert_name).await?,
-    );
-    let key = key_live.as_ref().map(secret_content);
-    let cert = cert_live.as_ref().map(secret_content);
-    let unusable = |error: certs::Error| {
-        Error::transient(format!(
-            "the CA in the Secrets {key_name} ({}) and {cert_name} ({}) cannot be used: {error}; \
-             put the PEM private key and certificate there",
-            certs::CA_KEY,
-            certs::CA_CRT
-        ))
-    };
+    let model = &state.model;
+    let stored = StoredCa::read(
+        &state.applier,
+        &model.namespace,
+        kind.key_secret_name(&model.cluster),
+        kind.cert_secret_name(&model.cluster),
+    )
+    .await?;
     if spec.and_then(|spec| spec.generate_certificate_authority) == Some(false) {
-        return match (key, cert) {
-            (Some(key), Some(cert)) => Ok(Some(load_ca(kind, &key, &cert).map_err(unusable)?)),
+        return match (&stored.key, &stored.cert) {
+            (Some(key), Some(cert)) => load_ca(kind, &secret_content(key), &secret_content(cert))
+                .map(Some)
+                .map_err(|error| stored.unusable(error)),
             _ => Ok(None),
         };
     }
-    if let Some(message) = lost_key((&key_name, key.as_ref()), (&cert_name, cert.as_ref())) {
-        return Err(Error::transient(message));
-    }
-    let reconciled =
-        reconcile_ca(kind, &ca_config(spec), key.as_ref(), cert.as_ref(), now).map_err(unusable)?;
     let owned = spec.and_then(|spec| spec.generate_secret_owner_reference) != Some(false);
-    let secrets = [
-        (
-            &key_name,
-            &key_live,
-            &reconciled.key_secret,
-            FORCE_REPLACE_ANNOTATION,
-        ),
-        (
-            &cert_name,
-            &cert_live,
-            &reconciled.cert_secret,
-            FORCE_RENEW_ANNOTATION,
-        ),
-    ];
-    for (name, live, content, force) in secrets {
-        let desired = build_secret(&state.model, name, content, owned);
-        if let Some(live) = live
-            && reconciled.action != CaAction::Keep
-            && live.annotations().contains_key(force)
-        {
-            state
-                .applier
-                .replace(&without_annotation(live, &desired, force))
-                .await?;
-        }
-        state.applier.apply(&desired).await?;
-    }
-    Ok(Some(reconciled.authority))
-}
-
-/// The stored certificate and key `<name>.crt` / `<name>.key` when still good for `subject` and
-/// `sans`, else new ones.
-fn leaf(
-    existing: &SecretContent,
-    name: &str,
-    (subject, sans): (&Subject, &[String]),
-    ca: &CertificateAuthority,
-    (now, renewal_days): (OffsetDateTime, u32),
-    issue: impl FnOnce(&CertificateAuthority) -> certs::Result<certs::IssuedCert>,
-) -> Result<(String, String), Error> {
-    let text = |key: String| {
-        existing
-            .data
-            .get(&key)
-            .and_then(|bytes| String::from_utf8(bytes.clone()).ok())
-    };
-    let (cert, key) = (text(format!("{name}.crt")), text(format!("{name}.key")));
-    if let (Some(cert), Some(key)) = (&cert, &key)
-        && reissue_reason(Some(cert), ca, subject, sans, now, renewal_days).is_none()
-    {
-        return Ok((cert.clone(), key.clone()));
-    }
-    let issued = issue(ca).map_err(certificate_error)?;
-    Ok((issued.cert_pem, issued.key_pem))
-}
-
-async fn live(state: &KafkaReconcile, name: &str) -> Result<Option<Secret>, Error> {
-    let secrets: Api<Secret> =
-        Api::namespaced(state.applier.client().clone(), &state.model.namespace);
-    Ok(secrets.get_opt(name).await?)
+    let authority = stored
+        .keep_up_to_date(
+            &state.applier,
+            (kind, &ca_config(spec)),
+            now,
+            |name, content| build_secret(model, name, content, owned),
+        )
+        .await?;
+    Ok(Some(authority))
 }
 
 async fn stored(state: &KafkaReconcile, name: &str) -> Result<SecretContent, Error> {
-    Ok(live(state, name)
-        .await?
-        .as_ref()
-        .map(secret_content)
-        .unwrap_or_default())
+    ca_secrets::stored(&state.applier, &state.model.namespace, name).await
 }
 
 fn missing_ca(state: &mut KafkaReconcile, kind: CaKind) -> Flow {
@@ -231,8 +157,4 @@ fn missing_ca(state: &mut KafkaReconcile, kind: CaKind) -> Flow {
         ),
     ));
     Flow::Stop
-}
-
-fn certificate_error(error: certs::Error) -> Error {
-    Error::transient(format!("certificates: {error}"))
 }

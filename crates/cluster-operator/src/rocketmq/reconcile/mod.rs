@@ -5,6 +5,7 @@
 
 mod apply;
 mod broker;
+mod certificates;
 mod credentials;
 mod metadata;
 mod name_servers;
@@ -33,12 +34,13 @@ const WAIT_FOR_PODS: Duration = Duration::from_secs(5);
 
 type StepResult<'a> = BoxFuture<'a, Result<Flow, Error>>;
 
-/// The whole Broker assembly at a glance: the credentials and what the pods mount before the
-/// StatefulSets, then the rolling update; then what only the running brokers can be told (a new
-/// name-server list, a new group's metadata), which never holds up readiness.
+/// The whole Broker assembly at a glance: the credentials, certificates and what the pods mount
+/// before the StatefulSets, then the rolling update; then what only the running brokers can be
+/// told (a new name-server list, a new group's metadata), which never holds up readiness.
 fn broker_steps() -> Steps<BrokerReconcile> {
     Steps::new("Broker")
         .step("credentials", credentials::apply)
+        .step("certificates", certificates::apply)
         .step("scale-in", scale_in::decide)
         .step("services", apply::services)
         .step("config-maps", apply::config_maps)

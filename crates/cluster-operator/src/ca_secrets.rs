@@ -1,0 +1,151 @@
+//! A CA kept in two Secrets (its key, its certificates) and the leaf certificates it signs,
+//! brought up to date on every reconcile: a Kafka's cluster and clients CAs, and a RocketMQ
+//! Broker's CA. Unchanged material is written back byte for byte, so it makes no write.
+
+use certs::{
+    CaAction, CaConfig, CaKind, CertificateAuthority, FORCE_RENEW_ANNOTATION,
+    FORCE_REPLACE_ANNOTATION, IssuedCert, OffsetDateTime, SecretContent, Subject, reconcile_ca,
+    reissue_reason,
+};
+use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
+use kube::api::Api;
+use runtime::{Applier, Error};
+
+use crate::kafka::ca_key::lost_key;
+use crate::kafka::certificates::{secret_content, without_annotation};
+
+/// The two Secrets of one CA, as they are now.
+pub struct StoredCa {
+    pub key_name: String,
+    pub cert_name: String,
+    pub key: Option<Secret>,
+    pub cert: Option<Secret>,
+}
+
+impl StoredCa {
+    /// Reads the Secrets `key_name` and `cert_name` of `namespace`.
+    pub async fn read(
+        applier: &Applier,
+        namespace: &str,
+        key_name: String,
+        cert_name: String,
+    ) -> Result<StoredCa, Error> {
+        Ok(StoredCa {
+            key: live(applier, namespace, &key_name).await?,
+            cert: live(applier, namespace, &cert_name).await?,
+            key_name,
+            cert_name,
+        })
+    }
+
+    /// Why the stored CA cannot sign: `error` from the certs crate, in a message that names the
+    /// Secrets to fix.
+    pub fn unusable(&self, error: certs::Error) -> Error {
+        Error::transient(format!(
+            "the CA in the Secrets {} ({}) and {} ({}) cannot be used: {error}; put the PEM \
+             private key and certificate there",
+            self.key_name,
+            certs::CA_KEY,
+            self.cert_name,
+            certs::CA_CRT
+        ))
+    }
+
+    /// The CA created, kept, renewed or re-keyed as `config` and the force annotations say,
+    /// its Secrets written as `build` makes them from a name and a content. A certificate whose
+    /// key is lost is refused: a new CA would not be trusted by whatever trusts this one.
+    pub async fn keep_up_to_date(
+        &self,
+        applier: &Applier,
+        (kind, config): (CaKind, &CaConfig),
+        now: OffsetDateTime,
+        build: impl Fn(&str, &SecretContent) -> Secret,
+    ) -> Result<CertificateAuthority, Error> {
+        let key = self.key.as_ref().map(secret_content);
+        let cert = self.cert.as_ref().map(secret_content);
+        if let Some(message) = lost_key(
+            (&self.key_name, key.as_ref()),
+            (&self.cert_name, cert.as_ref()),
+        ) {
+            return Err(Error::transient(message));
+        }
+        let reconciled = reconcile_ca(kind, config, key.as_ref(), cert.as_ref(), now)
+            .map_err(|error| self.unusable(error))?;
+        let secrets = [
+            (
+                &self.key_name,
+                &self.key,
+                &reconciled.key_secret,
+                FORCE_REPLACE_ANNOTATION,
+            ),
+            (
+                &self.cert_name,
+                &self.cert,
+                &reconciled.cert_secret,
+                FORCE_RENEW_ANNOTATION,
+            ),
+        ];
+        for (name, live, content, force) in secrets {
+            let desired = build(name, content);
+            if let Some(live) = live
+                && reconciled.action != CaAction::Keep
+                && live.annotations().contains_key(force)
+            {
+                applier
+                    .replace(&without_annotation(live, &desired, force))
+                    .await?;
+            }
+            applier.apply(&desired).await?;
+        }
+        Ok(reconciled.authority)
+    }
+}
+
+/// The stored certificate and key `<name>.crt` / `<name>.key` of `existing` when still good
+/// for `subject` and `sans`, else new ones from `issue`.
+pub fn leaf(
+    existing: &SecretContent,
+    name: &str,
+    (subject, sans): (&Subject, &[String]),
+    ca: &CertificateAuthority,
+    (now, renewal_days): (OffsetDateTime, u32),
+    issue: impl FnOnce(&CertificateAuthority) -> certs::Result<IssuedCert>,
+) -> Result<(String, String), Error> {
+    let text = |key: String| {
+        existing
+            .data
+            .get(&key)
+            .and_then(|bytes| String::from_utf8(bytes.clone()).ok())
+    };
+    let (cert, key) = (text(format!("{name}.crt")), text(format!("{name}.key")));
+    if let (Some(cert), Some(key)) = (&cert, &key)
+        && reissue_reason(Some(cert), ca, subject, sans, now, renewal_days).is_none()
+    {
+        return Ok((cert.clone(), key.clone()));
+    }
+    let issued = issue(ca).map_err(certificate_error)?;
+    Ok((issued.cert_pem, issued.key_pem))
+}
+
+/// What the Secret `name` of `namespace` holds; empty when there is none.
+pub async fn stored(
+    applier: &Applier,
+    namespace: &str,
+    name: &str,
+) -> Result<SecretContent, Error> {
+    Ok(live(applier, namespace, name)
+        .await?
+        .as_ref()
+        .map(secret_content)
+        .unwrap_or_default())
+}
+
+pub fn certificate_error(error: certs::Error) -> Error {
+    Error::transient(format!("certificates: {error}"))
+}
+
+async fn live(applier: &Applier, namespace: &str, name: &str) -> Result<Option<Secret>, Error> {
+    let secrets: Api<Secret> = Api::namespaced(applier.client().clone(), namespace);
+    Ok(secrets.get_opt(name).await?)
+}
