@@ -19,9 +19,11 @@ run: tools
 		--wait-for Kafka --wait-for NameService --wait-for Broker
 
 ## test: formatting, lints, unit tests and the end-to-end tests on a real local cluster (the tests on
-## real pods run the operator image built from target/debug/brokerage)
+## real pods run the operator image built from target/debug/brokerage; the fault-injection and
+## leadership tests run target/release/brokerage, the binary users run)
 test: lint tools
 	$(CARGO) build --quiet -p brokerage
+	$(CARGO) build --release --quiet -p brokerage
 	$(CARGO) test --workspace
 
 lint:
@@ -47,7 +49,7 @@ dry-run: tools
 ## crash-points: the crash-after-every-write scenarios at full size (50 topics, 20 users), which
 ## `make test` runs smaller
 crash-points: tools
-	$(CARGO) build --quiet -p brokerage
+	$(CARGO) build --release --quiet -p brokerage
 	CRASH_POINTS=full $(CARGO) test -p brokerage-e2e --test faults -- --nocapture crash_at_every_write
 
 ## bench: speed and memory figures; prints a table and writes target/bench/results.json

@@ -43,7 +43,7 @@ use kube::{Client, ResourceExt};
 use serde::Deserialize;
 use serde_json::json;
 use testenv::kafka::{KafkaCluster, Listener};
-use testenv::operator::{Operator, Profile};
+use testenv::operator::Operator;
 use testenv::{ApiProxy, Trip};
 use tokio::sync::Mutex;
 
@@ -169,14 +169,7 @@ async fn start_operator(args: &[String], dir: &Path) -> Result<Operator> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let log = dir.join("operator.log");
     // Debug: the secrets check reads every line the operator logs.
-    Operator::start_logging(
-        Profile::Debug,
-        "debug",
-        &dir.join("kubeconfig"),
-        &log,
-        &args,
-    )
-    .await
+    Operator::start_logging("debug", &dir.join("kubeconfig"), &log, &args).await
 }
 
 /// The proxy, the Kafka and the files every attempt shares.

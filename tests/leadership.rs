@@ -15,7 +15,7 @@ use kube::Api;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 use testenv::ApiProxy;
-use testenv::operator::{Operator, Profile};
+use testenv::operator::Operator;
 
 /// The operator's defaults: a Lease is valid 15 s after its last renewal, a leader gives up
 /// after 10 s without one, and replicas try every 2 s.
@@ -57,7 +57,7 @@ impl Replica {
             self.identity,
         ];
         let (kubeconfig, log) = (self.dir.join("kubeconfig"), self.dir.join("operator.log"));
-        Operator::start(Profile::Debug, &kubeconfig, &log, &args).await
+        Operator::start(&kubeconfig, &log, &args).await
     }
 }
 

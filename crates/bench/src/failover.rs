@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
-use testenv::operator::{Operator, Profile};
+use testenv::operator::Operator;
 
 use crate::Figure;
 
@@ -33,7 +33,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
                 "--identity",
                 identity,
             ];
-            Operator::start(Profile::Release, cluster.kubeconfig(), &log, &args).await
+            Operator::start(cluster.kubeconfig(), &log, &args).await
         }
     };
 

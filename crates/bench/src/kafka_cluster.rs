@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::Figure;
 use crate::resources;
-use testenv::operator::{Operator, Profile};
+use testenv::operator::Operator;
 
 /// The Kafka in `examples/kafka/persistent-dual-pool.yaml` and its two pools.
 const DUAL_POOL_CLUSTER: &str = "persistent-cluster";
@@ -42,13 +42,7 @@ const API_WRITES: &str = "brokerage_api_writes_total{kind=\"Kafka\"}";
 
 pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> {
     let client = cluster.client().await?;
-    let operator = Operator::start(
-        Profile::Release,
-        cluster.kubeconfig(),
-        &out.join("operator.log"),
-        &[],
-    )
-    .await?;
+    let operator = Operator::start(cluster.kubeconfig(), &out.join("operator.log"), &[]).await?;
 
     let namespace = testenv::fresh_namespace(&client, "bench-kafka").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);

@@ -13,7 +13,7 @@ use testenv::rocketmq::{RocketMQCluster, RocketMQOptions};
 
 use crate::Figure;
 use crate::resources::{self, create_all};
-use testenv::operator::{Operator, Profile};
+use testenv::operator::Operator;
 
 const TOPICS: usize = 1_000;
 /// The brokers' cluster name in the test environment.
@@ -34,7 +34,6 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
     let namespace = testenv::fresh_namespace(&client, "bench-rocketmq-topics").await?;
     // Only this namespace: the Kafka benchmarks' thousands of resources are not this figure's.
     let operator = Operator::start(
-        Profile::Release,
         cluster.kubeconfig(),
         &out.join("operator-rocketmq.log"),
         &[

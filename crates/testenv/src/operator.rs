@@ -15,31 +15,6 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(600);
 use anyhow::{Context, Result, bail};
 use tokio::process::{Child, Command};
 
-/// Which build of the binary to run.
-#[derive(Clone, Copy, Debug)]
-pub enum Profile {
-    /// `make test` builds it.
-    Debug,
-    /// `make bench` builds it.
-    Release,
-}
-
-impl Profile {
-    fn directory(self) -> &'static str {
-        match self {
-            Profile::Debug => "debug",
-            Profile::Release => "release",
-        }
-    }
-
-    fn build_command(self) -> &'static str {
-        match self {
-            Profile::Debug => "cargo build -p brokerage (`make test` does)",
-            Profile::Release => "cargo build --release -p brokerage (`make bench` does)",
-        }
-    }
-}
-
 /// A running operator; dropping it kills the process.
 pub struct Operator {
     /// Behind a lock so that checking it needs no `&mut`, and polls can share the operator.
@@ -50,21 +25,16 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// Starts `target/<profile>/brokerage run` against the cluster in `kubeconfig` with
+    /// Starts `target/release/brokerage run` (the build users run; `make test` and `make bench`
+    /// build it) against the cluster in `kubeconfig` with
     /// `extra_args` (every namespace is watched unless they say otherwise), and waits until it
     /// serves `/readyz`. Its log, warnings and errors, is appended to `log`.
-    pub async fn start(
-        profile: Profile,
-        kubeconfig: &Path,
-        log: &Path,
-        extra_args: &[&str],
-    ) -> Result<Operator> {
-        Operator::start_logging(profile, "warn", kubeconfig, log, extra_args).await
+    pub async fn start(kubeconfig: &Path, log: &Path, extra_args: &[&str]) -> Result<Operator> {
+        Operator::start_logging("warn", kubeconfig, log, extra_args).await
     }
 
     /// [`Operator::start`], logging what `filter` (a `RUST_LOG` value) selects.
     pub async fn start_logging(
-        profile: Profile,
         filter: &str,
         kubeconfig: &Path,
         log: &Path,
@@ -72,13 +42,11 @@ impl Operator {
     ) -> Result<Operator> {
         let binary = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../target")
-            .join(profile.directory())
-            .join("brokerage");
+            .join("release/brokerage");
         if !binary.exists() {
             bail!(
-                "{} is missing: build it first with `{}`",
-                binary.display(),
-                profile.build_command()
+                "{} is missing: build it first with `cargo build --release -p brokerage`",
+                binary.display()
             );
         }
         let http_address = SocketAddr::from(([127, 0, 0, 1], crate::ports::free_port()?));
