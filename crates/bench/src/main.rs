@@ -6,6 +6,7 @@ mod control_plane;
 mod failover;
 mod kafka_cluster;
 mod load;
+mod outage;
 mod real_node;
 mod resources;
 mod rocketmq_topics;

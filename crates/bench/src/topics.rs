@@ -170,7 +170,7 @@ async fn full_reconciliation(
     Ok((requests, writes as f64, took))
 }
 
-fn is_ready(topic: &KafkaTopic) -> bool {
+pub fn is_ready(topic: &KafkaTopic) -> bool {
     let status = topic.status.as_ref();
     let conditions = status.and_then(|status| status.conditions.as_deref());
     let observed = status.and_then(|status| status.observed_generation);

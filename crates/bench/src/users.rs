@@ -103,7 +103,7 @@ pub async fn create_until_ready(
     Ok(began.elapsed())
 }
 
-fn is_ready(user: &KafkaUser) -> bool {
+pub fn is_ready(user: &KafkaUser) -> bool {
     let status = user.status.as_ref();
     let conditions = status.and_then(|status| status.conditions.as_deref());
     let observed = status.and_then(|status| status.observed_generation);
