@@ -7,6 +7,7 @@ use api::kafka::{CertificateAuthority as CaSpec, CertificateExpirationPolicy};
 use certs::{CaConfig, CaKind, ExpirationPolicy, SecretContent};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::ResourceExt;
 
 use super::model::{KafkaModel, Node};
@@ -88,8 +89,17 @@ pub fn build_secret(
     if !owned {
         metadata.owner_references = None;
     }
+    secret_holding(metadata, content)
+}
+
+/// A Secret with `metadata` holding `content`: its data, and its annotations beside any in
+/// `metadata`.
+pub fn secret_holding(mut metadata: ObjectMeta, content: &SecretContent) -> Secret {
     if !content.annotations.is_empty() {
-        metadata.annotations = Some(content.annotations.clone());
+        metadata
+            .annotations
+            .get_or_insert_default()
+            .extend(content.annotations.clone());
     }
     Secret {
         metadata,

@@ -10,14 +10,12 @@
 //! plain: they hold routes, never credentials. RocketMQ watches the certificate files and
 //! reloads them when kubelet updates the mounted Secret, so a renewal restarts nothing.
 
-use std::collections::BTreeMap;
-
 use certs::SecretContent;
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 
 use super::model::BrokerModel;
 use super::names;
+use crate::kafka::certificates::secret_holding;
 
 /// Where the brokers mount `<b>-broker-tls`.
 pub const TLS_DIR: &str = "/home/rocketmq/brokerage/tls";
@@ -67,25 +65,13 @@ pub fn subject_alt_names(namespace: &str, broker: &str) -> Vec<String> {
 
 /// A Secret of the Broker holding `content`, owned by it.
 pub fn build_secret(model: &BrokerModel, name: &str, content: &SecretContent) -> Secret {
-    let mut metadata = model.metadata(name, model.labels(name));
-    if !content.annotations.is_empty() {
-        metadata.annotations = Some(content.annotations.clone());
-    }
-    Secret {
-        metadata,
-        data: Some(
-            content
-                .data
-                .iter()
-                .map(|(key, value)| (key.clone(), ByteString(value.clone())))
-                .collect::<BTreeMap<_, _>>(),
-        ),
-        ..Secret::default()
-    }
+    secret_holding(model.metadata(name, model.labels(name)), content)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::rocketmq::testing::example_model;
 
