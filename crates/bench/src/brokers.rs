@@ -1,7 +1,6 @@
 //! The topic and user operators' benchmarks share one real Kafka, with the ACL authorizer, and
 //! one operator process that reaches it as the cluster `bench` through a connections file; the
-//! memory figure under the whole load comes last, on that operator. Then the recovery from an
-//! API-server outage, with an operator of its own.
+//! memory figure under the whole load comes last, on that operator.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,7 +9,7 @@ use anyhow::Result;
 use kafka_client::{AdminClient, ClientConfig};
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 
-use crate::{Figure, load, outage, topics, users};
+use crate::{Figure, load, topics, users};
 use testenv::operator::Operator;
 
 /// Short enough that the benchmark sees a full reconciliation without waiting long.
@@ -56,9 +55,6 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
     let mut figures = users::run(&client, &operator, &admin).await?;
     figures.extend(topics::run(&client, &operator, &admin).await?);
     figures.extend(load::run(&client, &operator).await?);
-    // The outage runs an operator of its own, alone.
-    operator.kill().await?;
-    figures.extend(outage::run(cluster, out, &connections).await?);
     drop(kafka);
     Ok(figures)
 }

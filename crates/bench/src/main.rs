@@ -49,6 +49,9 @@ async fn main() -> Result<()> {
     if wanted("rocketmq-topics") {
         figures.extend(rocketmq_topics::run(&cluster, &out).await?);
     }
+    if wanted("outage") {
+        figures.extend(outage::run(&cluster, &out).await?);
+    }
     println!("{:<40} {:>12}  unit", "figure", "value");
     for figure in &figures {
         println!(

@@ -12,6 +12,7 @@ use kube::Client;
 use kube::api::{Api, ListParams};
 use serde_json::json;
 use testenv::ApiProxy;
+use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 use testenv::operator::Operator;
 use tokio::time::Instant;
 
@@ -22,9 +23,20 @@ use crate::{topics, users};
 const COUNT: usize = 1_000;
 const OUTAGE: Duration = Duration::from_secs(30);
 
-/// Runs its own operator, watching only its namespace, through the proxy; `connections` names
-/// the Kafka as the cluster `bench`.
-pub async fn run(cluster: &testenv::Cluster, out: &Path, connections: &str) -> Result<Vec<Figure>> {
+/// A Kafka of its own, and an operator watching only its namespace through the proxy, which
+/// reaches that Kafka as the cluster `bench`.
+pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> {
+    let kafka =
+        tokio::task::spawn_blocking(|| KafkaCluster::start(&KafkaOptions::default())).await??;
+    let connections = out.join("kafka-connections-outage.yaml");
+    std::fs::write(
+        &connections,
+        format!(
+            "- cluster: bench\n  bootstrapServers: {}\n",
+            kafka.bootstrap(Listener::Plain)
+        ),
+    )?;
+    let connections = connections.display().to_string();
     let client = cluster.client().await?;
     let namespace = testenv::fresh_namespace(&client, "bench-outage").await?;
     let proxy = ApiProxy::start(client.clone()).await?;
@@ -34,7 +46,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path, connections: &str) -> R
         "--watch-namespaces",
         &namespace,
         "--kafka-connections",
-        connections,
+        &connections,
     ];
     let operator = Operator::start(&kubeconfig, &out.join("operator-outage.log"), &args).await?;
 
@@ -85,6 +97,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path, connections: &str) -> R
         .await?;
     let recovered = back.elapsed();
     operator.kill().await?;
+    drop(kafka);
     Ok(vec![Figure {
         name: "recovery_after_api_outage_30s",
         value: recovered.as_secs_f64(),
