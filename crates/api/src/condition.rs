@@ -26,6 +26,9 @@ pub struct Condition {
 pub trait HasConditions {
     fn conditions(&self) -> Option<&[Condition]>;
     fn conditions_mut(&mut self) -> Option<&mut Vec<Condition>>;
+    /// Says `conditions` of the resource's `observed_generation`, keeping the rest of the status
+    /// (what a paused or refused resource shows).
+    fn set_conditions(&mut self, conditions: Vec<Condition>, observed_generation: Option<i64>);
 }
 
 /// Implements [`HasConditions`] for statuses with a `conditions: Option<Vec<Condition>>` field.
@@ -37,6 +40,10 @@ macro_rules! has_conditions {
             }
             fn conditions_mut(&mut self) -> Option<&mut Vec<Condition>> {
                 self.conditions.as_mut()
+            }
+            fn set_conditions(&mut self, conditions: Vec<Condition>, observed_generation: Option<i64>) {
+                self.conditions = Some(conditions);
+                self.observed_generation = observed_generation;
             }
         }
     )*};

@@ -8,7 +8,6 @@ pub mod admin;
 pub mod admin_cache;
 mod ca_secrets;
 pub mod claim_templates;
-mod failure;
 pub mod jvm;
 pub mod kafka;
 mod object_names;

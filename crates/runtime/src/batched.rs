@@ -269,7 +269,7 @@ where
                 failures.remove(name);
             }
             if !retry.is_empty() {
-                metrics.observe_failure(&kind, "batch");
+                metrics.observe_failure(&kind, "", "batch");
             }
             let mut by_delay: BTreeMap<Duration, Vec<String>> = BTreeMap::new();
             for name in retry {

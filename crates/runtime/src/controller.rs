@@ -201,20 +201,20 @@ pub async fn drive<K, R>(
             context.metrics.set_managed(kind, store.state().len());
             match &result {
                 Ok(_) => context.backoff.reset(&key),
-                Err(error) => context.metrics.observe_failure(kind, error.metric_label()),
+                Err(error) => context.metrics.observe_failure(
+                    kind,
+                    error.step().unwrap_or_default(),
+                    error.metric_label(),
+                ),
             }
             result
         }
     };
     let error_policy = move |object: Arc<K>, error: &Error, context: Arc<Context>| {
         let key = ObjectRef::from_obj(object.as_ref()).to_string();
-        let delay = match error {
-            Error::Transient {
-                retry_after: Some(delay),
-                ..
-            } => *delay,
-            _ => context.backoff.next(&key),
-        };
+        let delay = error
+            .retry_after()
+            .unwrap_or_else(|| context.backoff.next(&key));
         tracing::warn!(kind, object = %key, %error, ?delay, "reconcile failed; retrying");
         Action::requeue(delay)
     };

@@ -2,6 +2,7 @@
 //! `Condition` shape from the API crate, which every kind shares.
 
 pub mod apply;
+pub mod assembly;
 pub mod batched;
 pub mod conditions;
 mod contains;
@@ -17,6 +18,7 @@ pub mod managed;
 pub mod metrics;
 pub mod pause;
 pub mod pods;
+pub mod readiness;
 pub mod status;
 pub mod steps;
 pub mod watches;
@@ -25,4 +27,5 @@ pub use apply::{Applied, Applier};
 pub use controller::{Context, Namespaces};
 pub use error::Error;
 pub use metrics::Metrics;
+pub use readiness::{Progress, Readiness};
 pub use steps::{Flow, Step, Steps};

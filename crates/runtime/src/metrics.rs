@@ -23,6 +23,8 @@ struct StepLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FailureLabels {
     kind: String,
+    /// The step that failed, empty for a failure outside the steps.
+    step: String,
     error: String,
 }
 
@@ -122,9 +124,10 @@ impl Metrics {
         self.broker_requests.get_or_create(&labels).inc_by(count);
     }
 
-    pub fn observe_failure(&self, kind: &str, error: &str) {
+    pub fn observe_failure(&self, kind: &str, step: &str, error: &str) {
         let labels = FailureLabels {
             kind: kind.into(),
+            step: step.into(),
             error: error.into(),
         };
         self.failures.get_or_create(&labels).inc();

@@ -47,7 +47,8 @@ impl<S: Send> Steps<S> {
         self.steps.iter().map(|(name, _)| *name)
     }
 
-    /// Runs the steps until one does not say `Continue`, and returns what it said.
+    /// Runs the steps until one does not say `Continue`, and returns what it said; an error
+    /// comes back wrapped with the name of the step that failed.
     pub async fn run(&self, state: &mut S, metrics: &Metrics) -> Result<Flow, Error> {
         for (name, step) in &self.steps {
             let began = Instant::now();
@@ -62,7 +63,10 @@ impl<S: Send> Steps<S> {
                 }
                 Err(error) => {
                     tracing::warn!(kind = self.kind, step = *name, %error, "step failed");
-                    return Err(error);
+                    return Err(Error::Step {
+                        step: name,
+                        source: Box::new(error),
+                    });
                 }
             }
         }
@@ -91,6 +95,13 @@ mod tests {
         })
     }
 
+    fn fails(trace: &mut Trace) -> BoxFuture<'_, Result<Flow, Error>> {
+        Box::pin(async move {
+            trace.0.push("fails");
+            Err(Error::transient("no broker answers"))
+        })
+    }
+
     fn never(trace: &mut Trace) -> BoxFuture<'_, Result<Flow, Error>> {
         Box::pin(async move {
             trace.0.push("never");
@@ -114,5 +125,24 @@ mod tests {
             ["first", "waits", "never"]
         );
         assert!(metrics.render().contains("step=\"waits\""));
+    }
+
+    #[tokio::test]
+    async fn an_error_names_the_step_that_failed() {
+        let steps = Steps::new("Test")
+            .step("first", first)
+            .step("fails", fails)
+            .step("never", never);
+        let mut trace = Trace::default();
+        let error = steps
+            .run(&mut trace, &Metrics::default())
+            .await
+            .unwrap_err();
+        assert_eq!(error.step(), Some("fails"));
+        assert_eq!(
+            error.to_string(),
+            "the fails step failed: no broker answers"
+        );
+        assert_eq!(trace.0, ["first", "fails"]);
     }
 }

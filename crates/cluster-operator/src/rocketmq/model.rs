@@ -129,10 +129,7 @@ impl BrokerModel {
 
     /// Selects every broker pod of this Broker.
     pub fn pod_selector(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            (labels::STRIMZI_KIND.to_string(), "Broker".to_string()),
-            (labels::STRIMZI_CLUSTER.to_string(), self.cluster.clone()),
-        ])
+        pod_selector(&self.cluster)
     }
 
     /// The metadata of every object built for the Broker: namespaced, labelled, owned by it.
@@ -342,6 +339,14 @@ fn resolve_name_servers(
         ));
     }
     Ok(addresses.join(";"))
+}
+
+/// The labels that select every pod of the Broker named `broker`.
+pub fn pod_selector(broker: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (labels::STRIMZI_KIND.to_string(), "Broker".to_string()),
+        (labels::STRIMZI_CLUSTER.to_string(), broker.to_string()),
+    ])
 }
 
 #[cfg(test)]

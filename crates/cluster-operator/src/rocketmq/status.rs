@@ -1,44 +1,39 @@
 //! The desired statuses of a NameService and a Broker, from the model and what the steps
 //! observed. Pure: the controllers write them only when they changed.
 
-use api::Condition;
 use api::rocketmq::{BrokerStatus, NameServiceStatus};
-use runtime::conditions;
+use runtime::{Progress, Readiness, conditions};
 
 use super::model::BrokerModel;
 
-/// Why a resource is not Ready: `(reason, message)`.
-pub type NotReady = Option<(String, String)>;
-
 pub fn name_service_status(
     addresses: Vec<String>,
-    not_ready: &NotReady,
+    readiness: &Readiness,
     generation: Option<i64>,
 ) -> NameServiceStatus {
     NameServiceStatus {
-        conditions: Some(vec![readiness(not_ready)]),
+        conditions: Some(vec![readiness.condition()]),
         observed_generation: generation,
         name_servers: Some(addresses),
     }
 }
 
-/// `step_warnings` are what the steps reported (a held scale-in, a name-server list not pushed
-/// yet, a pending restart); `pods` the broker pods that exist.
+/// `progress` has the readiness and what the steps warned of (a held scale-in, a name-server
+/// list not pushed yet, a pending restart); `pods` are the broker pods that exist.
 pub fn broker_status(
     model: &BrokerModel,
-    not_ready: &NotReady,
-    step_warnings: &[Condition],
+    progress: &Progress,
     pods: &[String],
     generation: Option<i64>,
 ) -> BrokerStatus {
-    let mut all = vec![readiness(not_ready)];
+    let mut all = vec![progress.readiness.condition()];
     all.extend(
         model
             .warnings
             .iter()
             .map(|warning| conditions::warning(warning.reason, &warning.message)),
     );
-    all.extend(step_warnings.iter().cloned());
+    all.extend(progress.warnings.iter().cloned());
     let mut nodes = pods.to_vec();
     nodes.sort();
     BrokerStatus {
@@ -46,13 +41,6 @@ pub fn broker_status(
         observed_generation: generation,
         nodes: Some(nodes),
         size: Some(model.groups.len() as i32),
-    }
-}
-
-fn readiness(not_ready: &NotReady) -> Condition {
-    match not_ready {
-        None => conditions::ready(),
-        Some((reason, message)) => conditions::not_ready(reason, message),
     }
 }
 
@@ -65,12 +53,14 @@ mod tests {
     fn the_broker_status_lists_pods_groups_and_every_warning() {
         let mut model = example_model();
         model.groups.push(2);
-        let held = conditions::warning("ScaleInHeld", "broker group broker-2 is kept");
+        let mut progress = Progress::creating("the brokers are");
+        progress.readiness = Readiness::Ready;
+        progress.warn("ScaleInHeld", "broker group broker-2 is kept".into());
         let pods = vec![
             "broker-1-master-0".to_string(),
             "broker-0-master-0".to_string(),
         ];
-        let status = broker_status(&model, &None, &[held], &pods, Some(3));
+        let status = broker_status(&model, &progress, &pods, Some(3));
         assert_eq!(status.size, Some(3));
         assert_eq!(status.observed_generation, Some(3));
         assert_eq!(
@@ -85,7 +75,11 @@ mod tests {
             .collect();
         assert_eq!(types, ["Ready", "Warning"]);
 
-        let waiting = Some(("PodsNotReady".to_string(), "1 of 4".to_string()));
+        let waiting = Readiness::PodsNotReady {
+            ready: 1,
+            expected: 4,
+            what: "name server",
+        };
         let status = name_service_status(vec!["a:9876".into()], &waiting, None);
         let condition = &status.conditions.unwrap()[0];
         assert_eq!(condition.type_, "NotReady");

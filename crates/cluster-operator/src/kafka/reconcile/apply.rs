@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::ResourceExt;
 use runtime::labels::Labels;
-use runtime::{Error, Flow};
+use runtime::{Error, Flow, Readiness};
 
 use super::state::KafkaReconcile;
 use crate::kafka::names;
@@ -43,13 +43,7 @@ pub fn services(state: &mut KafkaReconcile) -> StepResult<'_> {
         // those are known, rather than roll the pods when they become known.
         let pending = state.model.unobserved_external_services();
         if !pending.is_empty() {
-            state.not_ready = Some((
-                "ExternalAddressesPending".into(),
-                format!(
-                    "waiting for Kubernetes to assign addresses to {}",
-                    pending.join(", ")
-                ),
-            ));
+            state.progress.readiness = Readiness::WaitingForAddresses(pending);
             return Ok(Flow::Requeue(Duration::from_secs(1)));
         }
         Ok(Flow::Continue)

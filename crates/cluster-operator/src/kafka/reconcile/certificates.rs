@@ -9,7 +9,7 @@ use certs::{
     CaKind, CertificateAuthority, OffsetDateTime, SecretContent, Subject, fingerprint, load_ca,
 };
 use futures::future::BoxFuture;
-use runtime::{Error, Flow};
+use runtime::{Error, Flow, Readiness};
 
 use super::state::KafkaReconcile;
 use crate::ca_secrets::{self, StoredCa, certificate_error, leaf};
@@ -148,13 +148,13 @@ async fn stored(state: &KafkaReconcile, name: &str) -> Result<SecretContent, Err
 
 fn missing_ca(state: &mut KafkaReconcile, kind: CaKind) -> Flow {
     let cluster = &state.model.cluster;
-    state.not_ready = Some((
-        "CertificateAuthorityMissing".into(),
-        format!(
+    state.progress.readiness = Readiness::Held {
+        reason: "CertificateAuthorityMissing",
+        message: format!(
             "generateCertificateAuthority is false, so the CA must be provided in Secrets {} (ca.key) and {} (ca.crt)",
             kind.key_secret_name(cluster),
             kind.cert_secret_name(cluster)
         ),
-    ));
+    };
     Flow::Stop
 }

@@ -3,22 +3,23 @@
 //! a pool's StatefulSet cannot take is refused with `NotSupported`; so is, before anything is
 //! applied, removing brokers that hold partitions or changing the controller quorum.
 
-use api::kafka::Kafka;
+use std::time::Duration;
+
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::api::ListParams;
-use kube::{Api, Client, ResourceExt};
-use runtime::conditions::NOT_SUPPORTED;
+use kube::{Api, ResourceExt};
 use runtime::labels::Labels;
-use runtime::{Error, Flow};
+use runtime::status::write_status;
+use runtime::{Error, Flow, Readiness};
 
 use super::apply::delete_unwanted;
 use super::observe;
 use super::state::KafkaReconcile;
-use crate::admin::{ClusterRef, KafkaAdmins};
+use super::status::node_pool_status;
+use crate::admin::ClusterRef;
 use crate::claim_templates::{claim_templates_changed, refusal};
-use crate::kafka::KafkaModel;
 use crate::kafka::identity::{CLUSTER_ID_ANNOTATION, unrecorded};
 use crate::kafka::scale_down::{
     RunningNodes, SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION, brokers_not_empty, id_list,
@@ -46,24 +47,36 @@ async fn record_cluster_id(state: &KafkaReconcile) -> Result<(), Error> {
     Ok(())
 }
 
-/// Why the model may not replace the running nodes, as a condition's reason and message: it
-/// changes the controller quorum, or drops brokers that still hold partitions (Kafka is asked;
-/// when it cannot answer, they may hold some, so they stay).
-pub async fn removal_refusal(
-    client: &Client,
-    kafka: &Kafka,
-    model: &KafkaModel,
-    admins: &KafkaAdmins,
-) -> Result<Option<(String, String)>, Error> {
-    let api: Api<StatefulSet> = Api::namespaced(client.clone(), &model.namespace);
+/// How soon Kafka is asked again whether refused brokers are empty.
+const REMOVAL_RETRY: Duration = Duration::from_secs(30);
+
+/// Holds everything (nothing is applied, the pools keep their node IDs) while the model would
+/// change the controller quorum, or drop brokers that still hold partitions. Kafka is asked
+/// again later, as partitions may have moved away; when it cannot answer, they may hold some,
+/// so they stay.
+pub fn hold_unsafe_removal(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
+    Box::pin(async move {
+        let Some(held) = removal_refusal(state).await? else {
+            return Ok(Flow::Continue);
+        };
+        tracing::info!(kafka = %state.kafka.name_any(), message = %held.message(), "refusing to remove nodes");
+        state.progress.readiness = held;
+        Ok(Flow::Requeue(REMOVAL_RETRY))
+    })
+}
+
+async fn removal_refusal(state: &KafkaReconcile) -> Result<Option<Readiness>, Error> {
+    let model = &state.model;
+    let api: Api<StatefulSet> = Api::namespaced(state.applier.client().clone(), &model.namespace);
     let selector = Labels::owned_by("Kafka", &model.cluster);
     let live = api.list(&ListParams::default().labels(&selector)).await?;
     let running = RunningNodes::of(&live.items);
     if let Some(message) = running.quorum_change(model) {
-        return Ok(Some((NOT_SUPPORTED.into(), message)));
+        return Ok(Some(Readiness::NotSupported(message)));
     }
     let leaving = running.leaving_brokers(model);
-    let skip = kafka
+    let skip = state
+        .kafka
         .annotations()
         .get(SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION)
         .is_some_and(|value| value == "true");
@@ -74,7 +87,7 @@ pub async fn removal_refusal(
         namespace: model.namespace.clone(),
         name: model.cluster.clone(),
     };
-    let topics = match admins.admin(&cluster).await {
+    let topics = match state.admins.admin(&cluster).await {
         Ok(admin) => admin.list_topics().await.map_err(|error| error.to_string()),
         Err(error) => Err(error.to_string()),
     };
@@ -86,7 +99,21 @@ pub async fn removal_refusal(
             id_list(&leaving)
         )),
     }
-    .map(|message| (SCALE_DOWN_REFUSED.into(), message)))
+    .map(|message| Readiness::Held {
+        reason: SCALE_DOWN_REFUSED,
+        message,
+    }))
+}
+
+/// Records each pool's node IDs (and roles) in its status, now that its StatefulSet has them.
+async fn record_node_ids(state: &KafkaReconcile) -> Result<(), Error> {
+    for pool in &state.pools {
+        if let Some(modelled) = state.model.pool(&pool.name_any()) {
+            let desired = node_pool_status(&state.model, modelled, pool.metadata.generation);
+            write_status(state.applier.client(), pool, pool.status.as_ref(), &desired).await?;
+        }
+    }
+    Ok(())
 }
 
 pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
@@ -112,7 +139,7 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
             // Nothing is applied: the rest of the cluster would roll onto a configuration the
             // refused pools cannot have.
             let fields = "the storage (the KafkaNodePool's or the Kafka's spec.storage)";
-            state.not_ready = Some((NOT_SUPPORTED.into(), refusal(&changed, fields)));
+            state.progress.readiness = Readiness::NotSupported(refusal(&changed, fields));
             return Ok(Flow::Stop);
         }
         for (desired, live) in state.desired.statefulsets.iter().zip(&live) {
@@ -126,6 +153,7 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
             .collect();
         delete_unwanted::<StatefulSet>(state, &keep).await?;
         record_cluster_id(state).await?;
+        record_node_ids(state).await?;
         Ok(Flow::Continue)
     })
 }

@@ -5,46 +5,60 @@ use api::kafka::{Kafka, KafkaNodePool};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use runtime::Error;
 use runtime::labels::{Labels, STRIMZI_CLUSTER};
-use serde_json::json;
 
-use crate::kafka::identity::kept_cluster_id;
+use crate::kafka::Inputs;
+use crate::kafka::identity::{kept_cluster_id, restore_node_ids};
 use crate::kafka::listeners::ExternalAddresses;
+use crate::pod_security::PodPolicy;
+
+/// What `validate` takes besides the Kafka.
+pub struct Observed {
+    pub pools: Vec<KafkaNodePool>,
+    pub inputs: Inputs,
+}
+
+pub async fn observe(client: &Client, kafka: &Kafka, pods: PodPolicy) -> Result<Observed, Error> {
+    let mut pools = node_pools(client, kafka).await?;
+    let without_ids = pools.iter().any(|pool| {
+        let ids = pool
+            .status
+            .as_ref()
+            .and_then(|status| status.node_ids.as_ref());
+        ids.is_none_or(Vec::is_empty)
+    });
+    let known_id = kafka.status.as_ref().and_then(|s| s.cluster_id.clone());
+    // A Kafka or pool re-created over kept volumes finds its IDs on their claims.
+    let claims = if without_ids || known_id.is_none() {
+        claims(client, kafka).await?
+    } else {
+        Vec::new()
+    };
+    if without_ids {
+        restore_node_ids(&mut pools, &claims, &kafka.name_any());
+    }
+    let new_cluster_id = known_id
+        .or_else(|| kept_cluster_id(&claims))
+        .unwrap_or_else(new_cluster_id);
+    let inputs = Inputs {
+        new_cluster_id,
+        external_addresses: external_addresses(client, kafka).await?,
+        pods,
+    };
+    Ok(Observed { pools, inputs })
+}
 
 /// The KafkaNodePools labelled for this Kafka.
-pub async fn node_pools(client: &Client, kafka: &Kafka) -> Result<Vec<KafkaNodePool>, Error> {
+async fn node_pools(client: &Client, kafka: &Kafka) -> Result<Vec<KafkaNodePool>, Error> {
     let api: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace(kafka));
     let selector = format!("{STRIMZI_CLUSTER}={}", kafka.name_any());
     Ok(api
         .list(&ListParams::default().labels(&selector))
         .await?
         .items)
-}
-
-/// The cluster's ID, handed out once. `kafka` is as read at the start of the reconcile; a new
-/// ID (or, for a Kafka re-created over kept volumes, the one they were formatted with) is
-/// written only over that version, which the API server refuses if anything changed since: one
-/// cluster never gets two IDs.
-pub async fn cluster_id(client: &Client, kafka: &Kafka) -> Result<String, Error> {
-    if let Some(known) = kafka.status.as_ref().and_then(|s| s.cluster_id.clone()) {
-        return Ok(known);
-    }
-    let new = kept_cluster_id(&claims(client, kafka).await?).unwrap_or_else(new_cluster_id);
-    let patch = json!({
-        "metadata": {"resourceVersion": kafka.resource_version()},
-        "status": {"clusterId": new},
-    });
-    let api: Api<Kafka> = Api::namespaced(client.clone(), &namespace(kafka));
-    api.patch_status(
-        &kafka.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await?;
-    Ok(new)
 }
 
 /// The cluster's volume claims, kept or in use: what a re-created Kafka or pool finds its
@@ -59,10 +73,7 @@ pub async fn claims(client: &Client, kafka: &Kafka) -> Result<Vec<PersistentVolu
 }
 
 /// Node ports and load balancer addresses of the cluster's Services, by Service name.
-pub async fn external_addresses(
-    client: &Client,
-    kafka: &Kafka,
-) -> Result<ExternalAddresses, Error> {
+async fn external_addresses(client: &Client, kafka: &Kafka) -> Result<ExternalAddresses, Error> {
     let api: Api<Service> = Api::namespaced(client.clone(), &namespace(kafka));
     let selector = Labels::owned_by("Kafka", &kafka.name_any());
     let mut addresses = ExternalAddresses::default();
@@ -92,7 +103,7 @@ pub async fn external_addresses(
 /// A new KRaft cluster ID: 16 random bytes, base64url without padding, as `kafka-storage.sh
 /// random-uuid` makes them, and like Kafka never starting with `-`, which the pods'
 /// `kafka-storage.sh format --cluster-id` would take for an option.
-pub fn new_cluster_id() -> String {
+fn new_cluster_id() -> String {
     loop {
         let id = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes());
         if !id.starts_with('-') {

@@ -3,7 +3,7 @@
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Pod;
 use runtime::pods::{self, is_ready};
-use runtime::{Error, Flow};
+use runtime::{Error, Flow, Readiness};
 
 use super::WAIT_FOR_PODS;
 use super::state::KafkaReconcile;
@@ -14,13 +14,14 @@ pub fn observe(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>>
         let expected = state.model.nodes().count();
         let ready = state.pods.iter().filter(|pod| is_ready(pod)).count();
         if ready == expected && state.pods.len() == expected {
-            state.not_ready = None;
+            state.progress.readiness = Readiness::Ready;
             return Ok(Flow::Continue);
         }
-        state.not_ready = Some((
-            "PodsNotReady".into(),
-            format!("{ready} of {expected} Kafka pods are ready"),
-        ));
+        state.progress.readiness = Readiness::PodsNotReady {
+            ready,
+            expected,
+            what: "Kafka",
+        };
         Ok(Flow::Requeue(WAIT_FOR_PODS))
     })
 }

@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 use kube::api::Api;
-use runtime::{Error, Flow};
+use runtime::{Error, Flow, Readiness};
 
 use super::WAIT_FOR_PODS;
 use runtime::pods::is_ready;
@@ -25,8 +25,6 @@ use crate::kafka::model::Node;
 /// What a pod was started with: the hash of its `server.properties` and the fingerprint of its
 /// certificate.
 pub const CONFIGURATION_HASH_ANNOTATION: &str = "brokerage.io/configuration-hash";
-/// The reason of the condition while a roll waits for Kafka.
-const ROLLING_UPDATE: &str = "RollingUpdate";
 
 pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
@@ -99,16 +97,16 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
             RollStep::Restart(index) => {
                 let pod = outdated[index].1;
                 tracing::info!(pod = %pod.name_any(), "restarting an outdated Kafka pod");
-                state.events.push((
+                state.progress.event(
                     "RollingRestart",
                     format!("restarting pod {}", pod.name_any()),
-                ));
+                );
                 state.applier.delete(pod).await?;
             }
             RollStep::Wait(reason) => {
                 if let Some(reason) = reason {
                     tracing::info!(%reason, "waiting before a restart");
-                    state.not_ready = Some((ROLLING_UPDATE.into(), reason));
+                    state.progress.readiness = Readiness::Rolling(reason);
                 }
             }
         }

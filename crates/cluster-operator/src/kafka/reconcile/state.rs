@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use api::kafka::{Kafka, KafkaNodePool, ListenerStatus};
 use k8s_openapi::api::core::v1::Pod;
-use runtime::Applier;
+use runtime::{Applier, Progress};
 
 use crate::admin::KafkaAdmins;
 use crate::kafka::{Desired, KafkaModel};
@@ -18,6 +18,8 @@ pub struct KafkaReconcile {
     pub desired: Desired,
     pub applier: Applier,
     pub admins: Arc<KafkaAdmins>,
+    /// Whether the Kafka's status holds the model's cluster ID: only then may a status carry it.
+    pub cluster_id_recorded: bool,
     /// The cluster CA certificate (PEM), which TLS listeners report for clients to trust.
     pub cluster_ca_cert: Option<String>,
     /// Where clients connect, once the cluster is Ready.
@@ -26,8 +28,5 @@ pub struct KafkaReconcile {
     pub node_certificates: BTreeMap<String, String>,
     /// The cluster's pods, as the readiness step last saw them.
     pub pods: Vec<Pod>,
-    /// Notable things the steps did, published as Kubernetes Events: `(reason, note)`.
-    pub events: Vec<(&'static str, String)>,
-    /// Why the cluster is not Ready yet, when it is not.
-    pub not_ready: Option<(String, String)>,
+    pub progress: Progress,
 }

@@ -1,5 +1,5 @@
 //! The desired status of the Kafka and of each of its KafkaNodePools, from the model and what
-//! the steps observed. Pure: the controller writes them only when they changed.
+//! the steps observed. Pure: they are written only when they changed.
 
 use api::Condition;
 use api::kafka::{KafkaNodePoolStatus, KafkaStatus, ProcessRole, UsedNodePoolStatus};
@@ -10,11 +10,10 @@ use crate::kafka::model::{KafkaModel, Pool};
 
 pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
     let model = &state.model;
-    let mut status_conditions: Vec<Condition> = match &state.not_ready {
-        None => vec![conditions::ready()],
-        Some((reason, message)) => vec![conditions::not_ready(reason, message)],
-    };
+    let readiness = &state.progress.readiness;
+    let mut status_conditions = vec![readiness.condition()];
     status_conditions.extend(warnings(model));
+    status_conditions.extend(state.progress.warnings.iter().cloned());
     KafkaStatus {
         conditions: Some(status_conditions),
         observed_generation: state.kafka.metadata.generation,
@@ -37,12 +36,20 @@ pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
                 })
                 .collect(),
         ),
-        cluster_id: Some(model.cluster_id.clone()),
+        // Only once recorded (the cluster-ID step): a status never hands out an ID of its own.
+        cluster_id: if state.cluster_id_recorded {
+            Some(model.cluster_id.clone())
+        } else {
+            state
+                .kafka
+                .status
+                .as_ref()
+                .and_then(|s| s.cluster_id.clone())
+        },
         kafka_version: Some(model.version.clone()),
         kafka_metadata_version: Some(model.metadata_version.clone()),
-        operator_last_successful_version: state
-            .not_ready
-            .is_none()
+        operator_last_successful_version: readiness
+            .is_ready()
             .then(|| env!("CARGO_PKG_VERSION").to_string())
             .or_else(|| {
                 let current = state.kafka.status.as_ref();

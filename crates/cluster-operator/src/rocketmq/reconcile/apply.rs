@@ -4,9 +4,8 @@
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::ResourceExt;
-use runtime::conditions::NOT_SUPPORTED;
 use runtime::labels::Labels;
-use runtime::{Error, Flow};
+use runtime::{Error, Flow, Readiness};
 
 use super::StepResult;
 use super::state::BrokerReconcile;
@@ -59,7 +58,7 @@ pub fn statefulsets(state: &mut BrokerReconcile) -> StepResult<'_> {
             .collect();
         if !changed.is_empty() {
             let fields = "spec.storageMode and spec.volumeClaimTemplates";
-            state.not_ready = Some((NOT_SUPPORTED.into(), refusal(&changed, fields)));
+            state.progress.readiness = Readiness::NotSupported(refusal(&changed, fields));
             return Ok(Flow::Stop);
         }
         let cluster = state.model.cluster.clone();

@@ -4,7 +4,7 @@
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
-use runtime::{Error, Flow, conditions};
+use runtime::{Error, Flow, Readiness};
 
 use super::state::BrokerReconcile;
 use crate::rocketmq::credentials::{AdminCredentials, build_secret, read_secret};
@@ -21,7 +21,7 @@ pub fn apply(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> 
         let stored = match existing.as_ref().map(read_secret).transpose() {
             Ok(stored) => stored.flatten(),
             Err(problem) => {
-                state.not_ready = Some((conditions::INVALID_SPEC.into(), problem));
+                state.progress.readiness = Readiness::InvalidSpec(problem);
                 return Ok(Flow::Stop);
             }
         };

@@ -48,7 +48,7 @@ pub fn copy_to_new_groups(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<F
             .collect::<Vec<_>>()
             .join(", ");
         if !waiting.is_empty() {
-            state.warn(
+            state.progress.warn(
                 "MetadataCopyPending",
                 format!(
                     "the topics and subscription groups of {source} are copied to {targets_text} \
@@ -81,7 +81,7 @@ pub fn copy_to_new_groups(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<F
                                     Some(&done),
                                 )
                                 .await?;
-                            state.events.push((
+                            state.progress.events.push((
                                 "MetadataCopied",
                                 format!(
                                     "copied the topics and subscription groups of {source} to {pod}"
@@ -97,7 +97,7 @@ pub fn copy_to_new_groups(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<F
             state.retries.succeeded(&key);
         } else {
             let delay = state.retries.failed(&key);
-            state.warn(
+            state.progress.warn(
                 "MetadataCopyPending",
                 format!(
                     "the topics and subscription groups of {source} could not be copied to \
@@ -105,7 +105,7 @@ pub fn copy_to_new_groups(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<F
                     failures.join("; ")
                 ),
             );
-            state.retry_in(delay);
+            state.progress.retry_in(delay);
         }
         Ok(Flow::Continue)
     })

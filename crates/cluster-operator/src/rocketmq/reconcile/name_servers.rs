@@ -49,7 +49,7 @@ pub fn push(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
                                     Some(&wanted),
                                 )
                                 .await?;
-                            state.events.push((
+                            state.progress.events.push((
                                 "NameServersUpdated",
                                 format!("{pod} now uses the name servers {wanted}"),
                             ));
@@ -63,7 +63,7 @@ pub fn push(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
             state.retries.succeeded(&key);
         } else {
             let delay = state.retries.failed(&key);
-            state.warn(
+            state.progress.warn(
                 "NameServersNotUpdated",
                 format!(
                     "the running brokers could not be told the name servers {wanted} yet; \
@@ -71,7 +71,7 @@ pub fn push(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
                     failures.join("; ")
                 ),
             );
-            state.retry_in(delay);
+            state.progress.retry_in(delay);
         }
         Ok(Flow::Continue)
     })

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use api::rocketmq::NameService;
+use api::rocketmq::{Broker, NameService};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::api::{Api, ListParams};
@@ -11,15 +11,48 @@ use kube::{Client, ResourceExt};
 use runtime::Error;
 use runtime::labels::Labels;
 
-use crate::rocketmq::BrokerModel;
+use crate::pod_security::PodPolicy;
+use crate::rocketmq::model::pod_selector;
+use crate::rocketmq::user_config::referenced_config_maps;
+use crate::rocketmq::{BrokerInputs, BrokerModel};
 
-pub async fn name_services(client: &Client, namespace: &str) -> Result<Vec<NameService>, Error> {
+/// What the reconcile reads before it validates: `validate`'s inputs, and the StatefulSets and
+/// pods as they are when it begins.
+pub struct Observed {
+    pub inputs: BrokerInputs,
+    pub statefulsets: BTreeMap<String, StatefulSet>,
+    pub pods: Vec<Pod>,
+}
+
+pub async fn observe(client: &Client, broker: &Broker, pods: PodPolicy) -> Result<Observed, Error> {
+    let namespace = broker.namespace().unwrap_or_default();
+    let referenced = referenced_config_maps(&broker.spec.pod);
+    let inputs = BrokerInputs {
+        name_services: name_services(client, &namespace).await?,
+        config_maps: config_maps(client, &namespace, &referenced).await?,
+        pods,
+    };
+    let owned = ListParams::default().labels(&Labels::owned_by("Broker", &broker.name_any()));
+    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    let statefulsets = statefulsets.list(&owned).await?.items;
+    Ok(Observed {
+        inputs,
+        statefulsets: statefulsets
+            .into_iter()
+            .map(|set| (set.name_any(), set))
+            .collect(),
+        pods: runtime::pods::list_selected(client, &namespace, &pod_selector(&broker.name_any()))
+            .await?,
+    })
+}
+
+async fn name_services(client: &Client, namespace: &str) -> Result<Vec<NameService>, Error> {
     let api: Api<NameService> = Api::namespaced(client.clone(), namespace);
     Ok(api.list(&ListParams::default()).await?.items)
 }
 
 /// The ConfigMaps named in `names` that exist.
-pub async fn config_maps(
+async fn config_maps(
     client: &Client,
     namespace: &str,
     names: &[String],
@@ -32,21 +65,6 @@ pub async fn config_maps(
         }
     }
     Ok(found)
-}
-
-/// The Broker's StatefulSets, by name.
-pub async fn statefulsets(
-    client: &Client,
-    model: &BrokerModel,
-) -> Result<BTreeMap<String, StatefulSet>, Error> {
-    let api: Api<StatefulSet> = Api::namespaced(client.clone(), &model.namespace);
-    let selector = Labels::owned_by("Broker", &model.cluster);
-    let listed = api.list(&ListParams::default().labels(&selector)).await?;
-    Ok(listed
-        .items
-        .into_iter()
-        .map(|set| (set.name_any(), set))
-        .collect())
 }
 
 /// The Broker's pods.

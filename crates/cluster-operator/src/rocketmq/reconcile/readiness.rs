@@ -2,7 +2,7 @@
 
 use futures::future::BoxFuture;
 use kube::ResourceExt;
-use runtime::{Error, Flow};
+use runtime::{Error, Flow, Readiness};
 
 use super::WAIT_FOR_PODS;
 use runtime::pods::is_ready;
@@ -20,13 +20,14 @@ pub fn observe(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>
             .filter(|pod| state.model.node_of_pod(&pod.name_any()).is_some() && is_ready(pod))
             .count();
         if ready == expected {
-            state.not_ready = None;
+            state.progress.readiness = Readiness::Ready;
             return Ok(Flow::Continue);
         }
-        state.not_ready = Some((
-            "PodsNotReady".into(),
-            format!("{ready} of {expected} broker pods are ready"),
-        ));
+        state.progress.readiness = Readiness::PodsNotReady {
+            ready,
+            expected,
+            what: "broker",
+        };
         Ok(Flow::Requeue(WAIT_FOR_PODS))
     })
 }

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
-use runtime::{Error, Flow};
+use runtime::{Error, Flow, Readiness};
 
 use super::WAIT_FOR_PODS;
 use runtime::pods::is_ready;
@@ -59,7 +59,7 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
         let held = names(&|pod| pod.outdated && !pod.due(allow_restart));
         let due = names(&|pod| pod.due(allow_restart));
         if !held.is_empty() {
-            state.warn(
+            state.progress.warn(
                 "RestartPending",
                 format!(
                     "{} must restart to apply the configuration; allowRestart is false, so delete \
@@ -72,9 +72,9 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
         if due.is_empty() {
             return Ok(Flow::Continue);
         }
-        state.not_ready = Some((
-            "RollingUpdate".into(),
-            format!("restarting brokers one at a time: {}", due.join(", ")),
+        state.progress.readiness = Readiness::Rolling(format!(
+            "restarting brokers one at a time: {}",
+            due.join(", ")
         ));
         let Some(node) = next_restart(&pods, allow_restart) else {
             return Ok(Flow::Requeue(WAIT_FOR_PODS));
@@ -88,8 +88,8 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
         if let Some(pod) = running {
             tracing::info!(pod = %name, "restarting a broker");
             state
-                .events
-                .push(("RollingRestart", format!("restarting pod {name}")));
+                .progress
+                .event("RollingRestart", format!("restarting pod {name}"));
             state.applier.delete(pod).await?;
         }
         Ok(Flow::Requeue(WAIT_FOR_PODS))

@@ -9,7 +9,6 @@ use futures::future::BoxFuture;
 use kube::ResourceExt;
 use runtime::{Error, Flow};
 
-use super::observe;
 use super::state::BrokerReconcile;
 use crate::rocketmq::annotations::{FORCE_SCALE_IN, is_true};
 use crate::rocketmq::scaling::{MasterState, ScaleIn, decide as decide_group, node_of_statefulset};
@@ -20,8 +19,6 @@ const HELD_RECHECK: Duration = Duration::from_secs(30);
 
 pub fn decide(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
-        let client = state.applier.client().clone();
-        state.existing = observe::statefulsets(&client, &state.model).await?;
         let cluster = state.model.cluster.clone();
         let beyond: BTreeSet<i32> = state
             .existing
@@ -40,19 +37,19 @@ pub fn decide(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>>
             let master = master_state(state, group).await;
             match decide_group(&broker_name, &master, force) {
                 ScaleIn::Remove => state
-                    .events
-                    .push(("ScaleIn", format!("removing broker group {broker_name}"))),
+                    .progress
+                    .event("ScaleIn", format!("removing broker group {broker_name}")),
                 ScaleIn::Keep { reason } => {
                     tracing::info!(%reason, "scale-in held");
                     state.model.groups.push(group);
-                    state.warn("ScaleInHeld", reason);
+                    state.progress.warn("ScaleInHeld", reason);
                     kept = true;
                 }
             }
         }
         if kept {
             state.desired = BrokerDesired::build(&state.model);
-            state.retry_in(HELD_RECHECK);
+            state.progress.retry_in(HELD_RECHECK);
         }
         Ok(Flow::Continue)
     })
