@@ -17,6 +17,7 @@ pub mod network_policy;
 pub mod node_ids;
 pub mod pdb;
 pub mod reconcile;
+pub mod rolling;
 pub mod scale_down;
 pub mod service_account;
 pub mod services;

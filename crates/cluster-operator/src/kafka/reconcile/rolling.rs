@@ -1,6 +1,6 @@
 //! The rolling update: the StatefulSets use `OnDelete`, so the operator decides when each pod
-//! restarts. One pod at a time, brokers before controllers, each only while every other pod is
-//! Ready.
+//! restarts. This step gathers the pods, their StatefulSets' revisions and Kafka's answer, and
+//! carries out what [`crate::kafka::rolling`] decides.
 
 use std::collections::BTreeMap;
 
@@ -12,19 +12,19 @@ use kube::ResourceExt;
 use kube::api::Api;
 use runtime::{Error, Flow, Readiness};
 
-use super::WAIT_FOR_PODS;
 use runtime::pods::is_ready;
 
+use super::WAIT_FOR_PODS;
 use super::readiness::list_pods;
 use super::state::KafkaReconcile;
 use crate::admin::{AdminError, ClusterRef, observe_availability};
-use crate::kafka::availability::{Availability, RollStep, next_restart};
+use crate::kafka::availability::Availability;
 use crate::kafka::config_maps::node_config_hash;
 use crate::kafka::model::Node;
-
-/// What a pod was started with: the hash of its `server.properties` and the fingerprint of its
-/// certificate.
-pub const CONFIGURATION_HASH_ANNOTATION: &str = "brokerage.io/configuration-hash";
+use crate::kafka::rolling::{
+    CONFIGURATION_HASH_ANNOTATION, OutdatedNode, PodConfig, RollStep, next_restart, pod_config,
+    restart_asked,
+};
 
 pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
@@ -35,8 +35,7 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
             .nodes()
             .map(|node| (state.model.pod_name(&node), node))
             .collect();
-
-        let mut outdated = Vec::new();
+        let mut outdated = BTreeMap::new();
         // A pod being deleted is restarting already.
         let running = pods
             .iter()
@@ -50,52 +49,39 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
                 .get(&pod.name_any())
                 .map_or("", String::as_str);
             let desired_hash = format!("{}.{certificate}", node_config_hash(&state.model, node));
-            match pod.annotations().get(CONFIGURATION_HASH_ANNOTATION) {
-                // A new pod was created after its ConfigMap was applied: it runs this config.
-                None => {
+            match pod_config(pod, &desired_hash, &revisions) {
+                PodConfig::Unstamped => {
+                    let (namespace, key) = (&state.model.namespace, CONFIGURATION_HASH_ANNOTATION);
                     state
                         .applier
-                        .annotate::<Pod>(
-                            &state.model.namespace,
-                            &pod.name_any(),
-                            CONFIGURATION_HASH_ANNOTATION,
-                            Some(&desired_hash),
-                        )
+                        .annotate::<Pod>(namespace, &pod.name_any(), key, Some(&desired_hash))
                         .await?
                 }
-                Some(started_with) if *started_with != desired_hash => {
-                    tracing::debug!(pod = %pod.name_any(), %started_with, desired = %desired_hash, "outdated");
-                    outdated.push((node, pod))
+                PodConfig::Outdated => {
+                    let roles = node.roles;
+                    let candidate = OutdatedNode {
+                        id: node.id,
+                        controller: roles.controller,
+                        ready: is_ready(pod),
+                    };
+                    outdated.insert(node.id, (candidate, pod));
                 }
-                Some(_) if needs_restart(pod, &revisions) => outdated.push((node, pod)),
-                Some(_) => {}
+                PodConfig::Current => {}
             }
         }
         if outdated.is_empty() {
             return Ok(Flow::Continue);
         }
         let availability = observe_cluster(state).await;
-        // Brokers first, controllers (and dual-role nodes) last, the active controller last of
-        // all, as Strimzi rolls.
-        outdated.sort_by_key(|(node, _)| {
-            let active = availability
-                .as_ref()
-                .is_ok_and(|availability| availability.restarts_last(node.id));
-            (node.roles.controller, active, node.id)
-        });
-
-        let candidates: Vec<(i32, bool)> = outdated
-            .iter()
-            .map(|(node, pod)| (node.id, is_ready(pod)))
-            .collect();
+        let candidates: Vec<OutdatedNode> = outdated.values().map(|(node, _)| *node).collect();
         let all_ready = pods.iter().all(is_ready);
         match next_restart(
             &candidates,
             all_ready,
             availability.as_ref().map_err(String::as_str),
         ) {
-            RollStep::Restart(index) => {
-                let pod = outdated[index].1;
+            RollStep::Restart(id) => {
+                let pod = outdated[&id].1;
                 tracing::info!(pod = %pod.name_any(), "restarting an outdated Kafka pod");
                 state.progress.event(
                     "RollingRestart",
@@ -103,12 +89,11 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
                 );
                 state.applier.delete(pod).await?;
             }
-            RollStep::Wait(reason) => {
-                if let Some(reason) = reason {
-                    tracing::info!(%reason, "waiting before a restart");
-                    state.progress.readiness = Readiness::Rolling(reason);
-                }
+            RollStep::Wait(Some(reason)) => {
+                tracing::info!(%reason, "waiting before a restart");
+                state.progress.readiness = Readiness::Rolling(reason);
             }
+            RollStep::Wait(None) => {}
         }
         Ok(Flow::Requeue(WAIT_FOR_PODS))
     })
@@ -140,7 +125,7 @@ async fn update_revisions(state: &KafkaReconcile) -> Result<BTreeMap<String, Str
         let Some(live) = api.get_opt(&desired.name_any()).await? else {
             continue;
         };
-        if manual_rolling_update(&live) {
+        if restart_asked(&live) {
             for pod in list_pods(state).await? {
                 let owned = pod
                     .owner_references()
@@ -165,25 +150,4 @@ async fn update_revisions(state: &KafkaReconcile) -> Result<BTreeMap<String, Str
         }
     }
     Ok(revisions)
-}
-
-/// Whether a pod runs an old template of its StatefulSet, or a restart was asked for it.
-fn needs_restart(pod: &Pod, revisions: &BTreeMap<String, String>) -> bool {
-    let owner = pod
-        .owner_references()
-        .iter()
-        .find(|owner| owner.kind == "StatefulSet");
-    let revision = owner.and_then(|owner| revisions.get(&owner.name));
-    let pod_revision = pod.labels().get("controller-revision-hash");
-    let old_template = revision.is_some() && pod_revision.is_some() && pod_revision != revision;
-    old_template || manual_rolling_update(pod)
-}
-
-fn manual_rolling_update<K: kube::Resource>(object: &K) -> bool {
-    object
-        .meta()
-        .annotations
-        .as_ref()
-        .and_then(|annotations| annotations.get(MANUAL_ROLLING_UPDATE_ANNOTATION))
-        .is_some_and(|value| value == "true")
 }
