@@ -184,6 +184,21 @@ pub fn reissue_reason(
     }
 }
 
+/// A stored certificate and its key, kept when both are there and [`reissue_reason`] finds
+/// nothing against them; `None` when a new pair must be issued. The one keep-or-re-issue
+/// decision for every leaf the operator signs (nodes, brokers, the operator, users).
+pub fn kept_leaf(
+    (cert, key): (Option<String>, Option<String>),
+    ca: &CertificateAuthority,
+    (subject, sans): (&Subject, &[String]),
+    (now, renewal_days): (OffsetDateTime, u32),
+) -> Option<(String, String)> {
+    let (cert, key) = (cert?, key?);
+    reissue_reason(Some(&cert), ca, subject, sans, now, renewal_days)
+        .is_none()
+        .then_some((cert, key))
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::IpAddr;
@@ -364,6 +379,24 @@ mod tests {
         let early = early.unwrap().cert_pem;
         assert_eq!(
             reissue_reason(Some(&early), &ca, &node(), &sans(), later, 30),
+            None
+        );
+    }
+
+    #[test]
+    fn a_stored_pair_is_kept_only_whole_and_current() {
+        let ca = ca();
+        let leaf = ca.issue_server_cert("my-kafka", &sans(), NOW, 365).unwrap();
+        let stored = |key: Option<&str>| (Some(leaf.cert_pem.clone()), key.map(String::from));
+        let kept = kept_leaf(stored(Some("key")), &ca, (&node(), &sans()), (NOW, 30));
+        assert_eq!(kept, Some((leaf.cert_pem.clone(), "key".to_string())));
+        assert_eq!(
+            kept_leaf(stored(None), &ca, (&node(), &sans()), (NOW, 30)),
+            None
+        );
+        let expiring = NOW + Duration::days(350);
+        assert_eq!(
+            kept_leaf(stored(Some("key")), &ca, (&node(), &sans()), (expiring, 30)),
             None
         );
     }

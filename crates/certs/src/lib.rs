@@ -17,7 +17,7 @@ mod rotation;
 pub use authority::{CaKind, CertificateAuthority, Generations};
 pub use error::{Error, Result};
 pub use inspect::{CertInfo, SubjectAltName, fingerprint};
-pub use leaf::{IssuedCert, ReissueReason, Subject, reissue_reason};
+pub use leaf::{IssuedCert, ReissueReason, Subject, kept_leaf, reissue_reason};
 pub use password::generate_password;
 pub use pkcs12::{keystore, truststore};
 pub use rotation::{

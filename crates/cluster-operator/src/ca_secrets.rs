@@ -4,8 +4,8 @@
 
 use certs::{
     CaAction, CaConfig, CaKind, CertificateAuthority, FORCE_RENEW_ANNOTATION,
-    FORCE_REPLACE_ANNOTATION, IssuedCert, OffsetDateTime, SecretContent, Subject, reconcile_ca,
-    reissue_reason,
+    FORCE_REPLACE_ANNOTATION, IssuedCert, OffsetDateTime, SecretContent, Subject, kept_leaf,
+    reconcile_ca,
 };
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
@@ -118,11 +118,9 @@ pub fn leaf(
             .get(&key)
             .and_then(|bytes| String::from_utf8(bytes.clone()).ok())
     };
-    let (cert, key) = (text(format!("{name}.crt")), text(format!("{name}.key")));
-    if let (Some(cert), Some(key)) = (&cert, &key)
-        && reissue_reason(Some(cert), ca, subject, sans, now, renewal_days).is_none()
-    {
-        return Ok((cert.clone(), key.clone()));
+    let stored = (text(format!("{name}.crt")), text(format!("{name}.key")));
+    if let Some(kept) = kept_leaf(stored, ca, (subject, sans), (now, renewal_days)) {
+        return Ok(kept);
     }
     let issued = issue(ca).map_err(certificate_error)?;
     Ok((issued.cert_pem, issued.key_pem))

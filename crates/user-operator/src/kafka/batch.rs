@@ -633,11 +633,10 @@ async fn credentials(
                 .unwrap_or_else(|| user.name_any());
             let subject = Subject::User(common_name.clone());
             let renewal = config.renewal_days;
-            let kept = match (stored(USER_CRT), stored(USER_KEY), stored(USER_PASSWORD)) {
-                (Some(cert), Some(key), Some(password))
-                    if certs::reissue_reason(Some(&cert), ca, &subject, &[], now, renewal)
-                        .is_none() =>
-                {
+            let leaf = (stored(USER_CRT), stored(USER_KEY));
+            let current = certs::kept_leaf(leaf, ca, (&subject, &[]), (now, renewal));
+            let kept = match (current, stored(USER_PASSWORD)) {
+                (Some((cert, key)), Some(password)) => {
                     let p12 = existing
                         .and_then(|secret| secret.data.as_ref()?.get(USER_P12))
                         .map(|bytes| bytes.0.clone());
