@@ -38,6 +38,9 @@ pub struct BrokerInputs {
     pub config_maps: BTreeMap<String, ConfigMap>,
     /// What the operator lets the pods be given.
     pub pods: PodPolicy,
+    /// Groups beyond `spec.size` whose scale-in is held, with why (see [`super::scaling`]):
+    /// they keep running.
+    pub held_groups: BTreeMap<i32, String>,
 }
 
 /// One broker: replica 0 of a group is its master (`brokerId` 0), the others its replicas.
@@ -216,7 +219,15 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
             .clone()
             .unwrap_or_else(|| DEFAULT_IMAGE.to_string()),
         size,
-        groups: (0..size).collect(),
+        groups: (0..size)
+            .chain(
+                inputs
+                    .held_groups
+                    .keys()
+                    .copied()
+                    .filter(|group| *group >= size),
+            )
+            .collect(),
         replicas_per_group,
         replication: spec.replication_mode.unwrap_or_default(),
         name_servers,
@@ -232,6 +243,14 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
     let (kept, dropped) = split_owned(&model, user_config);
     model.user_config = kept;
     model.warnings.extend(dropped);
+    let held = inputs
+        .held_groups
+        .iter()
+        .filter(|(group, _)| **group >= size);
+    model.warnings.extend(held.map(|(_, reason)| Warning {
+        reason: "ScaleInHeld",
+        message: reason.clone(),
+    }));
     check_object_names(&model)?;
     Ok(model)
 }
@@ -353,6 +372,23 @@ pub fn pod_selector(broker: &str) -> BTreeMap<String, String> {
 mod tests {
     use super::*;
     use crate::rocketmq::testing::{broker_with, example_broker, inputs, name_service};
+
+    #[test]
+    fn a_group_whose_scale_in_is_held_keeps_running_with_a_warning() {
+        let mut held = inputs();
+        held.held_groups = BTreeMap::from([
+            (1, "within the size".to_string()),
+            (3, "broker-3 is kept: 5 messages".to_string()),
+        ]);
+        let model = validate(&example_broker(), &held).unwrap();
+        assert_eq!(model.groups, [0, 1, 3]);
+        let warnings: Vec<(&str, &str)> = model
+            .warnings
+            .iter()
+            .map(|warning| (warning.reason, warning.message.as_str()))
+            .collect();
+        assert_eq!(warnings, [("ScaleInHeld", "broker-3 is kept: 5 messages")]);
+    }
 
     #[test]
     fn the_issue_example_becomes_two_groups_of_master_and_replica() {

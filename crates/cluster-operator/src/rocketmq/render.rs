@@ -65,6 +65,8 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
                 .collect(),
             // As an operator run with its default flags.
             pods: PodPolicy::default(),
+            // Nothing runs yet, so there is nothing to scale in.
+            held_groups: Default::default(),
         };
         let (model, desired) = render_broker(broker, &inputs).map_err(|invalid| RenderError {
             kind: "Broker",

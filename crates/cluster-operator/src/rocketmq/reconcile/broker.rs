@@ -1,6 +1,7 @@
 //! The Broker: what its controller watches, and its reconcile, step by step, then its status.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use api::rocketmq::{Broker, BrokerStatus, NameService};
 use futures::future::BoxFuture;
@@ -19,13 +20,15 @@ use super::retries::Retries;
 use super::state::BrokerReconcile;
 use super::{
     apply, certificates, credentials, metadata as group_metadata, name_servers, readiness, rolling,
-    scale_in,
 };
 use crate::kafka::InvalidSpec;
 use crate::pod_security::PodPolicy;
 use crate::rocketmq::admin::RocketMQAdmins;
 use crate::rocketmq::status::broker_status;
 use crate::rocketmq::{BrokerDesired, BrokerModel, validate};
+
+/// How soon a group whose scale-in is held is asked about again.
+const HELD_SCALE_IN_RECHECK: Duration = Duration::from_secs(30);
 
 pub struct BrokerAssembly {
     admins: Arc<RocketMQAdmins>,
@@ -51,7 +54,6 @@ impl Assembly for BrokerAssembly {
         Steps::new("Broker")
             .step("credentials", credentials::apply)
             .step("certificates", certificates::apply)
-            .step("scale-in", scale_in::decide)
             .step("services", apply::services)
             .step("config-maps", apply::config_maps)
             .step("statefulsets", apply::statefulsets)
@@ -81,7 +83,7 @@ impl Assembly for BrokerAssembly {
         broker: &'a Broker,
         client: &'a Client,
     ) -> BoxFuture<'a, Result<Observed, Error>> {
-        Box::pin(observe::observe(client, broker, self.pods))
+        Box::pin(observe::observe(client, broker, self.pods, &self.admins))
     }
 
     fn validate(&self, broker: &Broker, observed: &Observed) -> Result<BrokerModel, InvalidSpec> {
@@ -95,6 +97,13 @@ impl Assembly for BrokerAssembly {
         model: BrokerModel,
         applier: Applier,
     ) -> BrokerReconcile {
+        let mut progress = Progress::creating("the brokers are");
+        for group in observed.removed_groups {
+            progress.event("ScaleIn", format!("removing broker group {group}"));
+        }
+        if !observed.inputs.held_groups.is_empty() {
+            progress.retry_in(HELD_SCALE_IN_RECHECK);
+        }
         BrokerReconcile {
             broker,
             desired: BrokerDesired::build(&model),
@@ -105,7 +114,7 @@ impl Assembly for BrokerAssembly {
             existing: observed.statefulsets,
             pods: observed.pods,
             metadata_pending: Default::default(),
-            progress: Progress::creating("the brokers are"),
+            progress,
         }
     }
 

@@ -11,38 +11,54 @@ use kube::{Client, ResourceExt};
 use runtime::Error;
 use runtime::labels::Labels;
 
+use super::scale_in::decide_groups;
 use crate::pod_security::PodPolicy;
+use crate::rocketmq::admin::RocketMQAdmins;
 use crate::rocketmq::model::pod_selector;
 use crate::rocketmq::user_config::referenced_config_maps;
 use crate::rocketmq::{BrokerInputs, BrokerModel};
 
-/// What the reconcile reads before it validates: `validate`'s inputs, and the StatefulSets and
-/// pods as they are when it begins.
+/// What the reconcile reads before it validates: `validate`'s inputs (with what the masters of
+/// groups beyond the size said), and the StatefulSets and pods as they are when it begins.
 pub struct Observed {
     pub inputs: BrokerInputs,
     pub statefulsets: BTreeMap<String, StatefulSet>,
     pub pods: Vec<Pod>,
+    /// The broker names of the groups that go.
+    pub removed_groups: Vec<String>,
 }
 
-pub async fn observe(client: &Client, broker: &Broker, pods: PodPolicy) -> Result<Observed, Error> {
+pub async fn observe(
+    client: &Client,
+    broker: &Broker,
+    pods: PodPolicy,
+    admins: &RocketMQAdmins,
+) -> Result<Observed, Error> {
+    let name = broker.name_any();
     let namespace = broker.namespace().unwrap_or_default();
+    let owned = ListParams::default().labels(&Labels::owned_by("Broker", &name));
+    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    let statefulsets: BTreeMap<String, StatefulSet> = statefulsets
+        .list(&owned)
+        .await?
+        .items
+        .into_iter()
+        .map(|set| (set.name_any(), set))
+        .collect();
+    let running = runtime::pods::list_selected(client, &namespace, &pod_selector(&name)).await?;
+    let scale_in = decide_groups(broker, &statefulsets, &running, admins).await;
     let referenced = referenced_config_maps(&broker.spec.pod);
     let inputs = BrokerInputs {
         name_services: name_services(client, &namespace).await?,
         config_maps: config_maps(client, &namespace, &referenced).await?,
         pods,
+        held_groups: scale_in.held,
     };
-    let owned = ListParams::default().labels(&Labels::owned_by("Broker", &broker.name_any()));
-    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
-    let statefulsets = statefulsets.list(&owned).await?.items;
     Ok(Observed {
         inputs,
-        statefulsets: statefulsets
-            .into_iter()
-            .map(|set| (set.name_any(), set))
-            .collect(),
-        pods: runtime::pods::list_selected(client, &namespace, &pod_selector(&broker.name_any()))
-            .await?,
+        statefulsets,
+        pods: running,
+        removed_groups: scale_in.removed,
     })
 }
 

@@ -1,76 +1,80 @@
-//! The scale-in step: broker groups whose StatefulSets exist beyond `spec.size` go, unless their
+//! Before validation: broker groups whose StatefulSets exist beyond `spec.size` go, unless their
 //! master still holds messages no consumer has consumed (asked over the admin protocol). A kept
-//! group stays in the model, so every later step keeps it running, and is asked about again.
+//! group is an input of the model, which keeps it running, and is asked about again.
 
-use std::collections::BTreeSet;
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet};
 
-use futures::future::BoxFuture;
+use api::rocketmq::Broker;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
-use runtime::{Error, Flow};
 
-use super::state::BrokerReconcile;
+use crate::admin::ClusterRef;
+use crate::rocketmq::admin::RocketMQAdmins;
 use crate::rocketmq::annotations::{FORCE_SCALE_IN, is_true};
-use crate::rocketmq::scaling::{MasterState, ScaleIn, decide as decide_group, node_of_statefulset};
-use crate::rocketmq::{BrokerDesired, names};
+use crate::rocketmq::names;
+use crate::rocketmq::scaling::{MasterState, ScaleIn, decide, node_of_statefulset};
 
-/// How soon a kept group is looked at again.
-const HELD_RECHECK: Duration = Duration::from_secs(30);
+/// What becomes of the groups beyond `spec.size`.
+#[derive(Default)]
+pub struct ScaleInDecision {
+    /// Kept, with why.
+    pub held: BTreeMap<i32, String>,
+    /// Going: their broker names.
+    pub removed: Vec<String>,
+}
 
-pub fn decide(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
-    Box::pin(async move {
-        let cluster = state.model.cluster.clone();
-        let beyond: BTreeSet<i32> = state
-            .existing
-            .keys()
-            .filter_map(|name| node_of_statefulset(&cluster, name))
-            .map(|node| node.group)
-            .filter(|group| *group >= state.model.size)
-            .collect();
-        if beyond.is_empty() {
-            return Ok(Flow::Continue);
-        }
-        let force = is_true(&state.broker.metadata, FORCE_SCALE_IN);
-        let mut kept = false;
-        for group in beyond {
-            let broker_name = names::broker_name(&cluster, group);
-            let master = master_state(state, group).await;
-            match decide_group(&broker_name, &master, force) {
-                ScaleIn::Remove => state
-                    .progress
-                    .event("ScaleIn", format!("removing broker group {broker_name}")),
-                ScaleIn::Keep { reason } => {
-                    tracing::info!(%reason, "scale-in held");
-                    state.model.groups.push(group);
-                    state.progress.warn("ScaleInHeld", reason);
-                    kept = true;
-                }
+/// Asks the master of each group of `statefulsets` beyond the Broker's size what it holds, and
+/// decides.
+pub async fn decide_groups(
+    broker: &Broker,
+    statefulsets: &BTreeMap<String, StatefulSet>,
+    pods: &[Pod],
+    admins: &RocketMQAdmins,
+) -> ScaleInDecision {
+    let name = broker.name_any();
+    let beyond: BTreeSet<i32> = statefulsets
+        .keys()
+        .filter_map(|statefulset| node_of_statefulset(&name, statefulset))
+        .map(|node| node.group)
+        .filter(|group| *group >= broker.spec.size)
+        .collect();
+    let force = is_true(&broker.metadata, FORCE_SCALE_IN);
+    let cluster = ClusterRef {
+        namespace: broker.namespace().unwrap_or_default(),
+        name: name.clone(),
+    };
+    let mut decision = ScaleInDecision::default();
+    for group in beyond {
+        let broker_name = names::broker_name(&name, group);
+        let master = master_state(&cluster, group, pods, admins).await;
+        match decide(&broker_name, &master, force) {
+            ScaleIn::Remove => decision.removed.push(broker_name),
+            ScaleIn::Keep { reason } => {
+                tracing::info!(%reason, "scale-in held");
+                decision.held.insert(group, reason);
             }
         }
-        if kept {
-            state.desired = BrokerDesired::build(&state.model);
-            state.progress.retry_in(HELD_RECHECK);
-        }
-        Ok(Flow::Continue)
-    })
+    }
+    decision
 }
 
 /// Whether the master of `group` runs, and if so how many messages it holds unconsumed.
-async fn master_state(state: &BrokerReconcile, group: i32) -> MasterState {
-    let pod = names::broker_pod(&state.model.cluster, group, 0);
-    if !state
-        .pods
-        .iter()
-        .any(|candidate| candidate.name_any() == pod)
-    {
+async fn master_state(
+    cluster: &ClusterRef,
+    group: i32,
+    pods: &[Pod],
+    admins: &RocketMQAdmins,
+) -> MasterState {
+    let pod = names::broker_pod(&cluster.name, group, 0);
+    if !pods.iter().any(|candidate| candidate.name_any() == pod) {
         return MasterState::Absent;
     }
-    let cluster = state.model.cluster_ref();
-    let admin = match state.admins.admin(&cluster).await {
+    let admin = match admins.admin(cluster).await {
         Ok(admin) => admin,
         Err(error) => return MasterState::Unreachable(error.to_string()),
     };
-    let address = state.admins.broker_address(&cluster, &pod);
+    let address = admins.broker_address(cluster, &pod);
     match admin.unconsumed_messages(&address).await {
         Ok(count) => MasterState::Unconsumed(count),
         Err(error) => MasterState::Unreachable(error.to_string()),
