@@ -3,9 +3,11 @@
 //! both run on the runtime's batched controller, one batch per cluster.
 
 pub mod conflicts;
-mod finalizers;
+mod error;
 pub mod kafka;
 pub mod rocketmq;
+
+pub use error::TopicError;
 
 /// How the topic operator behaves, from the operator's configuration.
 #[derive(Clone, Debug)]

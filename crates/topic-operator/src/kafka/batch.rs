@@ -4,21 +4,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use api::kafka::KafkaTopic;
+use api::kafka::{KafkaTopic, KafkaTopicStatus};
 use cluster_operator::admin::{ClusterRef, KafkaAdmins};
 use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
 use kafka_client::{AdminClient, ConfigResource, KafkaError, NewTopic};
 use kube::ResourceExt;
-use runtime::batched::{BatchReconciler, set_finalizers, warn_cluster_gone, write_statuses};
-use runtime::finalizer::has_finalizer;
-use runtime::{Context, pause};
+use runtime::Context;
+use runtime::batched::{Applied, Batch, Unreachable};
 
 use super::model::{FINALIZER, TopicModel, topic_to_delete, validate};
 use super::plan::{ObservedTopic, Plan, plan};
-use super::status::{Outcome, desired_status};
-use crate::conflicts::{Owners, TopicResource, sharing_topic};
-use crate::finalizers::finalizer_changes;
+use super::status::{Outcome, Topic, desired_status};
+use crate::TopicError;
+use crate::conflicts::claimed_topic;
 
 /// The most topics in one Kafka request: large enough that a full reconciliation of ten
 /// thousand topics is a handful of requests, small enough that one answers well within its
@@ -33,8 +32,17 @@ pub struct TopicReconciler {
     pub delete_topics: bool,
 }
 
-impl BatchReconciler<KafkaTopic> for TopicReconciler {
+impl Batch<KafkaTopic> for TopicReconciler {
     type Group = ClusterRef;
+    type Model = TopicModel;
+    type Reached = AdminClient;
+    type Ready = Topic;
+    type Error = TopicError;
+    const FINALIZER: &'static str = FINALIZER;
+
+    fn context(&self) -> &Context {
+        &self.context
+    }
 
     /// Topics without a cluster label share one group per namespace, where they get their
     /// InvalidSpec status.
@@ -45,123 +53,74 @@ impl BatchReconciler<KafkaTopic> for TopicReconciler {
         })
     }
 
-    fn reconcile<'a>(
+    fn claim(&self, topic: &KafkaTopic) -> Option<String> {
+        claimed_topic(topic)
+    }
+
+    fn validate(&self, topic: &KafkaTopic) -> Result<TopicModel, String> {
+        validate(topic)
+    }
+
+    fn finalizes(&self) -> bool {
+        self.delete_topics
+    }
+
+    fn deletes_in_broker(&self, topic: &KafkaTopic) -> bool {
+        self.delete_topics && topic_to_delete(topic).is_some()
+    }
+
+    fn unreachable(&self, unreachable: &Unreachable) -> TopicError {
+        TopicError::Kafka(unreachable.message.clone())
+    }
+
+    fn reach<'a>(
         &'a self,
         cluster: &'a ClusterRef,
-        due: Vec<Arc<KafkaTopic>>,
-        members: &'a [Arc<KafkaTopic>],
-    ) -> BoxFuture<'a, Vec<String>> {
+    ) -> BoxFuture<'a, Result<AdminClient, Unreachable>> {
         Box::pin(async move {
-            let owners = Owners::index(members.iter().map(AsRef::as_ref));
-            reconcile(self, cluster, &due, &owners).await
+            match self.admins.admin(cluster).await {
+                Ok(admin) => Ok(admin),
+                Err(error) => Err(Unreachable {
+                    gone: self.admins.is_gone(cluster, &error).await,
+                    message: error.to_string(),
+                }),
+            }
         })
     }
 
-    /// An older resource that conflicted with others is gone: one of them may own the topic now.
-    fn after_delete(&self, deleted: &KafkaTopic, members: &[Arc<KafkaTopic>]) -> Vec<String> {
-        sharing_topic(deleted, members)
-    }
-}
-
-/// Reconciles `batch`, KafkaTopics of `cluster`; `owners` indexes every KafkaTopic of the
-/// cluster. Returns the names of the resources to retry later.
-async fn reconcile(
-    reconciler: &TopicReconciler,
-    cluster: &ClusterRef,
-    batch: &[Arc<KafkaTopic>],
-    owners: &Owners,
-) -> Vec<String> {
-    let mut outcomes = Vec::new();
-    let mut to_delete = Vec::new();
-    let mut to_release = Vec::new();
-    let mut to_sync = Vec::new();
-    for topic in batch {
-        let finalized = has_finalizer(topic.as_ref(), FINALIZER);
-        let owned = topic.is_managed() && owners.conflicting_owner(topic.as_ref()).is_none();
-        if topic.metadata.deletion_timestamp.is_some() {
-            let deleting = topic_to_delete(topic).filter(|_| owned && reconciler.delete_topics);
-            match (finalized, deleting) {
-                (false, _) => {}
-                (true, Some(name)) => to_delete.push((topic.clone(), name)),
-                (true, None) => to_release.push(topic.clone()),
+    fn apply<'a>(
+        &'a self,
+        _: &'a ClusterRef,
+        admin: &'a AdminClient,
+        sync: Vec<(Arc<KafkaTopic>, TopicModel)>,
+        delete: Vec<Arc<KafkaTopic>>,
+    ) -> BoxFuture<'a, Applied<KafkaTopic, Topic, TopicError>> {
+        Box::pin(async move {
+            let sent = admin.requests_sent();
+            let named = delete
+                .into_iter()
+                .filter_map(|topic| Some((topic.clone(), topic_to_delete(&topic)?)))
+                .collect();
+            let (deleted, not_deleted) = delete_in_kafka(admin, named).await;
+            let outcomes = sync_with_kafka(admin, sync).await;
+            let requests = admin.requests_sent().saturating_sub(sent);
+            (self.context.metrics).observe_broker_requests("KafkaTopic", requests);
+            Applied {
+                outcomes,
+                deleted,
+                not_deleted,
             }
-            continue;
-        }
-        if pause::is_paused(&topic.metadata) {
-            outcomes.push((topic.clone(), Outcome::Paused));
-            continue;
-        }
-        if !topic.is_managed() {
-            outcomes.push((topic.clone(), Outcome::Unmanaged));
-            if finalized {
-                to_release.push(topic.clone());
-            }
-            continue;
-        }
-        match (validate(topic), owners.conflicting_owner(topic.as_ref())) {
-            (Err(message), _) => outcomes.push((topic.clone(), Outcome::InvalidSpec(message))),
-            (Ok(_), Some(owner)) => {
-                outcomes.push((topic.clone(), Outcome::ResourceConflict(owner.to_string())))
-            }
-            (Ok(model), None) => to_sync.push((topic.clone(), model)),
-        }
-    }
-
-    let client = &reconciler.context.client;
-    let (needs_finalizer, release) = finalizer_changes(
-        to_sync.iter().map(|(topic, _)| topic),
-        FINALIZER,
-        reconciler.delete_topics,
-    );
-    to_release.extend(release);
-    let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
-    to_sync.retain(|(topic, _)| !retry.contains(&topic.name_any()));
-
-    if !to_sync.is_empty() || !to_delete.is_empty() {
-        match reconciler.admins.admin(cluster).await {
-            Ok(admin) => {
-                let sent = admin.requests_sent();
-                let (deleted, failed) = delete_in_kafka(&admin, to_delete).await;
-                to_release.extend(deleted);
-                retry.extend(failed.iter().map(|topic| topic.name_any()));
-                for (topic, outcome) in sync_with_kafka(&admin, to_sync).await {
-                    if matches!(outcome, Outcome::KafkaError(_) | Outcome::LookAgain) {
-                        retry.push(topic.name_any());
-                    }
-                    outcomes.push((topic, outcome));
-                }
-                let requests = admin.requests_sent().saturating_sub(sent);
-                let metrics = &reconciler.context.metrics;
-                metrics.observe_broker_requests("KafkaTopic", requests);
-            }
-            Err(error) => {
-                tracing::warn!(%cluster, %error, "cannot reach Kafka");
-                if !to_delete.is_empty() && reconciler.admins.is_gone(cluster, &error).await {
-                    let gone: Vec<_> = to_delete.drain(..).map(|(topic, _)| topic).collect();
-                    let cluster = format!("Kafka {cluster}");
-                    warn_cluster_gone(&reconciler.context, &gone, &cluster).await;
-                    to_release.extend(gone);
-                }
-                retry.extend(to_delete.iter().map(|(topic, _)| topic.name_any()));
-                for (topic, _) in to_sync {
-                    retry.push(topic.name_any());
-                    outcomes.push((topic, Outcome::KafkaError(error.to_string())));
-                }
-            }
-        }
-    }
-
-    retry.extend(set_finalizers(client, to_release, FINALIZER, false).await);
-    let now = Timestamp::now();
-    let statuses = outcomes
-        .into_iter()
-        .map(|(topic, outcome)| {
-            let desired = desired_status(&topic, &outcome, now);
-            (topic.clone(), topic.status.clone(), desired)
         })
-        .collect();
-    retry.extend(write_statuses(client, statuses).await);
-    retry
+    }
+
+    fn status(
+        &self,
+        topic: &KafkaTopic,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Option<KafkaTopicStatus> {
+        desired_status(topic, outcome, now)
+    }
 }
 
 /// Deletes the Kafka topics of deleted KafkaTopics, each by the name the resource recorded; a
@@ -223,7 +182,7 @@ async fn sync_with_kafka(
             let message = error.to_string();
             return topics
                 .into_iter()
-                .map(|(topic, _)| (topic, Outcome::KafkaError(message.clone())))
+                .map(|(topic, _)| (topic, Outcome::Failed(TopicError::Kafka(message.clone()))))
                 .collect();
         }
     };
@@ -239,7 +198,7 @@ async fn sync_with_kafka(
         let current = match observed.get(&model.topic_name) {
             Some(Ok(current)) => current.as_ref(),
             Some(Err(error)) => {
-                let outcome = Outcome::KafkaError(error.to_string());
+                let outcome = Outcome::Failed(TopicError::Kafka(error.to_string()));
                 outcomes.push((topic.clone(), outcome));
                 continue;
             }
@@ -312,18 +271,18 @@ async fn create(
         for (topic, new_topic) in chunk {
             let outcome = match &results {
                 Ok(results) => match results.get(&new_topic.name) {
-                    Some(Ok(created)) => Outcome::Ready {
+                    Some(Ok(created)) => Outcome::Ready(Topic {
                         topic_name: new_topic.name.clone(),
                         topic_id: created.topic_id.clone(),
-                    },
+                    }),
                     // The broker described had not learned of the topic yet.
                     Some(Err(error)) if error.code == KafkaError::TOPIC_ALREADY_EXISTS => {
                         Outcome::LookAgain
                     }
-                    Some(Err(error)) => Outcome::KafkaError(format!("creating the topic: {error}")),
-                    None => Outcome::KafkaError("Kafka did not answer for this topic".into()),
+                    Some(Err(error)) => failed(format!("creating the topic: {error}")),
+                    None => failed("Kafka did not answer for this topic".into()),
                 },
-                Err(error) => Outcome::KafkaError(error.to_string()),
+                Err(error) => failed(error.to_string()),
             };
             outcomes.push((topic.clone(), outcome));
         }
@@ -390,13 +349,17 @@ async fn update(
         .into_iter()
         .map(|(topic, name, topic_id, _)| {
             let outcome = match errors.remove(&name) {
-                Some(error) => Outcome::KafkaError(error),
-                None => Outcome::Ready {
+                Some(error) => failed(error),
+                None => Outcome::Ready(Topic {
                     topic_name: name,
                     topic_id,
-                },
+                }),
             };
             (topic, outcome)
         })
         .collect()
+}
+
+fn failed(message: String) -> Outcome {
+    Outcome::Failed(TopicError::Kafka(message))
 }

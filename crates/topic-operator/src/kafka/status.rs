@@ -2,76 +2,55 @@
 
 use api::kafka::{KafkaTopic, KafkaTopicStatus};
 use k8s_openapi::jiff::Timestamp;
-use runtime::conditions;
+use runtime::batched::{self, outcome_conditions};
 
-/// How one KafkaTopic's reconcile ended.
+use crate::TopicError;
+
+/// What a Ready KafkaTopic's status records: the Kafka topic it manages.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// The Kafka topic matches the spec.
-    Ready {
-        topic_name: String,
-        topic_id: Option<String>,
-    },
-    /// `strimzi.io/managed: "false"`: the operator leaves the topic alone.
-    Unmanaged,
-    Paused,
-    InvalidSpec(String),
-    /// An older KafkaTopic (named) manages the same Kafka topic.
-    ResourceConflict(String),
-    NotSupported(String),
-    /// Kafka refused a change or could not be reached; retried with backoff.
-    KafkaError(String),
-    /// Kafka's answers disagreed (a broker had not learned of a new topic yet): the status
-    /// stays as it is, and the topic is looked at again shortly.
-    LookAgain,
+pub struct Topic {
+    pub topic_name: String,
+    pub topic_id: Option<String>,
 }
 
-pub const RESOURCE_CONFLICT: &str = "ResourceConflict";
-pub use runtime::conditions::NOT_SUPPORTED;
-pub const KAFKA_ERROR: &str = "KafkaError";
+/// How one KafkaTopic's reconcile ended.
+pub type Outcome = batched::Outcome<Topic, TopicError>;
 
-/// The status a topic should have after `outcome`. The topic name and ID are the ones of the
-/// Kafka topic the resource manages, so they change only on success.
-pub fn desired_status(topic: &KafkaTopic, outcome: &Outcome, now: Timestamp) -> KafkaTopicStatus {
+/// The status a topic should have after `outcome`; `None` leaves it as it is. The topic name
+/// and ID are the ones of the Kafka topic the resource manages, so they change only on success.
+pub fn desired_status(
+    topic: &KafkaTopic,
+    outcome: &Outcome,
+    now: Timestamp,
+) -> Option<KafkaTopicStatus> {
     let current = topic.status.clone().unwrap_or_default();
-    let mut status = KafkaTopicStatus {
-        conditions: None,
-        observed_generation: topic.metadata.generation,
-        topic_name: current.topic_name.clone(),
-        topic_id: current.topic_id.clone(),
-        replicas_change: None,
+    let conflict = |owner: &str| {
+        format!(
+            "the Kafka topic is managed by the KafkaTopic {owner}, which is older; delete this \
+             resource or give it another spec.topicName"
+        )
     };
-    let condition = match outcome {
-        Outcome::Ready {
-            topic_name,
-            topic_id,
-        } => {
-            status.topic_name = Some(topic_name.clone());
-            status.topic_id = topic_id.clone().or(current.topic_id);
-            conditions::ready()
-        }
-        Outcome::Unmanaged => conditions::ready(),
-        Outcome::Paused => conditions::paused(),
-        Outcome::InvalidSpec(message) => conditions::not_ready(conditions::INVALID_SPEC, message),
-        Outcome::ResourceConflict(owner) => conditions::not_ready(
-            RESOURCE_CONFLICT,
-            &format!(
-                "the Kafka topic is managed by the KafkaTopic {owner}, which is older; \
-                 delete this resource or give it another spec.topicName"
-            ),
-        ),
-        Outcome::NotSupported(message) => conditions::not_ready(NOT_SUPPORTED, message),
-        Outcome::KafkaError(message) => conditions::not_ready(KAFKA_ERROR, message),
-        Outcome::LookAgain => return current,
-    };
-    let mut desired = vec![condition];
-    conditions::stamp_transitions(
-        &mut desired,
-        current.conditions.as_deref().unwrap_or_default(),
+    let conditions = outcome_conditions(
+        outcome,
+        Vec::new(),
+        conflict,
+        current.conditions.as_deref(),
         now,
-    );
-    status.conditions = Some(desired);
-    status
+    )?;
+    let (topic_name, topic_id) = match outcome {
+        Outcome::Ready(ready) => (
+            Some(ready.topic_name.clone()),
+            ready.topic_id.clone().or(current.topic_id),
+        ),
+        _ => (current.topic_name, current.topic_id),
+    };
+    Some(KafkaTopicStatus {
+        conditions: Some(conditions),
+        observed_generation: topic.metadata.generation,
+        topic_name,
+        topic_id,
+        replicas_change: None,
+    })
 }
 
 #[cfg(test)]
@@ -85,18 +64,19 @@ mod tests {
     fn success_records_the_topic_and_keeps_it_through_failures() {
         let now = Timestamp::UNIX_EPOCH;
         let mut topic = topic("orders", json!({}));
-        let ready = Outcome::Ready {
+        let ready = Outcome::Ready(Topic {
             topic_name: "orders".into(),
             topic_id: Some("id-1".into()),
-        };
-        let status = desired_status(&topic, &ready, now);
+        });
+        let status = desired_status(&topic, &ready, now).unwrap();
         assert_eq!(status.topic_name.as_deref(), Some("orders"));
         assert_eq!(status.topic_id.as_deref(), Some("id-1"));
         assert_eq!(status.observed_generation, Some(1));
         assert_eq!(status.conditions.as_ref().unwrap()[0].type_, "Ready");
 
         topic.status = Some(status);
-        let failed = desired_status(&topic, &Outcome::KafkaError("down".into()), now);
+        let down = Outcome::Failed(TopicError::Kafka("down".into()));
+        let failed = desired_status(&topic, &down, now).unwrap();
         assert_eq!(failed.topic_id.as_deref(), Some("id-1"));
         let condition = &failed.conditions.unwrap()[0];
         assert_eq!(
@@ -112,7 +92,8 @@ mod tests {
             &topic,
             &Outcome::ResourceConflict("orders".into()),
             Timestamp::UNIX_EPOCH,
-        );
+        )
+        .unwrap();
         let condition = &status.conditions.unwrap()[0];
         assert_eq!(condition.reason.as_deref(), Some("ResourceConflict"));
         assert!(
@@ -128,12 +109,13 @@ mod tests {
     #[test]
     fn an_unchanged_outcome_gives_an_equal_status() {
         let mut topic = topic("orders", json!({}));
-        let ready = Outcome::Ready {
+        let ready = Outcome::Ready(Topic {
             topic_name: "orders".into(),
             topic_id: None,
-        };
-        topic.status = Some(desired_status(&topic, &ready, Timestamp::UNIX_EPOCH));
+        });
+        topic.status = desired_status(&topic, &ready, Timestamp::UNIX_EPOCH);
         let later = Timestamp::UNIX_EPOCH + std::time::Duration::from_secs(60);
-        assert_eq!(Some(desired_status(&topic, &ready, later)), topic.status);
+        assert_eq!(desired_status(&topic, &ready, later), topic.status);
+        assert_eq!(desired_status(&topic, &Outcome::LookAgain, later), None);
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use api::rocketmq::RocketMQTopic;
+use api::rocketmq::{RocketMQTopic, RocketMQTopicStatus};
 use cluster_operator::admin::ClusterRef;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use futures::future::BoxFuture;
@@ -13,15 +13,14 @@ use futures::{StreamExt, stream};
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use rocketmq_client::{AdminClient, TopicConfig};
-use runtime::batched::{BatchReconciler, set_finalizers, warn_cluster_gone, write_statuses};
-use runtime::finalizer::has_finalizer;
-use runtime::{Context, pause};
+use runtime::Context;
+use runtime::batched::{Applied, Batch, Unreachable};
 
 use super::model::{FINALIZER, broker_topic, cluster_of, topic_to_delete, validate};
 use super::plan::{Plan, plan};
-use super::status::{Outcome, desired_status};
-use crate::conflicts::{Owners, TopicResource, sharing_topic};
-use crate::finalizers::finalizer_changes;
+use super::status::{Outcome, Topic, desired_status};
+use crate::TopicError;
+use crate::conflicts::claimed_topic;
 
 /// The most topics in one create request: one request answers well within its timeout.
 const TOPICS_PER_REQUEST: usize = 1000;
@@ -36,157 +35,134 @@ pub struct TopicReconciler {
     pub delete_topics: bool,
 }
 
-impl BatchReconciler<RocketMQTopic> for TopicReconciler {
+/// A RocketMQ cluster as a batch reached it: the connection, the cluster's name, and its
+/// masters' broker names and addresses.
+pub struct Reached {
+    admin: AdminClient,
+    cluster_name: String,
+    masters: Vec<(String, String)>,
+}
+
+impl Batch<RocketMQTopic> for TopicReconciler {
     type Group = ClusterRef;
+    type Model = TopicConfig;
+    type Reached = Reached;
+    type Ready = Topic;
+    type Error = TopicError;
+    const FINALIZER: &'static str = FINALIZER;
+
+    fn context(&self) -> &Context {
+        &self.context
+    }
 
     fn group(&self, topic: &RocketMQTopic) -> ClusterRef {
         cluster_of(topic)
     }
 
-    fn reconcile<'a>(
-        &'a self,
-        cluster: &'a ClusterRef,
-        due: Vec<Arc<RocketMQTopic>>,
-        members: &'a [Arc<RocketMQTopic>],
-    ) -> BoxFuture<'a, Vec<String>> {
+    fn claim(&self, topic: &RocketMQTopic) -> Option<String> {
+        claimed_topic(topic)
+    }
+
+    fn validate(&self, topic: &RocketMQTopic) -> Result<TopicConfig, String> {
+        validate(topic)
+    }
+
+    fn finalizes(&self) -> bool {
+        self.delete_topics
+    }
+
+    fn deletes_in_broker(&self, topic: &RocketMQTopic) -> bool {
+        self.delete_topics && topic_to_delete(topic).is_some()
+    }
+
+    fn unreachable(&self, unreachable: &Unreachable) -> TopicError {
+        TopicError::RocketMQ(unreachable.message.clone())
+    }
+
+    fn reach<'a>(&'a self, cluster: &'a ClusterRef) -> BoxFuture<'a, Result<Reached, Unreachable>> {
         Box::pin(async move {
-            let owners = Owners::index(members.iter().map(AsRef::as_ref));
-            reconcile(self, cluster, &due, &owners).await
+            let admin = match self.admins.admin(cluster).await {
+                Ok(admin) => admin,
+                Err(error) => {
+                    return Err(Unreachable {
+                        gone: self.admins.is_gone(cluster, &error).await,
+                        message: error.to_string(),
+                    });
+                }
+            };
+            let cluster_name = self.admins.cluster_name(cluster);
+            match masters(&admin, &cluster_name).await {
+                Ok(masters) => Ok(Reached {
+                    admin,
+                    cluster_name,
+                    masters,
+                }),
+                Err(message) => Err(Unreachable {
+                    message,
+                    gone: false,
+                }),
+            }
         })
     }
 
-    /// An older resource that conflicted with others is gone: one of them may own the topic now.
-    fn after_delete(&self, deleted: &RocketMQTopic, members: &[Arc<RocketMQTopic>]) -> Vec<String> {
-        sharing_topic(deleted, members)
-    }
-}
-
-/// Reconciles `batch`, RocketMQTopics of `cluster`; `owners` indexes every RocketMQTopic of the
-/// cluster. Returns the names of the resources to retry later.
-async fn reconcile(
-    reconciler: &TopicReconciler,
-    cluster: &ClusterRef,
-    batch: &[Arc<RocketMQTopic>],
-    owners: &Owners,
-) -> Vec<String> {
-    let mut outcomes = Vec::new();
-    let mut to_delete = Vec::new();
-    let mut to_release = Vec::new();
-    let mut to_sync = Vec::new();
-    for topic in batch {
-        let finalized = has_finalizer(topic.as_ref(), FINALIZER);
-        if topic.metadata.deletion_timestamp.is_some() {
-            let owned = topic.is_managed() && owners.conflicting_owner(topic.as_ref()).is_none();
-            let deleting = topic_to_delete(topic).filter(|_| owned && reconciler.delete_topics);
-            match (finalized, deleting) {
-                (false, _) => {}
-                (true, Some(name)) => to_delete.push((topic.clone(), name)),
-                (true, None) => to_release.push(topic.clone()),
+    fn apply<'a>(
+        &'a self,
+        _: &'a ClusterRef,
+        reached: &'a Reached,
+        sync: Vec<(Arc<RocketMQTopic>, TopicConfig)>,
+        delete: Vec<Arc<RocketMQTopic>>,
+    ) -> BoxFuture<'a, Applied<RocketMQTopic, Topic, TopicError>> {
+        Box::pin(async move {
+            let Reached {
+                admin,
+                cluster_name,
+                masters,
+            } = reached;
+            let sent = admin.requests_sent();
+            let broker_names: Vec<String> = masters.iter().map(|(name, _)| name.clone()).collect();
+            let brokers_own = |name: &str| broker_topic(name, cluster_name, &broker_names);
+            let mut applied = Applied::default();
+            // The brokers' own topics are never deleted, and never synced.
+            let named = delete
+                .into_iter()
+                .filter_map(|topic| Some((topic.clone(), topic_to_delete(&topic)?)));
+            let (kept, delete): (Vec<_>, Vec<_>) =
+                named.partition(|(_, name)| brokers_own(name).is_some());
+            applied
+                .deleted
+                .extend(kept.into_iter().map(|(topic, _)| topic));
+            let (refused, sync): (Vec<_>, Vec<_>) = sync
+                .into_iter()
+                .partition(|(_, config)| brokers_own(&config.topic_name).is_some());
+            for (topic, config) in refused {
+                let message = brokers_own(&config.topic_name).unwrap_or_default();
+                applied
+                    .outcomes
+                    .push((topic, Outcome::InvalidSpec(message)));
             }
-            continue;
-        }
-        if pause::is_paused(&topic.metadata) {
-            outcomes.push((topic.clone(), Outcome::Paused));
-            continue;
-        }
-        if !topic.is_managed() {
-            outcomes.push((topic.clone(), Outcome::Unmanaged));
-            if finalized {
-                to_release.push(topic.clone());
-            }
-            continue;
-        }
-        match (validate(topic), owners.conflicting_owner(topic.as_ref())) {
-            (Err(message), _) => outcomes.push((topic.clone(), Outcome::InvalidSpec(message))),
-            (Ok(_), Some(owner)) => {
-                outcomes.push((topic.clone(), Outcome::ResourceConflict(owner.to_string())))
-            }
-            (Ok(config), None) => to_sync.push((topic.clone(), config)),
-        }
-    }
-
-    let client = &reconciler.context.client;
-    let (needs_finalizer, release) = finalizer_changes(
-        to_sync.iter().map(|(topic, _)| topic),
-        FINALIZER,
-        reconciler.delete_topics,
-    );
-    to_release.extend(release);
-    let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
-    to_sync.retain(|(topic, _)| !retry.contains(&topic.name_any()));
-
-    if !to_sync.is_empty() || !to_delete.is_empty() {
-        let admins = &reconciler.admins;
-        let reached = match admins.admin(cluster).await {
-            Ok(admin) => masters(&admin, &admins.cluster_name(cluster))
-                .await
-                .map(|masters| (admin, masters)),
-            Err(error) => {
-                if !to_delete.is_empty() && admins.is_gone(cluster, &error).await {
-                    let gone: Vec<_> = to_delete.drain(..).map(|(topic, _)| topic).collect();
-                    let cluster = format!("RocketMQ {cluster}");
-                    warn_cluster_gone(&reconciler.context, &gone, &cluster).await;
-                    to_release.extend(gone);
-                }
-                Err(error.to_string())
-            }
-        };
-        match reached {
-            Ok((admin, masters)) => {
-                let sent = admin.requests_sent();
-                let cluster_name = admins.cluster_name(cluster);
-                let broker_names: Vec<String> =
-                    masters.iter().map(|(name, _)| name.clone()).collect();
-                let brokers_own = |name: &str| broker_topic(name, &cluster_name, &broker_names);
-                // The brokers' own topics are never deleted, and never synced.
-                let (kept, to_delete): (Vec<_>, Vec<_>) = to_delete
-                    .into_iter()
-                    .partition(|(_, name)| brokers_own(name).is_some());
-                to_release.extend(kept.into_iter().map(|(topic, _)| topic));
-                let (refused, to_sync): (Vec<_>, Vec<_>) = to_sync
-                    .into_iter()
-                    .partition(|(_, config)| brokers_own(&config.topic_name).is_some());
-                for (topic, config) in refused {
-                    let message = brokers_own(&config.topic_name).unwrap_or_default();
-                    outcomes.push((topic, Outcome::InvalidSpec(message)));
-                }
-                let addresses: Vec<String> =
-                    masters.into_iter().map(|(_, address)| address).collect();
-                let (deleted, failed) = delete(&admin, &addresses, &cluster_name, to_delete).await;
-                to_release.extend(deleted);
-                retry.extend(failed.iter().map(|topic| topic.name_any()));
-                for (topic, outcome) in sync(&admin, &addresses, to_sync).await {
-                    if matches!(outcome, Outcome::RocketMQError(_)) {
-                        retry.push(topic.name_any());
-                    }
-                    outcomes.push((topic, outcome));
-                }
-                let requests = admin.requests_sent().saturating_sub(sent);
-                let metrics = &reconciler.context.metrics;
-                metrics.observe_broker_requests("RocketMQTopic", requests);
-            }
-            Err(message) => {
-                tracing::warn!(%cluster, %message, "cannot reach RocketMQ");
-                retry.extend(to_delete.iter().map(|(topic, _)| topic.name_any()));
-                for (topic, _) in to_sync {
-                    retry.push(topic.name_any());
-                    outcomes.push((topic, Outcome::RocketMQError(message.clone())));
-                }
-            }
-        }
-    }
-
-    retry.extend(set_finalizers(client, to_release, FINALIZER, false).await);
-    let now = Timestamp::now();
-    let statuses = outcomes
-        .into_iter()
-        .map(|(topic, outcome)| {
-            let desired = desired_status(&topic, &outcome, now);
-            (topic.clone(), topic.status.clone(), desired)
+            let addresses: Vec<String> =
+                masters.iter().map(|(_, address)| address.clone()).collect();
+            let (deleted, not_deleted) =
+                delete_topics(admin, &addresses, cluster_name, delete).await;
+            applied.deleted.extend(deleted);
+            applied.not_deleted = not_deleted;
+            applied
+                .outcomes
+                .extend(sync_topics(admin, &addresses, sync).await);
+            let requests = admin.requests_sent().saturating_sub(sent);
+            (self.context.metrics).observe_broker_requests("RocketMQTopic", requests);
+            applied
         })
-        .collect();
-    retry.extend(write_statuses(client, statuses).await);
-    retry
+    }
+
+    fn status(
+        &self,
+        topic: &RocketMQTopic,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Option<RocketMQTopicStatus> {
+        desired_status(topic, outcome, now)
+    }
 }
 
 /// The broker name and address of every master broker of `cluster_name`, from the name servers.
@@ -207,7 +183,7 @@ async fn masters(admin: &AdminClient, cluster_name: &str) -> Result<Vec<(String,
 
 /// Reads every master's topics, then creates or updates each topic where it differs, one
 /// request per master (per thousand topics).
-async fn sync(
+async fn sync_topics(
     admin: &AdminClient,
     masters: &[String],
     topics: Vec<(Arc<RocketMQTopic>, TopicConfig)>,
@@ -229,7 +205,7 @@ async fn sync(
         Err(message) => {
             return topics
                 .into_iter()
-                .map(|(topic, _)| (topic, Outcome::RocketMQError(message.clone())))
+                .map(|(topic, _)| (topic, failed(message.clone())))
                 .collect();
         }
     };
@@ -250,9 +226,9 @@ async fn sync(
             Plan::NotSupported(message) => outcomes.push((topic, Outcome::NotSupported(message))),
             Plan::InSync => outcomes.push((
                 topic,
-                Outcome::Ready {
+                Outcome::Ready(Topic {
                     topic_name: desired.topic_name,
-                },
+                }),
             )),
             Plan::Write(outdated) => {
                 for master in masters.iter().filter(|master| outdated.contains(master)) {
@@ -290,8 +266,8 @@ async fn sync(
     }
     outcomes.extend(written.into_iter().map(|(topic, topic_name)| {
         let outcome = match errors.remove(&topic_name) {
-            Some(error) => Outcome::RocketMQError(error),
-            None => Outcome::Ready { topic_name },
+            Some(error) => failed(error),
+            None => Outcome::Ready(Topic { topic_name }),
         };
         (topic, outcome)
     }));
@@ -301,7 +277,7 @@ async fn sync(
 /// Deletes the topics of deleted RocketMQTopics, each by the name the resource recorded, from
 /// every master, then from the name servers' routes. Returns the resources whose finalizer can
 /// go, and those to retry.
-async fn delete(
+async fn delete_topics(
     admin: &AdminClient,
     masters: &[String],
     cluster_name: &str,
@@ -345,4 +321,8 @@ async fn delete_one(
         tracing::warn!(topic = %topic.name_any(), %error, "could not delete the RocketMQ topic");
     }
     (topic, result.is_ok())
+}
+
+fn failed(message: String) -> Outcome {
+    Outcome::Failed(TopicError::RocketMQ(message))
 }

@@ -2,69 +2,49 @@
 
 use api::rocketmq::{RocketMQTopic, RocketMQTopicStatus};
 use k8s_openapi::jiff::Timestamp;
-use runtime::conditions;
+use runtime::batched::{self, outcome_conditions};
 
-/// How one RocketMQTopic's reconcile ended.
+use crate::TopicError;
+
+/// What a Ready RocketMQTopic's status records: the topic it manages on every master.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every master broker has the topic as the spec says.
-    Ready {
-        topic_name: String,
-    },
-    /// `strimzi.io/managed: "false"`: the operator leaves the topic alone.
-    Unmanaged,
-    Paused,
-    InvalidSpec(String),
-    /// An older RocketMQTopic (named) manages the same topic.
-    ResourceConflict(String),
-    NotSupported(String),
-    /// RocketMQ refused a change or could not be reached; retried with backoff.
-    RocketMQError(String),
+pub struct Topic {
+    pub topic_name: String,
 }
 
-pub const RESOURCE_CONFLICT: &str = "ResourceConflict";
-pub use runtime::conditions::NOT_SUPPORTED;
-pub const ROCKETMQ_ERROR: &str = "RocketMQError";
+/// How one RocketMQTopic's reconcile ended.
+pub type Outcome = batched::Outcome<Topic, TopicError>;
 
-/// The status a topic should have after `outcome`. The topic name is the one of the topic the
-/// resource manages, so it changes only on success.
+/// The status a topic should have after `outcome`; `None` leaves it as it is. The topic name is
+/// the one of the topic the resource manages, so it changes only on success.
 pub fn desired_status(
     topic: &RocketMQTopic,
     outcome: &Outcome,
     now: Timestamp,
-) -> RocketMQTopicStatus {
+) -> Option<RocketMQTopicStatus> {
     let current = topic.status.clone().unwrap_or_default();
-    let mut status = RocketMQTopicStatus {
-        conditions: None,
-        observed_generation: topic.metadata.generation,
-        topic_name: current.topic_name.clone(),
+    let conflict = |owner: &str| {
+        format!(
+            "the RocketMQ topic is managed by the RocketMQTopic {owner}, which is older; delete \
+             this resource or give it another spec.topicName"
+        )
     };
-    let condition = match outcome {
-        Outcome::Ready { topic_name } => {
-            status.topic_name = Some(topic_name.clone());
-            conditions::ready()
-        }
-        Outcome::Unmanaged => conditions::ready(),
-        Outcome::Paused => conditions::paused(),
-        Outcome::InvalidSpec(message) => conditions::not_ready(conditions::INVALID_SPEC, message),
-        Outcome::ResourceConflict(owner) => conditions::not_ready(
-            RESOURCE_CONFLICT,
-            &format!(
-                "the RocketMQ topic is managed by the RocketMQTopic {owner}, which is older; \
-                 delete this resource or give it another spec.topicName"
-            ),
-        ),
-        Outcome::NotSupported(message) => conditions::not_ready(NOT_SUPPORTED, message),
-        Outcome::RocketMQError(message) => conditions::not_ready(ROCKETMQ_ERROR, message),
-    };
-    let mut desired = vec![condition];
-    conditions::stamp_transitions(
-        &mut desired,
-        current.conditions.as_deref().unwrap_or_default(),
+    let conditions = outcome_conditions(
+        outcome,
+        Vec::new(),
+        conflict,
+        current.conditions.as_deref(),
         now,
-    );
-    status.conditions = Some(desired);
-    status
+    )?;
+    let topic_name = match outcome {
+        Outcome::Ready(ready) => Some(ready.topic_name.clone()),
+        _ => current.topic_name,
+    };
+    Some(RocketMQTopicStatus {
+        conditions: Some(conditions),
+        observed_generation: topic.metadata.generation,
+        topic_name,
+    })
 }
 
 #[cfg(test)]
@@ -78,14 +58,15 @@ mod tests {
     fn the_topic_name_is_kept_through_failures_and_a_repeat_is_equal() {
         let now = Timestamp::UNIX_EPOCH;
         let mut topic = topic("orders", json!({}));
-        let ready = Outcome::Ready {
+        let ready = Outcome::Ready(Topic {
             topic_name: "orders".into(),
-        };
-        topic.status = Some(desired_status(&topic, &ready, now));
+        });
+        topic.status = desired_status(&topic, &ready, now);
         let later = now + std::time::Duration::from_secs(60);
-        assert_eq!(Some(desired_status(&topic, &ready, later)), topic.status);
+        assert_eq!(desired_status(&topic, &ready, later), topic.status);
 
-        let failed = desired_status(&topic, &Outcome::RocketMQError("down".into()), now);
+        let down = Outcome::Failed(TopicError::RocketMQ("down".into()));
+        let failed = desired_status(&topic, &down, now).unwrap();
         assert_eq!(failed.topic_name.as_deref(), Some("orders"));
         let condition = &failed.conditions.unwrap()[0];
         assert_eq!(
@@ -98,7 +79,7 @@ mod tests {
     fn a_conflict_names_the_owner() {
         let topic = topic("orders-2", json!({}));
         let outcome = Outcome::ResourceConflict("orders".into());
-        let status = desired_status(&topic, &outcome, Timestamp::UNIX_EPOCH);
+        let status = desired_status(&topic, &outcome, Timestamp::UNIX_EPOCH).unwrap();
         let message = status.conditions.unwrap()[0].message.clone().unwrap();
         assert!(message.contains("RocketMQTopic orders,"), "{message}");
     }

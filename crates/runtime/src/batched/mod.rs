@@ -23,6 +23,13 @@ use tokio::sync::mpsc::{
     UnboundedReceiver, UnboundedSender, WeakUnboundedSender, unbounded_channel,
 };
 
+mod frame;
+
+pub use frame::{
+    Applied, Batch, Failure, Outcome, RESOURCE_CONFLICT, Unreachable, claim_owners,
+    outcome_conditions,
+};
+
 use crate::controller::backoff_delay;
 use crate::finalizer::set_finalizer;
 use crate::status::merge_status;
