@@ -3,8 +3,10 @@
 //! broker of their cluster ([`rocketmq`]). Each user's credentials are kept in a Secret named
 //! after it, and Kubernetes is the source of truth.
 
-mod claims;
+mod error;
 pub mod kafka;
 mod password;
 pub mod rocketmq;
 pub mod secrets;
+
+pub use error::UserError;

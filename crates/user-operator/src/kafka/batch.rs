@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use api::kafka::{Kafka, KafkaUser};
+use api::kafka::{Kafka, KafkaUser, KafkaUserStatus};
 use certs::{CaConfig, CaKind, CertificateAuthority, OffsetDateTime, Subject};
 use cluster_operator::admin::{ClusterRef, KafkaAdmins};
 use cluster_operator::kafka::certificates::{ca_config, secret_content};
@@ -21,12 +21,9 @@ use kafka_client::{
 };
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
-use runtime::batched::{
-    BatchReconciler, set_finalizers, warn_cluster_gone, write_all, write_statuses,
-};
-use runtime::finalizer::has_finalizer;
+use runtime::batched::{Applied, Batch, Unreachable, write_all};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
-use runtime::{Applier, Context, managed, pause};
+use runtime::{Applier, Context};
 
 use super::model::{Credentials, FINALIZER, QUOTA_KEYS, UserModel, username, validate};
 use super::plan::{
@@ -36,8 +33,8 @@ use super::plan::{
 use super::secret::{
     CA_CRT, PASSWORD, USER_CRT, USER_KEY, USER_P12, USER_PASSWORD, build_secret, scram_data,
 };
-use super::status::{Outcome, desired_status};
-use crate::claims::{Owners, sharing_user};
+use super::status::{Outcome, User, desired_status};
+use crate::UserError;
 use crate::password::{password_digest, read_password};
 use crate::secrets::{self, SecretFailure, foreign_secret, live_secret, write_secret};
 
@@ -52,8 +49,17 @@ pub struct UserReconciler {
     pub admins: Arc<KafkaAdmins>,
 }
 
-impl BatchReconciler<KafkaUser> for UserReconciler {
+impl Batch<KafkaUser> for UserReconciler {
     type Group = ClusterRef;
+    type Model = UserModel;
+    type Reached = AdminClient;
+    type Ready = User;
+    type Error = UserError;
+    const FINALIZER: &'static str = FINALIZER;
+
+    fn context(&self) -> &Context {
+        &self.context
+    }
 
     /// Users without a cluster label share one group per namespace, where they get their
     /// InvalidSpec status.
@@ -64,21 +70,57 @@ impl BatchReconciler<KafkaUser> for UserReconciler {
         })
     }
 
-    fn reconcile<'a>(
+    /// The principal: two KafkaUsers (or a `spec.userName`) may not share one.
+    fn claim(&self, user: &KafkaUser) -> Option<String> {
+        Some(username(user))
+    }
+
+    fn validate(&self, user: &KafkaUser) -> Result<UserModel, String> {
+        validate(user)
+    }
+
+    fn unreachable(&self, unreachable: &Unreachable) -> UserError {
+        UserError::Kafka(unreachable.message.clone())
+    }
+
+    fn reach<'a>(
         &'a self,
         cluster: &'a ClusterRef,
-        due: Vec<Arc<KafkaUser>>,
-        members: &'a [Arc<KafkaUser>],
-    ) -> BoxFuture<'a, Vec<String>> {
+    ) -> BoxFuture<'a, Result<AdminClient, Unreachable>> {
         Box::pin(async move {
-            let owners = Owners::index(members.iter().map(AsRef::as_ref), username);
-            reconcile(self, cluster, due, &owners).await
+            match self.admins.admin(cluster).await {
+                Ok(admin) => Ok(admin),
+                Err(error) => Err(Unreachable {
+                    gone: self.admins.is_gone(cluster, &error).await,
+                    message: error.to_string(),
+                }),
+            }
         })
     }
 
-    /// An older user that conflicted with others is gone: one of them owns the principal now.
-    fn after_delete(&self, deleted: &KafkaUser, members: &[Arc<KafkaUser>]) -> Vec<String> {
-        sharing_user(deleted, members, username)
+    fn apply<'a>(
+        &'a self,
+        cluster: &'a ClusterRef,
+        admin: &'a AdminClient,
+        sync: Vec<(Arc<KafkaUser>, UserModel)>,
+        delete: Vec<Arc<KafkaUser>>,
+    ) -> BoxFuture<'a, Applied<KafkaUser, User, UserError>> {
+        Box::pin(async move {
+            let sent = admin.requests_sent();
+            let applied = sync_users(self, cluster, admin, sync, delete).await;
+            let requests = admin.requests_sent().saturating_sub(sent);
+            (self.context.metrics).observe_broker_requests("KafkaUser", requests);
+            applied
+        })
+    }
+
+    fn status(
+        &self,
+        user: &KafkaUser,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Option<KafkaUserStatus> {
+        desired_status(user, outcome, now)
     }
 }
 
@@ -96,119 +138,15 @@ struct Sync {
     warning: Option<String>,
 }
 
-/// Reconciles `batch`, KafkaUsers of `cluster`; `owners` says which resource owns each
-/// principal. Returns the names of the resources to retry later.
-async fn reconcile(
-    reconciler: &UserReconciler,
-    cluster: &ClusterRef,
-    batch: Vec<Arc<KafkaUser>>,
-    owners: &Owners,
-) -> Vec<String> {
-    let client = &reconciler.context.client;
-    let mut outcomes = Vec::new();
-    let mut removing = Vec::new();
-    let mut released = Vec::new();
-    let mut valid = Vec::new();
-    for user in batch {
-        let owner = owners.conflicting_owner(&username(&user), &user.name_any());
-        if user.metadata.deletion_timestamp.is_some() {
-            // Another resource's principal is left alone; `strimzi.io/managed: "false"` lets go
-            // without touching the broker, the way out when its cluster cannot be reached.
-            let leave_alone = owner.is_some() || !managed::is_managed(&user.metadata);
-            match (has_finalizer(user.as_ref(), FINALIZER), leave_alone) {
-                (false, _) => {}
-                (true, true) => released.push(user),
-                (true, false) => removing.push(user),
-            }
-            continue;
-        }
-        if pause::is_paused(&user.metadata) {
-            outcomes.push((user, Outcome::Paused));
-            continue;
-        }
-        match (validate(&user), owner) {
-            (Err(message), _) => outcomes.push((user, Outcome::InvalidSpec(message))),
-            (Ok(_), Some(owner)) => {
-                let owner = owner.to_string();
-                outcomes.push((user, Outcome::ResourceConflict(owner)));
-            }
-            (Ok(model), None) => valid.push((user, model)),
-        }
-    }
-
-    // The finalizer goes on before anything is made in Kafka, so its removal is never missed.
-    let needs_finalizer: Vec<Arc<KafkaUser>> = valid
-        .iter()
-        .filter(|(user, _)| !has_finalizer(user.as_ref(), FINALIZER))
-        .map(|(user, _)| user.clone())
-        .collect();
-    let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
-    valid.retain(|(user, _)| !retry.contains(&user.name_any()));
-
-    if !valid.is_empty() || !removing.is_empty() {
-        match reconciler.admins.admin(cluster).await {
-            Ok(admin) => {
-                let sent = admin.requests_sent();
-                let synced = sync(reconciler, cluster, &admin, valid, removing).await;
-                let requests = admin.requests_sent().saturating_sub(sent);
-                let metrics = &reconciler.context.metrics;
-                metrics.observe_broker_requests("KafkaUser", requests);
-                for (user, outcome) in synced.outcomes {
-                    if matches!(outcome, Outcome::KafkaError(_) | Outcome::SecretConflict(_)) {
-                        retry.push(user.name_any());
-                    }
-                    outcomes.push((user, outcome));
-                }
-                released.extend(synced.removed);
-                retry.extend(synced.not_removed.iter().map(|user| user.name_any()));
-            }
-            Err(error) => {
-                tracing::warn!(%cluster, %error, "cannot reach Kafka");
-                if !removing.is_empty() && reconciler.admins.is_gone(cluster, &error).await {
-                    let cluster = format!("Kafka {cluster}");
-                    warn_cluster_gone(&reconciler.context, &removing, &cluster).await;
-                    released.append(&mut removing);
-                }
-                retry.extend(removing.iter().map(|user| user.name_any()));
-                for (user, _) in valid {
-                    retry.push(user.name_any());
-                    outcomes.push((user, Outcome::KafkaError(error.to_string())));
-                }
-            }
-        }
-    }
-
-    retry.extend(set_finalizers(client, released, FINALIZER, false).await);
-    let now = Timestamp::now();
-    let statuses = outcomes
-        .into_iter()
-        .map(|(user, outcome)| {
-            let desired = desired_status(&user, &outcome, now);
-            (user.clone(), user.status.clone(), desired)
-        })
-        .collect();
-    retry.extend(write_statuses(client, statuses).await);
-    retry
-}
-
-/// What [`sync`] did.
-struct Synced {
-    /// Each valid user's outcome.
-    outcomes: Vec<(Arc<KafkaUser>, Outcome)>,
-    /// Deleted users now gone from Kafka, and those whose removal failed.
-    removed: Vec<Arc<KafkaUser>>,
-    not_removed: Vec<Arc<KafkaUser>>,
-}
-
 /// Observes Kafka and the users' Secrets, plans every user, changes Kafka in batched requests,
 /// then writes the Secrets.
-async fn sync(
+async fn sync_users(
     reconciler: &UserReconciler,
     cluster: &ClusterRef,
     admin: &AdminClient,
     valid: Vec<(Arc<KafkaUser>, UserModel)>,
     removing: Vec<Arc<KafkaUser>>,
-) -> Synced {
+) -> Applied<KafkaUser, User, UserError> {
     let client = &reconciler.context.client;
     let observed = match observe(admin).await {
         Ok(observed) => observed,
@@ -216,11 +154,11 @@ async fn sync(
             let message = error.to_string();
             let outcomes = valid
                 .into_iter()
-                .map(|(user, _)| (user, Outcome::KafkaError(message.clone())));
-            return Synced {
+                .map(|(user, _)| (user, failed(message.clone())));
+            return Applied {
                 outcomes: outcomes.collect(),
-                removed: Vec::new(),
-                not_removed: removing,
+                deleted: Vec::new(),
+                not_deleted: removing,
             };
         }
     };
@@ -230,11 +168,11 @@ async fn sync(
             let message = format!("reading the users' Secrets: {error}");
             let outcomes = valid
                 .into_iter()
-                .map(|(user, _)| (user, Outcome::KafkaError(message.clone())));
-            return Synced {
+                .map(|(user, _)| (user, failed(message.clone())));
+            return Applied {
                 outcomes: outcomes.collect(),
-                removed: Vec::new(),
-                not_removed: removing,
+                deleted: Vec::new(),
+                not_deleted: removing,
             };
         }
     };
@@ -258,14 +196,14 @@ async fn sync(
             Ok(live) => live,
             Err(error) => {
                 let message = format!("reading the Secret {}: {error}", model.secret);
-                outcomes.push((user, Outcome::KafkaError(message)));
+                outcomes.push((user, failed(message)));
                 continue;
             }
         };
         let uid = user.uid().unwrap_or_default();
         if let Some(message) = foreign_secret("KafkaUser", &uid, &model.secret, live.as_ref()) {
             if keeps_secret {
-                outcomes.push((user, Outcome::SecretConflict(message)));
+                outcomes.push((user, Outcome::Failed(UserError::SecretConflict(message))));
                 continue;
             }
             live = None;
@@ -304,7 +242,7 @@ async fn sync(
                     warning,
                 });
             }
-            Err(message) => outcomes.push((user, Outcome::KafkaError(message))),
+            Err(message) => outcomes.push((user, failed(message))),
         }
     }
     let removals: Vec<(String, UserPlan)> = removing
@@ -333,15 +271,15 @@ async fn sync(
         let (applier, api, failures) = (&applier, &api, &failures);
         async move {
             if let Some(failure) = failures.get(&sync.model.username) {
-                return Ok((sync.user, Outcome::KafkaError(failure.clone())));
+                return Ok((sync.user, failed(failure.clone())));
             }
             let name = &sync.model.secret;
             write_secret(applier, api, name, sync.secret.as_ref(), sync.live.as_ref()).await?;
-            let outcome = Outcome::Ready {
+            let outcome = Outcome::Ready(User {
                 username: sync.model.username.clone(),
                 secret: sync.secret.as_ref().map(|_| name.clone()),
                 warning: sync.warning.clone(),
-            };
+            });
             Ok((sync.user, outcome))
         }
     })
@@ -349,22 +287,21 @@ async fn sync(
     for result in written {
         outcomes.push(match result {
             Ok(pair) => pair,
-            Err((sync, SecretFailure::Conflict(message))) => {
-                (sync.user, Outcome::SecretConflict(message))
-            }
-            Err((sync, SecretFailure::Failed(message))) => {
-                (sync.user, Outcome::KafkaError(message))
-            }
+            Err((sync, SecretFailure::Conflict(message))) => (
+                sync.user,
+                Outcome::Failed(UserError::SecretConflict(message)),
+            ),
+            Err((sync, SecretFailure::Failed(message))) => (sync.user, failed(message)),
         });
     }
 
-    let (removed, not_removed) = removing
+    let (deleted, not_deleted) = removing
         .into_iter()
         .partition(|user| !failures.contains_key(&username(user)));
-    Synced {
+    Applied {
         outcomes,
-        removed,
-        not_removed,
+        deleted,
+        not_deleted,
     }
 }
 
@@ -700,4 +637,8 @@ async fn load_clients_ca(
             .and_then(|kafka| kafka.spec.clients_ca.as_ref()),
     );
     Ok((ca, config))
+}
+
+fn failed(message: String) -> Outcome {
+    Outcome::Failed(UserError::Kafka(message))
 }

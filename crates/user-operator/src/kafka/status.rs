@@ -2,81 +2,65 @@
 
 use api::kafka::{KafkaUser, KafkaUserStatus};
 use k8s_openapi::jiff::Timestamp;
+use runtime::batched::{self, outcome_conditions};
 use runtime::conditions;
 
-use crate::secrets;
+use crate::UserError;
 
-/// How one KafkaUser's reconcile ended.
+/// What a Ready KafkaUser's status records, and what it is warned of.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Kafka and the Secret match the spec, but for what `warning` says.
-    Ready {
-        username: String,
-        secret: Option<String>,
-        warning: Option<String>,
-    },
-    Paused,
-    InvalidSpec(String),
-    /// An older KafkaUser, named here, claims the same principal.
-    ResourceConflict(String),
-    /// The Secret the user's credentials go in belongs to something else; the message says
-    /// which. Retried with backoff, as it may be deleted.
-    SecretConflict(String),
-    /// Kafka refused a change or could not be reached, or what the user needs (a password
-    /// Secret, the clients CA) is missing; retried with backoff.
-    KafkaError(String),
+pub struct User {
+    pub username: String,
+    /// The Secret with its credentials, for users that have one.
+    pub secret: Option<String>,
+    /// Why part of the spec could not be applied (its ACLs without an authorizer).
+    pub warning: Option<String>,
 }
 
-pub const KAFKA_ERROR: &str = "KafkaError";
-pub const RESOURCE_CONFLICT: &str = "ResourceConflict";
+/// How one KafkaUser's reconcile ended.
+pub type Outcome = batched::Outcome<User, UserError>;
+
 /// The reason of the Warning on a user whose ACLs a cluster without an authorizer cannot keep.
 pub const AUTHORIZATION_DISABLED: &str = "AuthorizationDisabled";
 
 /// The status a user should have after `outcome`; the username and Secret change only on
 /// success.
-pub fn desired_status(user: &KafkaUser, outcome: &Outcome, now: Timestamp) -> KafkaUserStatus {
+pub fn desired_status(
+    user: &KafkaUser,
+    outcome: &Outcome,
+    now: Timestamp,
+) -> Option<KafkaUserStatus> {
     let current = user.status.clone().unwrap_or_default();
-    let mut status = KafkaUserStatus {
-        conditions: None,
+    let warnings = match outcome {
+        Outcome::Ready(ready) => ready.warning.iter(),
+        _ => None.iter(),
+    };
+    let warnings = warnings
+        .map(|message| conditions::warning(AUTHORIZATION_DISABLED, message))
+        .collect();
+    let conflict = |owner: &str| {
+        format!(
+            "the KafkaUser {owner} is older and claims the same principal; this one changes \
+             nothing in Kafka until that one is gone or one of them is renamed"
+        )
+    };
+    let conditions = outcome_conditions(
+        outcome,
+        warnings,
+        conflict,
+        current.conditions.as_deref(),
+        now,
+    )?;
+    let (username, secret) = match outcome {
+        Outcome::Ready(ready) => (Some(ready.username.clone()), ready.secret.clone()),
+        _ => (current.username, current.secret),
+    };
+    Some(KafkaUserStatus {
+        conditions: Some(conditions),
         observed_generation: user.metadata.generation,
-        username: current.username.clone(),
-        secret: current.secret.clone(),
-    };
-    let mut desired = match outcome {
-        Outcome::Ready {
-            username,
-            secret,
-            warning,
-        } => {
-            status.username = Some(username.clone());
-            status.secret = secret.clone();
-            let warning = warning
-                .iter()
-                .map(|message| conditions::warning(AUTHORIZATION_DISABLED, message));
-            std::iter::once(conditions::ready())
-                .chain(warning)
-                .collect()
-        }
-        Outcome::Paused => vec![conditions::paused()],
-        Outcome::InvalidSpec(message) => {
-            vec![conditions::not_ready(conditions::INVALID_SPEC, message)]
-        }
-        Outcome::ResourceConflict(owner) => vec![conditions::not_ready(
-            RESOURCE_CONFLICT,
-            &format!(
-                "the KafkaUser {owner} is older and claims the same principal; this one \
-                 changes nothing in Kafka until that one is gone or one of them is renamed"
-            ),
-        )],
-        Outcome::SecretConflict(message) => {
-            vec![conditions::not_ready(secrets::SECRET_CONFLICT, message)]
-        }
-        Outcome::KafkaError(message) => vec![conditions::not_ready(KAFKA_ERROR, message)],
-    };
-    let previous = current.conditions.as_deref().unwrap_or_default();
-    conditions::stamp_transitions(&mut desired, previous, now);
-    status.conditions = Some(desired);
-    status
+        username,
+        secret,
+    })
 }
 
 #[cfg(test)]
@@ -89,12 +73,12 @@ mod tests {
     #[test]
     fn success_records_the_username_and_secret_and_failures_keep_them() {
         let mut user = user("app", json!({}));
-        let ready = Outcome::Ready {
+        let ready = Outcome::Ready(User {
             username: "app".into(),
             secret: Some("app".into()),
             warning: None,
-        };
-        let status = desired_status(&user, &ready, Timestamp::UNIX_EPOCH);
+        });
+        let status = desired_status(&user, &ready, Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(
             (status.username.as_deref(), status.secret.as_deref()),
             (Some("app"), Some("app"))
@@ -102,9 +86,10 @@ mod tests {
         assert_eq!(status.observed_generation, Some(1));
         user.status = Some(status.clone());
         let later = Timestamp::UNIX_EPOCH + std::time::Duration::from_secs(5);
-        assert_eq!(desired_status(&user, &ready, later), status);
+        assert_eq!(desired_status(&user, &ready, later), Some(status));
 
-        let failed = desired_status(&user, &Outcome::KafkaError("down".into()), later);
+        let down = Outcome::Failed(UserError::Kafka("down".into()));
+        let failed = desired_status(&user, &down, later).unwrap();
         assert_eq!(failed.username.as_deref(), Some("app"));
         let condition = &failed.conditions.unwrap()[0];
         assert_eq!(
@@ -116,12 +101,13 @@ mod tests {
     #[test]
     fn a_user_without_its_acls_is_ready_with_a_warning() {
         let user = user("app", json!({}));
-        let ready = Outcome::Ready {
+        let ready = Outcome::Ready(User {
             username: "app".into(),
             secret: Some("app".into()),
             warning: Some("no authorizer".into()),
-        };
+        });
         let conditions = desired_status(&user, &ready, Timestamp::UNIX_EPOCH)
+            .unwrap()
             .conditions
             .unwrap();
         let kinds: Vec<_> = conditions
@@ -138,9 +124,10 @@ mod tests {
     fn conflicts_name_the_older_user_or_the_secret() {
         let user = user("app", json!({}));
         let now = Timestamp::UNIX_EPOCH;
-        let status = desired_status(&user, &Outcome::ResourceConflict("first".into()), now);
+        let conflict = Outcome::ResourceConflict("first".into());
+        let status = desired_status(&user, &conflict, now).unwrap();
         let condition = &status.conditions.unwrap()[0];
-        assert_eq!(condition.reason.as_deref(), Some(RESOURCE_CONFLICT));
+        assert_eq!(condition.reason.as_deref(), Some("ResourceConflict"));
         assert!(
             condition
                 .message
@@ -148,7 +135,8 @@ mod tests {
                 .unwrap()
                 .contains("KafkaUser first")
         );
-        let status = desired_status(&user, &Outcome::SecretConflict("the Secret x".into()), now);
+        let taken = Outcome::Failed(UserError::SecretConflict("the Secret x".into()));
+        let status = desired_status(&user, &taken, now).unwrap();
         let condition = &status.conditions.unwrap()[0];
         assert_eq!(condition.reason.as_deref(), Some("SecretConflict"));
     }

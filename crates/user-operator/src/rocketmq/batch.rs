@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use api::rocketmq::RocketMQUser;
+use api::rocketmq::{RocketMQUser, RocketMQUserStatus};
 use cluster_operator::admin::ClusterRef;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use futures::future::BoxFuture;
@@ -13,19 +13,16 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
-use rocketmq_client::{Acl, AdminClient, User};
-use runtime::batched::{
-    BatchReconciler, set_finalizers, warn_cluster_gone, write_all, write_statuses,
-};
-use runtime::finalizer::has_finalizer;
+use rocketmq_client::{Acl, AdminClient, User as BrokerUser};
+use runtime::batched::{Applied, Batch, Unreachable, write_all};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
-use runtime::{Applier, Context, managed, pause};
+use runtime::{Applier, Context};
 
 use super::model::{FINALIZER, PasswordSource, UserModel, cluster_of, subject, username, validate};
 use super::plan::{AclWrite, BrokerPlan, PASSWORD_DIGEST_ANNOTATION, UserChange, plan};
 use super::secret::{KIND, PASSWORD, build_secret};
-use super::status::{Outcome, desired_status};
-use crate::claims::{Owners, sharing_user};
+use super::status::{Outcome, User, desired_status};
+use crate::UserError;
 use crate::password::{password_digest, read_password};
 use crate::secrets::{self, SecretFailure, foreign_secret, live_secret, write_secret};
 
@@ -38,161 +35,118 @@ pub struct UserReconciler {
     pub admins: Arc<RocketMQAdmins>,
 }
 
-impl BatchReconciler<RocketMQUser> for UserReconciler {
+/// A RocketMQ cluster as a batch reached it: the connection and every broker's users and ACLs.
+pub struct Reached {
+    admin: AdminClient,
+    brokers: Vec<BrokerState>,
+}
+
+impl Batch<RocketMQUser> for UserReconciler {
     type Group = ClusterRef;
+    type Model = UserModel;
+    type Reached = Reached;
+    type Ready = User;
+    type Error = UserError;
+    const FINALIZER: &'static str = FINALIZER;
+
+    fn context(&self) -> &Context {
+        &self.context
+    }
 
     fn group(&self, user: &RocketMQUser) -> ClusterRef {
         cluster_of(user)
     }
 
-    fn reconcile<'a>(
-        &'a self,
-        cluster: &'a ClusterRef,
-        due: Vec<Arc<RocketMQUser>>,
-        members: &'a [Arc<RocketMQUser>],
-    ) -> BoxFuture<'a, Vec<String>> {
+    /// The user name: two RocketMQUsers of one cluster may not share one.
+    fn claim(&self, user: &RocketMQUser) -> Option<String> {
+        Some(username(user))
+    }
+
+    fn validate(&self, user: &RocketMQUser) -> Result<UserModel, String> {
+        validate(user)
+    }
+
+    fn unreachable(&self, unreachable: &Unreachable) -> UserError {
+        UserError::RocketMQ(unreachable.message.clone())
+    }
+
+    fn reach<'a>(&'a self, cluster: &'a ClusterRef) -> BoxFuture<'a, Result<Reached, Unreachable>> {
         Box::pin(async move {
-            let owners = Owners::index(members.iter().map(AsRef::as_ref), username);
-            reconcile(self, cluster, due, &owners).await
+            let admin = match self.admins.admin(cluster).await {
+                Ok(admin) => admin,
+                Err(error) => {
+                    return Err(Unreachable {
+                        gone: self.admins.is_gone(cluster, &error).await,
+                        message: error.to_string(),
+                    });
+                }
+            };
+            match observe(&admin, &self.admins.cluster_name(cluster)).await {
+                Ok(brokers) => Ok(Reached { admin, brokers }),
+                Err(message) => Err(Unreachable {
+                    message,
+                    gone: false,
+                }),
+            }
         })
     }
 
-    /// An older user that conflicted with others is gone: one of them owns the user now.
-    fn after_delete(&self, deleted: &RocketMQUser, members: &[Arc<RocketMQUser>]) -> Vec<String> {
-        sharing_user(deleted, members, username)
+    fn apply<'a>(
+        &'a self,
+        cluster: &'a ClusterRef,
+        reached: &'a Reached,
+        sync: Vec<(Arc<RocketMQUser>, UserModel)>,
+        delete: Vec<Arc<RocketMQUser>>,
+    ) -> BoxFuture<'a, Applied<RocketMQUser, User, UserError>> {
+        Box::pin(async move {
+            let Reached { admin, brokers } = reached;
+            let sent = admin.requests_sent();
+            let mut applied = Applied::default();
+            // The operator's own admin user is never a RocketMQUser's to change or delete.
+            let operator = admin.config().credentials.as_ref();
+            let is_operator = |name: &str| operator.is_some_and(|admin| admin.access_key == name);
+            let (left_alone, delete): (Vec<_>, Vec<_>) = delete
+                .into_iter()
+                .partition(|user| is_operator(&username(user)));
+            applied.deleted.extend(left_alone);
+            let (refused, sync): (Vec<_>, Vec<_>) = sync
+                .into_iter()
+                .partition(|(_, model)| is_operator(&model.username));
+            for (user, model) in refused {
+                let message = format!(
+                    "the user name {} is the cluster's admin user, which the operator signs its \
+                     requests with; choose another spec.username",
+                    model.username
+                );
+                applied.outcomes.push((user, Outcome::InvalidSpec(message)));
+            }
+            let (removed, not_removed) = remove(admin, brokers, delete).await;
+            applied.deleted.extend(removed);
+            applied.not_deleted = not_removed;
+            applied
+                .outcomes
+                .extend(sync_users(self, cluster, admin, brokers, sync).await);
+            let requests = admin.requests_sent().saturating_sub(sent);
+            (self.context.metrics).observe_broker_requests("RocketMQUser", requests);
+            applied
+        })
+    }
+
+    fn status(
+        &self,
+        user: &RocketMQUser,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Option<RocketMQUserStatus> {
+        desired_status(user, outcome, now)
     }
 }
 
 /// What every broker of the cluster has: users by name and ACLs by subject.
 struct BrokerState {
     address: String,
-    users: HashMap<String, User>,
+    users: HashMap<String, BrokerUser>,
     acls: HashMap<String, Acl>,
-}
-
-/// Reconciles `batch`, RocketMQUsers of `cluster`; `owners` says which resource owns each user
-/// name. Returns the names of the resources to retry later.
-async fn reconcile(
-    reconciler: &UserReconciler,
-    cluster: &ClusterRef,
-    batch: Vec<Arc<RocketMQUser>>,
-    owners: &Owners,
-) -> Vec<String> {
-    let client = &reconciler.context.client;
-    let mut outcomes = Vec::new();
-    let mut removing = Vec::new();
-    let mut released = Vec::new();
-    let mut valid = Vec::new();
-    for user in batch {
-        let owner = owners.conflicting_owner(&username(&user), &user.name_any());
-        if user.metadata.deletion_timestamp.is_some() {
-            // Another resource's user is left alone; `strimzi.io/managed: "false"` lets go
-            // without touching the broker, the way out when its cluster cannot be reached.
-            let leave_alone = owner.is_some() || !managed::is_managed(&user.metadata);
-            match (has_finalizer(user.as_ref(), FINALIZER), leave_alone) {
-                (false, _) => {}
-                (true, true) => released.push(user),
-                (true, false) => removing.push(user),
-            }
-            continue;
-        }
-        if pause::is_paused(&user.metadata) {
-            outcomes.push((user, Outcome::Paused));
-            continue;
-        }
-        match (validate(&user), owner) {
-            (Err(message), _) => outcomes.push((user, Outcome::InvalidSpec(message))),
-            (Ok(_), Some(owner)) => {
-                let owner = owner.to_string();
-                outcomes.push((user, Outcome::ResourceConflict(owner)));
-            }
-            (Ok(model), None) => valid.push((user, model)),
-        }
-    }
-
-    // The finalizer goes on before anything is made in RocketMQ, so its removal is never missed.
-    let needs_finalizer: Vec<Arc<RocketMQUser>> = valid
-        .iter()
-        .filter(|(user, _)| !has_finalizer(user.as_ref(), FINALIZER))
-        .map(|(user, _)| user.clone())
-        .collect();
-    let mut retry = set_finalizers(client, needs_finalizer, FINALIZER, true).await;
-    valid.retain(|(user, _)| !retry.contains(&user.name_any()));
-
-    if !valid.is_empty() || !removing.is_empty() {
-        let admins = &reconciler.admins;
-        let reached = match admins.admin(cluster).await {
-            Ok(admin) => observe(&admin, &admins.cluster_name(cluster))
-                .await
-                .map(|brokers| (admin, brokers)),
-            Err(error) => {
-                if !removing.is_empty() && admins.is_gone(cluster, &error).await {
-                    let cluster = format!("RocketMQ {cluster}");
-                    warn_cluster_gone(&reconciler.context, &removing, &cluster).await;
-                    released.append(&mut removing);
-                }
-                Err(error.to_string())
-            }
-        };
-        match reached {
-            Ok((admin, brokers)) => {
-                let sent = admin.requests_sent();
-                // The operator's own admin user is never a RocketMQUser's to change or delete.
-                let operator = admin.config().credentials.as_ref();
-                let is_operator =
-                    |name: &str| operator.is_some_and(|admin| admin.access_key == name);
-                let (left_alone, removing): (Vec<_>, Vec<_>) = removing
-                    .into_iter()
-                    .partition(|user| is_operator(&username(user)));
-                released.extend(left_alone);
-                let (refused, valid): (Vec<_>, Vec<_>) = valid
-                    .into_iter()
-                    .partition(|(_, model)| is_operator(&model.username));
-                for (user, model) in refused {
-                    let message = format!(
-                        "the user name {} is the cluster's admin user, which the operator signs                          its requests with; choose another spec.username",
-                        model.username
-                    );
-                    outcomes.push((user, Outcome::InvalidSpec(message)));
-                }
-                let (removed, failed) = remove(&admin, &brokers, removing).await;
-                released.extend(removed);
-                retry.extend(failed.iter().map(|user| user.name_any()));
-                for (user, outcome) in sync(reconciler, cluster, &admin, &brokers, valid).await {
-                    if matches!(
-                        outcome,
-                        Outcome::RocketMQError(_) | Outcome::SecretConflict(_)
-                    ) {
-                        retry.push(user.name_any());
-                    }
-                    outcomes.push((user, outcome));
-                }
-                let requests = admin.requests_sent().saturating_sub(sent);
-                let metrics = &reconciler.context.metrics;
-                metrics.observe_broker_requests("RocketMQUser", requests);
-            }
-            Err(message) => {
-                tracing::warn!(%cluster, %message, "cannot reach RocketMQ");
-                retry.extend(removing.iter().map(|user| user.name_any()));
-                for (user, _) in valid {
-                    retry.push(user.name_any());
-                    outcomes.push((user, Outcome::RocketMQError(message.clone())));
-                }
-            }
-        }
-    }
-
-    retry.extend(set_finalizers(client, released, FINALIZER, false).await);
-    let now = Timestamp::now();
-    let statuses = outcomes
-        .into_iter()
-        .map(|(user, outcome)| {
-            let desired = desired_status(&user, &outcome, now);
-            (user.clone(), user.status.clone(), desired)
-        })
-        .collect();
-    retry.extend(write_statuses(client, statuses).await);
-    retry
 }
 
 /// Every broker of `cluster_name` (masters and replicas) with its users and ACLs.
@@ -233,7 +187,7 @@ async fn observe(admin: &AdminClient, cluster_name: &str) -> Result<Vec<BrokerSt
 }
 
 /// Resolves each user's password, brings every broker in line, then writes the Secrets.
-async fn sync(
+async fn sync_users(
     reconciler: &UserReconciler,
     cluster: &ClusterRef,
     admin: &AdminClient,
@@ -247,7 +201,7 @@ async fn sync(
             let message = format!("reading the users' Secrets: {error}");
             return valid
                 .into_iter()
-                .map(|(user, _)| (user, Outcome::RocketMQError(message.clone())))
+                .map(|(user, _)| (user, failed(message.clone())))
                 .collect();
         }
     };
@@ -260,13 +214,13 @@ async fn sync(
             Ok(live) => live,
             Err(error) => {
                 let message = format!("reading the Secret {}: {error}", model.secret);
-                outcomes.push((user, Outcome::RocketMQError(message)));
+                outcomes.push((user, failed(message)));
                 continue;
             }
         };
         let uid = user.uid().unwrap_or_default();
         if let Some(message) = foreign_secret(KIND, &uid, &model.secret, live.as_ref()) {
-            outcomes.push((user, Outcome::SecretConflict(message)));
+            outcomes.push((user, Outcome::Failed(UserError::SecretConflict(message))));
             continue;
         }
         let existing = live.as_ref();
@@ -289,7 +243,7 @@ async fn sync(
                     build_secret(&user, &cluster.name, &model.username, &password, &digest);
                 ready.push((user, model, plans, (secret, live)));
             }
-            Err(message) => outcomes.push((user, Outcome::RocketMQError(message))),
+            Err(message) => outcomes.push((user, failed(message))),
         }
     }
 
@@ -320,7 +274,7 @@ async fn sync(
     let mut to_write = Vec::new();
     for (user, model, secret, failure) in executed {
         match failure {
-            Some(message) => outcomes.push((user, Outcome::RocketMQError(message))),
+            Some(message) => outcomes.push((user, failed(message))),
             None => to_write.push((user, model, secret)),
         }
     }
@@ -328,10 +282,10 @@ async fn sync(
         let (applier, api) = (&applier, &api);
         async move {
             write_secret(applier, api, &model.secret, Some(&secret), live.as_ref()).await?;
-            let outcome = Outcome::Ready {
+            let outcome = Outcome::Ready(User {
                 username: model.username.clone(),
                 secret: model.secret.clone(),
-            };
+            });
             Ok((user, outcome))
         }
     })
@@ -340,11 +294,9 @@ async fn sync(
         outcomes.push(match result {
             Ok(pair) => pair,
             Err(((user, _, _), SecretFailure::Conflict(message))) => {
-                (user, Outcome::SecretConflict(message))
+                (user, Outcome::Failed(UserError::SecretConflict(message)))
             }
-            Err(((user, _, _), SecretFailure::Failed(message))) => {
-                (user, Outcome::RocketMQError(message))
-            }
+            Err(((user, _, _), SecretFailure::Failed(message))) => (user, failed(message)),
         });
     }
     outcomes
@@ -443,4 +395,8 @@ async fn list_secrets(
         .into_iter()
         .map(|secret| (secret.name_any(), secret))
         .collect())
+}
+
+fn failed(message: String) -> Outcome {
+    Outcome::Failed(UserError::RocketMQ(message))
 }

@@ -2,32 +2,19 @@
 
 use api::rocketmq::{RocketMQUser, RocketMQUserStatus};
 use k8s_openapi::jiff::Timestamp;
-use runtime::conditions;
+use runtime::batched::{self, outcome_conditions};
 
-use crate::secrets;
+use crate::UserError;
 
-/// How one RocketMQUser's reconcile ended.
+/// What a Ready RocketMQUser's status records.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every broker and the Secret match the spec.
-    Ready {
-        username: String,
-        secret: String,
-    },
-    Paused,
-    InvalidSpec(String),
-    /// An older RocketMQUser, named here, claims the same user name in the cluster.
-    ResourceConflict(String),
-    /// The Secret the credentials go in belongs to something else; the message says which.
-    /// Retried with backoff, as it may be deleted.
-    SecretConflict(String),
-    /// RocketMQ refused a change or could not be reached, or the referenced password is
-    /// missing; retried with backoff.
-    RocketMQError(String),
+pub struct User {
+    pub username: String,
+    pub secret: String,
 }
 
-pub const ROCKETMQ_ERROR: &str = "RocketMQError";
-pub const RESOURCE_CONFLICT: &str = "ResourceConflict";
+/// How one RocketMQUser's reconcile ended.
+pub type Outcome = batched::Outcome<User, UserError>;
 
 /// The status a user should have after `outcome`; the username and Secret change only on
 /// success.
@@ -35,40 +22,32 @@ pub fn desired_status(
     user: &RocketMQUser,
     outcome: &Outcome,
     now: Timestamp,
-) -> RocketMQUserStatus {
+) -> Option<RocketMQUserStatus> {
     let current = user.status.clone().unwrap_or_default();
-    let mut status = RocketMQUserStatus {
-        conditions: None,
+    let conflict = |owner: &str| {
+        format!(
+            "the RocketMQUser {owner} is older and claims the same user name in this cluster; \
+             this one changes nothing in RocketMQ until that one is gone or one of them is \
+             renamed"
+        )
+    };
+    let conditions = outcome_conditions(
+        outcome,
+        Vec::new(),
+        conflict,
+        current.conditions.as_deref(),
+        now,
+    )?;
+    let (username, secret) = match outcome {
+        Outcome::Ready(ready) => (Some(ready.username.clone()), Some(ready.secret.clone())),
+        _ => (current.username, current.secret),
+    };
+    Some(RocketMQUserStatus {
+        conditions: Some(conditions),
         observed_generation: user.metadata.generation,
-        username: current.username.clone(),
-        secret: current.secret.clone(),
-    };
-    let condition = match outcome {
-        Outcome::Ready { username, secret } => {
-            status.username = Some(username.clone());
-            status.secret = Some(secret.clone());
-            conditions::ready()
-        }
-        Outcome::Paused => conditions::paused(),
-        Outcome::InvalidSpec(message) => conditions::not_ready(conditions::INVALID_SPEC, message),
-        Outcome::ResourceConflict(owner) => conditions::not_ready(
-            RESOURCE_CONFLICT,
-            &format!(
-                "the RocketMQUser {owner} is older and claims the same user name in this \
-                 cluster; this one changes nothing in RocketMQ until that one is gone or one of \
-                 them is renamed"
-            ),
-        ),
-        Outcome::SecretConflict(message) => {
-            conditions::not_ready(secrets::SECRET_CONFLICT, message)
-        }
-        Outcome::RocketMQError(message) => conditions::not_ready(ROCKETMQ_ERROR, message),
-    };
-    let mut desired = vec![condition];
-    let previous = current.conditions.as_deref().unwrap_or_default();
-    conditions::stamp_transitions(&mut desired, previous, now);
-    status.conditions = Some(desired);
-    status
+        username,
+        secret,
+    })
 }
 
 #[cfg(test)]
@@ -82,28 +61,29 @@ mod tests {
     fn success_names_the_user_and_secret_and_a_failure_keeps_them() {
         let now = Timestamp::UNIX_EPOCH;
         let mut user = user("app", json!({}));
-        let ready = Outcome::Ready {
+        let ready = Outcome::Ready(User {
             username: "app".into(),
             secret: "app".into(),
-        };
-        user.status = Some(desired_status(&user, &ready, now));
-        assert_eq!(Some(desired_status(&user, &ready, now)), user.status);
-        let failed = desired_status(&user, &Outcome::RocketMQError("down".into()), now);
+        });
+        user.status = desired_status(&user, &ready, now);
+        assert_eq!(desired_status(&user, &ready, now), user.status);
+        let down = Outcome::Failed(UserError::RocketMQ("down".into()));
+        let failed = desired_status(&user, &down, now).unwrap();
         assert_eq!(
             (failed.username.as_deref(), failed.secret.as_deref()),
             (Some("app"), Some("app"))
         );
         let condition = &failed.conditions.unwrap()[0];
-        assert_eq!(condition.reason.as_deref(), Some(ROCKETMQ_ERROR));
+        assert_eq!(condition.reason.as_deref(), Some("RocketMQError"));
     }
 
     #[test]
     fn a_conflict_names_the_older_user() {
         let user = user("second", json!({}));
         let outcome = Outcome::ResourceConflict("first".into());
-        let status = desired_status(&user, &outcome, Timestamp::UNIX_EPOCH);
+        let status = desired_status(&user, &outcome, Timestamp::UNIX_EPOCH).unwrap();
         let condition = &status.conditions.unwrap()[0];
-        assert_eq!(condition.reason.as_deref(), Some(RESOURCE_CONFLICT));
+        assert_eq!(condition.reason.as_deref(), Some("ResourceConflict"));
         assert!(
             condition
                 .message
