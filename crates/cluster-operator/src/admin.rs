@@ -15,6 +15,7 @@ use kafka_client::{
     AdminClient, ClientCertificate, ClientConfig, ConfigResource, Connector, TlsConfig,
 };
 use kube::{Api, Client, Resource};
+use runtime::batched::Unreachable;
 use runtime::dns;
 use runtime::labels::STRIMZI_CLUSTER;
 
@@ -111,10 +112,22 @@ impl KafkaAdmins {
         Ok(admin)
     }
 
+    /// An admin client for `cluster`, for a batch of its topics or users; when there is none,
+    /// why, and whether the cluster has gone for good.
+    pub async fn reach(&self, cluster: &ClusterRef) -> Result<AdminClient, Unreachable> {
+        match self.admin(cluster).await {
+            Ok(admin) => Ok(admin),
+            Err(error) => Err(Unreachable {
+                gone: self.is_gone(cluster, &error).await,
+                message: error.to_string(),
+            }),
+        }
+    }
+
     /// Whether `cluster`, which `error` kept the caller from reaching, has gone for good: no
     /// override and no Kafka resource. Its topics and users can never be deleted in Kafka, so
     /// their finalizers may go.
-    pub async fn is_gone(&self, cluster: &ClusterRef, error: &AdminError) -> bool {
+    async fn is_gone(&self, cluster: &ClusterRef, error: &AdminError) -> bool {
         if !matches!(error, AdminError::NoSuchCluster(_))
             || self
                 .override_for(&cluster.namespace, &cluster.name)

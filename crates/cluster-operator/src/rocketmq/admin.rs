@@ -17,6 +17,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
 use rocketmq_client::{AdminClient, ClientConfig, Connector, Credentials, TlsConfig};
+use runtime::batched::Unreachable;
 use runtime::dns;
 
 use super::{names, tls};
@@ -109,10 +110,22 @@ impl RocketMQAdmins {
             .unwrap_or_else(|| names::broker_pod_address(&cluster.namespace, &cluster.name, pod))
     }
 
+    /// An admin client for `cluster`, for a batch of its topics or users; when there is none,
+    /// why, and whether the cluster has gone for good.
+    pub async fn reach(&self, cluster: &ClusterRef) -> Result<AdminClient, Unreachable> {
+        match self.admin(cluster).await {
+            Ok(admin) => Ok(admin),
+            Err(error) => Err(Unreachable {
+                gone: self.is_gone(cluster, &error).await,
+                message: error.to_string(),
+            }),
+        }
+    }
+
     /// Whether `cluster`, which `error` kept the caller from reaching, has gone for good: no
     /// override and no Broker. Its topics and users can never be deleted, so their finalizers
     /// may go.
-    pub async fn is_gone(&self, cluster: &ClusterRef, error: &RocketMQAdminError) -> bool {
+    async fn is_gone(&self, cluster: &ClusterRef, error: &RocketMQAdminError) -> bool {
         if !matches!(error, RocketMQAdminError::NoSuchCluster(_))
             || self.override_for(cluster).is_some()
         {

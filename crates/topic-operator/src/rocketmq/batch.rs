@@ -81,15 +81,7 @@ impl Batch<RocketMQTopic> for TopicReconciler {
 
     fn reach<'a>(&'a self, cluster: &'a ClusterRef) -> BoxFuture<'a, Result<Reached, Unreachable>> {
         Box::pin(async move {
-            let admin = match self.admins.admin(cluster).await {
-                Ok(admin) => admin,
-                Err(error) => {
-                    return Err(Unreachable {
-                        gone: self.admins.is_gone(cluster, &error).await,
-                        message: error.to_string(),
-                    });
-                }
-            };
+            let admin = self.admins.reach(cluster).await?;
             let cluster_name = self.admins.cluster_name(cluster);
             match masters(&admin, &cluster_name).await {
                 Ok(masters) => Ok(Reached {

@@ -87,15 +87,7 @@ impl Batch<KafkaUser> for UserReconciler {
         &'a self,
         cluster: &'a ClusterRef,
     ) -> BoxFuture<'a, Result<AdminClient, Unreachable>> {
-        Box::pin(async move {
-            match self.admins.admin(cluster).await {
-                Ok(admin) => Ok(admin),
-                Err(error) => Err(Unreachable {
-                    gone: self.admins.is_gone(cluster, &error).await,
-                    message: error.to_string(),
-                }),
-            }
-        })
+        Box::pin(self.admins.reach(cluster))
     }
 
     fn apply<'a>(

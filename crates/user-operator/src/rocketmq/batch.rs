@@ -72,15 +72,7 @@ impl Batch<RocketMQUser> for UserReconciler {
 
     fn reach<'a>(&'a self, cluster: &'a ClusterRef) -> BoxFuture<'a, Result<Reached, Unreachable>> {
         Box::pin(async move {
-            let admin = match self.admins.admin(cluster).await {
-                Ok(admin) => admin,
-                Err(error) => {
-                    return Err(Unreachable {
-                        gone: self.admins.is_gone(cluster, &error).await,
-                        message: error.to_string(),
-                    });
-                }
-            };
+            let admin = self.admins.reach(cluster).await?;
             match observe(&admin, &self.admins.cluster_name(cluster)).await {
                 Ok(brokers) => Ok(Reached { admin, brokers }),
                 Err(message) => Err(Unreachable {
