@@ -68,7 +68,7 @@ impl Default for Metrics {
         );
         registry.register(
             "reconciliation_failures",
-            "Reconciliations that failed, by error",
+            "Reconciliations that failed, by the step that failed and the error",
             metrics.failures.clone(),
         );
         registry.register(
