@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow};
 use brokerage_e2e::{connector, install_clients_ca, repo_path, secured_kafka_options, setup};
-use cluster_operator::admin::{AdminOverride, KafkaAdmins};
+use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
 use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kafka_client::ClientConfig;

@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use api::kafka::{Kafka, KafkaTopic, KafkaUser};
 use api::rocketmq::{Broker, RocketMQTopic, RocketMQUser};
 use brokerage_e2e::{connector, repo_path, setup};
-use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::kafka::admin::KafkaAdmins;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};

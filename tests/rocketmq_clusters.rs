@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Result;
 use api::rocketmq::{Broker, NameService};
 use brokerage_e2e::{connector, counter, repo_path, setup, wait_condition};
-use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::kafka::admin::KafkaAdmins;
 use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};

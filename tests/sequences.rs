@@ -29,7 +29,7 @@ use api::kafka::{
     KafkaUserSpec,
 };
 use brokerage_e2e::{connector, repo_path, secured_kafka_options, setup, topic_in_kafka};
-use cluster_operator::admin::{AdminOverride, KafkaAdmins};
+use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
 use cluster_operator::kafka::{Inputs, render};
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use api::kafka::{Kafka, KafkaTopic, KafkaUser};
 use brokerage_e2e::{connector, counter, setup, topic_in_kafka};
-use cluster_operator::admin::{AdminOverride, KafkaAdmins};
+use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
 use k8s_openapi::api::events::v1::Event;
 use kafka_client::{AdminClient, ClientConfig, ConfigOp, ConfigResource};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};

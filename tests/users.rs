@@ -14,7 +14,7 @@ use anyhow::{Result, anyhow, bail};
 use api::kafka::KafkaUser;
 use brokerage_e2e::{connector, counter, install_clients_ca, setup, wait_condition};
 use certs::{CaKind, SecretContent, Subject};
-use cluster_operator::admin::{AdminOverride, KafkaAdmins};
+use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kafka_client::{

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::admin::ClusterRef;
+use crate::cluster_ref::ClusterRef;
 
 /// A client unused this long is dropped; the next reconcile that needs it connects again.
 const FORGET_IDLE_AFTER: Duration = Duration::from_secs(600);

@@ -4,24 +4,27 @@
 //! The model and builders are pure: no client, no clock, no randomness, no I/O. They
 //! are what unit tests and golden snapshots cover, and what `brokerage render` prints.
 
-pub mod admin;
 pub mod admin_cache;
 mod ca_secrets;
 pub mod claim_templates;
+pub mod cluster_ref;
+pub mod content_hash;
 pub mod jvm;
 pub mod kafka;
+pub mod manifest;
 mod object_names;
 pub mod pod_security;
 pub mod probes;
 pub mod properties;
 pub mod quantity;
 pub mod rocketmq;
+pub mod validation;
 
 use std::sync::Arc;
 
 use runtime::{Context, Namespaces};
 
-use admin::KafkaAdmins;
+use kafka::admin::KafkaAdmins;
 use pod_security::PodPolicy;
 use rocketmq::admin::RocketMQAdmins;
 

@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::kafka::model::InvalidSpec;
+use crate::validation::InvalidSpec;
 
 /// The operator's flag that lets resources ask for privileged pods.
 pub const ALLOW_PRIVILEGED_PODS_FLAG: &str = "--allow-privileged-pods";

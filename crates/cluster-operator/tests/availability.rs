@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
-use cluster_operator::admin::observe_availability;
+use cluster_operator::kafka::admin::observe_availability;
 use kafka_client::{AdminClient, ClientConfig, NewTopic};
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 

@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use cluster_operator::admin::AdminOverride;
+use cluster_operator::kafka::admin::AdminOverride;
 use kafka_client::{ClientCertificate, ClientConfig, SaslConfig, TlsConfig};
 use serde::Deserialize;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::kafka::admin::KafkaAdmins;
 use cluster_operator::pod_security::PodPolicy;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use runtime::dns;

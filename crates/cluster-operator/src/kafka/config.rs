@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use api::FreeFormObject;
 use serde_json::Value;
 
-use super::model::{InvalidSpec, Warning};
 use crate::properties::is_plain_key;
+use crate::validation::{InvalidSpec, Warning};
 
 /// The user's broker settings, sorted so the rendered file is byte-identical for the same spec.
 pub type UserConfig = BTreeMap<String, String>;

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::content_hash::sha256_hex;
 use k8s_openapi::api::core::v1::ConfigMap;
-use sha2::{Digest, Sha256};
 
 use super::broker_config::build_server_properties;
 use super::jvm::{LOG4J2_CONFIGURATION, LOG4J2_PROPERTIES};
@@ -41,13 +41,6 @@ fn pool_files(model: &KafkaModel, pool: &Pool) -> BTreeMap<String, String> {
         .collect();
     files.insert(LOG4J2_PROPERTIES.into(), LOG4J2_CONFIGURATION.into());
     files
-}
-
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 #[cfg(test)]

@@ -4,8 +4,7 @@
 use api::kafka::{Kafka, KafkaNodePool};
 use serde::Deserialize;
 
-/// The uid a rendered Kafka's owner references carry, since no apiserver assigned one.
-pub const PLACEHOLDER_UID: &str = "00000000-0000-0000-0000-000000000001";
+use crate::manifest::PLACEHOLDER_UID;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {

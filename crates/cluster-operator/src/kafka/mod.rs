@@ -1,6 +1,7 @@
 //! The Kafka assembly: [`model::validate`] turns a Kafka and its node pools into a
 //! [`KafkaModel`], and the `build_*` functions turn the model into the objects the cluster needs.
 
+pub mod admin;
 pub mod availability;
 pub mod broker_config;
 pub mod ca_key;
@@ -33,7 +34,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
-pub use model::{Inputs, InvalidSpec, KafkaModel, Warning, validate};
+pub use model::{Inputs, KafkaModel, validate};
+
+use crate::validation::InvalidSpec;
 
 /// Every object a Kafka cluster needs, in the order the reconciler applies them.
 #[derive(Clone, Debug, PartialEq)]

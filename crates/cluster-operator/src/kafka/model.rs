@@ -20,6 +20,7 @@ use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS
 use super::template::{SecurityTemplate, security_template};
 use crate::object_names;
 use crate::pod_security::PodPolicy;
+use crate::validation::{InvalidSpec, Warning};
 
 /// Kafka versions the operator runs, with the KRaft metadata version each defaults to; the last
 /// one is the default.
@@ -32,40 +33,6 @@ pub const SUPPORTED_VERSIONS: &[(&str, &str)] = &[
 /// The official image of a Kafka version.
 pub fn default_image(version: &str) -> String {
     format!("apache/kafka:{version}")
-}
-
-/// A spec the operator cannot run; `field` says where, `message` what to do about it.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct InvalidSpec {
-    pub field: String,
-    pub message: String,
-}
-
-impl InvalidSpec {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> InvalidSpec {
-        InvalidSpec {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Something the user asked for that the operator did not do, for a `Warning` condition.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Warning {
-    /// A CamelCase reason for the condition.
-    pub reason: &'static str,
-    pub message: String,
-}
-
-impl Warning {
-    fn not_implemented(field: &str) -> Warning {
-        Warning {
-            reason: "UnsupportedField",
-            message: format!("{field} is not implemented yet and is ignored"),
-        }
-    }
 }
 
 /// What validation needs besides the resources themselves.

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::{Range, RangeInclusive};
 
-use super::model::InvalidSpec;
+use crate::validation::InvalidSpec;
 
 /// Strimzi's annotation on a KafkaNodePool with the IDs its new nodes should get, such as `[10-19]`.
 pub const NEXT_NODE_IDS_ANNOTATION: &str = "strimzi.io/next-node-ids";

@@ -8,8 +8,8 @@ use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::model::{InvalidSpec, Warning};
 use crate::pod_security::PodPolicy;
+use crate::validation::{InvalidSpec, Warning};
 
 /// The security contexts a template gives.
 #[derive(Clone, Debug, Default, PartialEq)]

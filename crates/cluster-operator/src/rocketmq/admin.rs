@@ -21,8 +21,8 @@ use runtime::batched::Unreachable;
 use runtime::dns;
 
 use super::{names, tls};
-use crate::admin::ClusterRef;
 use crate::admin_cache::AdminCache;
+use crate::cluster_ref::ClusterRef;
 use crate::kafka::certificates::secret_content;
 
 /// How to reach one cluster, instead of through its Broker resource.

@@ -17,8 +17,8 @@ use api::rocketmq::ReplicationMode;
 
 use super::model::{BrokerModel, Node};
 use super::names;
-use crate::kafka::model::Warning;
 use crate::properties::{self, Properties, is_plain_key};
+use crate::validation::Warning;
 
 /// The key of the file in each broker's ConfigMap.
 pub const BROKER_CONF: &str = "broker.conf";

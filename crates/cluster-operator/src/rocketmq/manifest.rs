@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Resource;
 use serde::Deserialize;
 
-use crate::kafka::manifest::PLACEHOLDER_UID;
+use crate::manifest::PLACEHOLDER_UID;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {

@@ -16,11 +16,11 @@ use super::names;
 use super::pod::check_pod_settings;
 use super::storage::{Storage, storage};
 use super::user_config::{CommonConfig, common_config};
-use crate::admin::ClusterRef;
-use crate::kafka::model::{InvalidSpec, Warning};
+use crate::cluster_ref::ClusterRef;
 use crate::object_names;
 use crate::pod_security::PodPolicy;
 use crate::properties::Properties;
+use crate::validation::{InvalidSpec, Warning};
 
 /// The official image of the RocketMQ version the operator runs by default.
 pub const DEFAULT_IMAGE: &str = "apache/rocketmq:5.3.1";

@@ -20,9 +20,9 @@ use super::pod::{
 };
 use super::services::port;
 use super::storage::{Storage, storage};
-use crate::kafka::model::InvalidSpec;
 use crate::object_names;
 use crate::pod_security::PodPolicy;
+use crate::validation::InvalidSpec;
 
 /// The container's name, as upstream names it.
 pub const CONTAINER: &str = "name-service";

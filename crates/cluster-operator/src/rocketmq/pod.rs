@@ -12,8 +12,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use runtime::labels::Labels;
 
-use crate::kafka::model::InvalidSpec;
 use crate::pod_security::{PodPolicy, container_security_context, overlay, pod_security_context};
+use crate::validation::InvalidSpec;
 
 /// The home of the official image's user (`rocketmq`, uid and gid 3000), which the servers are
 /// told is theirs whatever uid they run as.

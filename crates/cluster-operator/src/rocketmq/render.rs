@@ -8,8 +8,8 @@ use super::manifest::Manifest;
 use super::model::{BrokerInputs, BrokerModel, validate};
 use super::name_service::{NameServiceDesired, NameServiceModel};
 use super::{BrokerDesired, name_service, names};
-use crate::kafka::model::InvalidSpec;
 use crate::pod_security::PodPolicy;
+use crate::validation::InvalidSpec;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{kind} {name} is invalid: {invalid}")]

@@ -25,7 +25,7 @@ use super::model::{BrokerModel, Node};
 use super::names;
 use super::pod::{LOGS_DIR, container, env_from_field, env_value, pod_spec, tcp_probe};
 use super::tls::TLS_DIR;
-use crate::kafka::config_maps::sha256_hex;
+use crate::content_hash::sha256_hex;
 
 /// The container's name, as upstream names it.
 pub const CONTAINER: &str = "broker";

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{
     EmptyDirVolumeSource, HostPathVolumeSource, PersistentVolumeClaim, Volume, VolumeMount,
 };
 
-use crate::kafka::model::InvalidSpec;
+use crate::validation::InvalidSpec;
 
 /// The data volume of every pod of a NameService or Broker.
 #[derive(Clone, Debug, PartialEq)]

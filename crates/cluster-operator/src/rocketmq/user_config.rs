@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use api::rocketmq::PodSettings;
 use k8s_openapi::api::core::v1::ConfigMap;
 
-use crate::kafka::model::InvalidSpec;
 use crate::properties::{self, Properties};
+use crate::validation::InvalidSpec;
 
 /// The file name (and usual ConfigMap key) of the user's settings.
 pub const COMMON_CONFIG: &str = "broker-common.conf";

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use api::kafka::{KafkaTopic, KafkaTopicStatus};
-use cluster_operator::admin::{ClusterRef, KafkaAdmins};
+use cluster_operator::cluster_ref::ClusterRef;
+use cluster_operator::kafka::admin::KafkaAdmins;
 use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
 use kafka_client::{AdminClient, ConfigResource, KafkaError, NewTopic};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use api::kafka::KafkaTopic;
-use cluster_operator::admin::ClusterRef;
+use cluster_operator::cluster_ref::ClusterRef;
 use kube::ResourceExt;
 use runtime::labels::STRIMZI_CLUSTER;
 use serde_json::Value;

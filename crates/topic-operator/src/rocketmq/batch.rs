@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use api::rocketmq::{RocketMQTopic, RocketMQTopicStatus};
-use cluster_operator::admin::ClusterRef;
+use cluster_operator::cluster_ref::ClusterRef;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};

@@ -2,7 +2,7 @@
 //! topic should look like on every master broker. Pure: no client, no clock.
 
 use api::rocketmq::{MessageType, RocketMQTopic};
-use cluster_operator::admin::ClusterRef;
+use cluster_operator::cluster_ref::ClusterRef;
 use kube::ResourceExt;
 use rocketmq_client::TopicConfig;
 

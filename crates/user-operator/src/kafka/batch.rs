@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use api::kafka::{Kafka, KafkaUser, KafkaUserStatus};
 use certs::{CaConfig, CaKind, CertificateAuthority, OffsetDateTime, Subject};
-use cluster_operator::admin::{ClusterRef, KafkaAdmins};
+use cluster_operator::cluster_ref::ClusterRef;
+use cluster_operator::kafka::admin::KafkaAdmins;
 use cluster_operator::kafka::certificates::{ca_config, secret_content};
 use cluster_operator::kafka::names;
 use futures::future::BoxFuture;

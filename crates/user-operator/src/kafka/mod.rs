@@ -15,7 +15,7 @@ pub(crate) mod testing;
 
 use std::sync::Arc;
 
-use cluster_operator::admin::KafkaAdmins;
+use cluster_operator::kafka::admin::KafkaAdmins;
 use runtime::{Context, Namespaces};
 
 pub use model::FINALIZER;

@@ -7,7 +7,7 @@ use api::kafka::{
     AclOperation as SpecOperation, AclPatternType, AclResourceType, AclRuleType, KafkaUser,
     KafkaUserAuthenticationType,
 };
-use cluster_operator::admin::ClusterRef;
+use cluster_operator::cluster_ref::ClusterRef;
 use cluster_operator::kafka::names;
 use kafka_client::{AclBinding, AclOperation, AclPermission, PatternType, ResourceType};
 use kube::ResourceExt;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use api::rocketmq::{RocketMQUser, RocketMQUserStatus};
-use cluster_operator::admin::ClusterRef;
+use cluster_operator::cluster_ref::ClusterRef;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use api::rocketmq::{AclAction, AclDecision, RocketMQUser, UserType};
-use cluster_operator::admin::ClusterRef;
+use cluster_operator::cluster_ref::ClusterRef;
 use kube::ResourceExt;
 use rocketmq_client::PolicyEntry;
 

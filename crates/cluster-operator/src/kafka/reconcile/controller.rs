@@ -10,7 +10,7 @@ use runtime::labels::STRIMZI_KIND;
 use runtime::watches::{self, by_cluster_label, metadata};
 
 use super::KafkaAssembly;
-use crate::admin::KafkaAdmins;
+use crate::kafka::admin::KafkaAdmins;
 use crate::pod_security::PodPolicy;
 
 /// Runs the Kafka controller over one scope (a namespace, or all of them) until it stops: it

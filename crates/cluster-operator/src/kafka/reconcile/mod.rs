@@ -27,9 +27,10 @@ use runtime::{Applier, Error, Progress, Steps};
 use observe::Observed;
 use state::KafkaReconcile;
 
-use crate::admin::KafkaAdmins;
-use crate::kafka::{Desired, InvalidSpec, KafkaModel, validate};
+use crate::kafka::admin::KafkaAdmins;
+use crate::kafka::{Desired, KafkaModel, validate};
 use crate::pod_security::PodPolicy;
+use crate::validation::InvalidSpec;
 
 /// How soon to look again while pods start or restart.
 const WAIT_FOR_PODS: Duration = Duration::from_secs(5);

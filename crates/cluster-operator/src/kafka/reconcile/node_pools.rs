@@ -18,8 +18,8 @@ use super::apply::delete_unwanted;
 use super::observe;
 use super::state::KafkaReconcile;
 use super::status::node_pool_status;
-use crate::admin::ClusterRef;
 use crate::claim_templates::{claim_templates_changed, refusal};
+use crate::cluster_ref::ClusterRef;
 use crate::kafka::identity::{CLUSTER_ID_ANNOTATION, unrecorded};
 use crate::kafka::scale_down::{
     RunningNodes, SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION, brokers_not_empty, id_list,

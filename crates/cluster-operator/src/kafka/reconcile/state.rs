@@ -8,7 +8,7 @@ use api::kafka::{Kafka, KafkaNodePool, ListenerStatus};
 use k8s_openapi::api::core::v1::Pod;
 use runtime::{Applier, Progress};
 
-use crate::admin::KafkaAdmins;
+use crate::kafka::admin::KafkaAdmins;
 use crate::kafka::{Desired, KafkaModel};
 
 pub struct KafkaReconcile {

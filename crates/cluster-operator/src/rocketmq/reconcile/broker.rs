@@ -21,11 +21,11 @@ use super::state::BrokerReconcile;
 use super::{
     apply, certificates, credentials, metadata as group_metadata, name_servers, readiness, rolling,
 };
-use crate::kafka::InvalidSpec;
 use crate::pod_security::PodPolicy;
 use crate::rocketmq::admin::RocketMQAdmins;
 use crate::rocketmq::status::broker_status;
 use crate::rocketmq::{BrokerDesired, BrokerModel, validate};
+use crate::validation::InvalidSpec;
 
 /// How soon a group whose scale-in is held is asked about again.
 const HELD_SCALE_IN_RECHECK: Duration = Duration::from_secs(30);

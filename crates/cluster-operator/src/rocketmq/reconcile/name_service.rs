@@ -16,12 +16,12 @@ use runtime::{Applier, Context, Error, Flow, Progress, Readiness, Steps};
 
 use super::{StepResult, WAIT_FOR_PODS};
 use crate::claim_templates::{claim_templates_changed, refusal};
-use crate::kafka::InvalidSpec;
 use crate::pod_security::PodPolicy;
 use crate::rocketmq::name_service::validate;
 use crate::rocketmq::names::name_server_addresses;
 use crate::rocketmq::status::name_service_status;
 use crate::rocketmq::{NameServiceDesired, NameServiceModel};
+use crate::validation::InvalidSpec;
 
 /// What one reconcile of a NameService knows.
 pub struct NameServiceReconcile {

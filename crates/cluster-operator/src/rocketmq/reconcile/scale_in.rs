@@ -9,7 +9,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 
-use crate::admin::ClusterRef;
+use crate::cluster_ref::ClusterRef;
 use crate::rocketmq::admin::RocketMQAdmins;
 use crate::rocketmq::annotations::{FORCE_SCALE_IN, is_true};
 use crate::rocketmq::names;

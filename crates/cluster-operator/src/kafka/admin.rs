@@ -14,39 +14,16 @@ use k8s_openapi::api::core::v1::Secret;
 use kafka_client::{
     AdminClient, ClientCertificate, ClientConfig, ConfigResource, Connector, TlsConfig,
 };
-use kube::{Api, Client, Resource};
+use kube::{Api, Client};
 use runtime::batched::Unreachable;
 use runtime::dns;
-use runtime::labels::STRIMZI_CLUSTER;
 
 use crate::admin_cache::AdminCache;
+use crate::cluster_ref::ClusterRef;
 use crate::kafka::availability::Availability;
 use crate::kafka::certificates::operator_certificate_secret;
 use crate::kafka::listeners::REPLICATION_PORT;
 use crate::kafka::names;
-
-/// The Kafka cluster a topic or user belongs to: the `Kafka` its `strimzi.io/cluster` label
-/// names, in its namespace.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ClusterRef {
-    pub namespace: String,
-    pub name: String,
-}
-
-impl ClusterRef {
-    pub fn of<K: Resource>(object: &K) -> Option<ClusterRef> {
-        Some(ClusterRef {
-            namespace: object.meta().namespace.clone()?,
-            name: object.meta().labels.as_ref()?.get(STRIMZI_CLUSTER)?.clone(),
-        })
-    }
-}
-
-impl std::fmt::Display for ClusterRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
 
 /// How to reach one cluster, instead of through the Kafka resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
