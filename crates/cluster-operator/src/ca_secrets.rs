@@ -12,8 +12,8 @@ use kube::ResourceExt;
 use kube::api::Api;
 use runtime::{Applier, Error};
 
-use crate::kafka::ca_key::lost_key;
-use crate::kafka::certificates::{secret_content, without_annotation};
+use crate::ca_key::lost_key;
+use crate::secret_content::{secret_content, without_annotation};
 
 /// The two Secrets of one CA, as they are now.
 pub struct StoredCa {

@@ -5,6 +5,7 @@
 //! are what unit tests and golden snapshots cover, and what `brokerage render` prints.
 
 pub mod admin_cache;
+mod ca_key;
 mod ca_secrets;
 pub mod claim_templates;
 pub mod cluster_ref;
@@ -18,6 +19,7 @@ pub mod probes;
 pub mod properties;
 pub mod quantity;
 pub mod rocketmq;
+pub mod secret_content;
 pub mod validation;
 
 use std::sync::Arc;

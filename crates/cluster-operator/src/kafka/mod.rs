@@ -4,7 +4,7 @@
 pub mod admin;
 pub mod availability;
 pub mod broker_config;
-pub mod ca_key;
+
 pub mod certificates;
 pub mod config;
 pub mod config_maps;

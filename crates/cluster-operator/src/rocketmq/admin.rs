@@ -23,7 +23,7 @@ use runtime::dns;
 use super::{names, tls};
 use crate::admin_cache::AdminCache;
 use crate::cluster_ref::ClusterRef;
-use crate::kafka::certificates::secret_content;
+use crate::secret_content::secret_content;
 
 /// How to reach one cluster, instead of through its Broker resource.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::Secret;
 
 use super::model::BrokerModel;
 use super::names;
-use crate::kafka::certificates::secret_holding;
+use crate::secret_content::secret_holding;
 
 /// Where the brokers mount `<b>-broker-tls`.
 pub const TLS_DIR: &str = "/home/rocketmq/brokerage/tls";

@@ -14,9 +14,10 @@ use runtime::{Error, Flow, Readiness};
 use super::state::KafkaReconcile;
 use crate::ca_secrets::{self, StoredCa, certificate_error, leaf};
 use crate::kafka::certificates::{
-    build_secret, ca_config, node_subject_alt_names, operator_certificate_secret, secret_content,
+    build_secret, ca_config, node_subject_alt_names, operator_certificate_secret,
 };
 use crate::kafka::names;
+use crate::secret_content::secret_content;
 
 pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
