@@ -15,20 +15,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow};
-use brokerage_e2e::{connector, install_clients_ca, repo_path, secured_kafka_options, setup};
-use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
-use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
+use brokerage_e2e::operators::{ALL, Operators};
+use brokerage_e2e::{install_clients_ca, repo_path, secured_kafka_options, setup};
+use cluster_operator::kafka::admin::AdminOverride;
+use cluster_operator::rocketmq::admin::RocketMQOverride;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kafka_client::ClientConfig;
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use rocketmq_client::Credentials;
-use runtime::{Context, Metrics, Namespaces};
+use runtime::Metrics;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use testenv::kafka::{KafkaCluster, Listener};
 use testenv::rocketmq::{AclAdmin, RocketMQCluster, RocketMQOptions};
-use topic_operator::TopicSettings;
 
 /// How long every row may take to reach its condition, all rows at once.
 const WAIT: Duration = Duration::from_secs(90);
@@ -209,8 +209,6 @@ async fn start_clusters() -> Result<Clusters> {
 /// Every operator, watching `namespace`: the Kafka topics and users, and the Kafka `valid`'s
 /// rolls, reach the real Kafka; RocketMQ topics and users the real RocketMQ.
 fn start_operators(client: &Client, namespace: &str, clusters: &Clusters) -> Arc<Metrics> {
-    let metrics = Arc::new(Metrics::default());
-    let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
     let kafka = ClientConfig::new([clusters.kafka.bootstrap(Listener::Plain)]);
     let kafka_overrides = [KAFKA, "valid"]
         .into_iter()
@@ -231,49 +229,11 @@ fn start_operators(client: &Client, namespace: &str, clusters: &Clusters) -> Arc
         }),
         ..RocketMQOverride::default()
     }];
-    let connector = connector();
-    let kafka_admins = Arc::new(KafkaAdmins::new(
-        client.clone(),
-        kafka_overrides,
-        &connector,
-    ));
-    let rocketmq_admins = Arc::new(RocketMQAdmins::new(
-        client.clone(),
-        rocketmq_overrides,
-        &connector,
-    ));
-    let namespaces = Namespaces::Only(vec![namespace.to_string()]);
-    {
-        let (namespaces, context) = (namespaces.clone(), context.clone());
-        let (kafka, rocketmq) = (kafka_admins.clone(), rocketmq_admins.clone());
-        tokio::spawn(async move {
-            cluster_operator::controllers(&namespaces, context, kafka, rocketmq, Default::default())
-                .await
-        });
-    }
-    {
-        let (namespaces, context, admins) =
-            (namespaces.clone(), context.clone(), kafka_admins.clone());
-        tokio::spawn(async move {
-            topic_operator::kafka::run(&namespaces, context, admins, TopicSettings::default()).await
-        });
-    }
-    {
-        let (namespaces, context, admins) = (namespaces.clone(), context.clone(), kafka_admins);
-        tokio::spawn(async move { user_operator::kafka::run(&namespaces, context, admins).await });
-    }
-    {
-        let (namespaces, context, admins) =
-            (namespaces.clone(), context.clone(), rocketmq_admins.clone());
-        tokio::spawn(async move {
-            topic_operator::rocketmq::run(&namespaces, context, admins, TopicSettings::default())
-                .await
-        });
-    }
-    tokio::spawn(async move {
-        user_operator::rocketmq::run(&namespaces, context, rocketmq_admins).await
-    });
-    metrics
+    Operators::watching(client, &[namespace])
+        .resync(RESYNC)
+        .kafka(kafka_overrides)
+        .rocketmq(rocketmq_overrides)
+        .start(&ALL)
 }
 
 /// One valid resource of every kind (with what it needs), named `<prefix>...`.

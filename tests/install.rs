@@ -3,22 +3,18 @@
 //! token alone reconciles a Kafka and a RocketMQ cluster to Ready, takes the leader Lease, and
 //! runs the topic and user operators of both.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
 use api::kafka::{Kafka, KafkaTopic, KafkaUser};
 use api::rocketmq::{Broker, RocketMQTopic, RocketMQUser};
-use brokerage_e2e::{connector, repo_path, setup};
-use cluster_operator::kafka::admin::KafkaAdmins;
-use cluster_operator::rocketmq::admin::RocketMQAdmins;
+use brokerage_e2e::operators::{ALL, Operators};
+use brokerage_e2e::{repo_path, setup};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::api::{Api, PostParams};
 use runtime::leader::LeaderElection;
-use runtime::{Context, Metrics, Namespaces};
-use topic_operator::TopicSettings;
 
 /// How long the cluster may take to do what a test waits for.
 const WAIT: Duration = Duration::from_secs(60);
@@ -74,36 +70,7 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     )
     .acquire()
     .await?;
-    let context = Arc::new(Context::new(
-        operator.clone(),
-        Arc::new(Metrics::default()),
-        Duration::from_secs(120),
-    ));
-    let watched = Namespaces::Only(vec![namespace.clone()]);
-    let connector = connector();
-    let admins = Arc::new(KafkaAdmins::new(operator.clone(), Vec::new(), &connector));
-    let (topics_context, topics_admins) = (context.clone(), admins.clone());
-    let topics_watched = watched.clone();
-    let rocketmq = Arc::new(RocketMQAdmins::new(
-        operator.clone(),
-        Vec::new(),
-        &connector,
-    ));
-    let rocketmq_admins = rocketmq.clone();
-    tokio::spawn(async move {
-        cluster_operator::controllers(&watched, context, admins, rocketmq, Default::default()).await
-    });
-    tokio::spawn(async move {
-        let settings = TopicSettings::default();
-        let (context, admins, watched) = (topics_context, topics_admins, topics_watched);
-        futures::future::join4(
-            user_operator::kafka::run(&watched, context.clone(), admins.clone()),
-            topic_operator::kafka::run(&watched, context.clone(), admins, settings.clone()),
-            user_operator::rocketmq::run(&watched, context.clone(), rocketmq_admins.clone()),
-            topic_operator::rocketmq::run(&watched, context, rocketmq_admins, settings),
-        )
-        .await
-    });
+    Operators::watching(&operator, &[&namespace]).start(&ALL);
 
     let yaml = std::fs::read_to_string(repo_path("examples/kafka/ephemeral-single-node.yaml"))?;
     testenv::apply_yaml(&admin, &yaml, &namespace).await?;

@@ -8,15 +8,16 @@ use std::time::Duration;
 
 use anyhow::Result;
 use api::kafka::{Kafka, KafkaNodePool};
-use brokerage_e2e::{connector, counter, repo_path, setup, wait_condition};
-use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
-use cluster_operator::rocketmq::admin::RocketMQAdmins;
+use brokerage_e2e::operators::{Clusters, Operators};
+use brokerage_e2e::wait_ready;
+use brokerage_e2e::{counter, repo_path, setup, wait_condition};
+use cluster_operator::kafka::admin::AdminOverride;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
 use kafka_client::{AdminClient, ClientConfig, NewTopic};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
-use runtime::{Context, Metrics, Namespaces};
+use runtime::Metrics;
 use serde_json::json;
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 use tokio::sync::OnceCell;
@@ -61,21 +62,9 @@ fn start_operator_with(
     namespace: &str,
     overrides: Vec<AdminOverride>,
 ) -> Arc<Metrics> {
-    let metrics = Arc::new(Metrics::default());
-    let context = Arc::new(Context::new(
-        client.clone(),
-        metrics.clone(),
-        Duration::from_secs(120),
-    ));
-    let namespaces = Namespaces::Only(vec![namespace.to_string()]);
-    let connector = connector();
-    let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector));
-    let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), Vec::new(), &connector));
-    tokio::spawn(async move {
-        cluster_operator::controllers(&namespaces, context, admins, rocketmq, Default::default())
-            .await
-    });
-    metrics
+    Operators::watching(client, &[namespace])
+        .kafka(overrides)
+        .start(&[Clusters])
 }
 
 async fn apply_example(client: &Client, namespace: &str, example: &str) -> Result<()> {
@@ -109,13 +98,6 @@ async fn wait_event(client: &Client, namespace: &str, name: &str, reason: &str) 
                 event.reason.as_deref() == Some(reason)
                     && event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
             }))
-    })
-    .await
-}
-
-async fn wait_ready(kafkas: &Api<Kafka>, name: &str) -> Result<()> {
-    testenv::eventually(&format!("Kafka {name} is Ready"), WAIT, || async {
-        Ok(condition(&kafkas.get(name).await?, "Ready").is_some())
     })
     .await
 }
@@ -170,7 +152,7 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
     let metrics = start_operator(&client, &namespace).await?;
     apply_example(&client, &namespace, "ephemeral-single-node.yaml").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&kafkas, "my-cluster").await?;
+    wait_ready(&kafkas, "my-cluster", WAIT).await?;
 
     // The children Strimzi clients depend on, labelled and owned by the Kafka.
     let kafka = kafkas.get("my-cluster").await?;
@@ -332,7 +314,7 @@ async fn an_invalid_kafka_gets_a_clear_condition_while_others_reconcile() -> Res
         }))
     })
     .await?;
-    wait_ready(&kafkas, "my-cluster").await
+    wait_ready(&kafkas, "my-cluster", WAIT).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,7 +324,7 @@ async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controll
     start_operator(&client, &namespace).await?;
     apply_example(&client, &namespace, "persistent-dual-pool.yaml").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&kafkas, "persistent-cluster").await?;
+    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
     let broker_config = || async {
         let data = config_maps
@@ -439,7 +421,7 @@ async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controll
         controllers.iter().all(|pod| pod.contains("-controller-")),
         "restart order: {deletions:?}"
     );
-    wait_ready(&kafkas, "persistent-cluster").await?;
+    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
     wait_event(&client, &namespace, "persistent-cluster", "RollingRestart").await?;
     let restarted = uids().await?;
     assert!(
@@ -466,7 +448,7 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
     start_operator(&client, &namespace).await?;
     apply_example(&client, &namespace, "persistent-dual-pool.yaml").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&kafkas, "persistent-cluster").await?;
+    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
     let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
     let node_ids = || async {
         anyhow::Ok(
@@ -510,7 +492,7 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
         }))
     })
     .await?;
-    wait_ready(&kafkas, "persistent-cluster").await?;
+    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
     assert_eq!(
         uid(first_broker.clone()).await?,
         first_uid,
@@ -572,7 +554,7 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
     pools
         .patch("broker", &params, &Patch::Merge(&size("100Gi")))
         .await?;
-    wait_ready(&kafkas, "persistent-cluster").await?;
+    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
     Ok(())
 }
 
@@ -584,7 +566,7 @@ async fn a_nodeport_listener_gets_its_services_and_advertised_host() -> Result<(
     let yaml = std::fs::read_to_string(repo_path("tests/fixtures/nodeport-kafka.yaml"))?;
     testenv::apply_yaml(&client, &yaml, &namespace).await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&kafkas, "np").await?;
+    wait_ready(&kafkas, "np", WAIT).await?;
     let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
     let bootstrap = services
         .get("np-kafka-external-bootstrap")
@@ -639,7 +621,7 @@ async fn a_roll_waits_while_kafka_cannot_be_asked_whether_a_restart_is_safe() ->
     start_operator_with(&client, &namespace, unreachable);
     apply_example(&client, &namespace, "ephemeral-single-node.yaml").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&kafkas, "my-cluster").await?;
+    wait_ready(&kafkas, "my-cluster", WAIT).await?;
     let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
     let pod = "my-cluster-dual-role-0";
     let before = pods.get(pod).await?.uid();
@@ -727,7 +709,7 @@ async fn brokers_holding_partitions_and_controllers_are_not_removed() -> Result<
     assert!(created.values().all(Result::is_ok), "{created:?}");
     testenv::apply_yaml(&client, POOLS, &namespace).await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&kafkas, "pools").await?;
+    wait_ready(&kafkas, "pools", WAIT).await?;
     let (pools, sets): (Api<KafkaNodePool>, Api<StatefulSet>) = (
         Api::namespaced(client.clone(), &namespace),
         Api::namespaced(client.clone(), &namespace),
@@ -785,7 +767,7 @@ async fn brokers_holding_partitions_and_controllers_are_not_removed() -> Result<
         Ok(sets.get_opt("pools-leave").await?.is_none())
     })
     .await?;
-    wait_ready(&kafkas, "pools").await
+    wait_ready(&kafkas, "pools", WAIT).await
 }
 
 /// A Kafka and its pools deleted and applied again (from Git, a backup) over the claims they
@@ -796,7 +778,7 @@ async fn a_recreated_kafka_finds_its_cluster_id_and_node_ids_on_its_kept_claims(
     start_operator(&client, &namespace).await?;
     apply_example(&client, &namespace, "persistent-dual-pool.yaml").await?;
     let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&kafkas, "persistent-cluster").await?;
+    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
     let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
     let broker_ids = || async {
         let pool = pools.get("broker").await?;
@@ -841,7 +823,7 @@ async fn a_recreated_kafka_finds_its_cluster_id_and_node_ids_on_its_kept_claims(
             "  name: broker\n  annotations:\n    strimzi.io/next-node-ids: \"[100]\"\n",
         );
     testenv::apply_yaml(&client, &yaml, &namespace).await?;
-    wait_ready(&kafkas, "persistent-cluster").await?;
+    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
     assert_eq!(cluster_id().await?, original_id);
     assert_eq!(broker_ids().await?, original_brokers);
     Ok(())

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use api::rocketmq::NameService;
 use brokerage_e2e::setup;
+use brokerage_e2e::wait_ready;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
@@ -84,7 +85,7 @@ async fn only_the_leader_writes_and_the_other_replica_takes_over() -> Result<()>
     let standby = b.start(&namespace).await?;
     let name_services: Api<NameService> = Api::namespaced(client.clone(), &namespace);
     create_name_service(&name_services, "before").await?;
-    wait_ready(&name_services, "before").await?;
+    wait_ready(&name_services, "before", WAIT).await?;
     assert!(a.proxy.writes() > 0, "the leader wrote nothing");
     assert_eq!(b.proxy.writes(), 0, "the standby wrote while the other led");
 
@@ -98,7 +99,7 @@ async fn only_the_leader_writes_and_the_other_replica_takes_over() -> Result<()>
     .await?;
     let takeover = killed.elapsed();
     create_name_service(&name_services, "after").await?;
-    wait_ready(&name_services, "after").await?;
+    wait_ready(&name_services, "after", WAIT).await?;
     eprintln!(
         "failover: lease taken {:.1} s after the leader was killed, new work Ready after {:.1} s",
         takeover.as_secs_f64(),
@@ -184,16 +185,4 @@ async fn create_name_service(name_services: &Api<NameService>, name: &str) -> Re
         )
         .await?;
     Ok(())
-}
-
-async fn wait_ready(name_services: &Api<NameService>, name: &str) -> Result<()> {
-    testenv::eventually(&format!("NameService {name} is Ready"), WAIT, || async {
-        let found = name_services.get(name).await?;
-        let conditions = found.status.and_then(|status| status.conditions);
-        Ok(conditions
-            .into_iter()
-            .flatten()
-            .any(|c| c.type_ == "Ready" && c.status == "True"))
-    })
-    .await
 }

@@ -13,15 +13,16 @@ use std::time::Duration;
 
 use anyhow::Result;
 use api::rocketmq::{Broker, NameService};
-use brokerage_e2e::{connector, counter, repo_path, setup, wait_condition};
-use cluster_operator::kafka::admin::KafkaAdmins;
-use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
+use brokerage_e2e::operators::{Clusters, Operators};
+use brokerage_e2e::wait_ready;
+use brokerage_e2e::{counter, repo_path, setup, wait_condition};
+use cluster_operator::rocketmq::admin::RocketMQOverride;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use rocketmq_client::{AdminClient, ClientConfig, SubscriptionGroup, TopicConfig};
-use runtime::{Context, Metrics, Namespaces};
+use runtime::Metrics;
 use serde_json::json;
 use testenv::rocketmq::{NameServer, RocketMQCluster, RocketMQOptions};
 use tokio::sync::OnceCell;
@@ -38,17 +39,10 @@ fn start_operator(
     namespaces: &[&str],
     overrides: Vec<RocketMQOverride>,
 ) -> Arc<Metrics> {
-    let metrics = Arc::new(Metrics::default());
-    let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
-    let namespaces = Namespaces::Only(namespaces.iter().map(|n| n.to_string()).collect());
-    let connector = connector();
-    let kafka = Arc::new(KafkaAdmins::new(client.clone(), Vec::new(), &connector));
-    let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), overrides, &connector));
-    tokio::spawn(async move {
-        cluster_operator::controllers(&namespaces, context, kafka, rocketmq, Default::default())
-            .await
-    });
-    metrics
+    Operators::watching(client, namespaces)
+        .resync(RESYNC)
+        .rocketmq(overrides)
+        .start(&[Clusters])
 }
 
 /// Applies a Broker (server-side, so later calls change it) with `spec`.
@@ -82,15 +76,6 @@ where
     api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await?;
     Ok(())
-}
-
-async fn wait_ready<K>(api: &Api<K>, name: &str) -> Result<()>
-where
-    K: kube::Resource + Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
-{
-    wait_condition(api, name, "Ready", None, WAIT)
-        .await
-        .map(|_| ())
 }
 
 /// Waits for a Warning (or, with `type_`, another condition) with `reason`; returns its message.
@@ -155,8 +140,8 @@ async fn the_issue_example_becomes_ready_with_upstreams_objects_and_a_noop_write
     testenv::apply_yaml(&client, &yaml, &namespace).await?;
     let name_services: Api<NameService> = Api::namespaced(client.clone(), &namespace);
     let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&name_services, "name-service").await?;
-    wait_ready(&brokers, "broker").await?;
+    wait_ready(&name_services, "name-service", WAIT).await?;
+    wait_ready(&brokers, "broker", WAIT).await?;
 
     // Name servers by stable DNS names.
     let name_service = name_services.get("name-service").await?;
@@ -274,7 +259,7 @@ async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix()
         "metadata": {"name": "names"}, "spec": {"size": 2},
     });
     testenv::apply_yaml(&client, &serde_yaml::to_string(&name_service)?, &namespace).await?;
-    wait_ready(&brokers, "waiting").await?;
+    wait_ready(&brokers, "waiting", WAIT).await?;
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
     let conf = config_maps
         .get("waiting-0-master-config")
@@ -355,7 +340,7 @@ async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix()
         "data": {"broker-common.conf": "fileReservedTime=24\nbrokerId=3\n\\u0062rokerRole=SLAVE\nnote=a\\nbrokerRole=SLAVE\n"},
     });
     testenv::apply_yaml(&client, &serde_yaml::to_string(&user_config)?, &namespace).await?;
-    wait_ready(&brokers, "configured").await?;
+    wait_ready(&brokers, "configured", WAIT).await?;
     let message = wait_reason(&brokers, "configured", "Warning", "ForbiddenConfig").await?;
     assert!(message.contains("brokerId"), "{message}");
     let conf = config_maps
@@ -373,7 +358,7 @@ async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix()
 
     // Name servers given claims after the fact: their StatefulSet cannot take them.
     let name_services: Api<NameService> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&name_services, "names").await?;
+    wait_ready(&name_services, "names", WAIT).await?;
     let claims = json!({"storageMode": "StorageClass", "volumeClaimTemplates": [{
         "metadata": {"name": "namesrv-storage"},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]});
@@ -398,12 +383,12 @@ async fn groups_scale_out_and_in_keeping_claims_and_holding_what_cannot_be_check
                "storageMode": "StorageClass", "volumeClaimTemplates": claim}),
     )
     .await?;
-    wait_ready(&brokers, "scaled").await?;
+    wait_ready(&brokers, "scaled", WAIT).await?;
 
     // Out: the new group's master waits for the cluster's metadata, which no broker can give
     // here (kwok's pods run none); the Kubernetes side is Ready anyway.
     patch_spec(&brokers, "scaled", json!({"size": 2})).await?;
-    wait_ready(&brokers, "scaled").await?;
+    wait_ready(&brokers, "scaled", WAIT).await?;
     let message = wait_reason(&brokers, "scaled", "Warning", "MetadataCopyPending").await?;
     assert!(message.contains("scaled-1-master-0"), "{message}");
     let master = sets.get("scaled-1-master").await?;
@@ -463,7 +448,7 @@ async fn groups_scale_out_and_in_keeping_claims_and_holding_what_cannot_be_check
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(sets.get_opt("scaled-1-master").await?.is_none());
     annotate(&brokers, "scaled", "strimzi.io/pause-reconciliation", None).await?;
-    wait_ready(&brokers, "scaled").await?;
+    wait_ready(&brokers, "scaled", WAIT).await?;
     assert!(sets.get_opt("scaled-1-master").await?.is_some());
 
     // Bigger volumes would need new claim templates, which Kubernetes refuses: NotSupported,
@@ -477,7 +462,7 @@ async fn groups_scale_out_and_in_keeping_claims_and_holding_what_cannot_be_check
         "{message}"
     );
     patch_spec(&brokers, "scaled", json!({"volumeClaimTemplates": claim})).await?;
-    wait_ready(&brokers, "scaled").await?;
+    wait_ready(&brokers, "scaled", WAIT).await?;
     Ok(())
 }
 
@@ -494,7 +479,7 @@ async fn a_change_that_needs_a_restart_rolls_replicas_before_masters_unless_rest
                "resources": {"limits": {"memory": memory}}})
     };
     apply_broker(&brokers, "rolled", spec("2Gi", true)).await?;
-    wait_ready(&brokers, "rolled").await?;
+    wait_ready(&brokers, "rolled", WAIT).await?;
     let (master, replica) = ("rolled-0-master-0", "rolled-0-replica-1-0");
     let uid =
         async |pod: &str| -> Result<String> { Ok(pods.get(pod).await?.uid().unwrap_or_default()) };
@@ -528,7 +513,7 @@ async fn a_change_that_needs_a_restart_rolls_replicas_before_masters_unless_rest
     })
     .await?;
     assert_eq!(*order.lock().expect("order"), [replica, master]);
-    wait_ready(&brokers, "rolled").await?;
+    wait_ready(&brokers, "rolled", WAIT).await?;
     let restarted = pods.get(master).await?;
     let java = restarted.spec.unwrap().containers[0]
         .env
@@ -543,7 +528,7 @@ async fn a_change_that_needs_a_restart_rolls_replicas_before_masters_unless_rest
     // Strimzi's manual rolling update restarts a broker even with restarts off: asked on a
     // StatefulSet, it is handed to the pod and done once; asked on a pod, that pod restarts.
     apply_broker(&brokers, "rolled", spec("4Gi", false)).await?;
-    wait_ready(&brokers, "rolled").await?;
+    wait_ready(&brokers, "rolled", WAIT).await?;
     let (master_uid, replica_uid) = (uid(master).await?, uid(replica).await?);
     let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
     let manual = "strimzi.io/manual-rolling-update";
@@ -566,7 +551,7 @@ async fn a_change_that_needs_a_restart_rolls_replicas_before_masters_unless_rest
         Ok(uid(master).await.ok().is_some_and(|now| now != master_uid))
     })
     .await?;
-    wait_ready(&brokers, "rolled").await?;
+    wait_ready(&brokers, "rolled", WAIT).await?;
     let replaced = pods.get(master).await?;
     assert!(!replaced.annotations().contains_key(manual));
     Ok(())
@@ -584,8 +569,8 @@ async fn clusters_in_two_namespaces_stay_independent_and_deletion_collects_every
     testenv::apply_yaml(&client, &smaller, &second).await?;
 
     let api = |namespace: &str| -> Api<Broker> { Api::namespaced(client.clone(), namespace) };
-    wait_ready(&api(&first), "broker").await?;
-    wait_ready(&api(&second), "broker").await?;
+    wait_ready(&api(&first), "broker", WAIT).await?;
+    wait_ready(&api(&second), "broker", WAIT).await?;
     for (namespace, size) in [(&first, 2), (&second, 1)] {
         let status = api(namespace).get("broker").await?.status.unwrap();
         assert_eq!(status.size, Some(size));
@@ -622,7 +607,7 @@ async fn clusters_in_two_namespaces_stay_independent_and_deletion_collects_every
     wait_gone(&secrets, "broker-admin-credentials").await?;
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &first);
     wait_gone(&config_maps, "broker-1-master-config").await?;
-    wait_ready(&api(&second), "broker").await?;
+    wait_ready(&api(&second), "broker", WAIT).await?;
     let other: Api<StatefulSet> = Api::namespaced(client.clone(), &second);
     assert!(other.get_opt("broker-0-master").await?.is_some());
     Ok(())
@@ -695,7 +680,7 @@ async fn a_name_server_change_reaches_a_running_broker_without_a_restart() -> Re
     let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
     let first = rocketmq.cluster.name_server_addr();
     apply_broker(&brokers, "live", json!({"size": 1, "nameServers": first})).await?;
-    wait_ready(&brokers, "live").await?;
+    wait_ready(&brokers, "live", WAIT).await?;
     let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
     let pod_uid = pods.get("live-0-master-0").await?.uid();
     let pid = real.pid();
@@ -728,7 +713,7 @@ async fn a_name_server_change_reaches_a_running_broker_without_a_restart() -> Re
         pod.annotations().get("brokerage.io/name-servers"),
         Some(&second)
     );
-    wait_ready(&brokers, "live").await?;
+    wait_ready(&brokers, "live", WAIT).await?;
     let conditions = brokers
         .get("live")
         .await?
@@ -780,7 +765,7 @@ async fn scaling_out_copies_metadata_and_scaling_in_waits_for_consumers() -> Res
         json!({"size": 1, "nameServers": name_servers}),
     )
     .await?;
-    wait_ready(&brokers, "meta").await?;
+    wait_ready(&brokers, "meta", WAIT).await?;
     patch_spec(&brokers, "meta", json!({"size": 2})).await?;
     let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
     let copied = testenv::eventually("the new group got the metadata", WAIT, || async {
@@ -805,7 +790,7 @@ async fn scaling_out_copies_metadata_and_scaling_in_waits_for_consumers() -> Res
         .find(|g| g.name == group)
         .expect("the group was copied");
     assert_eq!(copied.config["retryMaxTimes"], 7);
-    wait_ready(&brokers, "meta").await?;
+    wait_ready(&brokers, "meta", WAIT).await?;
 
     // A message nobody consumed holds the group's removal until the user forces it.
     admin
@@ -833,6 +818,6 @@ async fn scaling_out_copies_metadata_and_scaling_in_waits_for_consumers() -> Res
     wait_gone(&sets, "meta-1-master").await?;
     // Ready held all along (the kept group ran), so wait for the status to count one group.
     wait_size(&brokers, "meta", 1).await?;
-    wait_ready(&brokers, "meta").await?;
+    wait_ready(&brokers, "meta", WAIT).await?;
     Ok(())
 }

@@ -3,20 +3,18 @@
 //! are deleted;
 //! invalid and paused resources and an unknown cluster say so while others reconcile.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
 use api::rocketmq::RocketMQTopic;
-use brokerage_e2e::{connector, setup, wait_condition};
-use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
+use brokerage_e2e::operators::{Operators, RocketMQTopics};
+use brokerage_e2e::{setup, wait_condition};
+use cluster_operator::rocketmq::admin::RocketMQOverride;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use rocketmq_client::{AdminClient, ClientConfig, TopicRoute};
-use runtime::{Context, Metrics, Namespaces};
 use serde_json::json;
 use testenv::rocketmq::{RocketMQCluster, RocketMQOptions};
 use tokio::sync::OnceCell;
-use topic_operator::TopicSettings;
 
 const WAIT: Duration = Duration::from_secs(60);
 const RESYNC: Duration = Duration::from_secs(5);
@@ -47,11 +45,6 @@ impl Harness {
     async fn start(prefix: &str) -> Result<Harness> {
         let rocketmq = shared_rocketmq().await?;
         let (client, namespace) = setup(prefix).await?;
-        let context = Arc::new(Context::new(
-            client.clone(),
-            Arc::new(Metrics::default()),
-            RESYNC,
-        ));
         let overrides = vec![RocketMQOverride {
             namespace: Some(namespace.clone()),
             cluster: "broker".into(),
@@ -59,12 +52,10 @@ impl Harness {
             name_servers: rocketmq.name_server_addr(),
             ..RocketMQOverride::default()
         }];
-        let admins = Arc::new(RocketMQAdmins::new(client.clone(), overrides, &connector()));
-        let namespaces = Namespaces::Only(vec![namespace.clone()]);
-        tokio::spawn(async move {
-            let settings = TopicSettings::default();
-            topic_operator::rocketmq::run(&namespaces, context, admins, settings).await
-        });
+        Operators::watching(&client, &[&namespace])
+            .resync(RESYNC)
+            .rocketmq(overrides)
+            .start(&[RocketMQTopics]);
         Ok(Harness {
             topics: Api::namespaced(client, &namespace),
             admin: AdminClient::new(ClientConfig::new(&rocketmq.name_server_addr())),

@@ -3,17 +3,16 @@
 //! allowed or denied as its ACLs say; a change moves its permissions; a referenced password is used; deletion removes it.
 //! A user cannot take another's user name or a Secret it does not own.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use api::rocketmq::RocketMQUser;
-use brokerage_e2e::{connector, setup, wait_condition};
-use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
+use brokerage_e2e::operators::{Operators, RocketMQUsers};
+use brokerage_e2e::{setup, wait_condition};
+use cluster_operator::rocketmq::admin::RocketMQOverride;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use rocketmq_client::{AdminClient, ClientConfig, Credentials, TopicConfig};
-use runtime::{Context, Metrics, Namespaces};
 use serde_json::json;
 use testenv::rocketmq::{AclAdmin, RocketMQCluster, RocketMQOptions};
 use tokio::sync::OnceCell;
@@ -78,11 +77,6 @@ impl Harness {
     async fn start(prefix: &str) -> Result<Harness> {
         let rocketmq = shared_rocketmq().await?;
         let (client, namespace) = setup(prefix).await?;
-        let context = Arc::new(Context::new(
-            client.clone(),
-            Arc::new(Metrics::default()),
-            RESYNC,
-        ));
         let overrides = vec![RocketMQOverride {
             namespace: Some(namespace.clone()),
             cluster: "broker".into(),
@@ -91,11 +85,10 @@ impl Harness {
             credentials: Some(admin_credentials()),
             ..RocketMQOverride::default()
         }];
-        let admins = Arc::new(RocketMQAdmins::new(client.clone(), overrides, &connector()));
-        let namespaces = Namespaces::Only(vec![namespace.clone()]);
-        tokio::spawn(
-            async move { user_operator::rocketmq::run(&namespaces, context, admins).await },
-        );
+        Operators::watching(&client, &[&namespace])
+            .resync(RESYNC)
+            .rocketmq(overrides)
+            .start(&[RocketMQUsers]);
         Ok(Harness {
             users: Api::namespaced(client.clone(), &namespace),
             secrets: Api::namespaced(client, &namespace),

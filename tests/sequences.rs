@@ -20,7 +20,6 @@
 //! `make test`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -28,10 +27,10 @@ use api::kafka::{
     Kafka, KafkaNodePool, KafkaNodePoolSpec, KafkaSpec, KafkaTopic, KafkaTopicSpec, KafkaUser,
     KafkaUserSpec,
 };
-use brokerage_e2e::{connector, repo_path, secured_kafka_options, setup, topic_in_kafka};
-use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
+use brokerage_e2e::operators::{Clusters, KafkaTopics, KafkaUsers, Operators};
+use brokerage_e2e::{repo_path, secured_kafka_options, setup, topic_in_kafka};
+use cluster_operator::kafka::admin::AdminOverride;
 use cluster_operator::kafka::{Inputs, render};
-use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
 use kafka_client::{
     AclBinding, AclBindingFilter, AdminClient, ClientConfig, QuotaFilter, QuotaMatch, SaslConfig,
@@ -41,11 +40,9 @@ use kube::{Client, ResourceExt};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use runtime::{Context, Metrics, Namespaces};
 use serde_json::{Value, json};
 use testenv::ApiProxy;
 use testenv::kafka::{KafkaCluster, Listener};
-use topic_operator::TopicSettings;
 
 const CLUSTER: &str = "my-cluster";
 const POOL: &str = "dual-role";
@@ -365,30 +362,9 @@ fn start_operator(client: &Client, namespace: &str, bootstrap: String) {
         cluster: CLUSTER.into(),
         config: ClientConfig::new([bootstrap]),
     }];
-    let context = Arc::new(Context::new(
-        client.clone(),
-        Arc::new(Metrics::default()),
-        Duration::from_secs(120),
-    ));
-    let namespaces = Namespaces::Only(vec![namespace.to_string()]);
-    let connector = connector();
-    let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector));
-    let rocketmq = Arc::new(RocketMQAdmins::new(client.clone(), Vec::new(), &connector));
-    let (topic_namespaces, topic_context, topic_admins) =
-        (namespaces.clone(), context.clone(), admins.clone());
-    tokio::spawn(async move {
-        let settings = TopicSettings::default();
-        topic_operator::kafka::run(&topic_namespaces, topic_context, topic_admins, settings).await
-    });
-    let (user_namespaces, user_context, user_admins) =
-        (namespaces.clone(), context.clone(), admins.clone());
-    tokio::spawn(async move {
-        user_operator::kafka::run(&user_namespaces, user_context, user_admins).await
-    });
-    tokio::spawn(async move {
-        cluster_operator::controllers(&namespaces, context, admins, rocketmq, Default::default())
-            .await
-    });
+    Operators::watching(client, &[namespace])
+        .kafka(overrides)
+        .start(&[Clusters, KafkaTopics, KafkaUsers]);
 }
 
 struct World {

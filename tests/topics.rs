@@ -12,13 +12,14 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use api::kafka::{Kafka, KafkaTopic, KafkaUser};
-use brokerage_e2e::{connector, counter, setup, topic_in_kafka};
-use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
+use brokerage_e2e::operators::{KafkaTopics, KafkaUsers, Operators};
+use brokerage_e2e::{counter, setup, topic_in_kafka};
+use cluster_operator::kafka::admin::AdminOverride;
 use k8s_openapi::api::events::v1::Event;
 use kafka_client::{AdminClient, ClientConfig, ConfigOp, ConfigResource};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
-use runtime::{Context, Metrics, Namespaces};
+use runtime::Metrics;
 use serde_json::json;
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 use tokio::sync::OnceCell;
@@ -55,19 +56,17 @@ impl Harness {
 
     async fn start(prefix: &str, bootstrap: String, settings: TopicSettings) -> Result<Harness> {
         let (client, namespace) = setup(prefix).await?;
-        let metrics = Arc::new(Metrics::default());
-        let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
         let config = ClientConfig::new([bootstrap]);
         let overrides = vec![AdminOverride {
             namespace: Some(namespace.clone()),
             cluster: "my-cluster".into(),
             config: config.clone(),
         }];
-        let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector()));
-        let namespaces = Namespaces::Only(vec![namespace.clone()]);
-        tokio::spawn(async move {
-            topic_operator::kafka::run(&namespaces, context, admins, settings).await
-        });
+        let metrics = Operators::watching(&client, &[&namespace])
+            .resync(RESYNC)
+            .kafka(overrides)
+            .topics(settings)
+            .start(&[KafkaTopics]);
         let admin = AdminClient::connect(config).await?;
         Ok(Harness {
             topics: Api::namespaced(client, &namespace),
@@ -633,16 +632,10 @@ fn ready(topic: &KafkaTopic) -> bool {
 /// Runs the topic and user operators over `namespace`, reaching clusters through `overrides`
 /// or, for the others, as the cluster operator would.
 fn start_topic_and_user_operators(client: &Client, namespace: &str, overrides: Vec<AdminOverride>) {
-    let context = Arc::new(Context::new(client.clone(), Arc::default(), RESYNC));
-    let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector()));
-    let namespaces = Namespaces::Only(vec![namespace.to_string()]);
-    let (topic_context, topic_admins, topic_namespaces) =
-        (context.clone(), admins.clone(), namespaces.clone());
-    tokio::spawn(async move {
-        let settings = TopicSettings::default();
-        topic_operator::kafka::run(&topic_namespaces, topic_context, topic_admins, settings).await
-    });
-    tokio::spawn(async move { user_operator::kafka::run(&namespaces, context, admins).await });
+    Operators::watching(client, &[namespace])
+        .resync(RESYNC)
+        .kafka(overrides)
+        .start(&[KafkaTopics, KafkaUsers]);
 }
 
 /// The way out of a finalizer that can never run: a topic and a user whose cluster (here, a
@@ -741,7 +734,6 @@ async fn a_hung_kafka_delays_only_its_own_topics() -> Result<()> {
     });
     let kafka = shared_kafka().await?;
     let (client, namespace) = setup("topics-hung").await?;
-    let context = Arc::new(Context::new(client.clone(), Arc::default(), RESYNC));
     let overrides = [
         ("hung", hung_address),
         ("my-cluster", kafka.bootstrap(Listener::Plain)),
@@ -753,11 +745,10 @@ async fn a_hung_kafka_delays_only_its_own_topics() -> Result<()> {
         config: ClientConfig::new([bootstrap]),
     })
     .collect();
-    let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector()));
-    let namespaces = Namespaces::Only(vec![namespace.clone()]);
-    tokio::spawn(async move {
-        topic_operator::kafka::run(&namespaces, context, admins, TopicSettings::default()).await
-    });
+    Operators::watching(&client, &[&namespace])
+        .resync(RESYNC)
+        .kafka(overrides)
+        .start(&[KafkaTopics]);
 
     let topics: Api<KafkaTopic> = Api::namespaced(client, &namespace);
     let params = PatchParams::apply("topics-test");

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use api::kafka::KafkaUser;
-use brokerage_e2e::{connector, counter, install_clients_ca, setup, wait_condition};
+use brokerage_e2e::operators::{KafkaUsers, Operators};
+use brokerage_e2e::{counter, install_clients_ca, setup, wait_condition};
 use certs::{CaKind, SecretContent, Subject};
-use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
+use cluster_operator::kafka::admin::AdminOverride;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kafka_client::{
@@ -22,7 +23,7 @@ use kafka_client::{
     QuotaFilter, QuotaMatch, SaslConfig, TlsConfig,
 };
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-use runtime::{Context, Metrics, Namespaces};
+use runtime::Metrics;
 use serde_json::json;
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 
@@ -75,11 +76,10 @@ impl Harness {
             cluster: CLUSTER.into(),
             config: config.clone(),
         }];
-        let metrics = Arc::new(Metrics::default());
-        let context = Arc::new(Context::new(client.clone(), metrics.clone(), RESYNC));
-        let admins = Arc::new(KafkaAdmins::new(client.clone(), overrides, &connector()));
-        let namespaces = Namespaces::Only(vec![namespace.clone()]);
-        tokio::spawn(async move { user_operator::kafka::run(&namespaces, context, admins).await });
+        let metrics = Operators::watching(&client, &[&namespace])
+            .resync(RESYNC)
+            .kafka(overrides)
+            .start(&[KafkaUsers]);
         let admin = AdminClient::connect(config).await?;
         Ok(Harness {
             users: Api::namespaced(client.clone(), &namespace),

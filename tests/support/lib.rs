@@ -14,6 +14,7 @@ use runtime::Metrics;
 use testenv::kafka::{KafkaOptions, Listener};
 use tokio::sync::OnceCell;
 
+pub mod operators;
 pub mod real_pods;
 
 /// The repository root, for `install/` and `examples/`.
@@ -99,6 +100,20 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     anyhow::bail!("timed out waiting until {name} has {type_} {reason:?}; its status: {last}")
+}
+
+/// Waits until the resource `name` is Ready for its current generation.
+pub async fn wait_ready<K>(
+    api: &kube::Api<K>,
+    name: &str,
+    timeout: std::time::Duration,
+) -> Result<()>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+{
+    wait_condition(api, name, "Ready", None, timeout)
+        .await
+        .map(|_| ())
 }
 
 /// Makes `tls`'s CA the clients CA of the Kafka `cluster` in the namespace of `secrets`, as the
