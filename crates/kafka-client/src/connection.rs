@@ -1,22 +1,19 @@
 //! One connection to one broker: TCP, then TLS and SASL if configured, then any number of
-//! requests in flight at once. A writer task sends frames in order; a reader task hands each
-//! response to whoever waits for its correlation ID.
+//! requests in flight at once, matched to their responses by correlation ID (the pipeline the
+//! RocketMQ client shares).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::messages::{
     ApiVersionsRequest, ApiVersionsResponse, SaslAuthenticateRequest, SaslAuthenticateResponse,
     SaslHandshakeRequest,
 };
 use kafka_protocol::protocol::{StrBytes, VersionRange};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use pipeline::{Codec, Failure, Io, Pipeline};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 use tokio_rustls::{TlsConnector, rustls};
 use tracing::debug;
 
@@ -36,88 +33,26 @@ pub(crate) struct Settings {
     pub(crate) request_timeout: Duration,
 }
 
-trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+/// Kafka's frames, matched by correlation ID.
+struct Kafka;
 
-type Reply = oneshot::Sender<Result<Bytes, Error>>;
+impl Codec for Kafka {
+    type Response = Bytes;
+    const PROTOCOL: &'static str = "Kafka";
+    const MAX_FRAME: usize = MAX_FRAME;
 
-/// What the reader task and the requesters share.
-#[derive(Default)]
-struct Shared {
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    waiting: HashMap<i32, Reply>,
-    /// Why the connection is unusable, once it is.
-    closed: Option<Closed>,
-}
-
-#[derive(Clone)]
-struct Closed {
-    reason: String,
-    /// TLS refused us (an alert such as "certificate required", which TLS 1.3 sends only after
-    /// the handshake): retrying elsewhere would not help.
-    tls: bool,
-}
-
-impl Closed {
-    fn error(&self) -> Error {
-        match self.tls {
-            true => Error::Tls(self.reason.clone()),
-            false => Error::ConnectionClosed(self.reason.clone()),
-        }
-    }
-}
-
-impl Shared {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Fails every waiting request; later ones fail at once.
-    fn close(&self, closed: Closed) {
-        let waiting = {
-            let mut state = self.state();
-            if state.closed.is_some() {
-                return;
-            }
-            debug!("{}", closed.reason);
-            state.closed = Some(closed.clone());
-            std::mem::take(&mut state.waiting)
-        };
-        for reply in waiting.into_values() {
-            let _ = reply.send(Err(closed.error()));
-        }
-    }
-
-    fn close_for(&self, reason: String) {
-        self.close(Closed { reason, tls: false });
-    }
-
-    /// Closes for an I/O error, telling TLS failures apart.
-    fn close_for_io(&self, what: &str, error: &std::io::Error) {
-        let tls = error
-            .get_ref()
-            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
-        self.close(Closed {
-            reason: format!("{what}: {error}"),
-            tls,
-        });
+    fn decode(frame: Bytes) -> Result<Option<(i32, Bytes)>, String> {
+        let correlation_id =
+            frame::correlation_id(&frame).ok_or("a response without a correlation ID")?;
+        Ok(Some((correlation_id, frame)))
     }
 }
 
 pub(crate) struct Connection {
-    address: String,
+    pipeline: Pipeline<Kafka>,
     client_id: String,
-    shared: Arc<Shared>,
-    outgoing: mpsc::UnboundedSender<Bytes>,
-    next_correlation_id: AtomicI32,
     /// The broker's supported versions per API key, from ApiVersions.
     versions: HashMap<i16, VersionRange>,
-    reader: JoinHandle<()>,
-    writer: JoinHandle<()>,
 }
 
 impl Connection {
@@ -172,41 +107,24 @@ impl Connection {
     }
 
     fn start(address: &str, client_id: &str, stream: Box<dyn Io>) -> Connection {
-        let (read_half, write_half) = tokio::io::split(stream);
-        let shared = Arc::new(Shared::default());
-        let (outgoing, frames) = mpsc::unbounded_channel();
-        let reader = tokio::spawn(read_loop(read_half, shared.clone(), address.to_string()));
-        let writer = tokio::spawn(write_loop(
-            write_half,
-            frames,
-            shared.clone(),
-            address.to_string(),
-        ));
         Connection {
-            address: address.to_string(),
+            pipeline: Pipeline::start(address, stream),
             client_id: client_id.to_string(),
-            shared,
-            outgoing,
-            next_correlation_id: AtomicI32::new(1),
             versions: HashMap::new(),
-            reader,
-            writer,
         }
     }
 
     pub(crate) fn address(&self) -> &str {
-        &self.address
+        self.pipeline.address()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.shared.state().closed.is_some()
+        self.pipeline.is_closed()
     }
 
     /// Closes the connection for good: waiting requests fail, the socket is dropped.
     pub(crate) fn close(&self, reason: String) {
-        self.shared.close_for(reason);
-        self.reader.abort();
-        self.writer.abort();
+        self.pipeline.close(reason);
     }
 
     /// Sends a request at the highest version both sides support, built for that version.
@@ -227,7 +145,7 @@ impl Connection {
             .map(|both| both.max)
             .ok_or_else(|| Error::UnsupportedVersion {
                 api: R::NAME,
-                address: self.address.clone(),
+                address: self.address().to_string(),
             })
     }
 
@@ -247,49 +165,25 @@ impl Connection {
         request: &R,
         timeout: Duration,
     ) -> Result<Bytes, Error> {
-        let correlation_id = self.next_correlation_id.fetch_add(1, Ordering::Relaxed);
+        let correlation_id = self.pipeline.next_key();
         let frame = frame::encode_request(request, version, correlation_id, &self.client_id)?;
-        let (reply, response) = oneshot::channel();
-        {
-            let mut state = self.shared.state();
-            if let Some(closed) = &state.closed {
-                return Err(closed.error());
-            }
-            state.waiting.insert(correlation_id, reply);
-        }
-        if self.outgoing.send(frame).is_err() {
-            self.shared.state().waiting.remove(&correlation_id);
-            return Err(Error::ConnectionClosed(format!(
-                "the connection to {} is gone",
-                self.address
-            )));
-        }
-        match tokio::time::timeout(timeout, response).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(Error::ConnectionClosed(format!(
-                "the connection to {} is gone",
-                self.address
-            ))),
-            Err(_) => {
-                // A broker that does not answer in time is treated as gone, as Kafka's own
-                // clients do: the connection is reopened for the next request.
-                self.close(format!(
-                    "closing the connection to {}: a {} request timed out",
-                    self.address,
-                    R::NAME
-                ));
-                Err(Error::Timeout {
-                    api: R::NAME,
-                    address: self.address.clone(),
-                })
-            }
-        }
+        let answer = self
+            .pipeline
+            .round_trip(correlation_id, frame, timeout, R::NAME);
+        answer.await.map_err(|failure| match failure {
+            Failure::Closed { reason, tls: true } => Error::Tls(reason),
+            Failure::Closed { reason, tls: false } => Error::ConnectionClosed(reason),
+            Failure::TimedOut => Error::Timeout {
+                api: R::NAME,
+                address: self.address().to_string(),
+            },
+        })
     }
 
     fn with_address(&self, error: Error) -> Error {
         match error {
             Error::Protocol(message) => {
-                Error::Protocol(format!("{message} (from {})", self.address))
+                Error::Protocol(format!("{message} (from {})", self.address()))
             }
             other => other,
         }
@@ -354,12 +248,12 @@ impl Connection {
             let offered: Vec<&str> = handshake.mechanisms.iter().map(|m| m.as_str()).collect();
             return Err(Error::Authentication(format!(
                 "{} does not offer {mechanism} (it offers: {})",
-                self.address,
+                self.address(),
                 offered.join(", ")
             )));
         }
         KafkaError::check(handshake.error_code, None).map_err(|e| {
-            Error::Authentication(format!("SASL handshake with {}: {e}", self.address))
+            Error::Authentication(format!("SASL handshake with {}: {e}", self.address()))
         })?;
         match sasl {
             SaslConfig::Plain { username, password } => {
@@ -377,7 +271,7 @@ impl Connection {
                 scram.verify_server_final(&server_final)?;
             }
         }
-        debug!("authenticated to {} with {mechanism}", self.address);
+        debug!("authenticated to {} with {mechanism}", self.address());
         Ok(())
     }
 
@@ -401,71 +295,14 @@ impl Connection {
     }
 }
 
-impl Drop for Connection {
-    fn drop(&mut self) {
-        self.reader.abort();
-        self.writer.abort();
-    }
-}
-
-async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, address: String) {
-    let reading = format!("reading from {address}");
-    let reason = loop {
-        let mut size = [0u8; 4];
-        if let Err(e) = reader.read_exact(&mut size).await {
-            return shared.close_for_io(&reading, &e);
-        }
-        let size = i32::from_be_bytes(size);
-        let Some(size) = usize::try_from(size)
-            .ok()
-            .filter(|s| (4..=MAX_FRAME).contains(s))
-        else {
-            break format!("{address} sent a response of {size} bytes: not Kafka, or corrupt");
-        };
-        let mut frame = BytesMut::zeroed(size);
-        if let Err(e) = reader.read_exact(&mut frame).await {
-            return shared.close_for_io(&reading, &e);
-        }
-        let frame = frame.freeze();
-        let Some(correlation_id) = frame::correlation_id(&frame) else {
-            break format!("{address} sent a response without a correlation ID");
-        };
-        let reply = shared.state().waiting.remove(&correlation_id);
-        match reply {
-            Some(reply) => {
-                let _ = reply.send(Ok(frame));
-            }
-            // The requester gave up (timed out or was dropped) before the answer came.
-            None => debug!("{address} answered abandoned request {correlation_id}"),
-        }
-    };
-    shared.close_for(reason);
-}
-
-async fn write_loop(
-    mut writer: WriteHalf<Box<dyn Io>>,
-    mut frames: mpsc::UnboundedReceiver<Bytes>,
-    shared: Arc<Shared>,
-    address: String,
-) {
-    while let Some(frame) = frames.recv().await {
-        let mut result = writer.write_all(&frame).await;
-        // Flush once the queue is drained, so pipelined requests share TLS records and packets.
-        if result.is_ok() && frames.is_empty() {
-            result = writer.flush().await;
-        }
-        if let Err(e) = result {
-            return shared.close_for_io(&format!("writing to {address}"), &e);
-        }
-    }
-    let _ = writer.shutdown().await;
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
     use crate::cluster::metadata_request;
     use kafka_protocol::messages::{CreateTopicsRequest, MetadataRequest, MetadataResponse};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     async fn read_frame(stream: &mut TcpStream) -> Option<Vec<u8>> {
@@ -653,7 +490,7 @@ mod tests {
         };
         match Connection::open(&address, &settings).await {
             Err(error) => {
-                let expected = format!("a response of {} bytes", MAX_FRAME + 1);
+                let expected = format!("a frame of {} bytes", MAX_FRAME + 1);
                 assert!(error.to_string().contains(&expected), "{error}");
             }
             Ok(_) => panic!("accepted a response of {} bytes", MAX_FRAME + 1),

@@ -1,16 +1,12 @@
-//! One connection to one name server or broker, with any number of requests in flight: a
-//! writer task sends frames in order, a reader task hands each response to whoever waits for
-//! its `opaque`.
+//! One connection to one name server or broker, with any number of requests in flight, matched
+//! to their responses by `opaque` (the pipeline the Kafka client shares).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use bytes::Bytes;
+use pipeline::{Codec, Failure, Io, Pipeline};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls;
 use tracing::debug;
@@ -20,49 +16,29 @@ use crate::error::Error;
 use crate::frame::{self, Command, MAX_FRAME};
 use crate::tls;
 
-/// A TCP or TLS stream.
-trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+/// RocketMQ's remoting frames, matched by `opaque`.
+struct Remoting;
 
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+impl Codec for Remoting {
+    type Response = Command;
+    const PROTOCOL: &'static str = "RocketMQ";
+    const MAX_FRAME: usize = MAX_FRAME;
 
-type Reply = oneshot::Sender<Command>;
-
-/// What the reader task and the requesters share.
-#[derive(Default)]
-struct Shared {
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    waiting: HashMap<i32, Reply>,
-    /// Why the connection is unusable, once it is.
-    closed: Option<String>,
-}
-
-impl Shared {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Fails every waiting request (their senders are dropped); later ones fail at once.
-    fn close(&self, reason: String) {
-        let mut state = self.state();
-        if state.closed.is_none() {
-            debug!("{reason}");
-            state.closed = Some(reason);
-            state.waiting.clear();
+    fn decode(frame: Bytes) -> Result<Option<(i32, Command)>, String> {
+        let command = frame::decode(&frame).map_err(|e| e.to_string())?;
+        if !command.is_response() {
+            // Servers ask clients things (consumer status, transaction checks) only of the
+            // producers and consumers that registered with a heartbeat, which this client
+            // never sends.
+            debug!("request code {} from a server; ignored", command.code);
+            return Ok(None);
         }
+        Ok(Some((command.opaque, command)))
     }
 }
 
 pub(crate) struct Connection {
-    address: String,
-    shared: Arc<Shared>,
-    outgoing: mpsc::UnboundedSender<Vec<u8>>,
-    next_opaque: AtomicI32,
-    reader: JoinHandle<()>,
-    writer: JoinHandle<()>,
+    pipeline: Pipeline<Remoting>,
 }
 
 impl Connection {
@@ -117,45 +93,22 @@ impl Connection {
             }
         };
         debug!("connected to {address}");
-        let (read_half, write_half) = tokio::io::split(stream);
-        let shared = Arc::new(Shared::default());
-        let (outgoing, frames) = mpsc::unbounded_channel();
         Ok(Connection {
-            address: address.to_string(),
-            reader: tokio::spawn(read_loop(read_half, shared.clone(), address.to_string())),
-            writer: tokio::spawn(write_loop(
-                write_half,
-                frames,
-                shared.clone(),
-                address.to_string(),
-            )),
-            shared,
-            outgoing,
-            next_opaque: AtomicI32::new(1),
+            pipeline: Pipeline::start(address, stream),
         })
     }
 
     pub(crate) fn address(&self) -> &str {
-        &self.address
+        self.pipeline.address()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.shared.state().closed.is_some()
+        self.pipeline.is_closed()
     }
 
     /// Closes the connection for good: waiting requests fail, the socket is dropped.
     pub(crate) fn close(&self, reason: String) {
-        self.shared.close(reason);
-        self.reader.abort();
-        self.writer.abort();
-    }
-
-    fn closed_error(&self) -> Error {
-        let reason = self.shared.state().closed.clone();
-        Error::ConnectionClosed {
-            address: self.address.clone(),
-            reason: reason.unwrap_or_else(|| "the connection is gone".into()),
-        }
+        self.pipeline.close(reason);
     }
 
     /// Sends `command` (its opaque is set here) and waits for the response to it. A request
@@ -166,106 +119,30 @@ impl Connection {
         name: &'static str,
         timeout: Duration,
     ) -> Result<Command, Error> {
-        // Wraps around after 2^32 requests, long after the first ones were answered.
-        command.opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
-        let frame = frame::encode(&command)?;
-        let (reply, response) = oneshot::channel();
-        {
-            let mut state = self.shared.state();
-            if state.closed.is_some() {
-                drop(state);
-                return Err(self.closed_error());
-            }
-            state.waiting.insert(command.opaque, reply);
-        }
-        if self.outgoing.send(frame).is_err() {
-            self.shared.state().waiting.remove(&command.opaque);
-            return Err(self.closed_error());
-        }
-        match tokio::time::timeout(timeout, response).await {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(_)) => Err(self.closed_error()),
-            Err(_) => {
-                self.close(format!(
-                    "closing the connection to {}: a {name} request timed out",
-                    self.address
-                ));
-                Err(Error::Timeout {
-                    request: name,
-                    address: self.address.clone(),
-                    timeout,
-                })
-            }
-        }
+        command.opaque = self.pipeline.next_key();
+        let frame = Bytes::from(frame::encode(&command)?);
+        let answer = self
+            .pipeline
+            .round_trip(command.opaque, frame, timeout, name);
+        answer.await.map_err(|failure| match failure {
+            Failure::Closed { reason, tls: true } => Error::Tls(reason),
+            Failure::Closed { reason, tls: false } => Error::ConnectionClosed {
+                address: self.address().to_string(),
+                reason,
+            },
+            Failure::TimedOut => Error::Timeout {
+                request: name,
+                address: self.address().to_string(),
+                timeout,
+            },
+        })
     }
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        self.reader.abort();
-        self.writer.abort();
-    }
-}
-
-async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, address: String) {
-    let reason = loop {
-        let mut length = [0u8; 4];
-        if let Err(e) = reader.read_exact(&mut length).await {
-            break format!("reading from {address}: {e}");
-        }
-        let length = u32::from_be_bytes(length) as usize;
-        if !(4..=MAX_FRAME).contains(&length) {
-            break format!("{address} sent a frame of {length} bytes: not RocketMQ, or corrupt");
-        }
-        let mut frame = vec![0u8; length];
-        if let Err(e) = reader.read_exact(&mut frame).await {
-            break format!("reading from {address}: {e}");
-        }
-        let command = match frame::decode(&frame) {
-            Ok(command) => command,
-            Err(e) => break format!("{address} sent an unreadable frame: {e}"),
-        };
-        if !command.is_response() {
-            // Servers ask clients things (consumer status, transaction checks) only of the
-            // producers and consumers that registered with a heartbeat, which this client never
-            // sends.
-            debug!("{address} sent request code {}; ignored", command.code);
-            continue;
-        }
-        let reply = shared.state().waiting.remove(&command.opaque);
-        match reply {
-            Some(reply) => {
-                let _ = reply.send(command);
-            }
-            // The requester gave up (timed out or was dropped) before the answer came.
-            None => debug!("{address} answered abandoned request {}", command.opaque),
-        }
-    };
-    shared.close(reason);
-}
-
-async fn write_loop(
-    mut writer: WriteHalf<Box<dyn Io>>,
-    mut frames: mpsc::UnboundedReceiver<Vec<u8>>,
-    shared: Arc<Shared>,
-    address: String,
-) {
-    while let Some(frame) = frames.recv().await {
-        let mut result = writer.write_all(&frame).await;
-        // Flush once the queue is drained: TLS buffers what is written until flushed.
-        if result.is_ok() && frames.is_empty() {
-            result = writer.flush().await;
-        }
-        if let Err(e) = result {
-            return shared.close(format!("writing to {address}: {e}"));
-        }
-    }
-    let _ = writer.shutdown().await;
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     /// Reads one frame as a server does; `None` at the end of the stream.
