@@ -51,6 +51,10 @@ macro_rules! has_conditions {
 
 has_conditions!(
     crate::kafka::KafkaStatus,
+    crate::kafka::KafkaTopicStatus,
+    crate::kafka::KafkaUserStatus,
     crate::rocketmq::BrokerStatus,
     crate::rocketmq::NameServiceStatus,
+    crate::rocketmq::RocketMQTopicStatus,
+    crate::rocketmq::RocketMQUserStatus,
 );

@@ -4,6 +4,10 @@
 //! RocketMQ's `opaque`). Written by hand because no crate multiplexes an arbitrary
 //! length-prefixed protocol this way; written once, so its concurrency is right once.
 
+mod connector;
+
+pub use connector::Connector;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -5,11 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use api::Condition;
 use api::kafka::{KafkaTopic, KafkaTopicStatus};
 use api::rocketmq::{NameService, NameServiceStatus};
 use futures::future::BoxFuture;
 use http::{Method, Request, Response};
-use k8s_openapi::jiff::Timestamp;
 use kube::Client;
 use kube::client::Body;
 use runtime::assembly::{self, Assembly};
@@ -136,24 +136,16 @@ impl Batch<KafkaTopic> for Topics {
         })
     }
 
-    fn status(
-        &self,
-        topic: &KafkaTopic,
-        outcome: &Outcome<(), Down>,
-        now: Timestamp,
-    ) -> Option<KafkaTopicStatus> {
-        let conditions = runtime::batched::outcome_conditions(
-            outcome,
-            Vec::new(),
-            |owner| owner.to_string(),
-            None,
-            now,
-        )?;
-        Some(KafkaTopicStatus {
+    fn conflict(owner: &str) -> String {
+        format!("{owner} is older")
+    }
+
+    fn status(topic: &KafkaTopic, _: Option<&()>, conditions: Vec<Condition>) -> KafkaTopicStatus {
+        KafkaTopicStatus {
             conditions: Some(conditions),
             observed_generation: topic.metadata.generation,
             ..KafkaTopicStatus::default()
-        })
+        }
     }
 }
 

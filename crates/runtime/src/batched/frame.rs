@@ -17,7 +17,7 @@ use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use api::Condition;
+use api::{Condition, HasConditions};
 
 use super::{BatchReconciler, set_finalizers, warn_cluster_gone, write_statuses};
 use crate::conditions::{self, INVALID_SPEC, NOT_SUPPORTED};
@@ -27,7 +27,7 @@ use crate::{Context, managed, pause};
 /// A kind of resource reconciled in batches against one broker cluster per group.
 pub trait Batch<K>: Send + Sync + 'static
 where
-    K: HasStatus,
+    K: HasStatus<Status: HasConditions>,
 {
     /// Resources of one group (one cluster) are reconciled together.
     type Group: Clone + Debug + Display + Eq + Hash + Send + Sync + 'static;
@@ -82,13 +82,17 @@ where
         delete: Vec<Arc<K>>,
     ) -> BoxFuture<'a, Applied<K, Self::Ready, Self::Error>>;
 
-    /// The status `outcome` gives `resource`; `None` leaves it as it is.
-    fn status(
-        &self,
-        resource: &K,
-        outcome: &Outcome<Self::Ready, Self::Error>,
-        now: Timestamp,
-    ) -> Option<K::Status>;
+    /// What it means for the user that `owner`, an older resource, holds the claim.
+    fn conflict(owner: &str) -> String;
+
+    /// Warnings a Ready resource carries beside `Ready`.
+    fn warnings(_ready: &Self::Ready) -> Vec<Condition> {
+        Vec::new()
+    }
+
+    /// The status with `conditions` for the resource's generation, and what `ready` records
+    /// (without it, what the last success recorded is kept). Pure.
+    fn status(resource: &K, ready: Option<&Self::Ready>, conditions: Vec<Condition>) -> K::Status;
 }
 
 /// How one resource's reconcile in a batch ended.
@@ -146,7 +150,8 @@ impl<K, R, E> Default for Applied<K, R, E> {
 
 impl<K, B> BatchReconciler<K> for B
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope> + HasStatus,
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + HasStatus<Status: HasConditions>,
     K: DeserializeOwned + Clone + Debug + Send + Sync + 'static,
     K::Status: Serialize + Clone + Send + Sync,
     B: Batch<K>,
@@ -222,7 +227,7 @@ fn sort<K, B>(
     members: &[Arc<K>],
 ) -> Sorted<K, B::Model, B::Ready, B::Error>
 where
-    K: Resource + HasStatus,
+    K: Resource + HasStatus<Status: HasConditions>,
     B: Batch<K>,
 {
     let owners = claim_owners(members, |member| kind.claim(member));
@@ -282,7 +287,8 @@ async fn reconcile<K, B>(
     members: &[Arc<K>],
 ) -> Vec<String>
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope> + HasStatus,
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + HasStatus<Status: HasConditions>,
     K: DeserializeOwned + Clone + Debug + Send + Sync + 'static,
     K::Status: Serialize + Clone + Send + Sync,
     B: Batch<K>,
@@ -347,7 +353,7 @@ where
         if matches!(outcome, Outcome::Failed(_) | Outcome::LookAgain) {
             retry.push(resource.name_any());
         }
-        if let Some(desired) = kind.status(&resource, &outcome, now) {
+        if let Some(desired) = desired_status::<K, B>(&resource, &outcome, now) {
             let current = resource.status().cloned();
             statuses.push((resource, current, desired));
         }
@@ -356,11 +362,30 @@ where
     retry
 }
 
+/// The status `outcome` gives `resource` (pure); `None` leaves it as it is.
+pub fn desired_status<K, B>(
+    resource: &K,
+    outcome: &Outcome<B::Ready, B::Error>,
+    now: Timestamp,
+) -> Option<K::Status>
+where
+    K: HasStatus<Status: HasConditions>,
+    B: Batch<K>,
+{
+    let current = resource.status().and_then(HasConditions::conditions);
+    let (ready, warnings) = match outcome {
+        Outcome::Ready(ready) => (Some(ready), B::warnings(ready)),
+        _ => (None, Vec::new()),
+    };
+    let conditions = outcome_conditions(outcome, warnings, B::conflict, current, now)?;
+    Some(B::status(resource, ready, conditions))
+}
+
 /// The conditions `outcome` gives a resource of any batched kind, stamped against `current`:
 /// `Ready` (with `warnings`) on success, else `NotReady` with the reason users know.
 /// `conflict` says, for the kind, what an older owner (named) means. `None` for `LookAgain`,
 /// which leaves the status as it is.
-pub fn outcome_conditions<R, E: Failure>(
+fn outcome_conditions<R, E: Failure>(
     outcome: &Outcome<R, E>,
     warnings: Vec<Condition>,
     conflict: impl FnOnce(&str) -> String,

@@ -26,8 +26,7 @@ use tokio::sync::mpsc::{
 mod frame;
 
 pub use frame::{
-    Applied, Batch, Failure, Outcome, RESOURCE_CONFLICT, Unreachable, claim_owners,
-    outcome_conditions,
+    Applied, Batch, Failure, Outcome, RESOURCE_CONFLICT, Unreachable, claim_owners, desired_status,
 };
 
 use crate::controller::backoff_delay;

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use api::Condition;
 use api::kafka::{KafkaTopic, KafkaTopicStatus};
 use cluster_operator::cluster_ref::ClusterRef;
 use cluster_operator::kafka::admin::KafkaAdmins;
 use futures::future::BoxFuture;
-use k8s_openapi::jiff::Timestamp;
 use kafka_client::{AdminClient, ConfigResource, KafkaError, NewTopic};
 use kube::ResourceExt;
 use runtime::Context;
@@ -16,7 +16,7 @@ use runtime::batched::{Applied, Batch, Unreachable};
 
 use super::model::{FINALIZER, TopicModel, topic_to_delete, validate};
 use super::plan::{ObservedTopic, Plan, plan};
-use super::status::{Outcome, Topic, desired_status};
+use super::status::{self, Outcome, Topic};
 use crate::TopicError;
 use crate::conflicts::claimed_topic;
 
@@ -106,13 +106,16 @@ impl Batch<KafkaTopic> for TopicReconciler {
         })
     }
 
+    fn conflict(owner: &str) -> String {
+        status::conflict(owner)
+    }
+
     fn status(
-        &self,
-        topic: &KafkaTopic,
-        outcome: &Outcome,
-        now: Timestamp,
-    ) -> Option<KafkaTopicStatus> {
-        desired_status(topic, outcome, now)
+        resource: &KafkaTopic,
+        ready: Option<&Topic>,
+        conditions: Vec<Condition>,
+    ) -> KafkaTopicStatus {
+        status::status(resource, ready, conditions)
     }
 }
 

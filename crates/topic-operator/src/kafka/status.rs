@@ -1,8 +1,8 @@
 //! A KafkaTopic's status from the outcome of its reconcile. Pure.
 
+use api::Condition;
 use api::kafka::{KafkaTopic, KafkaTopicStatus};
-use k8s_openapi::jiff::Timestamp;
-use runtime::batched::{self, outcome_conditions};
+use runtime::batched;
 
 use crate::TopicError;
 
@@ -16,48 +16,50 @@ pub struct Topic {
 /// How one KafkaTopic's reconcile ended.
 pub type Outcome = batched::Outcome<Topic, TopicError>;
 
-/// The status a topic should have after `outcome`; `None` leaves it as it is. The topic name
-/// and ID are the ones of the Kafka topic the resource manages, so they change only on success.
-pub fn desired_status(
+/// What an older KafkaTopic, `owner`, holding the same Kafka topic means for this one.
+pub fn conflict(owner: &str) -> String {
+    format!(
+        "the Kafka topic is managed by the KafkaTopic {owner}, which is older; delete this \
+         resource or give it another spec.topicName"
+    )
+}
+
+/// The status with `conditions`. The topic name and ID are the ones of the Kafka topic the
+/// resource manages, so they change only on success (`ready`).
+pub fn status(
     topic: &KafkaTopic,
-    outcome: &Outcome,
-    now: Timestamp,
-) -> Option<KafkaTopicStatus> {
+    ready: Option<&Topic>,
+    conditions: Vec<Condition>,
+) -> KafkaTopicStatus {
     let current = topic.status.clone().unwrap_or_default();
-    let conflict = |owner: &str| {
-        format!(
-            "the Kafka topic is managed by the KafkaTopic {owner}, which is older; delete this \
-             resource or give it another spec.topicName"
-        )
-    };
-    let conditions = outcome_conditions(
-        outcome,
-        Vec::new(),
-        conflict,
-        current.conditions.as_deref(),
-        now,
-    )?;
-    let (topic_name, topic_id) = match outcome {
-        Outcome::Ready(ready) => (
-            Some(ready.topic_name.clone()),
-            ready.topic_id.clone().or(current.topic_id),
-        ),
-        _ => (current.topic_name, current.topic_id),
-    };
-    Some(KafkaTopicStatus {
+    KafkaTopicStatus {
         conditions: Some(conditions),
         observed_generation: topic.metadata.generation,
-        topic_name,
-        topic_id,
+        topic_name: ready
+            .map(|ready| ready.topic_name.clone())
+            .or(current.topic_name),
+        topic_id: ready
+            .and_then(|ready| ready.topic_id.clone())
+            .or(current.topic_id),
         replicas_change: None,
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::jiff::Timestamp;
     use serde_json::json;
 
     use super::*;
+    use crate::kafka::batch::TopicReconciler;
+
+    fn desired(
+        resource: &KafkaTopic,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Option<KafkaTopicStatus> {
+        batched::desired_status::<KafkaTopic, TopicReconciler>(resource, outcome, now)
+    }
     use crate::kafka::testing::topic;
 
     #[test]
@@ -68,7 +70,7 @@ mod tests {
             topic_name: "orders".into(),
             topic_id: Some("id-1".into()),
         });
-        let status = desired_status(&topic, &ready, now).unwrap();
+        let status = desired(&topic, &ready, now).unwrap();
         assert_eq!(status.topic_name.as_deref(), Some("orders"));
         assert_eq!(status.topic_id.as_deref(), Some("id-1"));
         assert_eq!(status.observed_generation, Some(1));
@@ -76,7 +78,7 @@ mod tests {
 
         topic.status = Some(status);
         let down = Outcome::Failed(TopicError::Kafka("down".into()));
-        let failed = desired_status(&topic, &down, now).unwrap();
+        let failed = desired(&topic, &down, now).unwrap();
         assert_eq!(failed.topic_id.as_deref(), Some("id-1"));
         let condition = &failed.conditions.unwrap()[0];
         assert_eq!(
@@ -88,7 +90,7 @@ mod tests {
     #[test]
     fn a_conflict_names_the_owner() {
         let topic = topic("orders-2", json!({}));
-        let status = desired_status(
+        let status = desired(
             &topic,
             &Outcome::ResourceConflict("orders".into()),
             Timestamp::UNIX_EPOCH,
@@ -113,9 +115,9 @@ mod tests {
             topic_name: "orders".into(),
             topic_id: None,
         });
-        topic.status = desired_status(&topic, &ready, Timestamp::UNIX_EPOCH);
+        topic.status = desired(&topic, &ready, Timestamp::UNIX_EPOCH);
         let later = Timestamp::UNIX_EPOCH + std::time::Duration::from_secs(60);
-        assert_eq!(desired_status(&topic, &ready, later), topic.status);
-        assert_eq!(desired_status(&topic, &Outcome::LookAgain, later), None);
+        assert_eq!(desired(&topic, &ready, later), topic.status);
+        assert_eq!(desired(&topic, &Outcome::LookAgain, later), None);
     }
 }

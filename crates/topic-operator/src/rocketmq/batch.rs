@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use api::Condition;
 use api::rocketmq::{RocketMQTopic, RocketMQTopicStatus};
 use cluster_operator::cluster_ref::ClusterRef;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
-use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use rocketmq_client::{AdminClient, TopicConfig};
 use runtime::Context;
@@ -18,7 +18,7 @@ use runtime::batched::{Applied, Batch, Unreachable};
 
 use super::model::{FINALIZER, broker_topic, cluster_of, topic_to_delete, validate};
 use super::plan::{Plan, plan};
-use super::status::{Outcome, Topic, desired_status};
+use super::status::{self, Outcome, Topic};
 use crate::TopicError;
 use crate::conflicts::claimed_topic;
 
@@ -147,13 +147,16 @@ impl Batch<RocketMQTopic> for TopicReconciler {
         })
     }
 
+    fn conflict(owner: &str) -> String {
+        status::conflict(owner)
+    }
+
     fn status(
-        &self,
-        topic: &RocketMQTopic,
-        outcome: &Outcome,
-        now: Timestamp,
-    ) -> Option<RocketMQTopicStatus> {
-        desired_status(topic, outcome, now)
+        resource: &RocketMQTopic,
+        ready: Option<&Topic>,
+        conditions: Vec<Condition>,
+    ) -> RocketMQTopicStatus {
+        status::status(resource, ready, conditions)
     }
 }
 

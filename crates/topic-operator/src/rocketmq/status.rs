@@ -1,8 +1,8 @@
 //! A RocketMQTopic's status from the outcome of its reconcile. Pure.
 
+use api::Condition;
 use api::rocketmq::{RocketMQTopic, RocketMQTopicStatus};
-use k8s_openapi::jiff::Timestamp;
-use runtime::batched::{self, outcome_conditions};
+use runtime::batched;
 
 use crate::TopicError;
 
@@ -15,43 +15,46 @@ pub struct Topic {
 /// How one RocketMQTopic's reconcile ended.
 pub type Outcome = batched::Outcome<Topic, TopicError>;
 
-/// The status a topic should have after `outcome`; `None` leaves it as it is. The topic name is
-/// the one of the topic the resource manages, so it changes only on success.
-pub fn desired_status(
+/// What an older RocketMQTopic, `owner`, holding the same topic means for this one.
+pub fn conflict(owner: &str) -> String {
+    format!(
+        "the RocketMQ topic is managed by the RocketMQTopic {owner}, which is older; delete this \
+         resource or give it another spec.topicName"
+    )
+}
+
+/// The status with `conditions`. The topic name is the one of the topic the resource manages,
+/// so it changes only on success (`ready`).
+pub fn status(
     topic: &RocketMQTopic,
-    outcome: &Outcome,
-    now: Timestamp,
-) -> Option<RocketMQTopicStatus> {
+    ready: Option<&Topic>,
+    conditions: Vec<Condition>,
+) -> RocketMQTopicStatus {
     let current = topic.status.clone().unwrap_or_default();
-    let conflict = |owner: &str| {
-        format!(
-            "the RocketMQ topic is managed by the RocketMQTopic {owner}, which is older; delete \
-             this resource or give it another spec.topicName"
-        )
-    };
-    let conditions = outcome_conditions(
-        outcome,
-        Vec::new(),
-        conflict,
-        current.conditions.as_deref(),
-        now,
-    )?;
-    let topic_name = match outcome {
-        Outcome::Ready(ready) => Some(ready.topic_name.clone()),
-        _ => current.topic_name,
-    };
-    Some(RocketMQTopicStatus {
+    RocketMQTopicStatus {
         conditions: Some(conditions),
         observed_generation: topic.metadata.generation,
-        topic_name,
-    })
+        topic_name: ready
+            .map(|ready| ready.topic_name.clone())
+            .or(current.topic_name),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::jiff::Timestamp;
     use serde_json::json;
 
     use super::*;
+    use crate::rocketmq::batch::TopicReconciler;
+
+    fn desired(
+        resource: &RocketMQTopic,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Option<RocketMQTopicStatus> {
+        batched::desired_status::<RocketMQTopic, TopicReconciler>(resource, outcome, now)
+    }
     use crate::rocketmq::testing::topic;
 
     #[test]
@@ -61,12 +64,12 @@ mod tests {
         let ready = Outcome::Ready(Topic {
             topic_name: "orders".into(),
         });
-        topic.status = desired_status(&topic, &ready, now);
+        topic.status = desired(&topic, &ready, now);
         let later = now + std::time::Duration::from_secs(60);
-        assert_eq!(desired_status(&topic, &ready, later), topic.status);
+        assert_eq!(desired(&topic, &ready, later), topic.status);
 
         let down = Outcome::Failed(TopicError::RocketMQ("down".into()));
-        let failed = desired_status(&topic, &down, now).unwrap();
+        let failed = desired(&topic, &down, now).unwrap();
         assert_eq!(failed.topic_name.as_deref(), Some("orders"));
         let condition = &failed.conditions.unwrap()[0];
         assert_eq!(
@@ -79,7 +82,7 @@ mod tests {
     fn a_conflict_names_the_owner() {
         let topic = topic("orders-2", json!({}));
         let outcome = Outcome::ResourceConflict("orders".into());
-        let status = desired_status(&topic, &outcome, Timestamp::UNIX_EPOCH).unwrap();
+        let status = desired(&topic, &outcome, Timestamp::UNIX_EPOCH).unwrap();
         let message = status.conditions.unwrap()[0].message.clone().unwrap();
         assert!(message.contains("RocketMQTopic orders,"), "{message}");
     }

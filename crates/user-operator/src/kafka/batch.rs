@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use api::Condition;
 use api::kafka::{Kafka, KafkaUser, KafkaUserStatus};
 use certs::{CaConfig, CaKind, CertificateAuthority, OffsetDateTime, Subject};
 use cluster_operator::cluster_ref::ClusterRef;
@@ -15,7 +16,6 @@ use cluster_operator::kafka::names;
 use cluster_operator::secret_content::secret_content;
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::jiff::Timestamp;
 use kafka_client::{
     AclBinding, AclBindingFilter, AclOperation, AclPermission, AdminClient, KafkaError,
     PatternType, QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch, ResourceType,
@@ -35,7 +35,7 @@ use super::plan::{
 use super::secret::{
     CA_CRT, PASSWORD, USER_CRT, USER_KEY, USER_P12, USER_PASSWORD, build_secret, scram_data,
 };
-use super::status::{Outcome, User, desired_status};
+use super::status::{self, Outcome, User};
 use crate::UserError;
 use crate::password::{password_digest, read_password};
 use crate::secrets::{self, SecretFailure, foreign_secret, live_secret, write_secret};
@@ -108,13 +108,20 @@ impl Batch<KafkaUser> for UserReconciler {
         })
     }
 
+    fn conflict(owner: &str) -> String {
+        status::conflict(owner)
+    }
+
+    fn warnings(ready: &User) -> Vec<Condition> {
+        status::warnings(ready)
+    }
+
     fn status(
-        &self,
-        user: &KafkaUser,
-        outcome: &Outcome,
-        now: Timestamp,
-    ) -> Option<KafkaUserStatus> {
-        desired_status(user, outcome, now)
+        resource: &KafkaUser,
+        ready: Option<&User>,
+        conditions: Vec<Condition>,
+    ) -> KafkaUserStatus {
+        status::status(resource, ready, conditions)
     }
 }
 

@@ -1,8 +1,8 @@
 //! A KafkaUser's status from the outcome of its reconcile. Pure.
 
+use api::Condition;
 use api::kafka::{KafkaUser, KafkaUserStatus};
-use k8s_openapi::jiff::Timestamp;
-use runtime::batched::{self, outcome_conditions};
+use runtime::batched;
 use runtime::conditions;
 
 use crate::UserError;
@@ -23,51 +23,52 @@ pub type Outcome = batched::Outcome<User, UserError>;
 /// The reason of the Warning on a user whose ACLs a cluster without an authorizer cannot keep.
 pub const AUTHORIZATION_DISABLED: &str = "AuthorizationDisabled";
 
-/// The status a user should have after `outcome`; the username and Secret change only on
-/// success.
-pub fn desired_status(
-    user: &KafkaUser,
-    outcome: &Outcome,
-    now: Timestamp,
-) -> Option<KafkaUserStatus> {
-    let current = user.status.clone().unwrap_or_default();
-    let warnings = match outcome {
-        Outcome::Ready(ready) => ready.warning.iter(),
-        _ => None.iter(),
-    };
-    let warnings = warnings
+/// What an older KafkaUser, `owner`, claiming the same principal means for this one.
+pub fn conflict(owner: &str) -> String {
+    format!(
+        "the KafkaUser {owner} is older and claims the same principal; this one changes nothing \
+         in Kafka until that one is gone or one of them is renamed"
+    )
+}
+
+/// The Warning beside `Ready` on a user whose ACLs a cluster without an authorizer cannot keep.
+pub fn warnings(ready: &User) -> Vec<Condition> {
+    let warning = ready.warning.iter();
+    warning
         .map(|message| conditions::warning(AUTHORIZATION_DISABLED, message))
-        .collect();
-    let conflict = |owner: &str| {
-        format!(
-            "the KafkaUser {owner} is older and claims the same principal; this one changes \
-             nothing in Kafka until that one is gone or one of them is renamed"
-        )
+        .collect()
+}
+
+/// The status with `conditions`; the username and Secret change only on success (`ready`).
+pub fn status(
+    user: &KafkaUser,
+    ready: Option<&User>,
+    conditions: Vec<Condition>,
+) -> KafkaUserStatus {
+    let current = user.status.clone().unwrap_or_default();
+    let (username, secret) = match ready {
+        Some(ready) => (Some(ready.username.clone()), ready.secret.clone()),
+        None => (current.username, current.secret),
     };
-    let conditions = outcome_conditions(
-        outcome,
-        warnings,
-        conflict,
-        current.conditions.as_deref(),
-        now,
-    )?;
-    let (username, secret) = match outcome {
-        Outcome::Ready(ready) => (Some(ready.username.clone()), ready.secret.clone()),
-        _ => (current.username, current.secret),
-    };
-    Some(KafkaUserStatus {
+    KafkaUserStatus {
         conditions: Some(conditions),
         observed_generation: user.metadata.generation,
         username,
         secret,
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::jiff::Timestamp;
     use serde_json::json;
 
     use super::*;
+    use crate::kafka::batch::UserReconciler;
+
+    fn desired(resource: &KafkaUser, outcome: &Outcome, now: Timestamp) -> Option<KafkaUserStatus> {
+        batched::desired_status::<KafkaUser, UserReconciler>(resource, outcome, now)
+    }
     use crate::kafka::testing::user;
 
     #[test]
@@ -78,7 +79,7 @@ mod tests {
             secret: Some("app".into()),
             warning: None,
         });
-        let status = desired_status(&user, &ready, Timestamp::UNIX_EPOCH).unwrap();
+        let status = desired(&user, &ready, Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(
             (status.username.as_deref(), status.secret.as_deref()),
             (Some("app"), Some("app"))
@@ -86,10 +87,10 @@ mod tests {
         assert_eq!(status.observed_generation, Some(1));
         user.status = Some(status.clone());
         let later = Timestamp::UNIX_EPOCH + std::time::Duration::from_secs(5);
-        assert_eq!(desired_status(&user, &ready, later), Some(status));
+        assert_eq!(desired(&user, &ready, later), Some(status));
 
         let down = Outcome::Failed(UserError::Kafka("down".into()));
-        let failed = desired_status(&user, &down, later).unwrap();
+        let failed = desired(&user, &down, later).unwrap();
         assert_eq!(failed.username.as_deref(), Some("app"));
         let condition = &failed.conditions.unwrap()[0];
         assert_eq!(
@@ -106,7 +107,7 @@ mod tests {
             secret: Some("app".into()),
             warning: Some("no authorizer".into()),
         });
-        let conditions = desired_status(&user, &ready, Timestamp::UNIX_EPOCH)
+        let conditions = desired(&user, &ready, Timestamp::UNIX_EPOCH)
             .unwrap()
             .conditions
             .unwrap();
@@ -125,7 +126,7 @@ mod tests {
         let user = user("app", json!({}));
         let now = Timestamp::UNIX_EPOCH;
         let conflict = Outcome::ResourceConflict("first".into());
-        let status = desired_status(&user, &conflict, now).unwrap();
+        let status = desired(&user, &conflict, now).unwrap();
         let condition = &status.conditions.unwrap()[0];
         assert_eq!(condition.reason.as_deref(), Some("ResourceConflict"));
         assert!(
@@ -136,7 +137,7 @@ mod tests {
                 .contains("KafkaUser first")
         );
         let taken = Outcome::Failed(UserError::SecretConflict("the Secret x".into()));
-        let status = desired_status(&user, &taken, now).unwrap();
+        let status = desired(&user, &taken, now).unwrap();
         let condition = &status.conditions.unwrap()[0];
         assert_eq!(condition.reason.as_deref(), Some("SecretConflict"));
     }

@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use api::Condition;
 use api::rocketmq::{RocketMQUser, RocketMQUserStatus};
 use cluster_operator::cluster_ref::ClusterRef;
 use cluster_operator::rocketmq::admin::RocketMQAdmins;
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use rocketmq_client::{Acl, AdminClient, User as BrokerUser};
@@ -21,7 +21,7 @@ use runtime::{Applier, Context};
 use super::model::{FINALIZER, PasswordSource, UserModel, cluster_of, subject, username, validate};
 use super::plan::{AclWrite, BrokerPlan, PASSWORD_DIGEST_ANNOTATION, UserChange, plan};
 use super::secret::{KIND, PASSWORD, build_secret};
-use super::status::{Outcome, User, desired_status};
+use super::status::{self, Outcome, User};
 use crate::UserError;
 use crate::password::{password_digest, read_password};
 use crate::secrets::{self, SecretFailure, foreign_secret, live_secret, write_secret};
@@ -124,13 +124,16 @@ impl Batch<RocketMQUser> for UserReconciler {
         })
     }
 
+    fn conflict(owner: &str) -> String {
+        status::conflict(owner)
+    }
+
     fn status(
-        &self,
-        user: &RocketMQUser,
-        outcome: &Outcome,
-        now: Timestamp,
-    ) -> Option<RocketMQUserStatus> {
-        desired_status(user, outcome, now)
+        resource: &RocketMQUser,
+        ready: Option<&User>,
+        conditions: Vec<Condition>,
+    ) -> RocketMQUserStatus {
+        status::status(resource, ready, conditions)
     }
 }
 

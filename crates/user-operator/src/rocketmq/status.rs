@@ -1,8 +1,8 @@
 //! A RocketMQUser's status from the outcome of its reconcile. Pure.
 
+use api::Condition;
 use api::rocketmq::{RocketMQUser, RocketMQUserStatus};
-use k8s_openapi::jiff::Timestamp;
-use runtime::batched::{self, outcome_conditions};
+use runtime::batched;
 
 use crate::UserError;
 
@@ -16,45 +16,48 @@ pub struct User {
 /// How one RocketMQUser's reconcile ended.
 pub type Outcome = batched::Outcome<User, UserError>;
 
-/// The status a user should have after `outcome`; the username and Secret change only on
-/// success.
-pub fn desired_status(
+/// What an older RocketMQUser, `owner`, claiming the same user name means for this one.
+pub fn conflict(owner: &str) -> String {
+    format!(
+        "the RocketMQUser {owner} is older and claims the same user name in this cluster; this \
+         one changes nothing in RocketMQ until that one is gone or one of them is renamed"
+    )
+}
+
+/// The status with `conditions`; the username and Secret change only on success (`ready`).
+pub fn status(
     user: &RocketMQUser,
-    outcome: &Outcome,
-    now: Timestamp,
-) -> Option<RocketMQUserStatus> {
+    ready: Option<&User>,
+    conditions: Vec<Condition>,
+) -> RocketMQUserStatus {
     let current = user.status.clone().unwrap_or_default();
-    let conflict = |owner: &str| {
-        format!(
-            "the RocketMQUser {owner} is older and claims the same user name in this cluster; \
-             this one changes nothing in RocketMQ until that one is gone or one of them is \
-             renamed"
-        )
+    let (username, secret) = match ready {
+        Some(ready) => (Some(ready.username.clone()), Some(ready.secret.clone())),
+        None => (current.username, current.secret),
     };
-    let conditions = outcome_conditions(
-        outcome,
-        Vec::new(),
-        conflict,
-        current.conditions.as_deref(),
-        now,
-    )?;
-    let (username, secret) = match outcome {
-        Outcome::Ready(ready) => (Some(ready.username.clone()), Some(ready.secret.clone())),
-        _ => (current.username, current.secret),
-    };
-    Some(RocketMQUserStatus {
+    RocketMQUserStatus {
         conditions: Some(conditions),
         observed_generation: user.metadata.generation,
         username,
         secret,
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::jiff::Timestamp;
     use serde_json::json;
 
     use super::*;
+    use crate::rocketmq::batch::UserReconciler;
+
+    fn desired(
+        resource: &RocketMQUser,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Option<RocketMQUserStatus> {
+        batched::desired_status::<RocketMQUser, UserReconciler>(resource, outcome, now)
+    }
     use crate::rocketmq::testing::user;
 
     #[test]
@@ -65,10 +68,10 @@ mod tests {
             username: "app".into(),
             secret: "app".into(),
         });
-        user.status = desired_status(&user, &ready, now);
-        assert_eq!(desired_status(&user, &ready, now), user.status);
+        user.status = desired(&user, &ready, now);
+        assert_eq!(desired(&user, &ready, now), user.status);
         let down = Outcome::Failed(UserError::RocketMQ("down".into()));
-        let failed = desired_status(&user, &down, now).unwrap();
+        let failed = desired(&user, &down, now).unwrap();
         assert_eq!(
             (failed.username.as_deref(), failed.secret.as_deref()),
             (Some("app"), Some("app"))
@@ -81,7 +84,7 @@ mod tests {
     fn a_conflict_names_the_older_user() {
         let user = user("second", json!({}));
         let outcome = Outcome::ResourceConflict("first".into());
-        let status = desired_status(&user, &outcome, Timestamp::UNIX_EPOCH).unwrap();
+        let status = desired(&user, &outcome, Timestamp::UNIX_EPOCH).unwrap();
         let condition = &status.conditions.unwrap()[0];
         assert_eq!(condition.reason.as_deref(), Some("ResourceConflict"));
         assert!(
