@@ -12,6 +12,15 @@ pub struct ClusterRef {
 }
 
 impl ClusterRef {
+    /// The cluster of a topic or user; those without a cluster label share one per namespace,
+    /// whose name is empty (where they are told they lack one).
+    pub fn of_or_unlabelled<K: Resource>(object: &K) -> ClusterRef {
+        ClusterRef::of(object).unwrap_or_else(|| ClusterRef {
+            namespace: object.meta().namespace.clone().unwrap_or_default(),
+            name: String::new(),
+        })
+    }
+
     pub fn of<K: Resource>(object: &K) -> Option<ClusterRef> {
         Some(ClusterRef {
             namespace: object.meta().namespace.clone()?,

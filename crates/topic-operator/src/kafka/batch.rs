@@ -45,13 +45,8 @@ impl Batch<KafkaTopic> for TopicReconciler {
         &self.context
     }
 
-    /// Topics without a cluster label share one group per namespace, where they get their
-    /// InvalidSpec status.
     fn group(&self, topic: &KafkaTopic) -> ClusterRef {
-        ClusterRef::of(topic).unwrap_or_else(|| ClusterRef {
-            namespace: topic.namespace().unwrap_or_default(),
-            name: String::new(),
-        })
+        ClusterRef::of_or_unlabelled(topic)
     }
 
     fn claim(&self, topic: &KafkaTopic) -> Option<String> {

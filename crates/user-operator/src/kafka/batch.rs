@@ -63,13 +63,8 @@ impl Batch<KafkaUser> for UserReconciler {
         &self.context
     }
 
-    /// Users without a cluster label share one group per namespace, where they get their
-    /// InvalidSpec status.
     fn group(&self, user: &KafkaUser) -> ClusterRef {
-        ClusterRef::of(user).unwrap_or_else(|| ClusterRef {
-            namespace: user.namespace().unwrap_or_default(),
-            name: String::new(),
-        })
+        ClusterRef::of_or_unlabelled(user)
     }
 
     /// The principal: two KafkaUsers (or a `spec.userName`) may not share one.
