@@ -23,7 +23,7 @@ pub struct RunningNodes {
 }
 
 impl RunningNodes {
-    pub fn of(statefulsets: &[StatefulSet]) -> RunningNodes {
+    pub fn of<'a>(statefulsets: impl IntoIterator<Item = &'a StatefulSet>) -> RunningNodes {
         let mut running = RunningNodes::default();
         for set in statefulsets {
             let Some(spec) = &set.spec else { continue };

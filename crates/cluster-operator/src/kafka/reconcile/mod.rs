@@ -102,6 +102,7 @@ impl Assembly for KafkaAssembly {
             model,
             applier,
             admins: self.admins.clone(),
+            statefulsets: Default::default(),
             cluster_ca_cert: None,
             listeners: Vec::new(),
             node_certificates: Default::default(),

@@ -56,6 +56,12 @@ const REMOVAL_RETRY: Duration = Duration::from_secs(30);
 /// so they stay.
 pub fn hold_unsafe_removal(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
+        let model = &state.model;
+        let api: Api<StatefulSet> =
+            Api::namespaced(state.applier.client().clone(), &model.namespace);
+        let selector = Labels::owned_by("Kafka", &model.cluster);
+        let live = api.list(&ListParams::default().labels(&selector)).await?;
+        state.statefulsets = live.into_iter().map(|set| (set.name_any(), set)).collect();
         let Some(held) = removal_refusal(state).await? else {
             return Ok(Flow::Continue);
         };
@@ -67,10 +73,7 @@ pub fn hold_unsafe_removal(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<F
 
 async fn removal_refusal(state: &KafkaReconcile) -> Result<Option<Readiness>, Error> {
     let model = &state.model;
-    let api: Api<StatefulSet> = Api::namespaced(state.applier.client().clone(), &model.namespace);
-    let selector = Labels::owned_by("Kafka", &model.cluster);
-    let live = api.list(&ListParams::default().labels(&selector)).await?;
-    let running = RunningNodes::of(&live.items);
+    let running = RunningNodes::of(state.statefulsets.values());
     if let Some(message) = running.quorum_change(model) {
         return Ok(Some(Readiness::NotSupported(message)));
     }
@@ -118,12 +121,10 @@ async fn record_node_ids(state: &KafkaReconcile) -> Result<(), Error> {
 
 pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
-        let api: Api<StatefulSet> =
-            Api::namespaced(state.applier.client().clone(), &state.model.namespace);
-        let mut live = Vec::new();
-        for desired in &state.desired.statefulsets {
-            live.push(api.get_opt(&desired.name_any()).await?);
-        }
+        // As the node-removal step listed them.
+        let live: Vec<Option<StatefulSet>> = (state.desired.statefulsets.iter())
+            .map(|desired| state.statefulsets.get(&desired.name_any()).cloned())
+            .collect();
         let changed: Vec<String> = state
             .desired
             .statefulsets

@@ -12,10 +12,9 @@ use kube::ResourceExt;
 use kube::api::Api;
 use runtime::{Error, Flow, Readiness};
 
-use runtime::pods::is_ready;
+use runtime::pods::{self, is_ready};
 
 use super::WAIT_FOR_PODS;
-use super::readiness::list_pods;
 use super::state::KafkaReconcile;
 use crate::cluster_ref::ClusterRef;
 use crate::kafka::admin::{AdminError, observe_availability};
@@ -29,8 +28,9 @@ use crate::kafka::rolling::{
 
 pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
-        let revisions = update_revisions(state).await?;
-        let pods = list_pods(state).await?;
+        // The pods are listed once; readiness, the next step, reads them too.
+        let mut pods = list_pods(state).await?;
+        let revisions = update_revisions(state, &mut pods).await?;
         let nodes: BTreeMap<String, Node> = state
             .model
             .nodes()
@@ -71,6 +71,7 @@ pub fn restart_outdated_pods(state: &mut KafkaReconcile) -> BoxFuture<'_, Result
             }
         }
         if outdated.is_empty() {
+            state.pods = pods;
             return Ok(Flow::Continue);
         }
         let availability = observe_cluster(state).await;
@@ -117,8 +118,11 @@ async fn observe_cluster(state: &KafkaReconcile) -> Result<Availability, String>
 }
 
 /// Each StatefulSet's current template revision. A manual rolling update asked on a
-/// StatefulSet is handed to its pods (each restart then clears it with the pod) and removed.
-async fn update_revisions(state: &KafkaReconcile) -> Result<BTreeMap<String, String>, Error> {
+/// StatefulSet is handed to its `pods` (each restart then clears it with the pod) and removed.
+async fn update_revisions(
+    state: &KafkaReconcile,
+    pods: &mut [Pod],
+) -> Result<BTreeMap<String, String>, Error> {
     let namespace = &state.model.namespace;
     let api: Api<StatefulSet> = Api::namespaced(state.applier.client().clone(), namespace);
     let mut revisions = BTreeMap::new();
@@ -127,20 +131,20 @@ async fn update_revisions(state: &KafkaReconcile) -> Result<BTreeMap<String, Str
             continue;
         };
         if restart_asked(&live) {
-            for pod in list_pods(state).await? {
+            let key = MANUAL_ROLLING_UPDATE_ANNOTATION;
+            for pod in pods.iter_mut() {
                 let owned = pod
                     .owner_references()
                     .iter()
                     .any(|owner| owner.name == live.name_any());
                 if owned {
-                    let key = MANUAL_ROLLING_UPDATE_ANNOTATION;
                     state
                         .applier
                         .annotate::<Pod>(namespace, &pod.name_any(), key, Some("true"))
                         .await?;
+                    pod.annotations_mut().insert(key.into(), "true".into());
                 }
             }
-            let key = MANUAL_ROLLING_UPDATE_ANNOTATION;
             state
                 .applier
                 .annotate::<StatefulSet>(namespace, &live.name_any(), key, None)
@@ -151,4 +155,10 @@ async fn update_revisions(state: &KafkaReconcile) -> Result<BTreeMap<String, Str
         }
     }
     Ok(revisions)
+}
+
+/// The pods of every node of the cluster.
+async fn list_pods(state: &KafkaReconcile) -> Result<Vec<Pod>, Error> {
+    let (client, model) = (state.applier.client(), &state.model);
+    pods::list_selected(client, &model.namespace, &model.node_selector()).await
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use api::kafka::{Kafka, KafkaNodePool, ListenerStatus};
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 use runtime::{Applier, Progress};
 
@@ -18,6 +19,8 @@ pub struct KafkaReconcile {
     pub desired: Desired,
     pub applier: Applier,
     pub admins: Arc<KafkaAdmins>,
+    /// The cluster's StatefulSets as the node-removal step listed them, by name.
+    pub statefulsets: BTreeMap<String, StatefulSet>,
     /// Whether the Kafka's status holds the model's cluster ID: only then may a status carry it.
     pub cluster_id_recorded: bool,
     /// The cluster CA certificate (PEM), which TLS listeners report for clients to trust.

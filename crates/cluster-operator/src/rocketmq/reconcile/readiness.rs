@@ -1,4 +1,5 @@
-//! The Broker is Ready when every broker's pod exists and is Ready.
+//! The Broker is Ready when every broker's pod exists and is Ready: the pods as the rolling
+//! update, which goes on only when none is due for a restart, listed them.
 
 use futures::future::BoxFuture;
 use kube::ResourceExt;
@@ -7,12 +8,10 @@ use runtime::{Error, Flow, Readiness};
 use super::WAIT_FOR_PODS;
 use runtime::pods::is_ready;
 
-use super::observe;
 use super::state::BrokerReconcile;
 
 pub fn observe(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
-        state.pods = observe::pods(state.applier.client(), &state.model).await?;
         let expected = state.model.nodes().count();
         let ready = state
             .pods
