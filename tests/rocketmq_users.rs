@@ -223,6 +223,8 @@ async fn a_user_is_allowed_and_denied_as_its_acls_say_and_removed_on_deletion() 
     .await?;
     test.wait_may_send(&credentials, "payments", true).await?;
     test.wait_may_send(&credentials, "orders", false).await?;
+    // Ready for this generation: every broker, not only the one sent to, has the change.
+    test.wait_ready("orders-app").await?;
     test.assert_resources("User:orders-app", &["Topic:payments"])
         .await?;
 
