@@ -6,11 +6,11 @@
 
 use anyhow::{Context as _, Result, bail};
 use brokerage_e2e::setup;
-use cluster_operator::kafka::{Inputs, manifest, render};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kafka_operator::assembly::{Inputs, manifest, render};
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Client, Resource};
 use proptest::prelude::*;

@@ -1002,7 +1002,7 @@ impl CaRenewal {
 
     /// The Secret the user annotates, and the annotation.
     fn forced_secret(&self) -> (String, &'static str) {
-        use cluster_operator::kafka::names;
+        use kafka_operator::assembly::names;
         match self.replace_key {
             true => (
                 names::cluster_ca_secret(&self.name),
@@ -1047,7 +1047,7 @@ impl Scenario for CaRenewal {
         Box::pin(async move {
             let kafkas: Api<Kafka> = Api::namespaced(world.client.clone(), &world.namespace);
             let secrets: Api<Secret> = Api::namespaced(world.client.clone(), &world.namespace);
-            use cluster_operator::kafka::names;
+            use kafka_operator::assembly::names;
             let generation =
                 |secret: &Secret, annotation: &str| secret.annotations().get(annotation).cloned();
             let key = secrets.get(&names::cluster_ca_secret(&self.name)).await?;

@@ -97,13 +97,13 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     let topic = std::fs::read_to_string(repo_path("examples/kafka/topic.yaml"))?;
     testenv::apply_yaml(&admin, &topic, &namespace).await?;
     let topics: Api<KafkaTopic> = Api::namespaced(admin.clone(), &namespace);
-    let finalizer = topic_operator::kafka::FINALIZER;
+    let finalizer = kafka_operator::topics::FINALIZER;
     waits_for_broker(&topics, "orders", finalizer, "KafkaError").await?;
     let user = std::fs::read_to_string(repo_path("examples/kafka/user-scram.yaml"))?
         .replace("secure-cluster", "my-cluster");
     testenv::apply_yaml(&admin, &user, &namespace).await?;
     let users: Api<KafkaUser> = Api::namespaced(admin.clone(), &namespace);
-    let finalizer = user_operator::kafka::FINALIZER;
+    let finalizer = kafka_operator::users::FINALIZER;
     waits_for_broker(&users, "orders-app", finalizer, "KafkaError").await?;
 
     // The RocketMQ kinds: the example cluster becomes Ready, and its topic and user wait,
@@ -127,10 +127,10 @@ async fn the_install_manifests_run_and_their_rbac_is_sufficient() -> Result<()> 
     })
     .await?;
     let topics: Api<RocketMQTopic> = Api::namespaced(admin.clone(), &namespace);
-    let finalizer = topic_operator::rocketmq::FINALIZER;
+    let finalizer = rocketmq_operator::topics::FINALIZER;
     waits_for_broker(&topics, "orders", finalizer, "RocketMQError").await?;
     let users: Api<RocketMQUser> = Api::namespaced(admin, &namespace);
-    let finalizer = user_operator::rocketmq::FINALIZER;
+    let finalizer = rocketmq_operator::users::FINALIZER;
     waits_for_broker(&users, "orders-app", finalizer, "RocketMQError").await
 }
 

@@ -29,12 +29,12 @@ use api::kafka::{
 };
 use brokerage_e2e::operators::{Clusters, KafkaTopics, KafkaUsers, Operators};
 use brokerage_e2e::{repo_path, secured_kafka_options, setup, topic_in_kafka};
-use cluster_operator::kafka::admin::AdminOverride;
-use cluster_operator::kafka::{Inputs, render};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
 use kafka_client::{
     AclBinding, AclBindingFilter, AdminClient, ClientConfig, QuotaFilter, QuotaMatch, SaslConfig,
 };
+use kafka_operator::admin::AdminOverride;
+use kafka_operator::assembly::{Inputs, render};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use proptest::prelude::*;
@@ -473,7 +473,8 @@ impl World {
     /// gives, and its Secret's password logs in.
     async fn user_matches_spec(&self) -> Result<()> {
         let user = self.users.get(USER).await?;
-        let model = user_operator::kafka::model::validate(&user).map_err(|error| anyhow!(error))?;
+        let model =
+            kafka_operator::users::model::validate(&user).map_err(|error| anyhow!(error))?;
         let held = self.held_by_kafka().await?;
         if held.acls != model.acls || held.quotas != model.quotas {
             bail!(

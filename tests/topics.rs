@@ -14,16 +14,16 @@ use anyhow::{Context as _, Result};
 use api::kafka::{Kafka, KafkaTopic, KafkaUser};
 use brokerage_e2e::operators::{KafkaTopics, KafkaUsers, Operators};
 use brokerage_e2e::{counter, setup, topic_in_kafka};
-use cluster_operator::kafka::admin::AdminOverride;
 use k8s_openapi::api::events::v1::Event;
 use kafka_client::{AdminClient, ClientConfig, ConfigOp, ConfigResource};
+use kafka_operator::admin::AdminOverride;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
+use operator_common::topics::TopicSettings;
 use runtime::Metrics;
 use serde_json::json;
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 use tokio::sync::OnceCell;
-use topic_operator::TopicSettings;
 
 const WAIT: Duration = Duration::from_secs(60);
 /// Short, so that tests see periodic full reconciliations.
@@ -198,7 +198,7 @@ async fn a_topic_is_created_grown_reconfigured_reverted_and_deleted() -> Result<
         topic
             .finalizers()
             .iter()
-            .any(|f| f == topic_operator::kafka::FINALIZER)
+            .any(|f| f == kafka_operator::topics::FINALIZER)
     );
 
     // More partitions and more config.

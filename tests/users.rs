@@ -15,13 +15,13 @@ use api::kafka::KafkaUser;
 use brokerage_e2e::operators::{KafkaUsers, Operators};
 use brokerage_e2e::{counter, install_clients_ca, setup, wait_condition};
 use certs::{CaKind, SecretContent, Subject};
-use cluster_operator::kafka::admin::AdminOverride;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kafka_client::{
     AclBindingFilter, AdminClient, ClientCertificate, ClientConfig, KafkaError, NewTopic,
     QuotaFilter, QuotaMatch, SaslConfig, TlsConfig,
 };
+use kafka_operator::admin::AdminOverride;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use runtime::Metrics;
 use serde_json::json;
@@ -231,7 +231,7 @@ impl Harness {
 
 /// The subject of the operator's own certificate.
 fn operator() -> Subject {
-    Subject::Component(cluster_operator::kafka::names::OPERATOR_COMMON_NAME.into())
+    Subject::Component(kafka_operator::assembly::names::OPERATOR_COMMON_NAME.into())
 }
 
 async fn create_topics(admin: &AdminClient, names: &[&str]) -> Result<()> {
@@ -553,7 +553,7 @@ async fn users_cannot_take_the_operators_principals_another_users_principal_or_a
     // only the first is a super user.
     let operator = test.certificate_client(&operator()).await?;
     assert_eq!(test.may_describe(&operator, &["orders"]).await?, [true]);
-    let forged = Subject::User(cluster_operator::kafka::names::OPERATOR_COMMON_NAME.into());
+    let forged = Subject::User(kafka_operator::assembly::names::OPERATOR_COMMON_NAME.into());
     let forged = test.certificate_client(&forged).await?;
     assert_eq!(test.may_describe(&forged, &["orders"]).await?, [false]);
 

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cluster_operator::kafka::admin::{AdminOverride, KafkaAdmins};
-use cluster_operator::rocketmq::admin::{RocketMQAdmins, RocketMQOverride};
+use kafka_operator::admin::{AdminOverride, KafkaAdmins};
 use kube::Client;
+use operator_common::topics::TopicSettings;
+use rocketmq_operator::admin::{RocketMQAdmins, RocketMQOverride};
 use runtime::{Context, Metrics, Namespaces};
-use topic_operator::TopicSettings;
 
 use crate::connector;
 
@@ -101,18 +101,29 @@ impl Operators {
                 match controller {
                     Clusters => {
                         let pods = Default::default();
-                        cluster_operator::controllers(&namespaces, context, kafka, rocketmq, pods)
-                            .await
+                        let kafka_clusters = kafka_operator::assembly::reconcile::run(
+                            &namespaces,
+                            context.clone(),
+                            kafka,
+                            pods,
+                        );
+                        let rocketmq_clusters = rocketmq_operator::assembly::reconcile::run(
+                            &namespaces,
+                            context,
+                            rocketmq,
+                            pods,
+                        );
+                        futures::future::join(kafka_clusters, rocketmq_clusters).await;
                     }
                     KafkaTopics => {
-                        topic_operator::kafka::run(&namespaces, context, kafka, topics).await
+                        kafka_operator::topics::run(&namespaces, context, kafka, topics).await
                     }
-                    KafkaUsers => user_operator::kafka::run(&namespaces, context, kafka).await,
+                    KafkaUsers => kafka_operator::users::run(&namespaces, context, kafka).await,
                     RocketMQTopics => {
-                        topic_operator::rocketmq::run(&namespaces, context, rocketmq, topics).await
+                        rocketmq_operator::topics::run(&namespaces, context, rocketmq, topics).await
                     }
                     RocketMQUsers => {
-                        user_operator::rocketmq::run(&namespaces, context, rocketmq).await
+                        rocketmq_operator::users::run(&namespaces, context, rocketmq).await
                     }
                 }
             });

@@ -22,8 +22,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use cluster_operator::kafka::admin::AdminOverride;
 use kafka_client::{ClientCertificate, ClientConfig, SaslConfig, TlsConfig};
+use kafka_operator::admin::AdminOverride;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

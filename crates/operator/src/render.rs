@@ -1,8 +1,8 @@
 //! `brokerage render -f cluster.yaml`: what the operator would create, with no cluster.
 
 use anyhow::{Context, Result};
-use cluster_operator::kafka::{Inputs, manifest, render as render_kafka};
-use cluster_operator::rocketmq;
+use kafka_operator::assembly::{Inputs, manifest, render as render_kafka};
+use rocketmq_operator::assembly as rocketmq;
 
 /// Every object for the NameServices and Brokers in `yaml` (a Broker's inputs being the
 /// NameServices and ConfigMaps in the same file), or else for its Kafka (with its node pools),

@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use cluster_operator::rocketmq::admin::RocketMQOverride;
 use rocketmq_client::{Credentials, TlsConfig};
+use rocketmq_operator::admin::RocketMQOverride;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

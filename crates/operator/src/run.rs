@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use cluster_operator::kafka::admin::KafkaAdmins;
-use cluster_operator::pod_security::PodPolicy;
-use cluster_operator::rocketmq::admin::RocketMQAdmins;
+use kafka_operator::admin::KafkaAdmins;
+use operator_common::pod_security::PodPolicy;
+use operator_common::topics::TopicSettings;
+use rocketmq_operator::admin::RocketMQAdmins;
 use runtime::dns;
 use runtime::http::Readiness;
 use runtime::leader::LeaderElection;
 use runtime::{Context, Metrics, Namespaces};
-use topic_operator::TopicSettings;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -113,26 +113,30 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let settings = TopicSettings {
         delete_topics: args.delete_topics,
     };
-    let controllers = futures::future::join5(
-        cluster_operator::controllers(
-            &namespaces,
-            context.clone(),
-            kafka.clone(),
-            rocketmq.clone(),
-            PodPolicy {
-                allow_privileged_pods: args.allow_privileged_pods,
-            },
-        ),
-        topic_operator::kafka::run(
+    let pods = PodPolicy {
+        allow_privileged_pods: args.allow_privileged_pods,
+    };
+    let kafka_operator = futures::future::join3(
+        kafka_operator::assembly::reconcile::run(&namespaces, context.clone(), kafka.clone(), pods),
+        kafka_operator::topics::run(
             &namespaces,
             context.clone(),
             kafka.clone(),
             settings.clone(),
         ),
-        topic_operator::rocketmq::run(&namespaces, context.clone(), rocketmq.clone(), settings),
-        user_operator::kafka::run(&namespaces, context.clone(), kafka),
-        user_operator::rocketmq::run(&namespaces, context, rocketmq),
+        kafka_operator::users::run(&namespaces, context.clone(), kafka),
     );
+    let rocketmq_operator = futures::future::join3(
+        rocketmq_operator::assembly::reconcile::run(
+            &namespaces,
+            context.clone(),
+            rocketmq.clone(),
+            pods,
+        ),
+        rocketmq_operator::topics::run(&namespaces, context.clone(), rocketmq.clone(), settings),
+        rocketmq_operator::users::run(&namespaces, context, rocketmq),
+    );
+    let controllers = futures::future::join(kafka_operator, rocketmq_operator);
     readiness.set_ready();
     tracing::info!(
         namespaces = ?namespaces,

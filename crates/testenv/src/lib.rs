@@ -31,6 +31,7 @@ mod process;
 pub mod rocketmq;
 mod rundir;
 mod shared;
+pub mod snapshots;
 mod storage;
 pub mod tools;
 

@@ -1,0 +1,1163 @@
+//! Validation: a Kafka and its KafkaNodePools become a fully defaulted model, or an error a person
+//! can act on. Fields that are accepted but not implemented yet become warnings naming them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use api::kafka::{
+    JvmOptions, Kafka, KafkaAuthorizationType, KafkaListener, KafkaNodePool,
+    ListenerAuthenticationType, ListenerConfiguration, ListenerType, Probe, ProcessRole, Storage,
+    StorageType, VolumeSettings, VolumeType, annotations::CLUSTER_LABEL,
+};
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use runtime::labels::{self, Labels};
+
+use super::certificates;
+use super::config::{self, UserConfig};
+use super::listeners::{Authentication, ExternalAddresses, Listener};
+use super::names;
+use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
+use super::template::{SecurityTemplate, security_template};
+use operator_common::object_names;
+use operator_common::pod_security::PodPolicy;
+use operator_common::validation::{InvalidSpec, Warning};
+
+/// Kafka versions the operator runs, with the KRaft metadata version each defaults to; the last
+/// one is the default.
+pub const SUPPORTED_VERSIONS: &[(&str, &str)] = &[
+    ("4.0.0", "4.0-IV3"),
+    ("4.0.1", "4.0-IV3"),
+    ("4.1.0", "4.1-IV1"),
+];
+
+/// The official image of a Kafka version.
+pub fn default_image(version: &str) -> String {
+    format!("apache/kafka:{version}")
+}
+
+/// What validation needs besides the resources themselves.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// The cluster ID to use when the Kafka's status has none yet (a new cluster); the caller
+    /// generates it, so that validation stays free of randomness.
+    pub new_cluster_id: String,
+    pub external_addresses: ExternalAddresses,
+    /// What the operator lets the pods be given.
+    pub pods: PodPolicy,
+}
+
+/// A Kafka cluster, validated and defaulted: everything the builders need.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KafkaModel {
+    pub cluster: String,
+    pub namespace: String,
+    pub uid: String,
+    pub cluster_id: String,
+    pub version: String,
+    pub metadata_version: String,
+    pub image: String,
+    pub listeners: Vec<Listener>,
+    /// Sorted by name.
+    pub pools: Vec<Pool>,
+    pub authorization: Option<Authorization>,
+    /// The user's `spec.kafka.config` without the keys the operator owns.
+    pub config: UserConfig,
+    pub liveness_probe: Option<Probe>,
+    pub readiness_probe: Option<Probe>,
+    pub external_addresses: ExternalAddresses,
+    pub warnings: Vec<Warning>,
+}
+
+/// Kafka's `simple` authorization: ACLs, plus principals that may do anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authorization {
+    /// As the user wrote them (`CN=admin`, `admin`), without the `User:` prefix.
+    pub super_users: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    pub name: String,
+    pub roles: Roles,
+    /// Sorted and contiguous: the StatefulSet's ordinals.
+    pub node_ids: Vec<i32>,
+    pub volumes: Vec<DataVolume>,
+    pub resources: Option<ResourceRequirements>,
+    pub jvm_options: Option<JvmOptions>,
+    /// The security contexts of the pool's (else the Kafka's) `template`.
+    pub security: SecurityTemplate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roles {
+    pub broker: bool,
+    pub controller: bool,
+}
+
+/// One Kafka node: a pod of a pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub pool: String,
+    pub id: i32,
+    pub roles: Roles,
+}
+
+/// One data volume of each node of a pool.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataVolume {
+    /// The JBOD volume ID; `None` for single-volume storage.
+    pub id: Option<i32>,
+    pub kind: VolumeKind,
+    /// Whether the KRaft metadata log lives here.
+    pub kraft_metadata: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum VolumeKind {
+    Ephemeral {
+        size_limit: Option<String>,
+    },
+    PersistentClaim {
+        size: String,
+        class: Option<String>,
+        selector: Option<BTreeMap<String, String>>,
+        /// Whether the claim goes when its node or the cluster does.
+        delete_claim: bool,
+    },
+}
+
+impl DataVolume {
+    /// The pod volume and claim template name: `data`, or `data-<id>` for JBOD, so that claims
+    /// are named `data-<pod>` and `data-<id>-<pod>` as Strimzi names them.
+    pub fn name(&self) -> String {
+        match self.id {
+            Some(id) => format!("data-{id}"),
+            None => "data".into(),
+        }
+    }
+
+    pub fn mount_path(&self) -> String {
+        format!("/var/lib/kafka/{}", self.name())
+    }
+
+    pub fn log_dir(&self, node_id: i32) -> String {
+        format!("{}/kafka-log{node_id}", self.mount_path())
+    }
+}
+
+impl Roles {
+    /// Kafka's `process.roles`.
+    pub fn process_roles(&self) -> &'static str {
+        match (self.broker, self.controller) {
+            (true, true) => "broker,controller",
+            (false, true) => "controller",
+            _ => "broker",
+        }
+    }
+}
+
+impl KafkaModel {
+    pub fn nodes(&self) -> impl Iterator<Item = Node> + '_ {
+        self.pools.iter().flat_map(|pool| {
+            pool.node_ids.iter().map(|id| Node {
+                pool: pool.name.clone(),
+                id: *id,
+                roles: pool.roles,
+            })
+        })
+    }
+
+    /// The controller quorum, by node ID.
+    pub fn controllers(&self) -> Vec<Node> {
+        let mut controllers: Vec<Node> =
+            self.nodes().filter(|node| node.roles.controller).collect();
+        controllers.sort_by_key(|node| node.id);
+        controllers
+    }
+
+    pub fn pool(&self, name: &str) -> Option<&Pool> {
+        self.pools.iter().find(|pool| pool.name == name)
+    }
+
+    pub fn pod_name(&self, node: &Node) -> String {
+        names::pod(&self.cluster, &node.pool, node.id)
+    }
+
+    /// Labels of a cluster-wide object named `name`.
+    pub fn labels(&self, name: &str) -> Labels {
+        Labels::new("Kafka", &self.cluster, name)
+    }
+
+    /// Labels of a pool's pods (and its StatefulSet and ConfigMap), as Strimzi labels them.
+    pub fn pool_labels(&self, pool: &Pool) -> Labels {
+        let flag = |on: bool| if on { "true" } else { "false" };
+        self.labels(&names::kafka(&self.cluster))
+            .with(labels::STRIMZI_POOL_NAME, &pool.name)
+            .with(labels::STRIMZI_BROKER_ROLE, flag(pool.roles.broker))
+            .with(labels::STRIMZI_CONTROLLER_ROLE, flag(pool.roles.controller))
+    }
+
+    /// The metadata of every object built for the cluster: namespaced, labelled, owned by the Kafka.
+    pub fn metadata(&self, name: &str, labels: Labels) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(self.namespace.clone()),
+            labels: Some(labels.into_map()),
+            owner_references: Some(vec![self.owner_reference()]),
+            ..ObjectMeta::default()
+        }
+    }
+
+    /// Selects the pods of every node of the cluster.
+    pub fn node_selector(&self) -> BTreeMap<String, String> {
+        self.labels(&names::kafka(&self.cluster)).selector()
+    }
+
+    /// Selects the pods of the broker nodes, which serve the client listeners.
+    pub fn broker_selector(&self) -> BTreeMap<String, String> {
+        let mut selector = self.node_selector();
+        selector.insert(labels::STRIMZI_BROKER_ROLE.into(), "true".into());
+        selector
+    }
+
+    /// Makes every object garbage-collected with the Kafka.
+    pub fn owner_reference(&self) -> OwnerReference {
+        OwnerReference {
+            api_version: format!("{}/{}", api::kafka::GROUP, api::kafka::STORAGE_VERSION),
+            kind: "Kafka".into(),
+            name: self.cluster.clone(),
+            uid: self.uid.clone(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }
+    }
+}
+
+/// Turns a Kafka and the node pools of its namespace into a model. `pools` may hold pools of
+/// other clusters; only those labelled `strimzi.io/cluster: <name>` are used. Node IDs already
+/// assigned come from each pool's `status.nodeIds`, the cluster ID from the Kafka's status.
+pub fn validate(
+    kafka: &Kafka,
+    pools: &[KafkaNodePool],
+    inputs: &Inputs,
+) -> Result<KafkaModel, InvalidSpec> {
+    let cluster = kafka.metadata.name.clone().unwrap_or_default();
+    let spec = &kafka.spec.kafka;
+    let mut warnings = Vec::new();
+
+    let pools: Vec<&KafkaNodePool> = pools
+        .iter()
+        .filter(|pool| {
+            let labels = pool.metadata.labels.as_ref();
+            labels.and_then(|labels| labels.get(CLUSTER_LABEL)) == Some(&cluster)
+        })
+        .collect();
+    if pools.is_empty() {
+        return Err(if kafka.spec.zookeeper.is_some() {
+            InvalidSpec::new(
+                "spec.zookeeper",
+                "ZooKeeper-based clusters are not supported; migrate to KRaft node pools: remove \
+                 spec.zookeeper and create KafkaNodePools labelled strimzi.io/cluster={cluster} with \
+                 the controller and broker roles",
+            )
+        } else {
+            InvalidSpec::new(
+                "KafkaNodePool",
+                format!(
+                    "no KafkaNodePool labelled strimzi.io/cluster={cluster}; create at least one with \
+                     the controller and broker roles"
+                ),
+            )
+        });
+    }
+
+    let (version, default_metadata_version) = resolve_version(spec.version.as_deref())?;
+    let metadata_version = match &spec.metadata_version {
+        Some(requested) => {
+            check_metadata_version(requested, version, default_metadata_version)?;
+            requested.clone()
+        }
+        None => default_metadata_version.to_string(),
+    };
+    check_certificate_authority(kafka.spec.cluster_ca.as_ref(), "spec.clusterCa")?;
+    check_certificate_authority(kafka.spec.clients_ca.as_ref(), "spec.clientsCa")?;
+    let listeners = validate_listeners(&spec.listeners, &mut warnings)?;
+    let authorization = validate_authorization(kafka)?;
+    let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
+    let pools = validate_pools(kafka, &pools, inputs.pods, &mut warnings)?;
+    warn_unimplemented(kafka, &mut warnings);
+
+    let model = KafkaModel {
+        namespace: kafka.metadata.namespace.clone().unwrap_or_default(),
+        uid: kafka.metadata.uid.clone().unwrap_or_default(),
+        cluster_id: kafka
+            .status
+            .as_ref()
+            .and_then(|status| status.cluster_id.clone())
+            .unwrap_or_else(|| inputs.new_cluster_id.clone()),
+        image: spec.image.clone().unwrap_or_else(|| default_image(version)),
+        version: version.to_string(),
+        metadata_version,
+        cluster,
+        listeners,
+        pools,
+        authorization,
+        config,
+        liveness_probe: spec.liveness_probe.clone(),
+        readiness_probe: spec.readiness_probe.clone(),
+        external_addresses: inputs.external_addresses.clone(),
+        warnings,
+    };
+    check_object_names(&model)?;
+    Ok(model)
+}
+
+/// Every object the cluster gets, its pods and the Secrets of its certificates, named and
+/// labelled as Kubernetes accepts: the names of the Kafka, its pools and its listeners make
+/// theirs, and only together can they be too long.
+fn check_object_names(model: &KafkaModel) -> Result<(), InvalidSpec> {
+    let mut objects = super::Desired::build(model).to_json();
+    let content = certs::SecretContent::default();
+    objects.extend(
+        certificates::certificate_secrets(&model.cluster)
+            .iter()
+            .map(|name| {
+                serde_json::to_value(certificates::build_secret(model, name, &content, true))
+                    .expect("a Secret serializes")
+            }),
+    );
+    object_names::check(&objects).map_err(|problem| {
+        InvalidSpec::new(
+            "metadata.name",
+            format!(
+                "{problem}; the names of the Kafka, its KafkaNodePools and its listeners make \
+                 that name, so shorten or change them"
+            ),
+        )
+    })
+}
+
+/// A KRaft `metadata.version` as Kafka's storage tool takes it (`4.1-IV1`, or `4.1` for the
+/// newest of that release), from the oldest a KRaft cluster of Kafka 4 may run (`3.3-IV3`) to
+/// the newest `version` knows (`default`): anything else would leave every node unable to
+/// format its storage and start.
+fn check_metadata_version(
+    requested: &str,
+    version: &str,
+    default: &str,
+) -> Result<(), InvalidSpec> {
+    const OLDEST: &str = "3.3-IV3";
+    let invalid = |problem: String| {
+        InvalidSpec::new(
+            "spec.kafka.metadataVersion",
+            format!("{problem}; use one from {OLDEST} to {default}, or leave it out for {default}"),
+        )
+    };
+    let (release, iv) = parse_metadata_version(requested).ok_or_else(|| {
+        invalid(format!(
+            "{requested:?} is not a metadata version such as {default}"
+        ))
+    })?;
+    let (newest, newest_iv) =
+        parse_metadata_version(default).expect("the supported versions parse");
+    let (oldest, oldest_iv) = parse_metadata_version(OLDEST).expect("the oldest version parses");
+    // A release without an IV is the newest IV of that release the Kafka knows.
+    let newer =
+        release > newest || (release == newest && iv.zip(newest_iv).is_some_and(|(a, b)| a > b));
+    if newer {
+        return Err(invalid(format!(
+            "{requested} is newer than Kafka {version} knows"
+        )));
+    }
+    let older =
+        release < oldest || (release == oldest && iv.zip(oldest_iv).is_some_and(|(a, b)| a < b));
+    if older {
+        return Err(invalid(format!(
+            "{requested} is older than a KRaft cluster of Kafka {version} may run"
+        )));
+    }
+    Ok(())
+}
+
+/// `((major, minor), IV)`: `4.1-IV1` or `4.1`.
+fn parse_metadata_version(text: &str) -> Option<((u32, u32), Option<u32>)> {
+    let number = |part: &str| {
+        (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (release, iv) = match text.split_once("-IV") {
+        Some((release, iv)) => (release, Some(number(iv)?)),
+        None => (text, None),
+    };
+    let (major, minor) = release.split_once('.')?;
+    Some(((number(major)?, number(minor)?), iv))
+}
+
+/// The schema refuses a renewal period as long as the validity, for resources written since it
+/// does: such a CA (and every certificate it signs) would be renewed, and every node restarted,
+/// at each reconciliation.
+fn check_certificate_authority(
+    spec: Option<&api::kafka::CertificateAuthority>,
+    field: &str,
+) -> Result<(), InvalidSpec> {
+    let config = certificates::ca_config(spec);
+    if config.renewal_days < config.validity_days {
+        return Ok(());
+    }
+    Err(InvalidSpec::new(
+        format!("{field}.renewalDays"),
+        format!(
+            "a renewal period of {} days is not shorter than the validity of {} days, so the \
+             certificates would be renewed and every node restarted at each reconciliation; \
+             make renewalDays less than validityDays",
+            config.renewal_days, config.validity_days
+        ),
+    ))
+}
+
+fn resolve_version(requested: Option<&str>) -> Result<(&'static str, &'static str), InvalidSpec> {
+    let newest = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.len() - 1];
+    let Some(requested) = requested else {
+        return Ok(newest);
+    };
+    SUPPORTED_VERSIONS
+        .iter()
+        .find(|(version, _)| *version == requested)
+        .copied()
+        .ok_or_else(|| {
+            let supported: Vec<&str> = SUPPORTED_VERSIONS.iter().map(|(v, _)| *v).collect();
+            InvalidSpec::new(
+                "spec.kafka.version",
+                format!(
+                    "Kafka {requested} is not supported; use one of {}",
+                    supported.join(", ")
+                ),
+            )
+        })
+}
+
+fn validate_listeners(
+    listeners: &[KafkaListener],
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Listener>, InvalidSpec> {
+    let mut names = BTreeSet::new();
+    let mut ports = BTreeSet::new();
+    let mut valid = Vec::new();
+    for (index, listener) in listeners.iter().enumerate() {
+        let field = format!("spec.kafka.listeners[{index}]");
+        if !names.insert(&listener.name) {
+            return Err(InvalidSpec::new(
+                format!("{field}.name"),
+                format!(
+                    "listener name {} is used twice; names must be unique",
+                    listener.name
+                ),
+            ));
+        }
+        if !ports.insert(listener.port) {
+            return Err(InvalidSpec::new(
+                format!("{field}.port"),
+                format!("port {} is used twice; ports must be unique", listener.port),
+            ));
+        }
+        match listener.type_ {
+            ListenerType::Route => {
+                return Err(InvalidSpec::new(
+                    format!("{field}.type"),
+                    "type route needs OpenShift Routes, which Brokerage does not create; use type \
+                     nodeport or loadbalancer to reach Kafka from outside Kubernetes",
+                ));
+            }
+            ListenerType::Ingress => {
+                warnings.push(Warning {
+                    reason: "UnsupportedField",
+                    message: format!(
+                        "{field}.type: ingress listeners are not implemented yet; listener {} is not exposed",
+                        listener.name
+                    ),
+                });
+                continue;
+            }
+            _ => {}
+        }
+        let authentication = match listener.authentication.as_ref().map(|auth| auth.type_) {
+            None => None,
+            Some(ListenerAuthenticationType::Tls) if !listener.tls => {
+                return Err(InvalidSpec::new(
+                    format!("{field}.authentication.type"),
+                    "authentication type tls requires tls: true",
+                ));
+            }
+            Some(ListenerAuthenticationType::Tls) => Some(Authentication::Tls),
+            Some(ListenerAuthenticationType::ScramSha512) => Some(Authentication::ScramSha512),
+            Some(other) => {
+                // Exposing the listener without the authentication the user asked for would
+                // open it to everyone, so it is left out instead.
+                let name = if other == ListenerAuthenticationType::OAuth {
+                    "oauth"
+                } else {
+                    "custom"
+                };
+                warnings.push(Warning {
+                    reason: "UnsupportedField",
+                    message: format!(
+                        "{field}.authentication.type: {name} authentication is not implemented yet; \
+                         listener {} is not exposed",
+                        listener.name
+                    ),
+                });
+                continue;
+            }
+        };
+        let configuration = listener.configuration.clone().unwrap_or_default();
+        warn_unimplemented_listener_configuration(&field, &configuration, warnings);
+        valid.push(Listener {
+            name: listener.name.clone(),
+            port: listener.port,
+            type_: listener.type_,
+            tls: listener.tls,
+            authentication,
+            configuration,
+            network_policy_peers: listener.network_policy_peers.clone().unwrap_or_default(),
+        });
+    }
+    Ok(valid)
+}
+
+fn warn_unimplemented_listener_configuration(
+    field: &str,
+    configuration: &ListenerConfiguration,
+    warnings: &mut Vec<Warning>,
+) {
+    let unimplemented = [
+        (
+            "brokerCertChainAndKey",
+            configuration.broker_cert_chain_and_key.is_some(),
+        ),
+        (
+            "preferredNodePortAddressType",
+            configuration.preferred_node_port_address_type.is_some(),
+        ),
+        (
+            "useServiceDnsDomain",
+            configuration.use_service_dns_domain.is_some(),
+        ),
+        (
+            "createBootstrapService",
+            configuration.create_bootstrap_service == Some(false),
+        ),
+        ("hostTemplate", configuration.host_template.is_some()),
+        (
+            "advertisedHostTemplate",
+            configuration.advertised_host_template.is_some(),
+        ),
+    ];
+    for (name, _) in unimplemented.iter().filter(|(_, set)| *set) {
+        warnings.push(Warning::not_implemented(&format!(
+            "{field}.configuration.{name}"
+        )));
+    }
+}
+
+fn validate_authorization(kafka: &Kafka) -> Result<Option<Authorization>, InvalidSpec> {
+    let Some(authorization) = &kafka.spec.kafka.authorization else {
+        return Ok(None);
+    };
+    match authorization.type_ {
+        KafkaAuthorizationType::Simple => Ok(Some(Authorization {
+            super_users: authorization.super_users.clone().unwrap_or_default(),
+        })),
+        // Running without the authorizer the user asked for would allow everything.
+        other => Err(InvalidSpec::new(
+            "spec.kafka.authorization.type",
+            format!(
+                "{} authorization is not supported yet; use type simple",
+                match other {
+                    KafkaAuthorizationType::Opa => "opa",
+                    KafkaAuthorizationType::Keycloak => "keycloak",
+                    _ => "custom",
+                }
+            ),
+        )),
+    }
+}
+
+fn validate_pools(
+    kafka: &Kafka,
+    pools: &[&KafkaNodePool],
+    pod_policy: PodPolicy,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Pool>, InvalidSpec> {
+    let kafka_security = security_template(
+        kafka.spec.kafka.template.as_ref(),
+        "spec.kafka.template",
+        pod_policy,
+        warnings,
+    )?;
+    let mut requests = Vec::new();
+    let mut validated = Vec::new();
+    for pool in pools {
+        let name = pool.metadata.name.clone().unwrap_or_default();
+        let field = |path: &str| format!("KafkaNodePool {name}: {path}");
+        if pool.spec.roles.is_empty() {
+            return Err(InvalidSpec::new(
+                field("spec.roles"),
+                "give the pool the controller role, the broker role or both",
+            ));
+        }
+        let roles = Roles {
+            broker: pool.spec.has_role(ProcessRole::Broker),
+            controller: pool.spec.has_role(ProcessRole::Controller),
+        };
+        let annotations = pool.metadata.annotations.clone().unwrap_or_default();
+        if annotations.contains_key(REMOVE_NODE_IDS_ANNOTATION) {
+            warnings.push(Warning {
+                reason: "UnsupportedField",
+                message: format!(
+                    "{}: a pool scales down from its highest node ID and the annotation is ignored",
+                    field(&format!(
+                        "metadata.annotations[{REMOVE_NODE_IDS_ANNOTATION}]"
+                    ))
+                ),
+            });
+        }
+        let security = security_template(
+            pool.spec.template.as_ref(),
+            &field("spec.template"),
+            pod_policy,
+            warnings,
+        )?
+        .or(kafka_security.clone());
+        requests.push(IdRequest {
+            pool: name.clone(),
+            replicas: pool.spec.replicas,
+            has_controller_role: roles.controller,
+            existing: pool
+                .status
+                .as_ref()
+                .and_then(|status| status.node_ids.clone())
+                .unwrap_or_default(),
+            next_node_ids: annotations.get(NEXT_NODE_IDS_ANNOTATION).cloned(),
+        });
+        validated.push(Pool {
+            volumes: validate_storage(&pool.spec.storage, &field("spec.storage"), warnings)?,
+            resources: pool
+                .spec
+                .resources
+                .clone()
+                .or_else(|| kafka.spec.kafka.resources.clone()),
+            jvm_options: pool
+                .spec
+                .jvm_options
+                .clone()
+                .or_else(|| kafka.spec.kafka.jvm_options.clone()),
+            name,
+            roles,
+            node_ids: Vec::new(),
+            security,
+        });
+    }
+
+    let mut assigned = node_ids::assign(&requests)?;
+    for pool in &mut validated {
+        pool.node_ids = assigned.remove(&pool.name).unwrap_or_default();
+    }
+    validated.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let running = |role: fn(&Roles) -> bool| {
+        validated
+            .iter()
+            .any(|pool| role(&pool.roles) && !pool.node_ids.is_empty())
+    };
+    if !running(|roles| roles.controller) {
+        return Err(InvalidSpec::new(
+            "KafkaNodePool",
+            "no node has the controller role; a KRaft cluster needs at least one controller",
+        ));
+    }
+    if !running(|roles| roles.broker) {
+        return Err(InvalidSpec::new(
+            "KafkaNodePool",
+            "no node has the broker role; a cluster needs at least one broker",
+        ));
+    }
+    Ok(validated)
+}
+
+fn validate_storage(
+    storage: &Storage,
+    field: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<DataVolume>, InvalidSpec> {
+    let volumes = match storage.type_ {
+        StorageType::Ephemeral => vec![ephemeral(None, &storage.volume)],
+        StorageType::PersistentClaim => vec![persistent_claim(None, &storage.volume, field)?],
+        StorageType::Jbod => {
+            let disks = storage.volumes.as_deref().unwrap_or_default();
+            if disks.is_empty() {
+                return Err(InvalidSpec::new(
+                    format!("{field}.volumes"),
+                    "jbod storage needs at least one volume",
+                ));
+            }
+            let mut ids = BTreeSet::new();
+            let mut volumes = Vec::new();
+            for (index, disk) in disks.iter().enumerate() {
+                let disk_field = format!("{field}.volumes[{index}]");
+                let Some(id) = disk.volume.id else {
+                    return Err(InvalidSpec::new(
+                        format!("{disk_field}.id"),
+                        "every jbod volume needs an id; it names the volume's claim",
+                    ));
+                };
+                if !ids.insert(id) {
+                    return Err(InvalidSpec::new(
+                        format!("{disk_field}.id"),
+                        format!("volume id {id} is used twice"),
+                    ));
+                }
+                volumes.push(match disk.type_ {
+                    VolumeType::Ephemeral => ephemeral(Some(id), &disk.volume),
+                    VolumeType::PersistentClaim => {
+                        persistent_claim(Some(id), &disk.volume, &disk_field)?
+                    }
+                });
+                if disk.volume.overrides.is_some() {
+                    warnings.push(Warning::not_implemented(&format!("{disk_field}.overrides")));
+                }
+            }
+            volumes
+        }
+    };
+    if storage.volume.overrides.is_some() {
+        warnings.push(Warning::not_implemented(&format!("{field}.overrides")));
+    }
+    if volumes
+        .iter()
+        .filter(|volume| volume.kraft_metadata)
+        .count()
+        > 1
+    {
+        return Err(InvalidSpec::new(
+            field,
+            "kraftMetadata: shared may be set on one volume only",
+        ));
+    }
+    Ok(volumes)
+}
+
+fn ephemeral(id: Option<i32>, settings: &VolumeSettings) -> DataVolume {
+    DataVolume {
+        id,
+        kind: VolumeKind::Ephemeral {
+            size_limit: settings.size_limit.clone(),
+        },
+        kraft_metadata: settings.kraft_metadata.is_some(),
+    }
+}
+
+fn persistent_claim(
+    id: Option<i32>,
+    settings: &VolumeSettings,
+    field: &str,
+) -> Result<DataVolume, InvalidSpec> {
+    let size = settings.size.clone().ok_or_else(|| {
+        InvalidSpec::new(
+            format!("{field}.size"),
+            "persistent-claim storage needs a size, such as 100Gi",
+        )
+    })?;
+    // Kubernetes refuses a claim of no bytes, and anything but a quantity.
+    let quantity = k8s_openapi::apimachinery::pkg::api::resource::Quantity(size.clone());
+    if operator_common::quantity::bytes(&quantity).is_none_or(|bytes| bytes == 0) {
+        return Err(InvalidSpec::new(
+            format!("{field}.size"),
+            format!("{size:?} is not a size a volume can have, such as 100Gi"),
+        ));
+    }
+    Ok(DataVolume {
+        id,
+        kind: VolumeKind::PersistentClaim {
+            size,
+            class: settings.class.clone(),
+            selector: settings.selector.clone(),
+            delete_claim: settings.delete_claim.unwrap_or(false),
+        },
+        kraft_metadata: settings.kraft_metadata.is_some(),
+    })
+}
+
+/// Sections Brokerage accepts, so that Strimzi manifests apply, but does not act on yet.
+fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
+    let spec = &kafka.spec;
+    let cluster = &spec.kafka;
+    let unimplemented = [
+        ("spec.kafka.rack", cluster.rack.is_some()),
+        (
+            "spec.kafka.brokerRackInitImage",
+            cluster.broker_rack_init_image.is_some(),
+        ),
+        ("spec.kafka.jmxOptions", cluster.jmx_options.is_some()),
+        ("spec.kafka.metricsConfig", cluster.metrics_config.is_some()),
+        ("spec.kafka.logging", cluster.logging.is_some()),
+        ("spec.kafka.tieredStorage", cluster.tiered_storage.is_some()),
+        ("spec.kafka.quotas", cluster.quotas.is_some()),
+        ("spec.cruiseControl", spec.cruise_control.is_some()),
+        ("spec.kafkaExporter", spec.kafka_exporter.is_some()),
+        ("spec.jmxTrans", spec.jmx_trans.is_some()),
+        (
+            "spec.maintenanceTimeWindows",
+            spec.maintenance_time_windows.is_some(),
+        ),
+    ];
+    for (field, _) in unimplemented.iter().filter(|(_, set)| *set) {
+        warnings.push(Warning::not_implemented(field));
+    }
+    let ignored = [
+        ("spec.kafka.replicas", cluster.replicas.is_some()),
+        ("spec.kafka.storage", cluster.storage.is_some()),
+        ("spec.zookeeper", spec.zookeeper.is_some()),
+    ];
+    for (field, _) in ignored.iter().filter(|(_, set)| *set) {
+        warnings.push(Warning {
+            reason: "IgnoredField",
+            message: format!(
+                "{field} is ignored: the cluster's nodes come from its KafkaNodePools"
+            ),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assembly::testing::{example, example_model, inputs, parse};
+
+    const SINGLE_NODE: &str = r#"
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaNodePool
+metadata: {name: dual, labels: {strimzi.io/cluster: c}}
+spec: {replicas: 1, roles: [controller, broker], storage: {type: ephemeral}}
+---
+apiVersion: kafka.strimzi.io/v1
+kind: Kafka
+metadata: {name: c}
+spec:
+  kafka:
+    listeners:
+      - {name: plain, port: 9092, type: internal, tls: false}
+"#;
+
+    fn validate_text(text: &str) -> Result<KafkaModel, InvalidSpec> {
+        let (kafka, pools) = parse(text);
+        validate(&kafka, &pools, &inputs())
+    }
+
+    fn invalid(text: &str) -> InvalidSpec {
+        validate_text(text).expect_err("the spec is invalid")
+    }
+
+    #[test]
+    fn examples_validate_with_defaults() {
+        let model = example_model("ephemeral-single-node");
+        assert_eq!(model.cluster, "my-cluster");
+        assert_eq!(model.namespace, "kafka");
+        assert_eq!(model.version, "4.1.0");
+        assert_eq!(model.metadata_version, "4.1-IV1");
+        assert_eq!(model.image, "apache/kafka:4.1.0");
+        assert_eq!(model.cluster_id, "AAAAAAAAAAAAAAAAAAAAAA");
+        assert_eq!(model.pools[0].node_ids, [0]);
+        assert!(model.warnings.is_empty(), "{:?}", model.warnings);
+
+        let model = example_model("persistent-dual-pool");
+        let ids: Vec<(&str, &[i32])> = model
+            .pools
+            .iter()
+            .map(|pool| (pool.name.as_str(), pool.node_ids.as_slice()))
+            .collect();
+        assert_eq!(
+            ids,
+            [("broker", &[3, 4, 5][..]), ("controller", &[0, 1, 2][..])]
+        );
+        assert_eq!(model.pools[0].volumes[0].name(), "data-0");
+        assert_eq!(model.pools[1].volumes[0].name(), "data");
+
+        let model = example_model("tls-scram-listeners");
+        assert_eq!(model.listeners.len(), 3);
+        assert_eq!(
+            model.authorization.unwrap().super_users,
+            ["CN=admin", "admin"]
+        );
+    }
+
+    #[test]
+    fn the_cluster_id_and_node_ids_come_from_the_status() {
+        let (mut kafka, mut pools) = example("persistent-dual-pool");
+        kafka.status = Some(api::kafka::KafkaStatus {
+            cluster_id: Some("existing".into()),
+            ..Default::default()
+        });
+        for pool in &mut pools {
+            let existing = if pool.metadata.name.as_deref() == Some("broker") {
+                vec![10, 11, 12]
+            } else {
+                vec![20, 21, 22]
+            };
+            pool.status = Some(api::kafka::KafkaNodePoolStatus {
+                node_ids: Some(existing),
+                ..Default::default()
+            });
+        }
+        let model = validate(&kafka, &pools, &inputs()).unwrap();
+        assert_eq!(model.cluster_id, "existing");
+        assert_eq!(model.pool("broker").unwrap().node_ids, [10, 11, 12]);
+        assert_eq!(model.pool("controller").unwrap().node_ids, [20, 21, 22]);
+    }
+
+    #[test]
+    fn pools_of_other_clusters_are_left_out() {
+        let text = SINGLE_NODE.replace("metadata: {name: c}", "metadata: {name: other}");
+        let error = invalid(&text);
+        assert_eq!(error.field, "KafkaNodePool");
+        assert!(
+            error
+                .message
+                .contains("no KafkaNodePool labelled strimzi.io/cluster=other")
+        );
+    }
+
+    #[test]
+    fn zookeeper_clusters_are_refused_with_a_way_forward() {
+        let text = SINGLE_NODE
+            .replace("strimzi.io/cluster: c", "strimzi.io/cluster: nobody")
+            .replace(
+                "spec:\n  kafka:",
+                "spec:\n  zookeeper: {replicas: 3, storage: {type: ephemeral}}\n  kafka:",
+            );
+        let error = invalid(&text);
+        assert_eq!(error.field, "spec.zookeeper");
+        assert!(error.message.starts_with(
+            "ZooKeeper-based clusters are not supported; migrate to KRaft node pools"
+        ));
+    }
+
+    #[test]
+    fn unknown_versions_are_refused_listing_the_supported_ones() {
+        let error = invalid(&SINGLE_NODE.replace("  kafka:\n", "  kafka:\n    version: 3.1.0\n"));
+        assert_eq!(
+            error.to_string(),
+            "spec.kafka.version: Kafka 3.1.0 is not supported; use one of 4.0.0, 4.0.1, 4.1.0"
+        );
+    }
+
+    #[test]
+    fn metadata_versions_are_those_kafka_can_format_with() {
+        let with = |metadata: &str| {
+            SINGLE_NODE.replace(
+                "  kafka:\n",
+                &format!("  kafka:\n    version: 4.0.0\n    metadataVersion: {metadata:?}\n"),
+            )
+        };
+        for accepted in ["4.0-IV3", "4.0", "3.3-IV3", "3.9"] {
+            assert_eq!(
+                validate_text(&with(accepted)).unwrap().metadata_version,
+                accepted
+            );
+        }
+        let error = invalid(&with("4.1-IV1"));
+        assert_eq!(
+            error.to_string(),
+            "spec.kafka.metadataVersion: 4.1-IV1 is newer than Kafka 4.0.0 knows; use one from \
+             3.3-IV3 to 4.0-IV3, or leave it out for 4.0-IV3"
+        );
+        assert!(
+            invalid(&with("3.3-IV2"))
+                .message
+                .starts_with("3.3-IV2 is older than")
+        );
+        for garbage in ["garbage", "4.0-IV", "4.-IV1", "4.0-iv3", "4.0.1"] {
+            let error = invalid(&with(garbage));
+            assert!(
+                error
+                    .message
+                    .contains("is not a metadata version such as 4.0-IV3"),
+                "{garbage}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_ca_renewed_as_often_as_it_is_valid_is_refused() {
+        let with =
+            |ca: &str| SINGLE_NODE.replace("spec:\n  kafka:", &format!("spec:\n  {ca}\n  kafka:"));
+        assert!(validate_text(&with("clusterCa: {validityDays: 31}")).is_ok());
+        let error = invalid(&with("clusterCa: {validityDays: 30}"));
+        assert_eq!(error.field, "spec.clusterCa.renewalDays");
+        assert!(error.message.starts_with(
+            "a renewal period of 30 days is not shorter than the validity of 30 days"
+        ));
+        let error = invalid(&with("clientsCa: {renewalDays: 400}"));
+        assert_eq!(error.field, "spec.clientsCa.renewalDays");
+    }
+
+    #[test]
+    fn names_that_make_names_kubernetes_refuses_are_invalid() {
+        let rename = |kafka: &str, pool: &str| {
+            SINGLE_NODE
+                .replace(
+                    "metadata: {name: c}",
+                    &format!("metadata: {{name: {kafka}}}"),
+                )
+                .replace(
+                    "strimzi.io/cluster: c",
+                    &format!("strimzi.io/cluster: {kafka}"),
+                )
+                .replace("name: dual,", &format!("name: {pool},"))
+        };
+        // The longest name the CRD lets through works with a short pool name.
+        let forty = "k".repeat(40);
+        assert!(validate_text(&rename(&forty, "p")).is_ok());
+        let error = invalid(&rename(&forty, &"p".repeat(12)));
+        assert_eq!(error.field, "metadata.name");
+        assert!(
+            error.message.starts_with(&format!(
+                "StatefulSet {forty}-pppppppppppp: the name is 53 characters long, more than the 52"
+            )),
+            "{}",
+            error.message
+        );
+        assert!(error.message.ends_with("so shorten or change them"));
+        let error = invalid(&rename("1st", "p"));
+        assert!(
+            error.message.starts_with(
+                "Service 1st-kafka-bootstrap: the name of a Service must start with a letter"
+            ),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn invalid_listeners_are_refused() {
+        let with_listener = |listener: &str| {
+            SINGLE_NODE.replace(
+                "      - {name: plain, port: 9092, type: internal, tls: false}\n",
+                &format!("      - {{name: plain, port: 9092, type: internal, tls: false}}\n      - {listener}\n"),
+            )
+        };
+        let error = invalid(&with_listener(
+            "{name: tls, port: 9093, type: internal, tls: false, authentication: {type: tls}}",
+        ));
+        assert_eq!(
+            error.to_string(),
+            "spec.kafka.listeners[1].authentication.type: authentication type tls requires tls: true"
+        );
+        let error = invalid(&with_listener(
+            "{name: ext, port: 9094, type: route, tls: true}",
+        ));
+        assert_eq!(error.field, "spec.kafka.listeners[1].type");
+        let error = invalid(&with_listener(
+            "{name: plain, port: 9094, type: internal, tls: false}",
+        ));
+        assert_eq!(error.field, "spec.kafka.listeners[1].name");
+        let error = invalid(&with_listener(
+            "{name: other, port: 9092, type: internal, tls: false}",
+        ));
+        assert_eq!(error.field, "spec.kafka.listeners[1].port");
+    }
+
+    #[test]
+    fn unimplemented_listeners_are_skipped_with_a_warning() {
+        let text = SINGLE_NODE.replace(
+            "      - {name: plain, port: 9092, type: internal, tls: false}\n",
+            "      - {name: plain, port: 9092, type: internal, tls: false}\n      \
+             - {name: ing, port: 9093, type: ingress, tls: true}\n      \
+             - {name: oauth, port: 9094, type: internal, tls: false, authentication: {type: oauth}}\n",
+        );
+        let model = validate_text(&text).unwrap();
+        assert_eq!(model.listeners.len(), 1);
+        let messages: Vec<&str> = model.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "spec.kafka.listeners[1].type: ingress listeners are not implemented yet; listener ing is not exposed",
+                "spec.kafka.listeners[2].authentication.type: oauth authentication is not implemented yet; listener oauth is not exposed",
+            ]
+        );
+    }
+
+    #[test]
+    fn roles_must_cover_controllers_and_brokers() {
+        let error = invalid(&SINGLE_NODE.replace("roles: [controller, broker]", "roles: [broker]"));
+        assert!(error.message.contains("no node has the controller role"));
+        let error =
+            invalid(&SINGLE_NODE.replace("roles: [controller, broker]", "roles: [controller]"));
+        assert!(error.message.contains("no node has the broker role"));
+        let error = invalid(&SINGLE_NODE.replace("replicas: 1", "replicas: 0"));
+        assert!(error.message.contains("no node has the controller role"));
+        let error = invalid(&SINGLE_NODE.replace("roles: [controller, broker]", "roles: []"));
+        assert_eq!(error.field, "KafkaNodePool dual: spec.roles");
+    }
+
+    #[test]
+    fn storage_must_be_complete() {
+        let error = invalid(&SINGLE_NODE.replace("{type: ephemeral}", "{type: persistent-claim}"));
+        assert_eq!(error.field, "KafkaNodePool dual: spec.storage.size");
+        let error = invalid(&SINGLE_NODE.replace(
+            "{type: ephemeral}",
+            "{type: jbod, volumes: [{type: persistent-claim, size: 1Gi}]}",
+        ));
+        assert_eq!(
+            error.field,
+            "KafkaNodePool dual: spec.storage.volumes[0].id"
+        );
+        let error = invalid(&SINGLE_NODE.replace("{type: ephemeral}", "{type: jbod, volumes: []}"));
+        assert_eq!(error.field, "KafkaNodePool dual: spec.storage.volumes");
+        for size in ["0", "0Gi", "lots"] {
+            let claim = format!("{{type: persistent-claim, size: \"{size}\"}}");
+            let error = invalid(&SINGLE_NODE.replace("{type: ephemeral}", &claim));
+            assert_eq!(
+                error.field, "KafkaNodePool dual: spec.storage.size",
+                "{size}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_simple_authorization_is_accepted() {
+        let text = SINGLE_NODE.replace("  kafka:\n", "  kafka:\n    authorization: {type: opa}\n");
+        assert_eq!(invalid(&text).field, "spec.kafka.authorization.type");
+    }
+
+    #[test]
+    fn unimplemented_fields_are_reported_by_name() {
+        let text = SINGLE_NODE
+            .replace(
+                "  kafka:\n",
+                "  kafka:\n    rack: {topologyKey: zone}\n    template: {pod: {affinity: {}}}\n    config: {node.id: 3}\n",
+            )
+            .replace("storage: {type: ephemeral}}", "storage: {type: ephemeral}, template: {perPodService: {}}}");
+        let model = validate_text(&text).unwrap();
+        let messages: Vec<&str> = model.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "spec.kafka.config.node.id is set by the operator; the value given is ignored",
+                "spec.kafka.template.pod.affinity is not implemented yet and is ignored",
+                "KafkaNodePool dual: spec.template.perPodService is not implemented yet and is ignored",
+                "spec.kafka.rack is not implemented yet and is ignored",
+            ]
+        );
+    }
+
+    #[test]
+    fn objects_are_owned_by_the_kafka() {
+        let owner = example_model("ephemeral-single-node").owner_reference();
+        assert_eq!(owner.api_version, "kafka.strimzi.io/v1");
+        assert_eq!(owner.kind, "Kafka");
+        assert_eq!(owner.name, "my-cluster");
+        assert_eq!(owner.controller, Some(true));
+        assert_eq!(owner.block_owner_deletion, Some(true));
+    }
+}

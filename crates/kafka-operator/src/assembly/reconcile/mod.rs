@@ -1,0 +1,117 @@
+//! The Kafka assembly's I/O: observe, validate into the pure model, then a chain of steps that
+//! apply what the model built, roll pods, and watch readiness; the status comes last.
+
+mod apply;
+mod certificates;
+mod cluster_id;
+mod controller;
+mod discovery;
+mod node_pools;
+mod observe;
+mod readiness;
+mod rolling;
+mod state;
+mod status;
+
+pub use controller::run;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::kafka::{Kafka, KafkaStatus};
+use futures::future::BoxFuture;
+use kube::Client;
+use runtime::assembly::Assembly;
+use runtime::{Applier, Error, Progress, Steps};
+
+use observe::Observed;
+use state::KafkaReconcile;
+
+use crate::admin::KafkaAdmins;
+use crate::assembly::{Desired, KafkaModel, validate};
+use operator_common::pod_security::PodPolicy;
+use operator_common::validation::InvalidSpec;
+
+/// How soon to look again while pods start or restart.
+const WAIT_FOR_PODS: Duration = Duration::from_secs(5);
+
+/// The Kafka assembly, with what its steps need from the operator.
+pub struct KafkaAssembly {
+    pub admins: Arc<KafkaAdmins>,
+    pub pods: PodPolicy,
+}
+
+impl Assembly for KafkaAssembly {
+    type Resource = Kafka;
+    type Status = KafkaStatus;
+    type Observed = Observed;
+    type Model = KafkaModel;
+    type Invalid = InvalidSpec;
+    type State = KafkaReconcile;
+    const KIND: &'static str = "Kafka";
+    const READY: &'static str = "every Kafka node is ready";
+
+    /// The whole Kafka assembly at a glance, in Strimzi's order: the cluster's identity and
+    /// what may not change, everything the pods mount before the StatefulSets, then the
+    /// rolling update, readiness, and where clients connect.
+    fn steps() -> Steps<KafkaReconcile> {
+        Steps::new("Kafka")
+            .step("cluster-id", cluster_id::record)
+            .step("node-removal", node_pools::hold_unsafe_removal)
+            .step("certificates", certificates::apply)
+            .step("network-policy", apply::network_policy)
+            .step("service-account", apply::service_account)
+            .step("services", apply::services)
+            .step("config-maps", apply::config_maps)
+            .step("pod-disruption-budget", apply::pod_disruption_budget)
+            .step("node-pools", node_pools::apply)
+            .step("rolling-update", rolling::restart_outdated_pods)
+            .step("readiness", readiness::observe)
+            .step("discovery", discovery::publish)
+    }
+
+    fn status(state: &KafkaReconcile) -> KafkaStatus {
+        status::kafka_status(state)
+    }
+
+    fn observe<'a>(
+        &'a self,
+        kafka: &'a Kafka,
+        client: &'a Client,
+    ) -> BoxFuture<'a, Result<Observed, Error>> {
+        Box::pin(observe::observe(client, kafka, self.pods))
+    }
+
+    fn validate(&self, kafka: &Kafka, observed: &Observed) -> Result<KafkaModel, InvalidSpec> {
+        validate(kafka, &observed.pools, &observed.inputs)
+    }
+
+    fn build(
+        &self,
+        kafka: Arc<Kafka>,
+        observed: Observed,
+        model: KafkaModel,
+        applier: Applier,
+    ) -> KafkaReconcile {
+        let recorded = kafka.status.as_ref().and_then(|s| s.cluster_id.as_ref());
+        KafkaReconcile {
+            cluster_id_recorded: recorded == Some(&model.cluster_id),
+            kafka,
+            pools: observed.pools,
+            desired: Desired::build(&model),
+            model,
+            applier,
+            admins: self.admins.clone(),
+            statefulsets: Default::default(),
+            cluster_ca_cert: None,
+            listeners: Vec::new(),
+            node_certificates: Default::default(),
+            pods: Vec::new(),
+            progress: Progress::creating("the cluster is"),
+        }
+    }
+
+    fn progress(state: &mut KafkaReconcile) -> &mut Progress {
+        &mut state.progress
+    }
+}

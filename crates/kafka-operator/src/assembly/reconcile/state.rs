@@ -1,0 +1,35 @@
+//! What one reconcile of a Kafka knows: the resource, the model and the objects built from it,
+//! and what the steps observed along the way.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use api::kafka::{Kafka, KafkaNodePool, ListenerStatus};
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::Pod;
+use runtime::{Applier, Progress};
+
+use crate::admin::KafkaAdmins;
+use crate::assembly::{Desired, KafkaModel};
+
+pub struct KafkaReconcile {
+    pub kafka: Arc<Kafka>,
+    pub pools: Vec<KafkaNodePool>,
+    pub model: KafkaModel,
+    pub desired: Desired,
+    pub applier: Applier,
+    pub admins: Arc<KafkaAdmins>,
+    /// The cluster's StatefulSets as the node-removal step listed them, by name.
+    pub statefulsets: BTreeMap<String, StatefulSet>,
+    /// Whether the Kafka's status holds the model's cluster ID: only then may a status carry it.
+    pub cluster_id_recorded: bool,
+    /// The cluster CA certificate (PEM), which TLS listeners report for clients to trust.
+    pub cluster_ca_cert: Option<String>,
+    /// Where clients connect, once the cluster is Ready.
+    pub listeners: Vec<ListenerStatus>,
+    /// Each node's certificate fingerprint, by pod name: a new certificate restarts the pod.
+    pub node_certificates: BTreeMap<String, String>,
+    /// The cluster's pods, as the readiness step last saw them.
+    pub pods: Vec<Pod>,
+    pub progress: Progress,
+}

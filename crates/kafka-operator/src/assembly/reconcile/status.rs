@@ -1,0 +1,98 @@
+//! The desired status of the Kafka and of each of its KafkaNodePools, from the model and what
+//! the steps observed. Pure: they are written only when they changed.
+
+use api::Condition;
+use api::kafka::{KafkaNodePoolStatus, KafkaStatus, ProcessRole, UsedNodePoolStatus};
+use runtime::conditions;
+
+use super::state::KafkaReconcile;
+use crate::assembly::model::{KafkaModel, Pool};
+
+pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
+    let model = &state.model;
+    let readiness = &state.progress.readiness;
+    let mut status_conditions = vec![readiness.condition()];
+    status_conditions.extend(warnings(model));
+    status_conditions.extend(state.progress.warnings.iter().cloned());
+    KafkaStatus {
+        conditions: Some(status_conditions),
+        observed_generation: state.kafka.metadata.generation,
+        // Kept from the last Ready reconcile while the cluster is not Ready.
+        listeners: if state.listeners.is_empty() {
+            state
+                .kafka
+                .status
+                .as_ref()
+                .and_then(|status| status.listeners.clone())
+        } else {
+            Some(state.listeners.clone())
+        },
+        kafka_node_pools: Some(
+            model
+                .pools
+                .iter()
+                .map(|pool| UsedNodePoolStatus {
+                    name: pool.name.clone(),
+                })
+                .collect(),
+        ),
+        // Only once recorded (the cluster-ID step): a status never hands out an ID of its own.
+        cluster_id: if state.cluster_id_recorded {
+            Some(model.cluster_id.clone())
+        } else {
+            state
+                .kafka
+                .status
+                .as_ref()
+                .and_then(|s| s.cluster_id.clone())
+        },
+        kafka_version: Some(model.version.clone()),
+        kafka_metadata_version: Some(model.metadata_version.clone()),
+        operator_last_successful_version: readiness
+            .is_ready()
+            .then(|| env!("CARGO_PKG_VERSION").to_string())
+            .or_else(|| {
+                let current = state.kafka.status.as_ref();
+                current.and_then(|status| status.operator_last_successful_version.clone())
+            }),
+        ..KafkaStatus::default()
+    }
+}
+
+/// A `Warning` condition for each field the model accepted but does not implement.
+pub fn warnings(model: &KafkaModel) -> Vec<Condition> {
+    model
+        .warnings
+        .iter()
+        .map(|warning| conditions::warning(warning.reason, &warning.message))
+        .collect()
+}
+
+pub fn node_pool_status(
+    model: &KafkaModel,
+    pool: &Pool,
+    generation: Option<i64>,
+) -> KafkaNodePoolStatus {
+    let mut roles = Vec::new();
+    if pool.roles.controller {
+        roles.push(ProcessRole::Controller);
+    }
+    if pool.roles.broker {
+        roles.push(ProcessRole::Broker);
+    }
+    let selector: Vec<String> = model
+        .pool_labels(pool)
+        .selector()
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    KafkaNodePoolStatus {
+        observed_generation: generation,
+        node_ids: Some(pool.node_ids.clone()),
+        cluster_id: Some(model.cluster_id.clone()),
+        roles: Some(roles),
+        replicas: Some(pool.node_ids.len() as i32),
+        label_selector: Some(selector.join(",")),
+        ..KafkaNodePoolStatus::default()
+    }
+}

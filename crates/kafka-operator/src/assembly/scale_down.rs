@@ -1,0 +1,217 @@
+//! Whether a change to the node pools may remove nodes: brokers that still hold partition
+//! replicas are kept (Strimzi's broker scale-down check), and the membership of the static
+//! controller quorum (`controller.quorum.voters`) never changes under running controllers.
+//! Pure: the node pools step observes the running StatefulSets and asks Kafka, then asks this.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use kafka_client::TopicDescription;
+use kube::ResourceExt;
+use runtime::labels::{STRIMZI_BROKER_ROLE, STRIMZI_CONTROLLER_ROLE};
+
+use super::model::KafkaModel;
+
+/// `"true"` on a Kafka: remove brokers without checking that they are empty, as in Strimzi.
+pub const SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION: &str = "strimzi.io/skip-broker-scaledown-check";
+
+/// The nodes that run now, by role, read from the cluster's StatefulSets (ordinals are node IDs).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunningNodes {
+    pub brokers: BTreeSet<i32>,
+    pub controllers: BTreeSet<i32>,
+}
+
+impl RunningNodes {
+    pub fn of<'a>(statefulsets: impl IntoIterator<Item = &'a StatefulSet>) -> RunningNodes {
+        let mut running = RunningNodes::default();
+        for set in statefulsets {
+            let Some(spec) = &set.spec else { continue };
+            let start = spec
+                .ordinals
+                .as_ref()
+                .and_then(|ordinals| ordinals.start)
+                .unwrap_or(0);
+            let ids = start..start.saturating_add(spec.replicas.unwrap_or(1).max(0));
+            let role = |label: &str| set.labels().get(label).is_some_and(|value| value == "true");
+            if role(STRIMZI_BROKER_ROLE) {
+                running.brokers.extend(ids.clone());
+            }
+            if role(STRIMZI_CONTROLLER_ROLE) {
+                running.controllers.extend(ids);
+            }
+        }
+        running
+    }
+
+    /// Running brokers the model has no broker for: scaled down, in a removed or relabelled
+    /// pool, or no longer brokers.
+    pub fn leaving_brokers(&self, model: &KafkaModel) -> BTreeSet<i32> {
+        let staying: BTreeSet<i32> = model
+            .nodes()
+            .filter(|node| node.roles.broker)
+            .map(|node| node.id)
+            .collect();
+        self.brokers.difference(&staying).copied().collect()
+    }
+
+    /// Why the model's controllers cannot replace the running ones: the quorum is static, so
+    /// adding, removing or changing the role of a controller would leave nodes disagreeing on
+    /// who votes.
+    pub fn quorum_change(&self, model: &KafkaModel) -> Option<String> {
+        let desired: BTreeSet<i32> = model.controllers().iter().map(|node| node.id).collect();
+        if self.controllers.is_empty() || desired == self.controllers {
+            return None;
+        }
+        Some(format!(
+            "the controller quorum would change from nodes {} to {}; the quorum is static \
+             (controller.quorum.voters), so controllers cannot be added, removed or given \
+             another role while they run; put the controller pools' replicas and roles back",
+            id_list(&self.controllers),
+            id_list(&desired)
+        ))
+    }
+}
+
+/// Node IDs as a person reads them: `[0, 1, 2]`.
+pub fn id_list(ids: &BTreeSet<i32>) -> String {
+    format!("{:?}", ids.iter().collect::<Vec<_>>())
+}
+
+/// Why the `leaving` brokers cannot go yet: the partitions each still holds, from `topics` as
+/// Kafka described them. `None` when they are empty.
+pub fn brokers_not_empty(
+    leaving: &BTreeSet<i32>,
+    topics: &BTreeMap<String, TopicDescription>,
+) -> Option<String> {
+    let mut held: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for (name, topic) in topics {
+        for partition in &topic.partitions {
+            for broker in partition.replicas.iter().filter(|id| leaving.contains(id)) {
+                held.entry(*broker)
+                    .or_default()
+                    .push(format!("{name}-{}", partition.partition));
+            }
+        }
+    }
+    if held.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 10;
+    let brokers: Vec<String> = held
+        .iter()
+        .map(|(broker, partitions)| {
+            let more = partitions.len().saturating_sub(SHOWN);
+            let mut list = partitions[..partitions.len().min(SHOWN)].join(", ");
+            if more > 0 {
+                list.push_str(&format!(" and {more} more"));
+            }
+            format!("broker {broker} holds {list}")
+        })
+        .collect();
+    Some(format!(
+        "cannot remove brokers {} while they hold partition replicas ({}); move the \
+         partitions to other brokers first, or annotate the Kafka with \
+         {SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION}: \"true\" to remove them anyway",
+        id_list(&held.keys().copied().collect()),
+        brokers.join("; ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use kafka_client::PartitionInfo;
+    use serde_json::json;
+
+    use super::*;
+    use crate::assembly::testing;
+
+    fn statefulset(
+        name: &str,
+        start: i32,
+        replicas: i32,
+        broker: bool,
+        controller: bool,
+    ) -> StatefulSet {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": {
+                STRIMZI_BROKER_ROLE: broker.to_string(),
+                STRIMZI_CONTROLLER_ROLE: controller.to_string(),
+            }},
+            "spec": {"replicas": replicas, "ordinals": {"start": start},
+                     "selector": {}, "template": {}, "serviceName": "x"},
+        }))
+        .unwrap()
+    }
+
+    fn topic(name: &str, replicas: &[&[i32]]) -> (String, TopicDescription) {
+        let partitions = replicas
+            .iter()
+            .enumerate()
+            .map(|(index, replicas)| PartitionInfo {
+                partition: index as i32,
+                leader: replicas.first().copied(),
+                replicas: replicas.to_vec(),
+                isr: replicas.to_vec(),
+            })
+            .collect();
+        let description = TopicDescription {
+            name: name.into(),
+            topic_id: None,
+            internal: false,
+            partitions,
+        };
+        (name.into(), description)
+    }
+
+    #[test]
+    fn running_nodes_come_from_ordinals_and_role_labels() {
+        let running = RunningNodes::of(&[
+            statefulset("c-controller", 0, 3, false, true),
+            statefulset("c-broker", 3, 2, true, false),
+            statefulset("c-dual", 10, 1, true, true),
+        ]);
+        assert_eq!(running.controllers, BTreeSet::from([0, 1, 2, 10]));
+        assert_eq!(running.brokers, BTreeSet::from([3, 4, 10]));
+    }
+
+    #[test]
+    fn brokers_the_model_drops_are_leaving() {
+        // One dual-role node, 0.
+        let model = testing::example_model("ephemeral-single-node");
+        let running = RunningNodes {
+            brokers: BTreeSet::from([0, 1, 2]),
+            controllers: BTreeSet::from([0]),
+        };
+        assert_eq!(running.leaving_brokers(&model), BTreeSet::from([1, 2]));
+        assert_eq!(running.quorum_change(&model), None);
+    }
+
+    #[test]
+    fn a_changed_quorum_is_refused_but_a_new_cluster_is_not() {
+        let model = testing::example_model("ephemeral-single-node");
+        let grown = RunningNodes {
+            brokers: BTreeSet::new(),
+            controllers: BTreeSet::from([0, 1, 2]),
+        };
+        let message = grown.quorum_change(&model).expect("the quorum shrinks");
+        assert!(message.contains("[0, 1, 2] to [0]"), "{message}");
+        assert_eq!(RunningNodes::default().quorum_change(&model), None);
+    }
+
+    #[test]
+    fn only_leaving_brokers_with_replicas_block() {
+        let topics = BTreeMap::from([
+            topic("orders", &[&[0, 3], &[3, 4]]),
+            topic("payments", &[&[0]]),
+        ]);
+        let message = brokers_not_empty(&BTreeSet::from([3, 5]), &topics).expect("3 holds data");
+        assert!(message.contains("[3]"), "{message}");
+        assert!(
+            message.contains("broker 3 holds orders-0, orders-1"),
+            "{message}"
+        );
+        assert!(message.contains(SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION));
+        assert_eq!(brokers_not_empty(&BTreeSet::from([5]), &topics), None);
+    }
+}

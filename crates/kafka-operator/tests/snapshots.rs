@@ -1,0 +1,59 @@
+//! Golden snapshots: every object the operator builds for each Kafka example, in
+//! `tests/snapshots/<example>.yaml`. Run with `UPDATE_SNAPSHOTS=1` to rewrite them after an
+//! intended change, and review the diff.
+
+use std::path::PathBuf;
+
+use kafka_operator::assembly::{Inputs, manifest, render};
+use testenv::snapshots::assert_snapshots;
+
+const EXAMPLES: &[&str] = &[
+    "ephemeral-single-node",
+    "persistent-dual-pool",
+    "tls-scram-listeners",
+];
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn render_example(example: &str) -> String {
+    let path = manifest_dir().join(format!("../../examples/kafka/{example}.yaml"));
+    let text = std::fs::read_to_string(&path).expect("the example exists");
+    let (kafka, pools) = manifest::read(&text, "kafka").expect("a valid Kafka manifest");
+    let inputs = Inputs {
+        new_cluster_id: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+        ..Inputs::default()
+    };
+    let (model, desired) = render(&kafka, &pools, &inputs).expect("the example is valid");
+    let mut text = format!("# Objects built for examples/kafka/{example}.yaml\n");
+    for warning in &model.warnings {
+        text.push_str(&format!(
+            "# Warning {}: {}\n",
+            warning.reason, warning.message
+        ));
+    }
+    for object in desired.to_json() {
+        text.push_str("---\n");
+        text.push_str(&serde_yaml::to_string(&object).expect("JSON becomes YAML"));
+    }
+    text
+}
+
+/// Every snapshot's file name and freshly rendered text.
+fn rendered() -> Vec<(String, String)> {
+    EXAMPLES
+        .iter()
+        .map(|example| (format!("{example}.yaml"), render_example(example)))
+        .collect()
+}
+
+#[test]
+fn rendered_objects_match_the_snapshots() {
+    assert_snapshots(&manifest_dir().join("tests/snapshots"), &rendered());
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    assert_eq!(rendered(), rendered());
+}

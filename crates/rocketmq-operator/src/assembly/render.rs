@@ -1,0 +1,142 @@
+//! What `brokerage render` prints for NameServices and Brokers: every object the operator would
+//! create, with the warnings it would report, without a cluster.
+
+use api::rocketmq::{Broker, NameService};
+use kube::ResourceExt;
+
+use super::manifest::Manifest;
+use super::model::{BrokerInputs, BrokerModel, validate};
+use super::name_service::{NameServiceDesired, NameServiceModel};
+use super::{BrokerDesired, name_service, names};
+use operator_common::pod_security::PodPolicy;
+use operator_common::validation::InvalidSpec;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{kind} {name} is invalid: {invalid}")]
+pub struct RenderError {
+    pub kind: &'static str,
+    pub name: String,
+    pub invalid: InvalidSpec,
+}
+
+pub fn render_name_service(
+    name_service: &NameService,
+) -> Result<(NameServiceModel, NameServiceDesired), InvalidSpec> {
+    let model = name_service::validate(name_service, PodPolicy::default())?;
+    let desired = NameServiceDesired::build(&model);
+    Ok((model, desired))
+}
+
+pub fn render_broker(
+    broker: &Broker,
+    inputs: &BrokerInputs,
+) -> Result<(BrokerModel, BrokerDesired), InvalidSpec> {
+    let model = validate(broker, inputs)?;
+    let desired = BrokerDesired::build(&model);
+    Ok((model, desired))
+}
+
+/// Every NameService's and Broker's objects in `manifest` as one multi-document YAML. A
+/// Broker's inputs are the manifest's NameServices and ConfigMaps of its namespace.
+pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
+    let mut text = String::new();
+    for name_service in &manifest.name_services {
+        let (_, desired) = render_name_service(name_service).map_err(|invalid| RenderError {
+            kind: "NameService",
+            name: name_service.name_any(),
+            invalid,
+        })?;
+        push_objects(&mut text, desired.to_json());
+    }
+    for broker in &manifest.brokers {
+        let namespace = broker.namespace();
+        let inputs = BrokerInputs {
+            name_services: manifest
+                .name_services
+                .iter()
+                .filter(|name_service| name_service.namespace() == namespace)
+                .cloned()
+                .collect(),
+            config_maps: manifest
+                .config_maps
+                .iter()
+                .filter(|config_map| config_map.namespace() == namespace)
+                .map(|config_map| (config_map.name_any(), config_map.clone()))
+                .collect(),
+            // As an operator run with its default flags.
+            pods: PodPolicy::default(),
+            // Nothing runs yet, so there is nothing to scale in.
+            held_groups: Default::default(),
+        };
+        let (model, desired) = render_broker(broker, &inputs).map_err(|invalid| RenderError {
+            kind: "Broker",
+            name: broker.name_any(),
+            invalid,
+        })?;
+        for warning in &model.warnings {
+            text.push_str(&format!(
+                "# Warning ({}): {}\n",
+                warning.reason, warning.message
+            ));
+        }
+        text.push_str(&format!(
+            "# The Secret {} is generated at the first reconcile.\n",
+            names::admin_credentials_secret(&model.cluster)
+        ));
+        push_objects(&mut text, desired.to_json());
+    }
+    Ok(text)
+}
+
+fn push_objects(text: &mut String, objects: Vec<serde_json::Value>) {
+    for object in objects {
+        text.push_str("---\n");
+        text.push_str(&serde_yaml::to_string(&object).expect("JSON becomes YAML"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assembly::manifest::read;
+    use crate::assembly::testing::ISSUE_EXAMPLE;
+
+    #[test]
+    fn the_issue_example_renders_every_object() {
+        let text = render_manifest(&read(ISSUE_EXAMPLE, "rocketmq").unwrap()).unwrap();
+        let kinds: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("kind: "))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "Service",
+                "StatefulSet",
+                "Service",
+                "ConfigMap",
+                "ConfigMap",
+                "ConfigMap",
+                "ConfigMap",
+                "StatefulSet",
+                "StatefulSet",
+                "StatefulSet",
+                "StatefulSet"
+            ]
+        );
+        assert!(text.contains("# The Secret broker-admin-credentials is generated"));
+    }
+
+    #[test]
+    fn an_invalid_broker_names_itself() {
+        let mut manifest = read(ISSUE_EXAMPLE, "rocketmq").unwrap();
+        manifest.name_services.clear();
+        let error = render_manifest(&manifest).unwrap_err();
+        assert_eq!(error.kind, "Broker");
+        assert!(
+            error
+                .to_string()
+                .starts_with("Broker broker is invalid: spec.nameServers")
+        );
+    }
+}
