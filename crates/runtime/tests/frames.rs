@@ -13,7 +13,7 @@ use http::{Method, Request, Response};
 use kube::Client;
 use kube::client::Body;
 use runtime::assembly::{self, Assembly};
-use runtime::batched::{Applied, Batch, BatchReconciler, Failure, Outcome, Unreachable};
+use runtime::batched::{Batch, BatchOutcomes, BatchReconciler, Failure, Outcome, Unreachable};
 use runtime::conditions;
 use runtime::{Applier, Context, Error, Flow, Metrics, Progress, Readiness, Steps};
 use serde_json::{Value, json};
@@ -121,9 +121,9 @@ impl Batch<KafkaTopic> for Topics {
         _: &'a (),
         sync: Vec<(Arc<KafkaTopic>, ())>,
         _: Vec<Arc<KafkaTopic>>,
-    ) -> BoxFuture<'a, Applied<KafkaTopic, (), Down>> {
+    ) -> BoxFuture<'a, BatchOutcomes<KafkaTopic, (), Down>> {
         Box::pin(async move {
-            let mut applied = Applied::default();
+            let mut applied = BatchOutcomes::default();
             for (topic, ()) in sync {
                 let name = topic.metadata.name.clone().unwrap_or_default();
                 self.broker

@@ -12,7 +12,7 @@ use kafka_client::{AdminClient, ConfigResource, KafkaError, NewTopic};
 use kube::ResourceExt;
 use operator_common::cluster_ref::ClusterRef;
 use runtime::Context;
-use runtime::batched::{Applied, Batch, Unreachable};
+use runtime::batched::{Batch, BatchOutcomes, Unreachable};
 
 use super::model::{FINALIZER, TopicModel, topic_to_delete, validate};
 use super::plan::{ObservedTopic, Plan, plan};
@@ -82,7 +82,7 @@ impl Batch<KafkaTopic> for TopicReconciler {
         admin: &'a AdminClient,
         sync: Vec<(Arc<KafkaTopic>, TopicModel)>,
         delete: Vec<Arc<KafkaTopic>>,
-    ) -> BoxFuture<'a, Applied<KafkaTopic, Topic, TopicError>> {
+    ) -> BoxFuture<'a, BatchOutcomes<KafkaTopic, Topic, TopicError>> {
         Box::pin(async move {
             let sent = admin.requests_sent();
             let named = delete
@@ -93,7 +93,7 @@ impl Batch<KafkaTopic> for TopicReconciler {
             let outcomes = sync_with_kafka(admin, sync).await;
             let requests = admin.requests_sent().saturating_sub(sent);
             (self.context.metrics).observe_broker_requests("KafkaTopic", requests);
-            Applied {
+            BatchOutcomes {
                 outcomes,
                 deleted,
                 not_deleted,

@@ -23,7 +23,7 @@ use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use operator_common::cluster_ref::ClusterRef;
 use operator_common::secret_content::secret_content;
-use runtime::batched::{Applied, Batch, Unreachable, write_all};
+use runtime::batched::{Batch, BatchOutcomes, Unreachable, write_all};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::{Applier, Context};
 
@@ -95,7 +95,7 @@ impl Batch<KafkaUser> for UserReconciler {
         admin: &'a AdminClient,
         sync: Vec<(Arc<KafkaUser>, UserModel)>,
         delete: Vec<Arc<KafkaUser>>,
-    ) -> BoxFuture<'a, Applied<KafkaUser, User, UserError>> {
+    ) -> BoxFuture<'a, BatchOutcomes<KafkaUser, User, UserError>> {
         Box::pin(async move {
             let sent = admin.requests_sent();
             let applied = sync_users(self, cluster, admin, sync, delete).await;
@@ -144,7 +144,7 @@ async fn sync_users(
     admin: &AdminClient,
     valid: Vec<(Arc<KafkaUser>, UserModel)>,
     removing: Vec<Arc<KafkaUser>>,
-) -> Applied<KafkaUser, User, UserError> {
+) -> BatchOutcomes<KafkaUser, User, UserError> {
     let client = &reconciler.context.client;
     let observed = match observe(admin).await {
         Ok(observed) => observed,
@@ -153,7 +153,7 @@ async fn sync_users(
             let outcomes = valid
                 .into_iter()
                 .map(|(user, _)| (user, failed(message.clone())));
-            return Applied {
+            return BatchOutcomes {
                 outcomes: outcomes.collect(),
                 deleted: Vec::new(),
                 not_deleted: removing,
@@ -167,7 +167,7 @@ async fn sync_users(
             let outcomes = valid
                 .into_iter()
                 .map(|(user, _)| (user, failed(message.clone())));
-            return Applied {
+            return BatchOutcomes {
                 outcomes: outcomes.collect(),
                 deleted: Vec::new(),
                 not_deleted: removing,
@@ -296,7 +296,7 @@ async fn sync_users(
     let (deleted, not_deleted) = removing
         .into_iter()
         .partition(|user| !failures.contains_key(&username(user)));
-    Applied {
+    BatchOutcomes {
         outcomes,
         deleted,
         not_deleted,

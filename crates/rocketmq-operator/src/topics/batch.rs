@@ -14,7 +14,7 @@ use kube::ResourceExt;
 use operator_common::cluster_ref::ClusterRef;
 use rocketmq_client::{AdminClient, TopicConfig};
 use runtime::Context;
-use runtime::batched::{Applied, Batch, Unreachable};
+use runtime::batched::{Batch, BatchOutcomes, Unreachable};
 
 use super::model::{FINALIZER, broker_topic, cluster_of, topic_to_delete, validate};
 use super::plan::{Plan, plan};
@@ -103,7 +103,7 @@ impl Batch<RocketMQTopic> for TopicReconciler {
         reached: &'a Reached,
         sync: Vec<(Arc<RocketMQTopic>, TopicConfig)>,
         delete: Vec<Arc<RocketMQTopic>>,
-    ) -> BoxFuture<'a, Applied<RocketMQTopic, Topic, TopicError>> {
+    ) -> BoxFuture<'a, BatchOutcomes<RocketMQTopic, Topic, TopicError>> {
         Box::pin(async move {
             let Reached {
                 admin,
@@ -113,7 +113,7 @@ impl Batch<RocketMQTopic> for TopicReconciler {
             let sent = admin.requests_sent();
             let broker_names: Vec<String> = masters.iter().map(|(name, _)| name.clone()).collect();
             let brokers_own = |name: &str| broker_topic(name, cluster_name, &broker_names);
-            let mut applied = Applied::default();
+            let mut applied = BatchOutcomes::default();
             // The brokers' own topics are never deleted, and never synced.
             let named = delete
                 .into_iter()

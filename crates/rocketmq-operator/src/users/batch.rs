@@ -14,7 +14,7 @@ use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use operator_common::cluster_ref::ClusterRef;
 use rocketmq_client::{Acl, AdminClient, User as BrokerUser};
-use runtime::batched::{Applied, Batch, Unreachable, write_all};
+use runtime::batched::{Batch, BatchOutcomes, Unreachable, write_all};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::{Applier, Context};
 
@@ -91,11 +91,11 @@ impl Batch<RocketMQUser> for UserReconciler {
         reached: &'a Reached,
         sync: Vec<(Arc<RocketMQUser>, UserModel)>,
         delete: Vec<Arc<RocketMQUser>>,
-    ) -> BoxFuture<'a, Applied<RocketMQUser, User, UserError>> {
+    ) -> BoxFuture<'a, BatchOutcomes<RocketMQUser, User, UserError>> {
         Box::pin(async move {
             let Reached { admin, brokers } = reached;
             let sent = admin.requests_sent();
-            let mut applied = Applied::default();
+            let mut applied = BatchOutcomes::default();
             // The operator's own admin user is never a RocketMQUser's to change or delete.
             let operator = admin.config().credentials.as_ref();
             let is_operator = |name: &str| operator.is_some_and(|admin| admin.access_key == name);

@@ -80,7 +80,7 @@ where
         reached: &'a Self::Reached,
         sync: Vec<(Arc<K>, Self::Model)>,
         delete: Vec<Arc<K>>,
-    ) -> BoxFuture<'a, Applied<K, Self::Ready, Self::Error>>;
+    ) -> BoxFuture<'a, BatchOutcomes<K, Self::Ready, Self::Error>>;
 
     /// What it means for the user that `owner`, an older resource, holds the claim.
     fn conflict(owner: &str) -> String;
@@ -130,7 +130,7 @@ pub struct Unreachable {
 }
 
 /// What a batch's broker work did.
-pub struct Applied<K, R, E> {
+pub struct BatchOutcomes<K, R, E> {
     /// Each synced resource's outcome.
     pub outcomes: Vec<(Arc<K>, Outcome<R, E>)>,
     /// Deleted resources the broker has let go of, and those to retry.
@@ -138,9 +138,9 @@ pub struct Applied<K, R, E> {
     pub not_deleted: Vec<Arc<K>>,
 }
 
-impl<K, R, E> Default for Applied<K, R, E> {
+impl<K, R, E> Default for BatchOutcomes<K, R, E> {
     fn default() -> Self {
-        Applied {
+        BatchOutcomes {
             outcomes: Vec::new(),
             deleted: Vec::new(),
             not_deleted: Vec::new(),

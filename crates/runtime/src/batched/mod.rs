@@ -26,7 +26,8 @@ use tokio::sync::mpsc::{
 mod frame;
 
 pub use frame::{
-    Applied, Batch, Failure, Outcome, RESOURCE_CONFLICT, Unreachable, claim_owners, desired_status,
+    Batch, BatchOutcomes, Failure, Outcome, RESOURCE_CONFLICT, Unreachable, claim_owners,
+    desired_status,
 };
 
 use crate::controller::backoff_delay;

@@ -81,12 +81,12 @@ pub fn copy_to_new_groups(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<F
                                     Some(&done),
                                 )
                                 .await?;
-                            state.progress.events.push((
+                            state.progress.event(
                                 "MetadataCopied",
                                 format!(
                                     "copied the topics and subscription groups of {source} to {pod}"
                                 ),
-                            ));
+                            );
                         }
                         Err(error) => failures.push(format!("{pod}: {error}")),
                     }

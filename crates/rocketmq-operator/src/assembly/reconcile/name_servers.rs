@@ -49,10 +49,10 @@ pub fn push(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
                                     Some(&wanted),
                                 )
                                 .await?;
-                            state.progress.events.push((
+                            state.progress.event(
                                 "NameServersUpdated",
                                 format!("{pod} now uses the name servers {wanted}"),
-                            ));
+                            );
                         }
                         Err(error) => failures.push(format!("{pod}: {error}")),
                     }
