@@ -1,11 +1,14 @@
 //! Server-side apply under one field manager per component, skipping objects that already
-//! match, and removal of owned objects the model no longer wants.
+//! match; a record of what one reconcile applied, and the sweep of owned objects it did not.
 
+use std::collections::BTreeSet;
 use std::fmt::Debug;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{
     Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams, Preconditions,
 };
@@ -41,6 +44,9 @@ pub struct Applier {
     field_manager: &'static str,
     metrics: Arc<Metrics>,
     writes: Arc<AtomicU64>,
+    /// Every object applied (written or found unchanged), as (kind, name): what
+    /// [`sweep`](Self::sweep) keeps.
+    applied: Arc<Mutex<BTreeSet<(String, String)>>>,
 }
 
 impl Applier {
@@ -52,6 +58,7 @@ impl Applier {
             field_manager: FIELD_MANAGER,
             metrics,
             writes: Arc::default(),
+            applied: Arc::default(),
         }
     }
 
@@ -122,6 +129,7 @@ impl Applier {
         K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
         K: Serialize + DeserializeOwned + Clone + Debug,
     {
+        self.record::<K>(desired.name_any());
         let mut desired = desired.clone();
         let hash = desired_hash(&desired);
         desired
@@ -146,14 +154,15 @@ impl Applier {
     }
 
     /// Deletes the objects of kind `K` in `namespace` that match `selector` and are owned by
-    /// `owner_uid` but are not in `keep`: what an earlier model created and this one no longer
-    /// wants. Labels alone prove nothing: anyone can copy them onto an object.
-    pub async fn delete_unwanted<K>(
+    /// `owner_uid` but were not applied through this applier: what an earlier model created and
+    /// this reconcile no longer wants (a removed listener's Service, a removed pool's
+    /// StatefulSet). Run it last, once every step has applied what it wants. Labels alone prove
+    /// nothing: anyone can copy them onto an object.
+    pub async fn sweep<K>(
         &self,
         namespace: &str,
         selector: &str,
         owner_uid: &str,
-        keep: &[String],
     ) -> Result<Vec<String>, Error>
     where
         K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
@@ -164,7 +173,7 @@ impl Applier {
         for object in api.list(&ListParams::default().labels(selector)).await? {
             let name = object.name_any();
             let meta = object.meta();
-            if !keep.contains(&name)
+            if !self.was_applied::<K>(&name)
                 && meta.deletion_timestamp.is_none()
                 && is_owned_by(meta, owner_uid)
             {
@@ -174,6 +183,37 @@ impl Applier {
             }
         }
         Ok(deleted)
+    }
+
+    /// The [`sweep`](Self::sweep) of what an assembly owns that can go away as its spec changes:
+    /// Services, ConfigMaps and StatefulSets. Never claims (data) or Secrets (credentials and
+    /// CAs, which outlive a change of spec).
+    pub async fn sweep_assembly(
+        &self,
+        namespace: &str,
+        selector: &str,
+        owner_uid: &str,
+    ) -> Result<(), Error> {
+        self.sweep::<Service>(namespace, selector, owner_uid)
+            .await?;
+        self.sweep::<ConfigMap>(namespace, selector, owner_uid)
+            .await?;
+        self.sweep::<StatefulSet>(namespace, selector, owner_uid)
+            .await?;
+        Ok(())
+    }
+
+    fn record<K: Resource<DynamicType = ()>>(&self, name: String) {
+        let kind = K::kind(&()).into_owned();
+        self.applied
+            .lock()
+            .expect("not poisoned")
+            .insert((kind, name));
+    }
+
+    fn was_applied<K: Resource<DynamicType = ()>>(&self, name: &str) -> bool {
+        let key = (K::kind(&()).into_owned(), name.to_owned());
+        self.applied.lock().expect("not poisoned").contains(&key)
     }
 
     /// Sets (or with `None` removes) one annotation on an object someone else manages, such as

@@ -71,10 +71,11 @@ async fn apply_writes_only_what_changed_and_repairs_drift() -> Result<()> {
 }
 
 #[tokio::test]
-async fn delete_unwanted_removes_only_stale_owned_objects() -> Result<()> {
+async fn the_sweep_removes_only_owned_objects_the_reconcile_did_not_apply() -> Result<()> {
     let (client, namespace) = setup("orphans").await?;
-    let applier = Applier::new(client.clone(), "Test", Arc::new(Metrics::default()));
-    let api: Api<ConfigMap> = Api::namespaced(client, &namespace);
+    let metrics = Arc::new(Metrics::default());
+    let applier = Applier::new(client.clone(), "Test", metrics.clone());
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
     let owner = api
         .create(
             &PostParams::default(),
@@ -103,10 +104,14 @@ async fn delete_unwanted_removes_only_stale_owned_objects() -> Result<()> {
     )
     .await?;
 
+    // The next reconcile wants "keep" only.
+    let reconcile = Applier::new(client.clone(), "Test", metrics);
+    let mut kept = config_map(&namespace, "keep", &[]);
+    kept.metadata.owner_references = owner.controller_owner_ref(&()).map(|owner| vec![owner]);
+    reconcile.apply(&kept).await?;
     let selector = "app.kubernetes.io/managed-by=brokerage";
-    let keep = ["keep".into(), "owner".into()];
-    let deleted = applier
-        .delete_unwanted::<ConfigMap>(&namespace, selector, &owner_uid, &keep)
+    let deleted = reconcile
+        .sweep::<ConfigMap>(&namespace, selector, &owner_uid)
         .await?;
     assert_eq!(deleted, ["stale"]);
     let mut left: Vec<String> = api

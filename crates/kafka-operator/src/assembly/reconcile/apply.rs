@@ -1,15 +1,12 @@
-//! Steps that apply what the model built, removing what it no longer wants.
+//! Steps that apply what the model built, and the last one, which removes what no step applied.
 
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::{ConfigMap, Service};
-use kube::ResourceExt;
 use runtime::labels::Labels;
 use runtime::{Error, Flow, Readiness};
 
 use super::state::KafkaReconcile;
-use crate::assembly::names;
 
 type StepResult<'a> = BoxFuture<'a, Result<Flow, Error>>;
 
@@ -32,13 +29,6 @@ pub fn services(state: &mut KafkaReconcile) -> StepResult<'_> {
         for service in &state.desired.services {
             state.applier.apply(service).await?;
         }
-        let keep: Vec<String> = state
-            .desired
-            .services
-            .iter()
-            .map(|s| s.name_any())
-            .collect();
-        delete_unwanted::<Service>(state, &keep).await?;
         // Brokers advertise the node ports Kubernetes assigns: build their configuration once
         // those are known, rather than roll the pods when they become known.
         let pending = state.model.unobserved_external_services();
@@ -55,16 +45,6 @@ pub fn config_maps(state: &mut KafkaReconcile) -> StepResult<'_> {
         for config_map in &state.desired.config_maps {
             state.applier.apply(config_map).await?;
         }
-        // The discovery ConfigMap is the discovery step's.
-        let discovery = names::bootstrap_info_config_map(&state.model.cluster);
-        let keep: Vec<String> = state
-            .desired
-            .config_maps
-            .iter()
-            .map(|c| c.name_any())
-            .chain([discovery])
-            .collect();
-        delete_unwanted::<ConfigMap>(state, &keep).await?;
         Ok(Flow::Continue)
     })
 }
@@ -79,17 +59,16 @@ pub fn pod_disruption_budget(state: &mut KafkaReconcile) -> StepResult<'_> {
     })
 }
 
-/// Deletes this cluster's objects of kind `K` that are not in `keep` (a removed listener's
-/// Services, a removed pool's ConfigMap).
-pub async fn delete_unwanted<K>(state: &KafkaReconcile, keep: &[String]) -> Result<(), Error>
-where
-    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
-    K: serde::de::DeserializeOwned + Clone + std::fmt::Debug,
-{
-    let selector = Labels::owned_by("Kafka", &state.model.cluster);
-    state
-        .applier
-        .delete_unwanted::<K>(&state.model.namespace, &selector, &state.model.uid, keep)
-        .await?;
-    Ok(())
+/// Deletes the cluster's Services, ConfigMaps and StatefulSets that no step applied in this
+/// reconcile: a removed listener's Services, a removed pool's ConfigMap and StatefulSet. Last, so
+/// it runs only when every step went through, and owned by the Kafka's UID, never by label alone.
+pub fn sweep(state: &mut KafkaReconcile) -> StepResult<'_> {
+    Box::pin(async move {
+        let model = &state.model;
+        let selector = Labels::owned_by("Kafka", &model.cluster);
+        (state.applier)
+            .sweep_assembly(&model.namespace, &selector, &model.uid)
+            .await?;
+        Ok(Flow::Continue)
+    })
 }

@@ -53,7 +53,8 @@ impl Assembly for KafkaAssembly {
 
     /// The whole Kafka assembly at a glance, in Strimzi's order: the cluster's identity and
     /// what may not change, everything the pods mount before the StatefulSets, then the
-    /// rolling update, readiness, and where clients connect.
+    /// rolling update, readiness, where clients connect, and last the removal of what no step
+    /// applied.
     fn steps() -> Steps<KafkaReconcile> {
         Steps::new("Kafka")
             .step("cluster-id", cluster_id::record)
@@ -68,6 +69,7 @@ impl Assembly for KafkaAssembly {
             .step("rolling-update", rolling::restart_outdated_pods)
             .step("readiness", readiness::observe)
             .step("discovery", discovery::publish)
+            .step("sweep", apply::sweep)
     }
 
     fn status(state: &KafkaReconcile) -> KafkaStatus {

@@ -14,7 +14,6 @@ use runtime::labels::Labels;
 use runtime::status::write_status;
 use runtime::{Error, Flow, Readiness};
 
-use super::apply::delete_unwanted;
 use super::observe;
 use super::state::KafkaReconcile;
 use super::status::node_pool_status;
@@ -146,13 +145,6 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
         for (desired, live) in state.desired.statefulsets.iter().zip(&live) {
             state.applier.apply_over(desired, live.as_ref()).await?;
         }
-        let keep: Vec<String> = state
-            .desired
-            .statefulsets
-            .iter()
-            .map(|s| s.name_any())
-            .collect();
-        delete_unwanted::<StatefulSet>(state, &keep).await?;
         record_cluster_id(state).await?;
         record_node_ids(state).await?;
         Ok(Flow::Continue)

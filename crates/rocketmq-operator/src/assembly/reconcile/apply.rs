@@ -1,11 +1,9 @@
-//! Steps that apply what the model built, removing what it no longer wants (a removed group's
-//! StatefulSets and ConfigMaps; never its claims).
+//! Steps that apply what the model built, and the last one, which removes what no step applied
+//! (a removed group's StatefulSets and ConfigMaps; never its claims).
 
-use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::ResourceExt;
 use runtime::labels::Labels;
-use runtime::{Error, Flow, Readiness};
+use runtime::{Flow, Readiness};
 
 use super::StepResult;
 use super::state::BrokerReconcile;
@@ -16,8 +14,6 @@ use operator_common::claim_templates::{claim_templates_changed, refusal};
 pub fn services(state: &mut BrokerReconcile) -> StepResult<'_> {
     Box::pin(async move {
         state.applier.apply(&state.desired.service).await?;
-        let keep = [state.desired.service.name_any()];
-        delete_unwanted::<Service>(state, &keep).await?;
         Ok(Flow::Continue)
     })
 }
@@ -27,13 +23,6 @@ pub fn config_maps(state: &mut BrokerReconcile) -> StepResult<'_> {
         for config_map in &state.desired.config_maps {
             state.applier.apply(config_map).await?;
         }
-        let keep: Vec<String> = state
-            .desired
-            .config_maps
-            .iter()
-            .map(|c| c.name_any())
-            .collect();
-        delete_unwanted::<ConfigMap>(state, &keep).await?;
         Ok(Flow::Continue)
     })
 }
@@ -91,27 +80,20 @@ pub fn statefulsets(state: &mut BrokerReconcile) -> StepResult<'_> {
                 state.metadata_pending.insert(group);
             }
         }
-        let keep: Vec<String> = state
-            .desired
-            .statefulsets
-            .iter()
-            .map(|s| s.name_any())
-            .collect();
-        delete_unwanted::<StatefulSet>(state, &keep).await?;
         Ok(Flow::Continue)
     })
 }
 
-/// Deletes this Broker's objects of kind `K` that are not in `keep`.
-async fn delete_unwanted<K>(state: &BrokerReconcile, keep: &[String]) -> Result<(), Error>
-where
-    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
-    K: serde::de::DeserializeOwned + Clone + std::fmt::Debug,
-{
-    let selector = Labels::owned_by("Broker", &state.model.cluster);
-    state
-        .applier
-        .delete_unwanted::<K>(&state.model.namespace, &selector, &state.model.uid, keep)
-        .await?;
-    Ok(())
+/// Deletes the Broker's Services, ConfigMaps and StatefulSets that no step applied in this
+/// reconcile: a removed group's. Last, so it runs only when every step went through, and owned
+/// by the Broker's UID, never by label alone.
+pub fn sweep(state: &mut BrokerReconcile) -> StepResult<'_> {
+    Box::pin(async move {
+        let model = &state.model;
+        let selector = Labels::owned_by("Broker", &model.cluster);
+        (state.applier)
+            .sweep_assembly(&model.namespace, &selector, &model.uid)
+            .await?;
+        Ok(Flow::Continue)
+    })
 }

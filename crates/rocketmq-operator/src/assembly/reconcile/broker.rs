@@ -61,6 +61,7 @@ impl Assembly for BrokerAssembly {
             .step("name-servers", name_servers::push)
             .step("metadata", group_metadata::copy_to_new_groups)
             .step("readiness", readiness::observe)
+            .step("sweep", apply::sweep)
     }
 
     fn status(state: &BrokerReconcile) -> BrokerStatus {
