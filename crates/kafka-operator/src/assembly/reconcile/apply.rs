@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use kube::ResourceExt;
 use runtime::labels::Labels;
 use runtime::{Error, Flow, Readiness};
 
@@ -27,7 +28,8 @@ pub fn service_account(state: &mut KafkaReconcile) -> StepResult<'_> {
 pub fn services(state: &mut KafkaReconcile) -> StepResult<'_> {
     Box::pin(async move {
         for service in &state.desired.services {
-            state.applier.apply(service).await?;
+            let live = state.services.get(&service.name_any());
+            state.applier.apply_over(service, live).await?;
         }
         // Brokers advertise the node ports Kubernetes assigns: build their configuration once
         // those are known, rather than roll the pods when they become known.

@@ -104,6 +104,7 @@ impl Assembly for KafkaAssembly {
             model,
             applier,
             admins: self.admins.clone(),
+            services: observed.services,
             statefulsets: Default::default(),
             cluster_ca_cert: None,
             listeners: Vec::new(),

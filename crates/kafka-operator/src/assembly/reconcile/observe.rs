@@ -1,6 +1,8 @@
 //! What the model needs from the cluster before it can be built: the node pools, the cluster ID,
 //! and what Kubernetes assigned to external Services (node ports, load balancer addresses).
 
+use std::collections::BTreeMap;
+
 use api::kafka::{Kafka, KafkaNodePool};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,10 +17,12 @@ use crate::assembly::identity::{kept_cluster_id, restore_node_ids};
 use crate::assembly::listeners::ExternalAddresses;
 use operator_common::pod_security::PodPolicy;
 
-/// What `validate` takes besides the Kafka.
+/// What `validate` takes besides the Kafka, and the Services it was read from.
 pub struct Observed {
     pub pools: Vec<KafkaNodePool>,
     pub inputs: Inputs,
+    /// The cluster's Services, by name: the services step applies over them.
+    pub services: BTreeMap<String, Service>,
 }
 
 pub async fn observe(client: &Client, kafka: &Kafka, pods: PodPolicy) -> Result<Observed, Error> {
@@ -43,12 +47,17 @@ pub async fn observe(client: &Client, kafka: &Kafka, pods: PodPolicy) -> Result<
     let new_cluster_id = known_id
         .or_else(|| kept_cluster_id(&claims))
         .unwrap_or_else(new_cluster_id);
+    let services = services(client, kafka).await?;
     let inputs = Inputs {
         new_cluster_id,
-        external_addresses: external_addresses(client, kafka).await?,
+        external_addresses: external_addresses(services.values()),
         pods,
     };
-    Ok(Observed { pools, inputs })
+    Ok(Observed {
+        pools,
+        inputs,
+        services,
+    })
 }
 
 /// The KafkaNodePools labelled for this Kafka.
@@ -72,12 +81,21 @@ pub async fn claims(client: &Client, kafka: &Kafka) -> Result<Vec<PersistentVolu
         .items)
 }
 
-/// Node ports and load balancer addresses of the cluster's Services, by Service name.
-async fn external_addresses(client: &Client, kafka: &Kafka) -> Result<ExternalAddresses, Error> {
+/// The cluster's Services, by name.
+async fn services(client: &Client, kafka: &Kafka) -> Result<BTreeMap<String, Service>, Error> {
     let api: Api<Service> = Api::namespaced(client.clone(), &namespace(kafka));
     let selector = Labels::owned_by("Kafka", &kafka.name_any());
+    let services = api.list(&ListParams::default().labels(&selector)).await?;
+    Ok(services
+        .into_iter()
+        .map(|service| (service.name_any(), service))
+        .collect())
+}
+
+/// Node ports and load balancer addresses of the cluster's Services, by Service name.
+fn external_addresses<'a>(services: impl Iterator<Item = &'a Service>) -> ExternalAddresses {
     let mut addresses = ExternalAddresses::default();
-    for service in api.list(&ListParams::default().labels(&selector)).await? {
+    for service in services {
         let name = service.name_any();
         let node_port = service
             .spec
@@ -88,8 +106,7 @@ async fn external_addresses(client: &Client, kafka: &Kafka) -> Result<ExternalAd
         if let Some(port) = node_port {
             addresses.node_ports.insert(name.clone(), port);
         }
-        let ingress = service
-            .status
+        let ingress = (service.status.clone())
             .and_then(|status| status.load_balancer)
             .and_then(|balancer| balancer.ingress)
             .and_then(|ingress| ingress.into_iter().next());
@@ -97,7 +114,7 @@ async fn external_addresses(client: &Client, kafka: &Kafka) -> Result<ExternalAd
             addresses.load_balancer_hosts.insert(name, host);
         }
     }
-    Ok(addresses)
+    addresses
 }
 
 /// A new KRaft cluster ID: 16 random bytes, base64url without padding, as `kafka-storage.sh

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use api::kafka::{Kafka, KafkaNodePool, ListenerStatus};
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use runtime::{Applier, Progress};
 
 use crate::admin::KafkaAdmins;
@@ -19,6 +19,8 @@ pub struct KafkaReconcile {
     pub desired: Desired,
     pub applier: Applier,
     pub admins: Arc<KafkaAdmins>,
+    /// The cluster's Services as `observe` listed them, by name.
+    pub services: BTreeMap<String, Service>,
     /// The cluster's StatefulSets as the node-removal step listed them, by name.
     pub statefulsets: BTreeMap<String, StatefulSet>,
     /// Whether the Kafka's status holds the model's cluster ID: only then may a status carry it.
