@@ -125,14 +125,18 @@ pub async fn reconcile<A: Assembly>(
     if let Err(error) = &ran {
         progress.readiness = Readiness::Failed(error.to_string());
     }
-    for (reason, note) in std::mem::take(&mut progress.events) {
+    let events = std::mem::take(&mut progress.events);
+    let (readiness, retry_after) = (progress.readiness.clone(), progress.retry_after);
+    // The status first: it is what users and tests wait on; the Events follow, even when the
+    // status could not be written.
+    let written = write_stamped(client, resource.as_ref(), A::status(&state)).await;
+    for (reason, note) in events {
         context
             .publish(resource.as_ref(), false, reason, note)
             .await;
     }
-    announce(&context, resource.as_ref(), &progress.readiness, A::READY).await;
-    let retry_after = progress.retry_after;
-    write_stamped(client, resource.as_ref(), A::status(&state)).await?;
+    announce(&context, resource.as_ref(), &readiness, A::READY).await;
+    written?;
     Ok(next_action(ran?, context.resync, retry_after))
 }
 
