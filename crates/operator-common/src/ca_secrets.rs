@@ -88,15 +88,18 @@ impl StoredCa {
         ];
         for (name, live, content, force) in secrets {
             let desired = build(name, content);
-            if let Some(live) = live
+            // Applied over the Secret as read, unless it was just replaced.
+            let mut live = live.as_ref();
+            if let Some(replaced) = live
                 && reconciled.action != CaAction::Keep
-                && live.annotations().contains_key(force)
+                && replaced.annotations().contains_key(force)
             {
                 applier
-                    .replace(&without_annotation(live, &desired, force))
+                    .replace(&without_annotation(replaced, &desired, force))
                     .await?;
+                live = None;
             }
-            applier.apply(&desired).await?;
+            applier.apply_over(&desired, live).await?;
         }
         Ok(reconciled.authority)
     }
@@ -126,17 +129,18 @@ pub fn leaf(
     Ok((issued.cert_pem, issued.key_pem))
 }
 
-/// What the Secret `name` of `namespace` holds; empty when there is none.
-pub async fn stored(
-    applier: &Applier,
-    namespace: &str,
-    name: &str,
-) -> Result<SecretContent, Error> {
-    Ok(live(applier, namespace, name)
-        .await?
-        .as_ref()
-        .map(secret_content)
-        .unwrap_or_default())
+/// A Secret as a step read it: the object, for the step to apply over, and what it holds
+/// (empty when there is none).
+pub struct Stored {
+    pub live: Option<Secret>,
+    pub content: SecretContent,
+}
+
+/// The Secret `name` of `namespace`, read once for both its content and the apply over it.
+pub async fn stored(applier: &Applier, namespace: &str, name: &str) -> Result<Stored, Error> {
+    let live = live(applier, namespace, name).await?;
+    let content = live.as_ref().map(secret_content).unwrap_or_default();
+    Ok(Stored { live, content })
 }
 
 pub fn certificate_error(error: certs::Error) -> Error {

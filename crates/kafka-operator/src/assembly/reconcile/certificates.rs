@@ -16,7 +16,7 @@ use crate::assembly::certificates::{
     build_secret, ca_config, node_subject_alt_names, operator_certificate_secret,
 };
 use crate::assembly::names;
-use operator_common::ca_secrets::{self, StoredCa, certificate_error, leaf};
+use operator_common::ca_secrets::{self, Stored, StoredCa, certificate_error, leaf};
 use operator_common::secret_content::secret_content;
 
 pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
@@ -47,7 +47,7 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
             let common_name = names::node_common_name(&model.cluster);
             let subject = Subject::Component(common_name.clone());
             let (cert, key) = leaf(
-                &existing,
+                &existing.content,
                 &pod,
                 (&subject, &sans),
                 &cluster_ca,
@@ -64,9 +64,10 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
             data,
             annotations: BTreeMap::new(),
         };
+        let desired = build_secret(model, &nodes_secret, &content, true);
         state
             .applier
-            .apply(&build_secret(model, &nodes_secret, &content, true))
+            .apply_over(&desired, existing.live.as_ref())
             .await?;
 
         let operator_secret = operator_certificate_secret(&model.cluster);
@@ -74,7 +75,7 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
         let operator = names::OPERATOR_COMMON_NAME;
         let subject = Subject::Component(operator.into());
         let (cert, key) = leaf(
-            &existing,
+            &existing.content,
             operator,
             (&subject, &[]),
             &cluster_ca,
@@ -99,9 +100,10 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
             data,
             annotations: BTreeMap::new(),
         };
+        let desired = build_secret(model, &operator_secret, &content, true);
         state
             .applier
-            .apply(&build_secret(model, &operator_secret, &content, true))
+            .apply_over(&desired, existing.live.as_ref())
             .await?;
         Ok(Flow::Continue)
     })
@@ -143,7 +145,7 @@ async fn ensure_ca(
     Ok(Some(authority))
 }
 
-async fn stored(state: &KafkaReconcile, name: &str) -> Result<SecretContent, Error> {
+async fn stored(state: &KafkaReconcile, name: &str) -> Result<Stored, Error> {
     ca_secrets::stored(&state.applier, &state.model.namespace, name).await
 }
 

@@ -40,7 +40,7 @@ pub fn apply(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> 
         let sans = subject_alt_names(namespace, broker);
         let subject = Subject::Component(broker.clone());
         let (cert, key) = leaf(
-            &existing,
+            &existing.content,
             LEAF,
             (&subject, &sans),
             &ca,
@@ -55,9 +55,10 @@ pub fn apply(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> 
             ]),
             annotations: BTreeMap::new(),
         };
+        let desired = build_secret(model, &secret, &content);
         state
             .applier
-            .apply(&build_secret(model, &secret, &content))
+            .apply_over(&desired, existing.live.as_ref())
             .await?;
         Ok(Flow::Continue)
     })
