@@ -1,5 +1,5 @@
-//! Golden snapshots: every object the operator builds for each Kafka example, in
-//! `tests/snapshots/<example>.yaml`. Run with `UPDATE_SNAPSHOTS=1` to rewrite them after an
+//! Golden snapshots: every object the operator builds for each Kafka example and for the
+//! ZooKeeper-era fixture, in `tests/snapshots/<name>.yaml`. Run with `UPDATE_SNAPSHOTS=1` to rewrite them after an
 //! intended change, and review the diff.
 
 use std::path::PathBuf;
@@ -7,26 +7,28 @@ use std::path::PathBuf;
 use kafka_operator::assembly::{Inputs, manifest, render};
 use testenv::snapshots::assert_snapshots;
 
-const EXAMPLES: &[&str] = &[
-    "ephemeral-single-node",
-    "persistent-dual-pool",
-    "tls-scram-listeners",
+/// From the repository's root.
+const MANIFESTS: &[&str] = &[
+    "examples/kafka/ephemeral-single-node.yaml",
+    "examples/kafka/persistent-dual-pool.yaml",
+    "examples/kafka/tls-scram-listeners.yaml",
+    "tests/fixtures/legacy-zookeeper-kafka.yaml",
 ];
 
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn render_example(example: &str) -> String {
-    let path = manifest_dir().join(format!("../../examples/kafka/{example}.yaml"));
-    let text = std::fs::read_to_string(&path).expect("the example exists");
+fn render_manifest(manifest: &str) -> String {
+    let path = manifest_dir().join("../..").join(manifest);
+    let text = std::fs::read_to_string(&path).expect("the manifest exists");
     let (kafka, pools) = manifest::read(&text, "kafka").expect("a valid Kafka manifest");
     let inputs = Inputs {
         new_cluster_id: "AAAAAAAAAAAAAAAAAAAAAA".into(),
         ..Inputs::default()
     };
-    let (model, desired) = render(&kafka, &pools, &inputs).expect("the example is valid");
-    let mut text = format!("# Objects built for examples/kafka/{example}.yaml\n");
+    let (model, desired) = render(&kafka, &pools, &inputs).expect("the manifest is valid");
+    let mut text = format!("# Objects built for {manifest}\n");
     for warning in &model.warnings {
         text.push_str(&format!(
             "# Warning {}: {}\n",
@@ -42,9 +44,12 @@ fn render_example(example: &str) -> String {
 
 /// Every snapshot's file name and freshly rendered text.
 fn rendered() -> Vec<(String, String)> {
-    EXAMPLES
+    MANIFESTS
         .iter()
-        .map(|example| (format!("{example}.yaml"), render_example(example)))
+        .map(|manifest| {
+            let name = manifest.rsplit('/').next().expect("a file name");
+            (name.to_string(), render_manifest(manifest))
+        })
         .collect()
 }
 

@@ -52,7 +52,6 @@ const OPERATOR_OWNED_PREFIXES: &[&str] = &[
 
 /// Keys under those prefixes that users may still set (Strimzi's `FORBIDDEN_PREFIX_EXCEPTIONS`).
 const USER_SETTABLE_EXCEPTIONS: &[&str] = &[
-    "zookeeper.connection.timeout.ms",
     "sasl.server.max.receive.size",
     "ssl.cipher.suites",
     "ssl.protocol",
@@ -68,6 +67,16 @@ const USER_SETTABLE_EXCEPTIONS: &[&str] = &[
     "controller.quorum.election.timeout.ms",
     "controller.quorum.fetch.timeout.ms",
 ];
+
+/// Settings of ZooKeeper-era clusters that a KRaft cluster has no use for (the metadata version
+/// replaces the protocol and message-format versions): old manifests carry them, so they are
+/// dropped, each with a warning, rather than handed to a broker that would refuse or ignore them.
+fn is_zookeeper_era(key: &str) -> bool {
+    matches!(
+        key,
+        "inter.broker.protocol.version" | "log.message.format.version"
+    ) || key.starts_with("zookeeper.")
+}
 
 pub fn is_operator_owned(key: &str) -> bool {
     !USER_SETTABLE_EXCEPTIONS.contains(&key)
@@ -90,6 +99,16 @@ pub fn user_config(
                 message: format!(
                     "spec.kafka.config: {key:?} is not a Kafka setting (their names are letters, \
                      digits, '.', '_' and '-'); it is ignored"
+                ),
+            });
+            continue;
+        }
+        if is_zookeeper_era(key) {
+            warnings.push(Warning {
+                reason: "IgnoredField",
+                message: format!(
+                    "spec.kafka.config.{key} is a ZooKeeper-era setting that a KRaft cluster does \
+                     not use (spec.kafka.metadataVersion takes its place); it is dropped"
                 ),
             });
             continue;

@@ -8,12 +8,15 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use operator_common::content_hash::sha256_hex;
 
 use super::broker_config::build_server_properties;
-use super::jvm::{LOG4J2_CONFIGURATION, LOG4J2_PROPERTIES};
+use super::jvm::{
+    LOG4J1_CONFIGURATION, LOG4J1_PROPERTIES, LOG4J2_CONFIGURATION, LOG4J2_PROPERTIES,
+};
 use super::model::{KafkaModel, Node, Pool};
 use super::names;
 
-/// One key per node, `<pod>.properties`, and `log4j2.properties`, in the pool's ConfigMap
-/// `<c>-<pool>`. No pod is named `log4j2`, so the keys cannot collide.
+/// One key per node, `<pod>.properties`, and `log4j2.properties` (and `log4j.properties` for
+/// Kafka 3), in the pool's ConfigMap `<c>-<pool>`. No pod is named `log4j2` or `log4j`, so the
+/// keys cannot collide.
 pub fn build_config_map(model: &KafkaModel, pool: &Pool) -> ConfigMap {
     ConfigMap {
         metadata: model.metadata(
@@ -40,6 +43,9 @@ fn pool_files(model: &KafkaModel, pool: &Pool) -> BTreeMap<String, String> {
         })
         .collect();
     files.insert(LOG4J2_PROPERTIES.into(), LOG4J2_CONFIGURATION.into());
+    if model.release.logs_with_log4j1() {
+        files.insert(LOG4J1_PROPERTIES.into(), LOG4J1_CONFIGURATION.into());
+    }
     files
 }
 

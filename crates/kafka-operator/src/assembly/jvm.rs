@@ -9,12 +9,15 @@ use api::kafka::JvmOptions;
 use k8s_openapi::api::core::v1::ResourceRequirements;
 
 use super::model::Pool;
+use super::versions::Release;
 use operator_common::jvm::{MIB, mebibytes, memory};
 
 /// Every jar of the official image, and of images laid out like it.
 pub const CLASSPATH: &str = "/opt/kafka/libs/*";
 /// The Log4j 2 configuration's key in the pool's ConfigMap.
 pub const LOG4J2_PROPERTIES: &str = "log4j2.properties";
+/// The Log4j 1 configuration's key, for Kafka 3 (which logs through reload4j).
+pub const LOG4J1_PROPERTIES: &str = "log4j.properties";
 
 /// Kafka's log on stdout, where Kubernetes keeps a container's output; the per-partition state
 /// changes and per-request lines Kafka's own configuration sends to separate files are left out.
@@ -31,6 +34,15 @@ logger.state.name = state.change.logger
 logger.state.level = WARN
 logger.request.name = kafka.request.logger
 logger.request.level = WARN
+";
+
+/// [`LOG4J2_CONFIGURATION`] in Log4j 1's words, for Kafka 3.
+pub const LOG4J1_CONFIGURATION: &str = "log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.request.logger=WARN
 ";
 
 /// Strimzi gives Kafka half of the container's memory (the rest is page cache, which Kafka
@@ -66,7 +78,7 @@ const STORAGE_TOOL_OPTIONS: &[&str] = &["-Xmx256m", "-XX:+UseSerialGC"];
 /// The options of a node's `java kafka.Kafka`, in order: heap, collector, GC logging, the
 /// operator's system properties, then the pool's `javaSystemProperties`, which so win over
 /// the operator's.
-pub fn kafka_options(pool: &Pool, log4j2_file: &str) -> Vec<String> {
+pub fn kafka_options(pool: &Pool, logging: &[String]) -> Vec<String> {
     let jvm = pool.jvm_options.clone().unwrap_or_default();
     let mut options = heap_options(&jvm, pool.resources.as_ref());
     options.extend(performance_options(&jvm));
@@ -74,7 +86,7 @@ pub fn kafka_options(pool: &Pool, log4j2_file: &str) -> Vec<String> {
         options.push("-Xlog:gc*:stdout:time,level,tags".into());
     }
     options.push("-Djava.awt.headless=true".into());
-    options.push(log4j2_option(log4j2_file));
+    options.extend(logging.iter().cloned());
     options.extend(
         jvm.java_system_properties
             .iter()
@@ -89,15 +101,26 @@ pub fn kafka_options(pool: &Pool, log4j2_file: &str) -> Vec<String> {
 }
 
 /// The storage tool's options: small, with the same logging as the node.
-pub fn storage_tool_options(log4j2_file: &str) -> Vec<String> {
+pub fn storage_tool_options(logging: &[String]) -> Vec<String> {
     let mut options: Vec<String> = STORAGE_TOOL_OPTIONS.iter().map(|o| o.to_string()).collect();
-    options.push(log4j2_option(log4j2_file));
+    options.extend(logging.iter().cloned());
     options.push(format!("-D{ROOT_LEVEL_PROPERTY}=WARN"));
     options
 }
 
-fn log4j2_option(file: &str) -> String {
-    format!("-Dlog4j2.configurationFile={file}")
+/// The system properties that point logging at the files in `config_dir`: Log4j 2's, and for
+/// Kafka 3 also Log4j 1's, which its official image logs through (an image that brings Log4j 2
+/// instead reads the other).
+pub fn logging_options(release: Release, config_dir: &str) -> Vec<String> {
+    let mut options = vec![format!(
+        "-Dlog4j2.configurationFile={config_dir}/{LOG4J2_PROPERTIES}"
+    )];
+    if release.logs_with_log4j1() {
+        options.push(format!(
+            "-Dlog4j.configuration=file:{config_dir}/{LOG4J1_PROPERTIES}"
+        ));
+    }
+    options
 }
 
 /// The user's heap options, and Strimzi's defaults for what they leave out: without `-Xmx` (or
@@ -177,7 +200,12 @@ mod tests {
     use api::kafka::SystemProperty;
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-    const LOG4J2: &str = "/opt/kafka/custom-config/log4j2.properties";
+    fn logging() -> Vec<String> {
+        logging_options(
+            crate::assembly::versions::newest(),
+            "/opt/kafka/custom-config",
+        )
+    }
 
     fn limited(memory: &str) -> ResourceRequirements {
         ResourceRequirements {
@@ -201,7 +229,7 @@ mod tests {
     #[test]
     fn the_storage_tool_is_small_and_logs_warnings_only() {
         assert_eq!(
-            storage_tool_options(LOG4J2),
+            storage_tool_options(&logging()),
             [
                 "-Xmx256m",
                 "-XX:+UseSerialGC",
@@ -210,6 +238,22 @@ mod tests {
             ]
         );
         assert!(LOG4J2_CONFIGURATION.contains(&format!("${{sys:{ROOT_LEVEL_PROPERTY}:-INFO}}")));
+    }
+
+    #[test]
+    fn kafka_3_also_reads_log4j_1_properties() {
+        let kafka_3 = crate::assembly::versions::find("3.9.2").unwrap();
+        assert_eq!(
+            logging_options(kafka_3, "/config"),
+            [
+                "-Dlog4j2.configurationFile=/config/log4j2.properties",
+                "-Dlog4j.configuration=file:/config/log4j.properties"
+            ]
+        );
+        assert_eq!(
+            logging(),
+            ["-Dlog4j2.configurationFile=/opt/kafka/custom-config/log4j2.properties"]
+        );
     }
 
     #[test]
@@ -315,7 +359,7 @@ mod tests {
         let model = example_model("persistent-dual-pool");
         let mut pool = model.pool("broker").unwrap().clone();
         assert_eq!(
-            kafka_options(&pool, LOG4J2),
+            kafka_options(&pool, &logging()),
             [
                 "-Xms2g",
                 "-Xmx2g",
@@ -339,7 +383,7 @@ mod tests {
                 value: Some("ignored".into()),
             },
         ]);
-        let options = kafka_options(&pool, LOG4J2);
+        let options = kafka_options(&pool, &logging());
         assert_eq!(
             options[options.len() - 4..],
             [

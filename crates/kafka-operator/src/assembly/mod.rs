@@ -9,6 +9,7 @@ pub mod config;
 pub mod config_maps;
 pub mod identity;
 pub mod jvm;
+pub mod legacy;
 pub mod listeners;
 pub mod manifest;
 pub mod model;
@@ -26,6 +27,7 @@ pub mod status;
 pub mod template;
 #[cfg(test)]
 mod testing;
+pub mod versions;
 
 use api::kafka::{Kafka, KafkaNodePool};
 use k8s_openapi::api::apps::v1::StatefulSet;

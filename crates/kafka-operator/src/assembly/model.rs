@@ -14,26 +14,15 @@ use runtime::labels::{self, Labels};
 
 use super::certificates;
 use super::config::{self, UserConfig};
+use super::legacy;
 use super::listeners::{Authentication, ExternalAddresses, Listener};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
 use super::template::{SecurityTemplate, security_template};
+use super::versions::{self, Release};
 use operator_common::object_names;
 use operator_common::pod_security::PodPolicy;
 use operator_common::validation::{InvalidSpec, Warning};
-
-/// Kafka versions the operator runs, with the KRaft metadata version each defaults to; the last
-/// one is the default.
-pub const SUPPORTED_VERSIONS: &[(&str, &str)] = &[
-    ("4.0.0", "4.0-IV3"),
-    ("4.0.1", "4.0-IV3"),
-    ("4.1.0", "4.1-IV1"),
-];
-
-/// The official image of a Kafka version.
-pub fn default_image(version: &str) -> String {
-    format!("apache/kafka:{version}")
-}
 
 /// What validation needs besides the resources themselves.
 #[derive(Clone, Debug, Default)]
@@ -53,7 +42,7 @@ pub struct KafkaModel {
     pub namespace: String,
     pub uid: String,
     pub cluster_id: String,
-    pub version: String,
+    pub release: Release,
     pub metadata_version: String,
     pub image: String,
     pub listeners: Vec<Listener>,
@@ -245,40 +234,22 @@ pub fn validate(
     let spec = &kafka.spec.kafka;
     let mut warnings = Vec::new();
 
-    let pools: Vec<&KafkaNodePool> = pools
+    let mut pools: Vec<KafkaNodePool> = pools
         .iter()
         .filter(|pool| {
             let labels = pool.metadata.labels.as_ref();
             labels.and_then(|labels| labels.get(CLUSTER_LABEL)) == Some(&cluster)
         })
+        .cloned()
         .collect();
-    if pools.is_empty() {
-        return Err(if kafka.spec.zookeeper.is_some() {
-            InvalidSpec::new(
-                "spec.zookeeper",
-                "ZooKeeper-based clusters are not supported; migrate to KRaft node pools: remove \
-                 spec.zookeeper and create KafkaNodePools labelled strimzi.io/cluster={cluster} with \
-                 the controller and broker roles",
-            )
-        } else {
-            InvalidSpec::new(
-                "KafkaNodePool",
-                format!(
-                    "no KafkaNodePool labelled strimzi.io/cluster={cluster}; create at least one with \
-                     the controller and broker roles"
-                ),
-            )
-        });
+    let implicit_pool = pools.is_empty();
+    if implicit_pool {
+        pools.push(legacy::implicit_pool(kafka, &cluster)?);
+        warnings.extend(legacy::zookeeper_warning(kafka));
     }
 
-    let (version, default_metadata_version) = resolve_version(spec.version.as_deref())?;
-    let metadata_version = match &spec.metadata_version {
-        Some(requested) => {
-            check_metadata_version(requested, version, default_metadata_version)?;
-            requested.clone()
-        }
-        None => default_metadata_version.to_string(),
-    };
+    let release = resolve_version(spec.version.as_deref(), implicit_pool, &mut warnings)?;
+    let metadata_version = resolve_metadata_version(kafka, release)?;
     check_certificate_authority(kafka.spec.cluster_ca.as_ref(), "spec.clusterCa")?;
     check_certificate_authority(kafka.spec.clients_ca.as_ref(), "spec.clientsCa")?;
     let listeners = validate_listeners(&spec.listeners, &mut warnings)?;
@@ -286,6 +257,9 @@ pub fn validate(
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
     let pools = validate_pools(kafka, &pools, inputs.pods, &mut warnings)?;
     warn_unimplemented(kafka, &mut warnings);
+    if !implicit_pool {
+        warn_ignored_by_node_pools(kafka, &mut warnings);
+    }
 
     let model = KafkaModel {
         namespace: kafka.metadata.namespace.clone().unwrap_or_default(),
@@ -295,8 +269,11 @@ pub fn validate(
             .as_ref()
             .and_then(|status| status.cluster_id.clone())
             .unwrap_or_else(|| inputs.new_cluster_id.clone()),
-        image: spec.image.clone().unwrap_or_else(|| default_image(version)),
-        version: version.to_string(),
+        image: spec
+            .image
+            .clone()
+            .unwrap_or_else(|| versions::default_image(release.version)),
+        release,
         metadata_version,
         cluster,
         listeners,
@@ -337,61 +314,67 @@ fn check_object_names(model: &KafkaModel) -> Result<(), InvalidSpec> {
     })
 }
 
-/// A KRaft `metadata.version` as Kafka's storage tool takes it (`4.1-IV1`, or `4.1` for the
-/// newest of that release), from the oldest a KRaft cluster of Kafka 4 may run (`3.3-IV3`) to
-/// the newest `version` knows (`default`): anything else would leave every node unable to
-/// format its storage and start.
-fn check_metadata_version(
-    requested: &str,
-    version: &str,
-    default: &str,
-) -> Result<(), InvalidSpec> {
-    const OLDEST: &str = "3.3-IV3";
+/// The metadata version to run: the one asked for, else the newest the release knows. It must
+/// be one the release can format its storage with and run, and never older than what the
+/// cluster already runs (`status.kafkaMetadataVersion`): KRaft metadata is not downgraded.
+fn resolve_metadata_version(kafka: &Kafka, release: Release) -> Result<String, InvalidSpec> {
+    let newest = release.metadata_version;
+    let oldest = release.oldest_metadata_version();
+    let running = kafka
+        .status
+        .as_ref()
+        .and_then(|status| status.kafka_metadata_version.as_deref())
+        .and_then(|running| versions::level(running).map(|level| (running, level)));
+    if let Some((running, level)) = running
+        && versions::level(newest).is_some_and(|newest| newest < level)
+    {
+        let fits = versions::oldest_release_running(level)
+            .map(|fits| format!("; keep Kafka {} or newer", fits.version))
+            .unwrap_or_default();
+        return Err(InvalidSpec::new(
+            "spec.kafka.version",
+            format!(
+                "Kafka {} cannot run metadata version {running}, which the cluster runs already, \
+                 and a metadata version is never downgraded{fits}",
+                release.version
+            ),
+        ));
+    }
+    let Some(requested) = &kafka.spec.kafka.metadata_version else {
+        return Ok(newest.to_string());
+    };
     let invalid = |problem: String| {
         InvalidSpec::new(
             "spec.kafka.metadataVersion",
-            format!("{problem}; use one from {OLDEST} to {default}, or leave it out for {default}"),
+            format!("{problem}; use one from {oldest} to {newest}, or leave it out for {newest}"),
         )
     };
-    let (release, iv) = parse_metadata_version(requested).ok_or_else(|| {
-        invalid(format!(
-            "{requested:?} is not a metadata version such as {default}"
-        ))
-    })?;
-    let (newest, newest_iv) =
-        parse_metadata_version(default).expect("the supported versions parse");
-    let (oldest, oldest_iv) = parse_metadata_version(OLDEST).expect("the oldest version parses");
-    // A release without an IV is the newest IV of that release the Kafka knows.
-    let newer =
-        release > newest || (release == newest && iv.zip(newest_iv).is_some_and(|(a, b)| a > b));
-    if newer {
+    let Some(level) = release.metadata_level(requested) else {
+        let newer = versions::level(requested).is_some()
+            || versions::RELEASES
+                .iter()
+                .any(|other| other.metadata_level(requested).is_some());
+        return Err(invalid(if newer {
+            format!("{requested} is newer than Kafka {} knows", release.version)
+        } else {
+            format!("{requested:?} is not a metadata version such as {newest}")
+        }));
+    };
+    if versions::level(oldest).is_some_and(|oldest| level < oldest) {
         return Err(invalid(format!(
-            "{requested} is newer than Kafka {version} knows"
+            "{requested} is older than a KRaft cluster of Kafka {} may run",
+            release.version
         )));
     }
-    let older =
-        release < oldest || (release == oldest && iv.zip(oldest_iv).is_some_and(|(a, b)| a < b));
-    if older {
+    if let Some((running, running_level)) = running
+        && level < running_level
+    {
         return Err(invalid(format!(
-            "{requested} is older than a KRaft cluster of Kafka {version} may run"
+            "{requested} is older than the {running} the cluster runs already, and a metadata \
+             version is never downgraded"
         )));
     }
-    Ok(())
-}
-
-/// `((major, minor), IV)`: `4.1-IV1` or `4.1`.
-fn parse_metadata_version(text: &str) -> Option<((u32, u32), Option<u32>)> {
-    let number = |part: &str| {
-        (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| part.parse().ok())
-            .flatten()
-    };
-    let (release, iv) = match text.split_once("-IV") {
-        Some((release, iv)) => (release, Some(number(iv)?)),
-        None => (text, None),
-    };
-    let (major, minor) = release.split_once('.')?;
-    Some(((number(major)?, number(minor)?), iv))
+    Ok(requested.clone())
 }
 
 /// The schema refuses a renewal period as long as the validity, for resources written since it
@@ -416,25 +399,43 @@ fn check_certificate_authority(
     ))
 }
 
-fn resolve_version(requested: Option<&str>) -> Result<(&'static str, &'static str), InvalidSpec> {
-    let newest = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.len() - 1];
+/// The release to run: the one asked for, else the newest. A ZooKeeper-era resource (no node
+/// pools) naming a release older than any the operator runs gets the oldest, with a warning:
+/// its brokers never ran KRaft, so there is no metadata to be too new for.
+fn resolve_version(
+    requested: Option<&str>,
+    zookeeper_era: bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<Release, InvalidSpec> {
     let Some(requested) = requested else {
-        return Ok(newest);
+        return Ok(versions::newest());
     };
-    SUPPORTED_VERSIONS
-        .iter()
-        .find(|(version, _)| *version == requested)
-        .copied()
-        .ok_or_else(|| {
-            let supported: Vec<&str> = SUPPORTED_VERSIONS.iter().map(|(v, _)| *v).collect();
-            InvalidSpec::new(
-                "spec.kafka.version",
-                format!(
-                    "Kafka {requested} is not supported; use one of {}",
-                    supported.join(", ")
-                ),
-            )
-        })
+    if let Some(release) = versions::find(requested) {
+        return Ok(release);
+    }
+    let oldest = versions::oldest();
+    let older = versions::parse_version(requested)
+        .zip(versions::parse_version(oldest.version))
+        .is_some_and(|(requested, oldest)| requested < oldest);
+    if zookeeper_era && older {
+        warnings.push(Warning {
+            reason: "KafkaVersion",
+            message: format!(
+                "spec.kafka.version: Kafka {requested} has no KRaft image; the cluster runs Kafka \
+                 {}, the oldest supported release",
+                oldest.version
+            ),
+        });
+        return Ok(oldest);
+    }
+    let supported: Vec<&str> = versions::RELEASES.iter().map(|r| r.version).collect();
+    Err(InvalidSpec::new(
+        "spec.kafka.version",
+        format!(
+            "Kafka {requested} is not supported; use one of {}",
+            supported.join(", ")
+        ),
+    ))
 }
 
 fn validate_listeners(
@@ -585,7 +586,7 @@ fn validate_authorization(kafka: &Kafka) -> Result<Option<Authorization>, Invali
 
 fn validate_pools(
     kafka: &Kafka,
-    pools: &[&KafkaNodePool],
+    pools: &[KafkaNodePool],
     pod_policy: PodPolicy,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Pool>, InvalidSpec> {
@@ -814,9 +815,14 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
     for (field, _) in unimplemented.iter().filter(|(_, set)| *set) {
         warnings.push(Warning::not_implemented(field));
     }
+}
+
+/// With node pools, the ZooKeeper-era node fields have no effect.
+fn warn_ignored_by_node_pools(kafka: &Kafka, warnings: &mut Vec<Warning>) {
+    let spec = &kafka.spec;
     let ignored = [
-        ("spec.kafka.replicas", cluster.replicas.is_some()),
-        ("spec.kafka.storage", cluster.storage.is_some()),
+        ("spec.kafka.replicas", spec.kafka.replicas.is_some()),
+        ("spec.kafka.storage", spec.kafka.storage.is_some()),
         ("spec.zookeeper", spec.zookeeper.is_some()),
     ];
     for (field, _) in ignored.iter().filter(|(_, set)| *set) {
@@ -863,9 +869,9 @@ spec:
         let model = example_model("ephemeral-single-node");
         assert_eq!(model.cluster, "my-cluster");
         assert_eq!(model.namespace, "kafka");
-        assert_eq!(model.version, "4.1.0");
-        assert_eq!(model.metadata_version, "4.1-IV1");
-        assert_eq!(model.image, "apache/kafka:4.1.0");
+        assert_eq!(model.release.version, "4.4.0");
+        assert_eq!(model.metadata_version, "4.4-IV2");
+        assert_eq!(model.image, "apache/kafka:4.4.0");
         assert_eq!(model.cluster_id, "AAAAAAAAAAAAAAAAAAAAAA");
         assert_eq!(model.pools[0].node_ids, [0]);
         assert!(model.warnings.is_empty(), "{:?}", model.warnings);
@@ -928,26 +934,13 @@ spec:
     }
 
     #[test]
-    fn zookeeper_clusters_are_refused_with_a_way_forward() {
-        let text = SINGLE_NODE
-            .replace("strimzi.io/cluster: c", "strimzi.io/cluster: nobody")
-            .replace(
-                "spec:\n  kafka:",
-                "spec:\n  zookeeper: {replicas: 3, storage: {type: ephemeral}}\n  kafka:",
-            );
-        let error = invalid(&text);
-        assert_eq!(error.field, "spec.zookeeper");
-        assert!(error.message.starts_with(
-            "ZooKeeper-based clusters are not supported; migrate to KRaft node pools"
-        ));
-    }
-
-    #[test]
     fn unknown_versions_are_refused_listing_the_supported_ones() {
         let error = invalid(&SINGLE_NODE.replace("  kafka:\n", "  kafka:\n    version: 3.1.0\n"));
         assert_eq!(
             error.to_string(),
-            "spec.kafka.version: Kafka 3.1.0 is not supported; use one of 4.0.0, 4.0.1, 4.1.0"
+            "spec.kafka.version: Kafka 3.1.0 is not supported; use one of 3.9.0, 3.9.1, 3.9.2, \
+             4.0.0, 4.0.1, 4.0.2, 4.1.0, 4.1.1, 4.1.2, 4.2.0, 4.2.1, 4.2.2, 4.3.0, 4.3.1, 4.3.2, \
+             4.4.0"
         );
     }
 
@@ -985,6 +978,60 @@ spec:
                 "{garbage}"
             );
         }
+    }
+
+    #[test]
+    fn metadata_versions_never_move_back() {
+        let running = |version: &str, metadata: Option<&str>, status: &str| {
+            let mut text =
+                SINGLE_NODE.replace("  kafka:\n", &format!("  kafka:\n    version: {version}\n"));
+            if let Some(metadata) = metadata {
+                text = text.replace(
+                    "  kafka:\n",
+                    &format!("  kafka:\n    metadataVersion: {metadata:?}\n"),
+                );
+            }
+            let (mut kafka, pools) = parse(&text);
+            kafka.status = Some(api::kafka::KafkaStatus {
+                kafka_metadata_version: Some(status.into()),
+                ..Default::default()
+            });
+            validate(&kafka, &pools, &inputs())
+        };
+        // An upgrade moves the metadata version to the new release's unless one is asked for.
+        assert_eq!(
+            running("4.4.0", None, "3.9-IV0").unwrap().metadata_version,
+            "4.4-IV2"
+        );
+        assert_eq!(
+            running("4.4.0", Some("4.1-IV1"), "3.9-IV0")
+                .unwrap()
+                .metadata_version,
+            "4.1-IV1"
+        );
+        // A downgrade to a release that cannot run the cluster's metadata is refused.
+        let error = running("4.0.2", None, "4.1-IV1").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "spec.kafka.version: Kafka 4.0.2 cannot run metadata version 4.1-IV1, which the \
+             cluster runs already, and a metadata version is never downgraded; keep Kafka 4.1.0 \
+             or newer"
+        );
+        // A downgrade that keeps the metadata version is a roll like any other.
+        assert_eq!(
+            running("4.1.0", Some("4.1-IV1"), "4.1-IV1")
+                .unwrap()
+                .release
+                .version,
+            "4.1.0"
+        );
+        let error = running("4.4.0", Some("4.0"), "4.1-IV1").unwrap_err();
+        assert_eq!(error.field, "spec.kafka.metadataVersion");
+        assert!(
+            error
+                .message
+                .starts_with("4.0 is older than the 4.1-IV1 the cluster runs already")
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::jvm::{self, CLASSPATH, LOG4J2_PROPERTIES};
+use super::jvm::{self, CLASSPATH};
 use super::listeners::{CONTROL_PLANE_PORT, NODE_HOST_ENV, REPLICATION_PORT};
 use super::model::{KafkaModel, Pool, VolumeKind};
 use super::names;
@@ -40,11 +40,11 @@ const TMP_DIR: &str = "/tmp";
 /// Formats the node's KRaft storage with the cluster ID on first start (`--ignore-formatted`
 /// makes later starts a no-op), then runs Kafka on the node's own file from the pool ConfigMap.
 /// `java` is run directly, not Kafka's launch scripts, so that images without them work too.
-fn start_script(pool: &Pool) -> String {
-    let log4j2 = format!("{CONFIG_DIR}/{LOG4J2_PROPERTIES}");
+fn start_script(model: &KafkaModel, pool: &Pool) -> String {
+    let logging = jvm::logging_options(model.release, CONFIG_DIR);
     let classpath = shell_word(CLASSPATH);
-    let storage_tool = shell_words(&jvm::storage_tool_options(&log4j2));
-    let kafka = shell_words(&jvm::kafka_options(pool, &log4j2));
+    let storage_tool = shell_words(&jvm::storage_tool_options(&logging));
+    let kafka = shell_words(&jvm::kafka_options(pool, &logging));
     format!(
         r#"set -eu
 config="{CONFIG_DIR}/${{POD_NAME}}.properties"
@@ -167,7 +167,7 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
     let container = Container {
         name: "kafka".into(),
         image: Some(model.image.clone()),
-        command: Some(vec!["sh".into(), "-c".into(), start_script(pool)]),
+        command: Some(vec!["sh".into(), "-c".into(), start_script(model, pool)]),
         env: Some(env(model)),
         ports: Some(container_ports(model, pool)),
         volume_mounts: Some(mounts),

@@ -46,7 +46,7 @@ pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
                 .as_ref()
                 .and_then(|s| s.cluster_id.clone())
         },
-        kafka_version: Some(model.version.clone()),
+        kafka_version: Some(model.release.version.to_string()),
         kafka_metadata_version: Some(model.metadata_version.clone()),
         operator_last_successful_version: readiness
             .is_ready()
