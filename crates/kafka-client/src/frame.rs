@@ -13,7 +13,8 @@ use kafka_protocol::messages::{
     DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse,
     IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, MetadataRequest,
     MetadataResponse, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
-    SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
+    SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, UpdateFeaturesRequest,
+    UpdateFeaturesResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, Message, StrBytes, VersionRange};
 
@@ -77,6 +78,7 @@ admin_requests! {
     AlterUserScramCredentialsRequest => AlterUserScramCredentialsResponse, AlterUserScramCredentials, 0;
     DescribeClientQuotasRequest => DescribeClientQuotasResponse, DescribeClientQuotas, 0;
     AlterClientQuotasRequest => AlterClientQuotasResponse, AlterClientQuotas, 0;
+    UpdateFeaturesRequest => UpdateFeaturesResponse, UpdateFeatures, 0;
 }
 
 /// The whole frame of a request: size, header, body.

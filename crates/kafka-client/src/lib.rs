@@ -1,5 +1,5 @@
-//! An async Kafka admin client: topics, configurations, ACLs, SCRAM credentials and client
-//! quotas, over plain TCP or TLS, with SASL PLAIN or SCRAM-SHA-512. See `docs/kafka-client.md`.
+//! An async Kafka admin client: topics, configurations, ACLs, SCRAM credentials, client
+//! quotas and feature levels, over plain TCP or TLS, with SASL PLAIN or SCRAM-SHA-512. See `docs/kafka-client.md`.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), kafka_client::Error> {
@@ -16,6 +16,7 @@ mod config;
 mod configs;
 mod connection;
 mod error;
+mod features;
 mod frame;
 mod quotas;
 mod scram;
@@ -30,6 +31,7 @@ pub use client::{AdminClient, BrokerInfo, ClusterDescription};
 pub use config::{ClientCertificate, ClientConfig, Connector, SaslConfig, TlsConfig};
 pub use configs::{ConfigEntry, ConfigOp, ConfigResource, ConfigSource};
 pub use error::{Error, KafkaError};
+pub use features::METADATA_VERSION_FEATURE;
 pub use quotas::{QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch};
 pub use scram_credentials::{ScramAlteration, ScramCredentialInfo, ScramMechanism};
 pub use topics::{CreatedTopic, NewTopic, PartitionInfo, TopicDescription};

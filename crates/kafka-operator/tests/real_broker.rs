@@ -27,10 +27,15 @@ use testenv::kafka::{
 /// Where the pods mount their data volumes (`/var/lib/kafka/data`, `/var/lib/kafka/data-0`...).
 const DATA_MOUNT_ROOT: &str = "/var/lib/kafka/";
 
-fn load(example: &str) -> (Kafka, Vec<KafkaNodePool>) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../examples/kafka/{example}.yaml"));
-    let text = std::fs::read_to_string(&path).expect("the example exists");
+/// An example (`examples/kafka/<name>.yaml`) or a fixture (`tests/fixtures/<name>.yaml`).
+fn load(name: &str) -> (Kafka, Vec<KafkaNodePool>) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let example = root.join(format!("examples/kafka/{name}.yaml"));
+    let path = match example.exists() {
+        true => example,
+        false => root.join(format!("tests/fixtures/{name}.yaml")),
+    };
+    let text = std::fs::read_to_string(&path).expect("the manifest exists");
     kafka_operator::assembly::manifest::read(&text, "kafka").expect("a valid Kafka manifest")
 }
 
@@ -216,8 +221,9 @@ fn boot(example: &str) -> Result<Booted> {
             .iter()
             .map(|node| {
                 let (cluster_id, args) = (&model.cluster_id, &format_args);
+                let version = model.release.version;
                 scope.spawn(move || {
-                    KafkaNode::format(&node.dir, &node.properties, cluster_id, args)
+                    KafkaNode::format(version, &node.dir, &node.properties, cluster_id, args)
                         .with_context(|| format!("formatting {}", node.pod))
                 })
             })
@@ -230,7 +236,7 @@ fn boot(example: &str) -> Result<Booted> {
     // All at once: the nodes wait for a controller quorum.
     let mut processes = Vec::new();
     for node in &nodes {
-        processes.push(KafkaNode::spawn(&node.dir)?);
+        processes.push(KafkaNode::spawn(model.release.version, &node.dir)?);
     }
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     for (node, process) in nodes.iter().zip(&mut processes) {
@@ -376,6 +382,29 @@ fn the_tls_and_scram_example_boots_a_real_broker() -> Result<()> {
     report("tls-scram-listeners", &booted);
     // Control plane, replication, SCRAM, mutual TLS and the external SCRAM one.
     assert_eq!(check_every_listener_answers(&booted)?, 5);
+    Ok(())
+}
+
+/// The ZooKeeper-era seed resource runs on the oldest release, Kafka 3.9.0, since its 3.4.0
+/// has no image: two dual-role nodes of the implicit pool, each with its plain and TLS listeners.
+/// (The examples run the newest.)
+#[test]
+fn the_zookeeper_era_seed_boots_the_oldest_release() -> Result<()> {
+    let _serial = one_at_a_time();
+    let booted = boot("legacy-zookeeper-kafka")?;
+    report("legacy-zookeeper-kafka", &booted);
+    let pods: Vec<&str> = booted.nodes.iter().map(|node| node.pod.as_str()).collect();
+    assert_eq!(pods, ["my-cluster-kafka-0", "my-cluster-kafka-1"]);
+    for process in &booted.processes {
+        let log = std::fs::read_to_string(process.log())?;
+        assert!(
+            log.contains("Kafka version: 3.9.0"),
+            "{}",
+            process.log_tail(20)
+        );
+    }
+    // Each node: control plane, replication, plain and TLS.
+    assert_eq!(check_every_listener_answers(&booted)?, 2 * 4);
     Ok(())
 }
 

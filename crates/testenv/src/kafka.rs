@@ -33,7 +33,7 @@ use rcgen::{
 };
 
 use crate::process::Process;
-use crate::tools::Tools;
+use crate::tools::{KAFKA_VERSION, Tools};
 
 /// How long a node may take to start on a loaded two-core machine (about 3 s when idle).
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
@@ -73,13 +73,15 @@ impl KafkaNode {
     /// `cluster_id` (`kafka-storage format --ignore-formatted`, so formatting twice is harmless).
     /// `extra_args` go to the storage tool as they are: `--release-version 4.1-IV1`,
     /// `--add-scram SCRAM-SHA-512=[name=alice,password=alice-secret]`, `--standalone`...
+    /// `version` is the Kafka release (one of `KAFKA_VERSIONS`) whose jars run.
     pub fn format(
+        version: &str,
         dir: &Path,
         properties: &str,
         cluster_id: &str,
         extra_args: &[String],
     ) -> Result<()> {
-        let libs = Tools::locate_kafka()?;
+        let libs = Tools::locate_kafka(version)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(dir.join("server.properties"), properties)?;
         std::fs::write(dir.join("log4j2.properties"), LOG4J2_PROPERTIES)?;
@@ -111,22 +113,22 @@ impl KafkaNode {
 
     /// Starts the node [`format`](Self::format)ted in `dir` and waits until it logged that it
     /// started and every one of `ports` accepts connections on loopback.
-    pub fn start(dir: &Path, ports: &[u16]) -> Result<KafkaNode> {
-        let mut node = KafkaNode::spawn(dir)?;
+    pub fn start(version: &str, dir: &Path, ports: &[u16]) -> Result<KafkaNode> {
+        let mut node = KafkaNode::spawn(version, dir)?;
         node.wait_started(ports, Instant::now() + STARTUP_TIMEOUT)?;
         Ok(node)
     }
 
     /// Starts the node formatted in `dir` without waiting; see [`wait_started`](Self::wait_started).
-    pub fn spawn(dir: &Path) -> Result<KafkaNode> {
-        KafkaNode::spawn_with_heap(dir, DEFAULT_MAX_HEAP_MB)
+    pub fn spawn(version: &str, dir: &Path) -> Result<KafkaNode> {
+        KafkaNode::spawn_with_heap(version, dir, DEFAULT_MAX_HEAP_MB)
     }
 
     /// [`spawn`](Self::spawn) with a larger (or smaller) maximum heap.
-    pub fn spawn_with_heap(dir: &Path, max_heap_mb: u32) -> Result<KafkaNode> {
+    pub fn spawn_with_heap(version: &str, dir: &Path, max_heap_mb: u32) -> Result<KafkaNode> {
         let mut node = KafkaNode {
             dir: dir.to_path_buf(),
-            libs: Tools::locate_kafka()?,
+            libs: Tools::locate_kafka(version)?,
             process: None,
             startup: Duration::ZERO,
             max_heap_mb,
@@ -278,6 +280,9 @@ pub struct KafkaOptions {
     /// Each node's maximum heap: enough for tests by default; benchmarks with thousands of
     /// topics need more.
     pub max_heap_mb: u32,
+    /// The KRaft metadata version to format with (`--release-version`); Kafka's newest when
+    /// `None`.
+    pub metadata_version: Option<String>,
 }
 
 impl Default for KafkaOptions {
@@ -288,6 +293,7 @@ impl Default for KafkaOptions {
             scram_users: Vec::new(),
             config: BTreeMap::new(),
             max_heap_mb: DEFAULT_MAX_HEAP_MB,
+            metadata_version: None,
         }
     }
 }
@@ -361,6 +367,9 @@ impl KafkaCluster {
         };
         let cluster_id = random_cluster_id();
         let mut format_args = Vec::new();
+        if let Some(version) = &options.metadata_version {
+            format_args.extend(["--release-version".to_string(), version.clone()]);
+        }
         for (user, password) in &options.scram_users {
             format_args.push("--add-scram".to_string());
             format_args.push(format!("SCRAM-SHA-512=[name={user},password={password}]"));
@@ -389,7 +398,9 @@ impl KafkaCluster {
                 .iter()
                 .map(|(dir, properties)| {
                     let (cluster_id, args) = (&cluster.cluster_id, &format_args);
-                    scope.spawn(move || KafkaNode::format(dir, properties, cluster_id, args))
+                    scope.spawn(move || {
+                        KafkaNode::format(KAFKA_VERSION, dir, properties, cluster_id, args)
+                    })
                 })
                 .collect();
             formatting
@@ -398,7 +409,11 @@ impl KafkaCluster {
         })?;
         // All at once: a node serves only once the controllers have a quorum.
         for id in 0..options.nodes {
-            let node = KafkaNode::spawn_with_heap(&cluster.node_dir(id), options.max_heap_mb)?;
+            let node = KafkaNode::spawn_with_heap(
+                KAFKA_VERSION,
+                &cluster.node_dir(id),
+                options.max_heap_mb,
+            )?;
             cluster.nodes.push(node);
         }
         let deadline = Instant::now() + STARTUP_TIMEOUT;

@@ -53,14 +53,16 @@ async fn main() -> Result<()> {
                 println!("{}", image.display());
             }
             println!(
-                "{}\n{}\n{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{}\n{}",
                 tools.hyperkube.display(),
                 tools.kwok.display(),
                 tools.coredns.display(),
                 tools.pause.display(),
-                tools.kafka_libs.display(),
                 tools.rocketmq_libs.display()
             );
+            for version in testenv::tools::KAFKA_VERSIONS {
+                println!("{}", Tools::kafka_libs(version).display());
+            }
             Ok(())
         }
         Command::Run {
@@ -115,10 +117,10 @@ async fn run(
 const TRY_IT: &str = "
 Produce to the example Kafka cluster (type lines, then Ctrl-D), and consume them:
 
-  kubectl run producer -ti --rm --restart=Never --image=apache/kafka:4.1.0 -- \\
+  kubectl run producer -ti --rm --restart=Never --image=apache/kafka:4.4.0 -- \\
     java -cp '/opt/kafka/libs/*' org.apache.kafka.tools.ConsoleProducer \\
     --bootstrap-server my-cluster-kafka-bootstrap:9092 --topic orders
-  kubectl run consumer -ti --rm --restart=Never --image=apache/kafka:4.1.0 -- \\
+  kubectl run consumer -ti --rm --restart=Never --image=apache/kafka:4.4.0 -- \\
     java -cp '/opt/kafka/libs/*' org.apache.kafka.tools.consumer.ConsoleConsumer \\
     --bootstrap-server my-cluster-kafka-bootstrap:9092 --topic orders --from-beginning
 

@@ -31,8 +31,14 @@ pub const DEBIAN_PACKAGES: &[&str] = &[
     "gcc",
     "libc6-dev",
 ];
-/// Kafka for the tests that need a real broker, from Maven Central (`kafka/pom.xml`).
-pub const KAFKA_VERSION: &str = "4.1.0";
+/// Kafka for the tests that need a real broker, from Maven Central (`kafka/pom.xml`): the newest
+/// release the operator runs, its default.
+pub const KAFKA_VERSION: &str = "4.4.0";
+/// The oldest release the operator runs, for the tests of oldest and newest (a ZooKeeper-era
+/// Kafka runs on it).
+pub const KAFKA_OLDEST_VERSION: &str = "3.9.0";
+/// Every Kafka release the tools fetch and the node has an image of.
+pub const KAFKA_VERSIONS: [&str; 2] = [KAFKA_OLDEST_VERSION, KAFKA_VERSION];
 /// RocketMQ for the tests that need a real name server and broker, from Maven Central
 /// (`rocketmq/pom.xml`).
 pub const ROCKETMQ_VERSION: &str = "5.3.1";
@@ -50,9 +56,6 @@ pub struct Tools {
     pub coredns: PathBuf,
     /// Kubernetes' pause program, static, for the sandbox image.
     pub pause: PathBuf,
-    /// Every jar a KRaft node needs (`java -cp '<kafka_libs>/*' kafka.Kafka ...`), with a
-    /// logging backend.
-    pub kafka_libs: PathBuf,
     /// Every jar a RocketMQ name server or broker needs (`java -cp '<rocketmq_libs>/*'
     /// org.apache.rocketmq.namesrv.NamesrvStartup ...`), logging included.
     pub rocketmq_libs: PathBuf,
@@ -73,16 +76,25 @@ impl Tools {
         Ok(tools)
     }
 
-    /// The cached Kafka jars alone, for tests that run Kafka without Kubernetes.
-    pub fn locate_kafka() -> Result<PathBuf> {
-        let libs = Tools::paths().kafka_libs;
+    /// The cached jars of Kafka `version` (one of [`KAFKA_VERSIONS`]), for tests that run Kafka
+    /// without Kubernetes.
+    pub fn locate_kafka(version: &str) -> Result<PathBuf> {
+        let libs = Tools::kafka_libs(version);
         if !libs.exists() {
             bail!(
-                "{} is missing: run `make tools` (or `cargo run -p brokerage-testenv -- tools`) to fetch Kafka {KAFKA_VERSION} from Maven Central",
+                "{} is missing: run `make tools` (or `cargo run -p brokerage-testenv -- tools`) to fetch Kafka {version} from Maven Central",
                 libs.display()
             );
         }
         Ok(libs)
+    }
+
+    /// Every jar a KRaft node of Kafka `version` needs (`java -cp '<libs>/*' kafka.Kafka ...`),
+    /// with a logging backend and the client tools.
+    pub fn kafka_libs(version: &str) -> PathBuf {
+        cache_dir()
+            .join(format!("kafka-{version}"))
+            .join("libs-with-tools")
     }
 
     /// The cached RocketMQ jars, for tests that run a name server and brokers.
@@ -117,8 +129,11 @@ impl Tools {
         if !tools.pause.exists() {
             build_pause(&tools.pause)?;
         }
-        if !tools.kafka_libs.exists() {
-            fetch_jars("Kafka", "kafka", KAFKA_VERSION, &tools.kafka_libs)?;
+        for version in KAFKA_VERSIONS {
+            let libs = Tools::kafka_libs(version);
+            if !libs.exists() {
+                fetch_jars("Kafka", "kafka", version, &libs)?;
+            }
         }
         if !tools.rocketmq_libs.exists() {
             fetch_jars(
@@ -147,9 +162,6 @@ impl Tools {
                     "pause-{PAUSE_VERSION}-kubernetes-{KUBERNETES_VERSION}"
                 ))
                 .join("pause"),
-            kafka_libs: cache
-                .join(format!("kafka-{KAFKA_VERSION}"))
-                .join("libs-with-tools"),
             rocketmq_libs: cache
                 .join(format!("rocketmq-{ROCKETMQ_VERSION}"))
                 .join("libs"),

@@ -350,11 +350,7 @@ fn resolve_metadata_version(kafka: &Kafka, release: Release) -> Result<String, I
         )
     };
     let Some(level) = release.metadata_level(requested) else {
-        let newer = versions::level(requested).is_some()
-            || versions::RELEASES
-                .iter()
-                .any(|other| other.metadata_level(requested).is_some());
-        return Err(invalid(if newer {
+        return Err(invalid(if versions::level(requested).is_some() {
             format!("{requested} is newer than Kafka {} knows", release.version)
         } else {
             format!("{requested:?} is not a metadata version such as {newest}")

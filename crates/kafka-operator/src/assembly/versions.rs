@@ -121,7 +121,7 @@ impl Release {
     /// the newest of 4.1 this release knows. `None` for text that is not a metadata version
     /// or that the release does not know.
     pub fn metadata_level(&self, text: &str) -> Option<i16> {
-        let newest = level(self.metadata_version)?;
+        let newest = exact_level(self.metadata_version)?;
         let known = || METADATA_LEVELS.iter().filter(|(_, level)| *level <= newest);
         if text.contains("-IV") {
             return known().find(|(name, _)| *name == text).map(|(_, l)| *l);
@@ -134,12 +134,24 @@ impl Release {
     }
 }
 
-/// The feature level of a full metadata version name (`4.1-IV1`).
-pub fn level(name: &str) -> Option<i16> {
+/// The feature level of a metadata version any supported release knows (`4.1-IV1`, or `4.1`
+/// for the newest of 4.1).
+pub fn level(text: &str) -> Option<i16> {
+    newest().metadata_level(text)
+}
+
+fn exact_level(name: &str) -> Option<i16> {
     METADATA_LEVELS
         .iter()
         .find(|(known, _)| *known == name)
         .map(|(_, level)| *level)
+}
+
+/// The level to move a cluster that runs metadata version `running` to, when the model's
+/// `desired` is newer; `None` when it runs that or newer (or either is unknown).
+pub fn upgrade_to(running: &str, desired: &str) -> Option<i16> {
+    let (running, desired) = (level(running)?, level(desired)?);
+    (running < desired).then_some(desired)
 }
 
 /// The full name of a feature level, such as `4.1-IV1` for 27.
@@ -154,7 +166,7 @@ pub fn name_of_level(level: i16) -> Option<&'static str> {
 pub fn oldest_release_running(level: i16) -> Option<Release> {
     RELEASES
         .iter()
-        .find(|release| self::level(release.metadata_version).is_some_and(|max| max >= level))
+        .find(|release| exact_level(release.metadata_version).is_some_and(|max| max >= level))
         .copied()
 }
 
@@ -189,10 +201,23 @@ mod tests {
         assert_eq!(find("4.4.0").unwrap().metadata_level("4.4"), Some(33));
         assert_eq!(name_of_level(33), Some("4.4-IV2"));
         assert_eq!(
+            (level("4.0"), level("3.3-IV0"), level("5.0")),
+            (Some(25), Some(4), None)
+        );
+        assert_eq!(
             oldest_release_running(27).map(|release| release.version),
             Some("4.1.0")
         );
         assert_eq!(oldest_release_running(40), None);
+    }
+
+    #[test]
+    fn only_a_newer_metadata_version_is_an_upgrade() {
+        assert_eq!(upgrade_to("3.9-IV0", "4.4-IV2"), Some(33));
+        assert_eq!(upgrade_to("3.9-IV0", "4.4"), Some(33));
+        assert_eq!(upgrade_to("4.4-IV2", "4.4"), None);
+        assert_eq!(upgrade_to("4.4-IV2", "4.1-IV1"), None);
+        assert_eq!(upgrade_to("garbage", "4.4-IV2"), None);
     }
 
     #[test]

@@ -29,16 +29,16 @@ pub use base::java_base;
 use layer::{Entry, Owner, ROOT};
 use oci::Image;
 
-use crate::tools::{self, KAFKA_VERSION, ROCKETMQ_VERSION, Tools};
+use crate::tools::{self, ROCKETMQ_VERSION, Tools};
 
 /// The sandbox image containerd runs every pod's pause container from.
 pub const PAUSE_IMAGE: &str = "registry.k8s.io/pause:3.10.1";
 /// The operator's image as `install/040-deployment.yaml` names it.
 pub const OPERATOR_IMAGE: &str = "ghcr.io/brokerage/brokerage:0.1.0";
 
-/// The Kafka image's name, as the operator renders it for Kafka `KAFKA_VERSION`.
-pub fn kafka_image_name() -> String {
-    format!("docker.io/apache/kafka:{KAFKA_VERSION}")
+/// The Kafka image's name, as the operator renders it for Kafka `version`.
+pub fn kafka_image_name(version: &str) -> String {
+    format!("docker.io/apache/kafka:{version}")
 }
 
 /// The RocketMQ image's name, as the operator renders it for RocketMQ `ROCKETMQ_VERSION`.
@@ -48,11 +48,11 @@ pub fn rocketmq_image_name() -> String {
 
 const PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Kafka `KAFKA_VERSION` on [`java_base`]: the jars (`tools.kafka_libs`, with the client tools
+/// Kafka `version` on [`java_base`]: the jars (`Tools::kafka_libs`, with the client tools
 /// and Log4j 2) in `/opt/kafka/libs`, a Log4j 2 configuration that logs to standard output in
 /// `/opt/kafka/config/log4j2.yaml`, a writable `/opt/kafka/logs`, all owned by `appuser`
 /// (1000:1000), who runs it, in `/opt/kafka`.
-pub fn kafka_image(tools: &Tools) -> Result<PathBuf> {
+pub fn kafka_image(version: &str) -> Result<PathBuf> {
     let base = java_base()?;
     let appuser = Owner {
         uid: 1000,
@@ -62,7 +62,7 @@ pub fn kafka_image(tools: &Tools) -> Result<PathBuf> {
     app.push(Entry::dir("/opt/kafka", appuser, 0o755));
     app.extend(Entry::dir_of_files(
         "/opt/kafka/libs",
-        &tools.kafka_libs,
+        &Tools::kafka_libs(version),
         appuser,
     )?);
     app.push(Entry::dir("/opt/kafka/config", appuser, 0o755));
@@ -74,7 +74,7 @@ pub fn kafka_image(tools: &Tools) -> Result<PathBuf> {
     ));
     app.push(Entry::dir("/opt/kafka/logs", appuser, 0o755));
     cached_archive(&Image {
-        name: kafka_image_name(),
+        name: kafka_image_name(version),
         user: "1000:1000".into(),
         env: vec![PATH.into()],
         working_dir: "/opt/kafka".into(),

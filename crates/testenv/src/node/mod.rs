@@ -212,14 +212,15 @@ impl Drop for RealNode {
     }
 }
 
-/// The image archives every node loads: the sandbox's, Kafka's and RocketMQ's (built by
-/// `make tools`; built here if missing).
+/// The image archives every node loads: the sandbox's, Kafka's (each of `KAFKA_VERSIONS`) and
+/// RocketMQ's (built by `make tools`; built here if missing).
 pub fn images(tools: &Tools) -> Result<Vec<PathBuf>> {
-    Ok(vec![
-        crate::images::pause_image(&tools.pause)?,
-        crate::images::kafka_image(tools)?,
-        crate::images::rocketmq_image(tools)?,
-    ])
+    let mut images = vec![crate::images::pause_image(&tools.pause)?];
+    for version in crate::tools::KAFKA_VERSIONS {
+        images.push(crate::images::kafka_image(version)?);
+    }
+    images.push(crate::images::rocketmq_image(tools)?);
+    Ok(images)
 }
 
 /// Cluster DNS: CoreDNS on the bridge, for a process of this machine that must resolve cluster

@@ -6,6 +6,7 @@ mod certificates;
 mod cluster_id;
 mod controller;
 mod discovery;
+mod metadata_version;
 mod node_pools;
 mod observe;
 mod readiness;
@@ -68,6 +69,7 @@ impl Assembly for KafkaAssembly {
             .step("node-pools", node_pools::apply)
             .step("rolling-update", rolling::restart_outdated_pods)
             .step("readiness", readiness::observe)
+            .step("metadata-version", metadata_version::upgrade)
             .step("discovery", discovery::publish)
             .step("sweep", apply::sweep)
     }
@@ -96,6 +98,9 @@ impl Assembly for KafkaAssembly {
         applier: Applier,
     ) -> KafkaReconcile {
         let recorded = kafka.status.as_ref().and_then(|s| s.cluster_id.as_ref());
+        let running_metadata_version = (kafka.status.as_ref())
+            .and_then(|status| status.kafka_metadata_version.clone())
+            .unwrap_or_else(|| model.metadata_version.clone());
         KafkaReconcile {
             cluster_id_recorded: recorded == Some(&model.cluster_id),
             kafka,
@@ -110,6 +115,7 @@ impl Assembly for KafkaAssembly {
             listeners: Vec::new(),
             node_certificates: Default::default(),
             pods: Vec::new(),
+            running_metadata_version,
             progress: Progress::creating("the cluster is"),
         }
     }

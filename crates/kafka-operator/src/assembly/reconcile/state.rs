@@ -31,6 +31,9 @@ pub struct KafkaReconcile {
     pub listeners: Vec<ListenerStatus>,
     /// Each node's certificate fingerprint, by pod name: a new certificate restarts the pod.
     pub node_certificates: BTreeMap<String, String>,
+    /// The metadata version the cluster runs: the status's, or for a new cluster the one its
+    /// storage is formatted with; the metadata-version step moves it up.
+    pub running_metadata_version: String,
     /// The cluster's pods, as the readiness step last saw them.
     pub pods: Vec<Pod>,
     pub progress: Progress,

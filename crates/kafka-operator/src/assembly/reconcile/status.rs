@@ -47,7 +47,7 @@ pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
                 .and_then(|s| s.cluster_id.clone())
         },
         kafka_version: Some(model.release.version.to_string()),
-        kafka_metadata_version: Some(model.metadata_version.clone()),
+        kafka_metadata_version: Some(state.running_metadata_version.clone()),
         operator_last_successful_version: readiness
             .is_ready()
             .then(|| env!("CARGO_PKG_VERSION").to_string())
