@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use api::kafka::{Kafka, KafkaNodePool};
-use brokerage_e2e::operators::{Clusters, Operators};
+use api::kafka::{Kafka, KafkaNodePool, KafkaTopic};
+use brokerage_e2e::operators::{Clusters, KafkaTopics, Operators};
 use brokerage_e2e::wait_ready;
 use brokerage_e2e::{counter, repo_path, setup, wait_condition};
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -274,7 +274,10 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_kafka_gets_a_clear_condition_while_others_reconcile() -> Result<()> {
     let (client, namespace) = setup("kafka-invalid").await?;
-    start_operator(&client, &namespace).await?;
+    let overrides = admin_overrides(&namespace).await?;
+    Operators::watching(&client, &[namespace.as_str()])
+        .kafka(overrides)
+        .start(&[Clusters, KafkaTopics]);
     // A Kafka with no node pool at all cannot be built.
     let lonely = json!({
         "apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "metadata": {"name": "lonely"},
@@ -291,6 +294,26 @@ async fn an_invalid_kafka_gets_a_clear_condition_while_others_reconcile() -> Res
     assert_eq!(not_ready.reason.as_deref(), Some("InvalidSpec"));
     assert!(not_ready.message.unwrap().contains("KafkaNodePool"));
     wait_event(&client, &namespace, "lonely", "InvalidSpec").await?;
+    // Its topics say what is wrong with it, not which of its Secrets is missing.
+    let topic = json!({
+        "apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic",
+        "metadata": {"name": "stranded", "labels": {"strimzi.io/cluster": "lonely"}},
+        "spec": {"partitions": 1, "replicas": 1}
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&topic)?, &namespace).await?;
+    let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
+    testenv::eventually("the topic names the Kafka's problem", WAIT, || async {
+        let topic = topics.get("stranded").await?;
+        let conditions = topic.status.and_then(|status| status.conditions);
+        Ok(conditions.iter().flatten().any(|c| {
+            c.type_ == "Ready"
+                && c.status == "False"
+                && (c.message.as_deref()).is_some_and(|m| {
+                    m.contains("the Kafka is InvalidSpec") && m.contains("KafkaNodePool")
+                })
+        }))
+    })
+    .await?;
 
     // A pool whose next-node-ids annotation names two billion IDs is refused, not walked.
     let greedy = json!([

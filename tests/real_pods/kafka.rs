@@ -51,8 +51,63 @@ async fn the_single_node_example_serves_producers_and_consumers() -> Result<()> 
     Ok(())
 }
 
-/// A controller pool and three brokers: a broker config change rolls the brokers one at a time
-/// while a producer with `acks=all` never fails; messages produced before the roll are read
+/// The seed's ZooKeeper-era Kafka, applied unchanged: it runs as two dual-role KRaft nodes of
+/// Kafka 3.9.0, the oldest release (its 3.4.0 has no image), named as Strimzi named them before
+/// node pools, says so in Warning conditions, and serves a producer and a consumer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_zookeeper_era_seed_runs_on_the_oldest_release_and_serves_clients() -> Result<()> {
+    let (client, namespace) = setup_on_real_node("zookeeper-era").await?;
+    let fixture = repo_path("tests/fixtures/legacy-zookeeper-kafka.yaml");
+    testenv::apply_yaml(&client, &std::fs::read_to_string(fixture)?, &namespace).await?;
+    let topic = r#"
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaTopic
+metadata: {name: legacy, labels: {strimzi.io/cluster: my-cluster}}
+spec: {partitions: 2, replicas: 2}
+"#;
+    testenv::apply_yaml(&client, topic, &namespace).await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_condition(&kafkas, "my-cluster", "Ready", None, KAFKA_READY).await?;
+    let status = kafkas.get("my-cluster").await?.status.unwrap_or_default();
+    ensure!(
+        status.kafka_version.as_deref() == Some("3.9.0"),
+        "{status:?}"
+    );
+    let warnings: Vec<&str> = (status.conditions.iter().flatten())
+        .filter(|condition| condition.type_ == "Warning")
+        .filter_map(|condition| condition.reason.as_deref())
+        .collect();
+    for reason in ["ZooKeeperNotRun", "KafkaVersion", "IgnoredField"] {
+        ensure!(warnings.contains(&reason), "{reason} not in {warnings:?}");
+    }
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    for name in ["my-cluster-kafka-0", "my-cluster-kafka-1"] {
+        let pod = pods.get(name).await?;
+        let image = pod
+            .spec
+            .and_then(|spec| spec.containers.into_iter().next()?.image);
+        ensure!(
+            image.as_deref() == Some("apache/kafka:3.9.0"),
+            "{name}: {image:?}"
+        );
+    }
+
+    let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
+    wait_condition(&topics, "legacy", "Ready", None, TOPIC_READY).await?;
+    let plain = KafkaConnection::plain("my-cluster-kafka-bootstrap:9092".into());
+    let produced = produce(&client, &namespace, "producer", &plain, "legacy", 20, "").await?;
+    ensure!(
+        produced.acked == 20 && produced.errors.is_empty(),
+        "{produced:?}"
+    );
+    let values = consume(&client, &namespace, "consumer", &plain, "legacy", 20).await?;
+    ensure!(values.len() == 20, "consumed {values:?}");
+    Ok(())
+}
+
+/// A controller pool and three brokers on the oldest release: the upgrade to the newest rolls
+/// the brokers one at a time while a producer with `acks=all` never fails, then moves the
+/// metadata version up; messages produced before the roll are read
 /// after it from the persistent volumes; the NodePort listener answers on the node's address as
 /// the status advertises; the broker pool scales up and down; deleting the Kafka removes what it
 /// owns and keeps the claims.
@@ -103,8 +158,10 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
     let brokers = broker_pods(&client, &namespace).await?;
     let producer =
         BackgroundProducer::start(&client, &namespace, "during-roll", &plain, "events", 25).await?;
-    let change =
-        serde_json::json!({"spec": {"kafka": {"config": {"auto.create.topics.enable": false}}}});
+    let change = serde_json::json!({"spec": {"kafka": {
+        "version": testenv::tools::KAFKA_VERSION,
+        "config": {"auto.create.topics.enable": false},
+    }}});
     kafkas
         .patch("pools", &PatchParams::default(), &Patch::Merge(&change))
         .await?;
@@ -130,6 +187,21 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
     );
     let during = producer.stop().await?;
     ensure!(during.acked > 0 && during.errors.is_empty(), "{during:?}");
+    // Then the metadata version moves to the new release's, in Kafka and in the status.
+    let newest_metadata = "4.4-IV2";
+    testenv::eventually("the metadata version moved", KAFKA_READY, || async {
+        let status = kafkas.get("pools").await?.status.unwrap_or_default();
+        Ok(status.kafka_metadata_version.as_deref() == Some(newest_metadata))
+    })
+    .await?;
+    let admin = AdminClient::connect(ClientConfig::new([external.as_str()])).await?;
+    let finalized = admin
+        .finalized_feature_level(kafka_client::METADATA_VERSION_FEATURE)
+        .await?;
+    ensure!(
+        finalized == Some(33),
+        "Kafka finalized {finalized:?}, not {newest_metadata}"
+    );
     // Every message, from before the roll (kept on the persistent volumes) and during it.
     let total = before.acked + during.acked;
     let values = consume(&client, &namespace, "after-roll", &plain, "events", total).await?;

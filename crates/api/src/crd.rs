@@ -12,7 +12,10 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         named(
             strimzi(
                 Kafka::crd(),
-                &[("Desired Kafka replicas", "integer", ".spec.kafka.replicas")],
+                &[
+                    ("Kafka version", "string", ".status.kafkaVersion"),
+                    ("Metadata version", "string", ".status.kafkaMetadataVersion"),
+                ],
             ),
             Some(DNS_1035_LABEL),
             40,

@@ -132,8 +132,15 @@ impl KafkaAdmins {
         }
         let cluster = format!("{namespace}/{name}");
         let kafkas: Api<Kafka> = Api::namespaced(self.client.clone(), namespace);
-        if kafkas.get_opt(name).await?.is_none() {
+        let Some(kafka) = kafkas.get_opt(name).await? else {
             return Err(AdminError::NoSuchCluster(cluster));
+        };
+        // A Kafka its operator refused gets no certificates: say why, not which file is missing.
+        if let Some(problem) = invalid_spec(&kafka) {
+            return Err(AdminError::NotReady {
+                cluster,
+                reason: format!("the Kafka is InvalidSpec: {problem}"),
+            });
         }
         let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
         let read = async |secret: String, key: &str| {
@@ -159,6 +166,16 @@ impl KafkaAdmins {
             client_certificate,
         ))
     }
+}
+
+/// The message of the Kafka's `Ready` condition when its operator refused its spec.
+fn invalid_spec(kafka: &Kafka) -> Option<&str> {
+    let conditions = kafka.status.as_ref()?.conditions.as_ref()?;
+    let ready = conditions
+        .iter()
+        .find(|condition| condition.type_ == "Ready")?;
+    (ready.status == "False" && ready.reason.as_deref() == Some("InvalidSpec"))
+        .then_some(ready.message.as_deref().unwrap_or("no message"))
 }
 
 /// How the operator reaches a cluster it runs: the replication listener, whose TLS verifies

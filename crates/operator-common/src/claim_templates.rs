@@ -16,6 +16,7 @@ struct Claim {
     name: Option<String>,
     labels: Option<BTreeMap<String, String>>,
     storage_class: Option<String>,
+    attributes_class: Option<String>,
     access_modes: Option<Vec<String>>,
     requests: BTreeMap<String, Option<u64>>,
 }
@@ -28,6 +29,7 @@ impl Claim {
             name: template.metadata.name.clone(),
             labels: template.metadata.labels.clone().filter(|l| !l.is_empty()),
             storage_class: spec.storage_class_name,
+            attributes_class: spec.volume_attributes_class_name,
             access_modes: spec.access_modes,
             requests: requests
                 .iter()

@@ -1,33 +1,46 @@
 //! `brokerage render -f cluster.yaml`: what the operator would create, with no cluster.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use kafka_operator::assembly::{Inputs, manifest, render as render_kafka};
 use rocketmq_operator::assembly as rocketmq;
 
 /// Every object for the NameServices and Brokers in `yaml` (a Broker's inputs being the
-/// NameServices and ConfigMaps in the same file), or else for its Kafka (with its node pools),
-/// as one multi-document YAML, preceded by the warnings the operator would report.
+/// NameServices and ConfigMaps in the same file), or else for each of its Kafkas (with their node
+/// pools), as one multi-document YAML, each Kafka's preceded by the warnings the operator would
+/// report.
 pub fn render(yaml: &str) -> Result<String> {
     let rocketmq = rocketmq::manifest::read(yaml, "default")?;
     if !rocketmq.name_services.is_empty() || !rocketmq.brokers.is_empty() {
         return Ok(rocketmq::render::render_manifest(&rocketmq)?);
     }
-    let (kafka, pools) = manifest::read(yaml, "default")?;
+    let (kafkas, pools) = manifest::read_all(yaml, "default")?;
+    if kafkas.is_empty() {
+        bail!(
+            "the file has no Kafka, NameService or Broker; brokerage render renders those (a \
+             Kafka with the KafkaNodePools in the same file, a Broker with the NameServices and \
+             ConfigMaps in it)"
+        );
+    }
     let inputs = Inputs {
         new_cluster_id: "rendered-cluster-id-00".into(),
         ..Inputs::default()
     };
-    let (model, desired) = render_kafka(&kafka, &pools, &inputs).context("the Kafka is invalid")?;
     let mut out = String::new();
-    for warning in &model.warnings {
-        out.push_str(&format!(
-            "# Warning ({}): {}\n",
-            warning.reason, warning.message
-        ));
-    }
-    for object in desired.to_json() {
-        out.push_str("---\n");
-        out.push_str(&serde_yaml::to_string(&object)?);
+    for kafka in &kafkas {
+        let name = kafka.metadata.name.as_deref().unwrap_or_default();
+        let (model, desired) = render_kafka(kafka, &pools, &inputs)
+            .with_context(|| format!("the Kafka {name} is invalid"))?;
+        out.push_str(&format!("# Kafka {name}\n"));
+        for warning in &model.warnings {
+            out.push_str(&format!(
+                "# Warning ({}): {}\n",
+                warning.reason, warning.message
+            ));
+        }
+        for object in desired.to_json() {
+            out.push_str("---\n");
+            out.push_str(&serde_yaml::to_string(&object)?);
+        }
     }
     Ok(out)
 }
@@ -51,5 +64,25 @@ mod tests {
                 .unwrap()
                 .contains("my-cluster-kafka-bootstrap")
         );
+    }
+
+    #[test]
+    fn renders_every_kafka_of_a_file_and_names_the_kinds_it_renders() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let single =
+            std::fs::read_to_string(format!("{root}/examples/kafka/ephemeral-single-node.yaml"))
+                .unwrap();
+        let two = format!(
+            "{single}\n---\n{}",
+            single.replace("my-cluster", "other-cluster")
+        );
+        let text = render(&two).unwrap();
+        assert!(text.contains("# Kafka my-cluster\n"));
+        assert!(text.contains("# Kafka other-cluster\n"));
+        assert!(text.contains("name: other-cluster-kafka-bootstrap\n"));
+
+        let topic = "apiVersion: kafka.strimzi.io/v1\nkind: KafkaTopic\nmetadata: {name: t}\n";
+        let error = render(topic).unwrap_err().to_string();
+        assert!(error.contains("renders those"), "{error}");
     }
 }

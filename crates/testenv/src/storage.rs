@@ -21,34 +21,42 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
 use kube::{Client, ResourceExt};
 
+/// The default class.
 pub const STORAGE_CLASS: &str = "standard";
+/// A second class of the same provisioner, named as Strimzi's older examples (and the seed's
+/// ZooKeeper-era Kafka) name theirs (`class: disk`), so they apply unchanged.
+pub const DISK_STORAGE_CLASS: &str = "disk";
+const CLASSES: [&str; 2] = [STORAGE_CLASS, DISK_STORAGE_CLASS];
 const PROVISIONER: &str = "testenv.brokerage.io/host-directory";
 
-/// Creates the default StorageClass and starts the provisioner on a thread of its own (a test
+/// Creates the StorageClasses (`standard`, the default, and `disk`) and starts the provisioner on a thread of its own (a test
 /// runtime may end while the cluster lives on). It stops when `stop` is set.
 pub async fn start(
     client: &Client,
     kubeconfig: &std::path::Path,
     stop: Arc<AtomicBool>,
 ) -> Result<()> {
-    let class = StorageClass {
-        metadata: ObjectMeta {
-            name: Some(STORAGE_CLASS.into()),
-            annotations: Some(BTreeMap::from([(
-                "storageclass.kubernetes.io/is-default-class".to_string(),
-                "true".to_string(),
-            )])),
-            ..ObjectMeta::default()
-        },
-        provisioner: PROVISIONER.into(),
-        reclaim_policy: Some("Delete".into()),
-        volume_binding_mode: Some("Immediate".into()),
-        allow_volume_expansion: Some(true),
-        ..StorageClass::default()
-    };
-    Api::<StorageClass>::all(client.clone())
-        .create(&PostParams::default(), &class)
-        .await?;
+    for name in CLASSES {
+        let default = (name == STORAGE_CLASS).to_string();
+        let class = StorageClass {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                annotations: Some(BTreeMap::from([(
+                    "storageclass.kubernetes.io/is-default-class".to_string(),
+                    default,
+                )])),
+                ..ObjectMeta::default()
+            },
+            provisioner: PROVISIONER.into(),
+            reclaim_policy: Some("Delete".into()),
+            volume_binding_mode: Some("Immediate".into()),
+            allow_volume_expansion: Some(true),
+            ..StorageClass::default()
+        };
+        Api::<StorageClass>::all(client.clone())
+            .create(&PostParams::default(), &class)
+            .await?;
+    }
     let kubeconfig = kubeconfig.to_path_buf();
     std::thread::Builder::new()
         .name("testenv-provisioner".into())
@@ -81,7 +89,7 @@ async fn provision_round(client: &Client) -> Result<()> {
                 .spec
                 .as_ref()
                 .and_then(|s| s.storage_class_name.as_deref())
-                == Some(STORAGE_CLASS)
+                .is_some_and(|class| CLASSES.contains(&class))
         {
             volumes
                 .delete(&volume.name_any(), &DeleteParams::default())
@@ -94,7 +102,10 @@ async fn provision_round(client: &Client) -> Result<()> {
             continue;
         };
         let pending = claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending");
-        let ours = spec.storage_class_name.as_deref() == Some(STORAGE_CLASS);
+        let Some(class) = spec.storage_class_name.clone() else {
+            continue;
+        };
+        let ours = CLASSES.contains(&class.as_str());
         if !pending
             || !ours
             || spec.volume_name.is_some()
@@ -117,7 +128,7 @@ async fn provision_round(client: &Client) -> Result<()> {
             spec: Some(PersistentVolumeSpec {
                 capacity: spec.resources.as_ref().and_then(|r| r.requests.clone()),
                 access_modes: spec.access_modes.clone(),
-                storage_class_name: Some(STORAGE_CLASS.into()),
+                storage_class_name: Some(class),
                 persistent_volume_reclaim_policy: Some("Delete".into()),
                 host_path: Some(HostPathVolumeSource {
                     path: dir.display().to_string(),

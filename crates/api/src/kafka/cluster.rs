@@ -158,12 +158,37 @@ pub enum KafkaAuthorizationType {
     Custom,
 }
 
-/// Rack awareness: each broker's `broker.rack` comes from this label of its node.
+/// Rack awareness: each broker's `broker.rack` from a label of its node (`topology-label`, the
+/// default) or from an environment variable of its container (`environment-variable`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "(has(self.type) && self.type == 'environment-variable') || has(self.topologyKey)",
+        "message": "a topology-label rack needs topologyKey",
+    },
+    {
+        "rule": "!has(self.type) || self.type != 'environment-variable' || has(self.envVarName)",
+        "message": "an environment-variable rack needs envVarName",
+    },
+]))]
 pub struct Rack {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<RackType>,
     /// Node label such as `topology.kubernetes.io/zone`.
-    pub topology_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology_key: Option<String>,
+    /// The container's environment variable that holds the rack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_var_name: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum RackType {
+    #[serde(rename = "topology-label")]
+    TopologyLabel,
+    #[serde(rename = "environment-variable")]
+    EnvironmentVariable,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

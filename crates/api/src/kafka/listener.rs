@@ -148,6 +148,15 @@ pub struct ListenerConfiguration {
     /// Template for advertised per-broker hosts, such as `{nodePodName}.example.com`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advertised_host_template: Option<String>,
+    /// Template of each broker's advertised port, such as `{nodeId}` placeholders make.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advertised_port_template: Option<String>,
+    /// Labels of each broker's Service, templated per broker.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_broker_labels_template: Option<BTreeMap<String, String>>,
+    /// Annotations of each broker's Service, templated per broker.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_broker_annotations_template: Option<BTreeMap<String, String>>,
 }
 
 /// The bootstrap Service, Route or Ingress of one listener.

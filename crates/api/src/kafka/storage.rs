@@ -126,6 +126,9 @@ pub struct VolumeSettings {
     /// Per-broker StorageClass overrides (deprecated in Strimzi, still accepted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overrides: Option<Vec<StorageClassOverride>>,
+    /// `persistent-claim`: VolumeAttributesClass of the claim (its IOPS, throughput...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_attributes_class: Option<String>,
     /// Whether this volume also holds the KRaft metadata log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kraft_metadata: Option<KraftMetadataStorage>,

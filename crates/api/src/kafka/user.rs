@@ -39,12 +39,26 @@ pub struct KafkaUserSpec {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "!has(self.validityDays) || !has(self.renewalDays) || self.renewalDays < self.validityDays",
+    "message": "renewalDays must be less than validityDays, or the certificate would be renewed at every reconciliation",
+}]))]
 pub struct KafkaUserAuthentication {
     #[serde(rename = "type")]
     pub type_: KafkaUserAuthenticationType,
     /// `scram-sha-512` only: a password to use instead of a generated one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<Password>,
+    /// `tls` only: days the user's certificate is valid; the clients CA's `validityDays`
+    /// when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub validity_days: Option<i32>,
+    /// `tls` only: days before expiry the certificate is renewed; the clients CA's
+    /// `renewalDays` when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub renewal_days: Option<i32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -17,6 +17,18 @@ pub enum ManifestError {
 /// The one Kafka and every KafkaNodePool in `yaml` (other kinds are skipped), placed in
 /// `namespace` unless they name their own.
 pub fn read(yaml: &str, namespace: &str) -> Result<(Kafka, Vec<KafkaNodePool>), ManifestError> {
+    let (kafkas, pools) = read_all(yaml, namespace)?;
+    let [kafka] =
+        <[Kafka; 1]>::try_from(kafkas).map_err(|found| ManifestError::KafkaCount(found.len()))?;
+    Ok((kafka, pools))
+}
+
+/// Every Kafka and every KafkaNodePool in `yaml`, in file order (validation picks each Kafka's
+/// pools by their `strimzi.io/cluster` label).
+pub fn read_all(
+    yaml: &str,
+    namespace: &str,
+) -> Result<(Vec<Kafka>, Vec<KafkaNodePool>), ManifestError> {
     let mut kafkas: Vec<Kafka> = Vec::new();
     let mut pools: Vec<KafkaNodePool> = Vec::new();
     for document in serde_yaml::Deserializer::from_str(yaml) {
@@ -27,22 +39,17 @@ pub fn read(yaml: &str, namespace: &str) -> Result<(Kafka, Vec<KafkaNodePool>), 
             _ => {}
         }
     }
-    let [mut kafka] =
-        <[Kafka; 1]>::try_from(kafkas).map_err(|found| ManifestError::KafkaCount(found.len()))?;
-    kafka
-        .metadata
-        .namespace
-        .get_or_insert_with(|| namespace.into());
-    kafka
-        .metadata
-        .uid
-        .get_or_insert_with(|| PLACEHOLDER_UID.into());
+    for kafka in &mut kafkas {
+        let meta = &mut kafka.metadata;
+        meta.namespace.get_or_insert_with(|| namespace.into());
+        meta.uid.get_or_insert_with(|| PLACEHOLDER_UID.into());
+    }
     for pool in &mut pools {
         pool.metadata
             .namespace
             .get_or_insert_with(|| namespace.into());
     }
-    Ok((kafka, pools))
+    Ok((kafkas, pools))
 }
 
 #[cfg(test)]

@@ -109,6 +109,8 @@ pub enum VolumeKind {
     PersistentClaim {
         size: String,
         class: Option<String>,
+        /// The claim's VolumeAttributesClass.
+        attributes_class: Option<String>,
         selector: Option<BTreeMap<String, String>>,
         /// Whether the claim goes when its node or the cluster does.
         delete_claim: bool,
@@ -549,6 +551,18 @@ fn warn_unimplemented_listener_configuration(
             "advertisedHostTemplate",
             configuration.advertised_host_template.is_some(),
         ),
+        (
+            "advertisedPortTemplate",
+            configuration.advertised_port_template.is_some(),
+        ),
+        (
+            "perBrokerLabelsTemplate",
+            configuration.per_broker_labels_template.is_some(),
+        ),
+        (
+            "perBrokerAnnotationsTemplate",
+            configuration.per_broker_annotations_template.is_some(),
+        ),
     ];
     for (name, _) in unimplemented.iter().filter(|(_, set)| *set) {
         warnings.push(Warning::not_implemented(&format!(
@@ -778,6 +792,7 @@ fn persistent_claim(
         kind: VolumeKind::PersistentClaim {
             size,
             class: settings.class.clone(),
+            attributes_class: settings.volume_attributes_class.clone(),
             selector: settings.selector.clone(),
             delete_claim: settings.delete_claim.unwrap_or(false),
         },

@@ -271,6 +271,7 @@ fn claim_templates(model: &KafkaModel, pool: &Pool) -> Vec<PersistentVolumeClaim
             let VolumeKind::PersistentClaim {
                 size,
                 class,
+                attributes_class,
                 selector,
                 ..
             } = &volume.kind
@@ -293,6 +294,7 @@ fn claim_templates(model: &KafkaModel, pool: &Pool) -> Vec<PersistentVolumeClaim
                         ..VolumeResourceRequirements::default()
                     }),
                     storage_class_name: class.clone(),
+                    volume_attributes_class_name: attributes_class.clone(),
                     selector: selector.clone().map(|labels| LabelSelector {
                         match_labels: Some(labels),
                         ..LabelSelector::default()

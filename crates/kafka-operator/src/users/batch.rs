@@ -27,7 +27,9 @@ use runtime::batched::{Batch, BatchOutcomes, Unreachable, write_all};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::{Applier, Context};
 
-use super::model::{Credentials, FINALIZER, QUOTA_KEYS, UserModel, username, validate};
+use super::model::{
+    Credentials, FINALIZER, QUOTA_KEYS, UserModel, certificate_days, username, validate,
+};
 use super::plan::{
     ObservedUser, PASSWORD_DIGEST_ANNOTATION, ScramChange, UserPlan, acls_without_authorizer, plan,
     removal,
@@ -567,7 +569,7 @@ async fn credentials(
                 .clone()
                 .unwrap_or_else(|| user.name_any());
             let subject = Subject::User(common_name.clone());
-            let renewal = config.renewal_days;
+            let (validity, renewal) = certificate_days(user, config);
             let leaf = (stored(USER_CRT), stored(USER_KEY));
             let current = certs::kept_leaf(leaf, ca, (&subject, &[]), (now, renewal));
             let kept = match (current, stored(USER_PASSWORD)) {
@@ -583,7 +585,7 @@ async fn credentials(
                 Some(kept) => kept,
                 None => {
                     let issued = ca
-                        .issue_client_cert(&subject, now, config.validity_days)
+                        .issue_client_cert(&subject, now, validity)
                         .map_err(|error| format!("issuing the user certificate: {error}"))?;
                     let password = certs::generate_password();
                     let p12 = certs::keystore(&common_name, &issued, ca.cert_pem(), &password)

@@ -259,6 +259,26 @@ fn operation_of(spec: SpecOperation) -> AclOperation {
     }
 }
 
+/// The days a TLS user's certificate is valid, and how long before expiry it is renewed: the
+/// user's own (`authentication.validityDays`, `renewalDays`), else the clients CA's. A renewal
+/// period as long as the validity would re-issue the certificate at every reconciliation, so it
+/// stays below it.
+pub fn certificate_days(user: &KafkaUser, ca: &certs::CaConfig) -> (u32, u32) {
+    let authentication = user.spec.authentication.as_ref();
+    let days = |value: Option<i32>, default: u32| {
+        value
+            .and_then(|days| u32::try_from(days).ok())
+            .filter(|days| *days > 0)
+            .unwrap_or(default)
+    };
+    let validity = days(
+        authentication.and_then(|a| a.validity_days),
+        ca.validity_days,
+    );
+    let renewal = days(authentication.and_then(|a| a.renewal_days), ca.renewal_days);
+    (validity, renewal.min(validity.saturating_sub(1)))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -416,5 +436,27 @@ mod tests {
             json!({"authentication": {"type": "scram-sha-512"}}),
         );
         assert!(validate(&scram).is_ok());
+    }
+
+    #[test]
+    fn a_users_certificate_days_are_its_own_else_the_clients_cas() {
+        let ca = certs::CaConfig::default();
+        let user = |authentication: &str| -> KafkaUser {
+            serde_yaml::from_str(&format!(
+                "apiVersion: kafka.strimzi.io/v1\nkind: KafkaUser\nmetadata: {{name: u}}\n\
+                 spec: {{authentication: {authentication}}}"
+            ))
+            .unwrap()
+        };
+        assert_eq!(certificate_days(&user("{type: tls}"), &ca), (365, 30));
+        assert_eq!(
+            certificate_days(&user("{type: tls, validityDays: 10, renewalDays: 3}"), &ca),
+            (10, 3)
+        );
+        // Shorter than the CA's renewal period: renewed a day before expiry, not every time.
+        assert_eq!(
+            certificate_days(&user("{type: tls, validityDays: 7}"), &ca),
+            (7, 6)
+        );
     }
 }

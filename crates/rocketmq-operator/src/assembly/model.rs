@@ -243,6 +243,7 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
     let (kept, dropped) = split_owned(&model, user_config);
     model.user_config = kept;
     model.warnings.extend(dropped);
+    check_acl_version(&model)?;
     let held = inputs
         .held_groups
         .iter()
@@ -253,6 +254,44 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
     }));
     check_object_names(&model)?;
     Ok(model)
+}
+
+/// ACL 2.0 (`authenticationEnabled`, `authorizationEnabled`) came with RocketMQ 5.3: an older
+/// broker ignores the settings and would run open to everyone. An image whose tag is not a
+/// version (`latest`, a digest) is taken at its word.
+fn check_acl_version(model: &BrokerModel) -> Result<(), InvalidSpec> {
+    const ACL_2: (u32, u32) = (5, 3);
+    let enabled = ["authenticationEnabled", "authorizationEnabled"]
+        .into_iter()
+        .find(|key| {
+            model
+                .user_config
+                .get(*key)
+                .is_some_and(|v| v.trim() == "true")
+        });
+    let version = image_version(&model.image);
+    match (enabled, version) {
+        (Some(key), Some(version)) if version < ACL_2 => Err(InvalidSpec::new(
+            "spec.brokerImage",
+            format!(
+                "{key}=true is ACL 2.0, which RocketMQ {}.{} lacks (it came with 5.3); use an \
+                 image of RocketMQ 5.3 or newer such as {DEFAULT_IMAGE}, or leave ACL off",
+                version.0, version.1
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `(major, minor)` of an image's tag: `apache/rocketmq:5.1.4` → `(5, 1)`, `…:4.9.7-alpine` →
+/// `(4, 9)`; `None` for a tag that is not a version.
+pub fn image_version(image: &str) -> Option<(u32, u32)> {
+    let tag = image.rsplit_once(':')?.1;
+    if tag.contains('/') {
+        return None; // a registry port, not a tag
+    }
+    let mut numbers = tag.split(['.', '-']).map(|part| part.parse::<u32>().ok());
+    Some((numbers.next()??, numbers.next()??))
 }
 
 /// Every object of the Broker, its pods and its admin credentials Secret, named and labelled as
@@ -371,7 +410,9 @@ pub fn pod_selector(broker: &str) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assembly::testing::{broker_with, example_broker, inputs, name_service};
+    use crate::assembly::testing::{
+        broker_with, example_broker, inputs, name_service, with_common_config,
+    };
 
     #[test]
     fn a_group_whose_scale_in_is_held_keeps_running_with_a_warning() {
@@ -420,6 +461,36 @@ mod tests {
                 replica: 1
             })
         );
+    }
+
+    #[test]
+    fn acl_2_on_an_image_older_than_5_3_is_refused() {
+        let (mut broker, inputs) = with_common_config("authenticationEnabled=true\n");
+        assert!(validate(&broker, &inputs).is_ok());
+        broker.spec.broker_image = Some("apache/rocketmq:5.1.4".into());
+        let error = validate(&broker, &inputs).unwrap_err();
+        assert_eq!(error.field, "spec.brokerImage");
+        assert!(
+            error
+                .message
+                .starts_with("authenticationEnabled=true is ACL 2.0, which RocketMQ 5.1 lacks"),
+            "{error}"
+        );
+        // Without ACL, older images run.
+        let (mut plain, inputs) = with_common_config("flushDiskType=ASYNC_FLUSH\n");
+        plain.spec.broker_image = Some("apache/rocketmq:4.9.7".into());
+        assert!(validate(&plain, &inputs).is_ok());
+    }
+
+    #[test]
+    fn image_tags_give_their_version() {
+        assert_eq!(image_version("apache/rocketmq:5.1.4"), Some((5, 1)));
+        assert_eq!(
+            image_version("registry:5000/rocketmq:4.9.7-alpine"),
+            Some((4, 9))
+        );
+        assert_eq!(image_version("registry:5000/rocketmq"), None);
+        assert_eq!(image_version("apache/rocketmq:latest"), None);
     }
 
     #[test]

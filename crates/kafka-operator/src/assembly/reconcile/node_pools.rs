@@ -109,9 +109,13 @@ async fn removal_refusal(state: &KafkaReconcile) -> Result<Option<Readiness>, Er
 
 /// Records each pool's node IDs (and roles) in its status, now that its StatefulSet has them.
 async fn record_node_ids(state: &KafkaReconcile) -> Result<(), Error> {
+    let kafka_ready = (state.kafka.status.as_ref())
+        .and_then(|status| status.conditions.as_ref())
+        .and_then(|conditions| conditions.iter().find(|c| c.type_ == "Ready"));
     for pool in &state.pools {
         if let Some(modelled) = state.model.pool(&pool.name_any()) {
-            let desired = node_pool_status(&state.model, modelled, pool.metadata.generation);
+            let generation = pool.metadata.generation;
+            let desired = node_pool_status(&state.model, modelled, generation, kafka_ready);
             write_status(state.applier.client(), pool, pool.status.as_ref(), &desired).await?;
         }
     }

@@ -68,10 +68,13 @@ pub fn warnings(model: &KafkaModel) -> Vec<Condition> {
         .collect()
 }
 
+/// A pool's status: its node IDs, roles and scale selector, and as its `Ready` condition the
+/// Kafka's, as of the Kafka's last status (a pool is as ready as the cluster it serves).
 pub fn node_pool_status(
     model: &KafkaModel,
     pool: &Pool,
     generation: Option<i64>,
+    kafka_ready: Option<&Condition>,
 ) -> KafkaNodePoolStatus {
     let mut roles = Vec::new();
     if pool.roles.controller {
@@ -87,12 +90,12 @@ pub fn node_pool_status(
         .map(|(key, value)| format!("{key}={value}"))
         .collect();
     KafkaNodePoolStatus {
+        conditions: kafka_ready.map(|ready| vec![ready.clone()]),
         observed_generation: generation,
         node_ids: Some(pool.node_ids.clone()),
         cluster_id: Some(model.cluster_id.clone()),
         roles: Some(roles),
         replicas: Some(pool.node_ids.len() as i32),
         label_selector: Some(selector.join(",")),
-        ..KafkaNodePoolStatus::default()
     }
 }
