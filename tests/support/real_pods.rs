@@ -217,7 +217,8 @@ fn verifiable_producer_report(output: &str) -> Produced {
 }
 
 /// Reads `count` messages from the start of `topic` in a pod, through Kafka's console consumer,
-/// and returns their values.
+/// and returns their values. Each is printed after its offset (`Offset:<n>\t<value>`), so the
+/// notices the console consumer prints on standard output too are never taken for values.
 pub async fn consume(
     client: &Client,
     namespace: &str,
@@ -231,7 +232,7 @@ pub async fn consume(
         image: &kafka_image(),
         script: connection.script(
             "org.apache.kafka.tools.consumer.ConsoleConsumer",
-            &format!("--topic {topic} --from-beginning --max-messages {count} --timeout-ms 180000 --group {name}"),
+            &format!("--topic {topic} --from-beginning --max-messages {count} --timeout-ms 180000 --group {name} --property print.offset=true"),
             "consumer.config",
             "",
         ),
@@ -244,8 +245,8 @@ pub async fn consume(
     }
     Ok(output
         .lines()
-        .filter(|line| !line.starts_with('[') && !line.starts_with("Processed a total"))
-        .map(str::to_string)
+        .filter_map(|line| line.strip_prefix("Offset:")?.split_once('\t'))
+        .map(|(_, value)| value.to_string())
         .collect())
 }
 

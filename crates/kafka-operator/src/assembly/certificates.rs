@@ -70,6 +70,10 @@ pub fn node_subject_alt_names(model: &KafkaModel, node: &Node) -> Vec<String> {
             if !host.starts_with("${") {
                 names.insert(host);
             }
+            // Names a user routes to the listener's bootstrap (a DNS alias, a proxy).
+            let bootstrap = listener.configuration.bootstrap.as_ref();
+            let alternatives = bootstrap.and_then(|b| b.alternative_names.as_ref());
+            names.extend(alternatives.into_iter().flatten().cloned());
         }
     }
     names.into_iter().collect()
@@ -145,6 +149,18 @@ mod tests {
             );
         }
         assert!(names.iter().all(|name| !name.contains("${")));
+
+        // A listener's bootstrap alternative names are in every broker's certificate.
+        let mut model = model;
+        model.listeners[0].configuration.bootstrap = Some(api::kafka::BootstrapConfiguration {
+            alternative_names: Some(vec!["kafka.example.com".into()]),
+            ..Default::default()
+        });
+        let names = node_subject_alt_names(&model, &node);
+        assert!(
+            names.contains(&"kafka.example.com".to_string()),
+            "{names:?}"
+        );
     }
 
     #[test]

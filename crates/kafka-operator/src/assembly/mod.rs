@@ -7,6 +7,7 @@ pub mod broker_config;
 pub mod certificates;
 pub mod config;
 pub mod config_maps;
+pub mod entity_operator;
 pub mod identity;
 pub mod jvm;
 pub mod legacy;

@@ -14,12 +14,12 @@ use runtime::labels::{self, Labels};
 
 use super::certificates;
 use super::config::{self, UserConfig};
-use super::legacy;
 use super::listeners::{Authentication, ExternalAddresses, Listener};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
-use super::template::{SecurityTemplate, security_template};
+use super::template::{PodTemplate, pod_template};
 use super::versions::{self, Release};
+use super::{entity_operator, legacy};
 use operator_common::object_names;
 use operator_common::pod_security::PodPolicy;
 use operator_common::validation::{InvalidSpec, Warning};
@@ -73,8 +73,8 @@ pub struct Pool {
     pub volumes: Vec<DataVolume>,
     pub resources: Option<ResourceRequirements>,
     pub jvm_options: Option<JvmOptions>,
-    /// The security contexts of the pool's (else the Kafka's) `template`.
-    pub security: SecurityTemplate,
+    /// The pool's `template`, field by field over the Kafka's.
+    pub template: PodTemplate,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,6 +259,7 @@ pub fn validate(
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
     let pools = validate_pools(kafka, &pools, inputs.pods, &mut warnings)?;
     warn_unimplemented(kafka, &mut warnings);
+    warnings.extend(entity_operator::warnings(kafka));
     if !implicit_pool {
         warn_ignored_by_node_pools(kafka, &mut warnings);
     }
@@ -600,7 +601,7 @@ fn validate_pools(
     pod_policy: PodPolicy,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Pool>, InvalidSpec> {
-    let kafka_security = security_template(
+    let kafka_template = pod_template(
         kafka.spec.kafka.template.as_ref(),
         "spec.kafka.template",
         pod_policy,
@@ -633,13 +634,13 @@ fn validate_pools(
                 ),
             });
         }
-        let security = security_template(
+        let template = pod_template(
             pool.spec.template.as_ref(),
             &field("spec.template"),
             pod_policy,
             warnings,
         )?
-        .or(kafka_security.clone());
+        .or(kafka_template.clone());
         requests.push(IdRequest {
             pool: name.clone(),
             replicas: pool.spec.replicas,
@@ -666,7 +667,7 @@ fn validate_pools(
             name,
             roles,
             node_ids: Vec::new(),
-            security,
+            template,
         });
     }
 
@@ -1193,7 +1194,7 @@ spec:
         let text = SINGLE_NODE
             .replace(
                 "  kafka:\n",
-                "  kafka:\n    rack: {topologyKey: zone}\n    template: {pod: {affinity: {}}}\n    config: {node.id: 3}\n",
+                "  kafka:\n    rack: {topologyKey: zone}\n    template: {pod: {hostAliases: []}}\n    config: {node.id: 3}\n",
             )
             .replace("storage: {type: ephemeral}}", "storage: {type: ephemeral}, template: {perPodService: {}}}");
         let model = validate_text(&text).unwrap();
@@ -1202,7 +1203,7 @@ spec:
             messages,
             [
                 "spec.kafka.config.node.id is set by the operator; the value given is ignored",
-                "spec.kafka.template.pod.affinity is not implemented yet and is ignored",
+                "spec.kafka.template.pod.hostAliases is not implemented yet and is ignored",
                 "KafkaNodePool dual: spec.template.perPodService is not implemented yet and is ignored",
                 "spec.kafka.rack is not implemented yet and is ignored",
             ]

@@ -60,9 +60,14 @@ pub fn build_statefulset(model: &KafkaModel, pool: &Pool) -> StatefulSet {
     let name = names::statefulset(&model.cluster, &pool.name);
     // Per-node configuration and certificate hashes are stamped on the pods by the rolling
     // step, not here: the template is shared, and must not change when one node's file does.
+    // The user's labels and annotations first, so that the operator's, which select the pods,
+    // win where keys meet.
+    let mut pod_labels = pool.template.labels.clone().unwrap_or_default();
+    pod_labels.extend(labels.clone().into_map());
     let template = PodTemplateSpec {
         metadata: Some(ObjectMeta {
-            labels: Some(labels.clone().into_map()),
+            labels: Some(pod_labels),
+            annotations: pool.template.annotations.clone(),
             ..ObjectMeta::default()
         }),
         spec: Some(build_pod_spec(model, pool)),
@@ -177,7 +182,7 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         startup_probe: Some(operator_common::probes::startup_probe(health_port)),
         security_context: Some(overlay(
             container_security_context(),
-            pool.security.container.as_ref(),
+            pool.template.container_security.as_ref(),
         )),
         ..Container::default()
     };
@@ -189,8 +194,15 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         automount_service_account_token: Some(false),
         security_context: Some(overlay(
             pod_security_context(KAFKA_USER, KAFKA_USER),
-            pool.security.pod.as_ref(),
+            pool.template.pod_security.as_ref(),
         )),
+        affinity: pool.template.affinity.clone(),
+        tolerations: pool.template.tolerations.clone(),
+        topology_spread_constraints: pool.template.topology_spread_constraints.clone(),
+        node_selector: pool.template.node_selector.clone(),
+        priority_class_name: pool.template.priority_class_name.clone(),
+        termination_grace_period_seconds: pool.template.termination_grace_period_seconds,
+        image_pull_secrets: pool.template.image_pull_secrets.clone(),
         ..PodSpec::default()
     }
 }
@@ -519,7 +531,7 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
     #[test]
     fn a_templates_security_context_is_applied_over_the_defaults() {
         let mut model = example_model("ephemeral-single-node");
-        model.pools[0].security.pod = Some(PodSecurityContext {
+        model.pools[0].template.pod_security = Some(PodSecurityContext {
             run_as_user: Some(2000),
             ..PodSecurityContext::default()
         });
@@ -528,5 +540,30 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
         assert_eq!(context.run_as_user, Some(2000));
         assert_eq!(context.run_as_non_root, Some(true));
         assert_eq!(context.fs_group, Some(1000));
+    }
+
+    #[test]
+    fn a_templates_scheduling_and_metadata_reach_the_pods_and_the_operators_labels_win() {
+        let mut model = example_model("ephemeral-single-node");
+        let template = &mut model.pools[0].template;
+        template.priority_class_name = Some("kafka-high".into());
+        template.termination_grace_period_seconds = Some(120);
+        template.node_selector = Some(BTreeMap::from([("disk".into(), "ssd".into())]));
+        template.labels = Some(BTreeMap::from([
+            ("team".into(), "payments".into()),
+            ("strimzi.io/cluster".into(), "someone-else".into()),
+        ]));
+        template.annotations = Some(BTreeMap::from([("owner".into(), "ops".into())]));
+        let set = build_statefulset(&model, &model.pools[0]);
+        let pod = set.spec.unwrap().template;
+        let metadata = pod.metadata.unwrap();
+        let labels = metadata.labels.unwrap();
+        assert_eq!(labels["team"], "payments");
+        assert_eq!(labels["strimzi.io/cluster"], model.cluster);
+        assert_eq!(metadata.annotations.unwrap()["owner"], "ops");
+        let spec = pod.spec.unwrap();
+        assert_eq!(spec.priority_class_name.as_deref(), Some("kafka-high"));
+        assert_eq!(spec.termination_grace_period_seconds, Some(120));
+        assert_eq!(spec.node_selector.unwrap()["disk"], "ssd");
     }
 }

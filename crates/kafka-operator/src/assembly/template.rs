@@ -1,42 +1,72 @@
 //! Strimzi's `template` on a Kafka (`spec.kafka.template`) and a KafkaNodePool (`spec.template`):
-//! the pod's and the Kafka container's security contexts are applied over the operator's
-//! restricted defaults; the rest is not implemented yet and named in warnings. A pool's section
-//! wins over the Kafka's, as in Strimzi.
+//! what the pods get beyond the operator's own choices. The pod's and the Kafka container's
+//! security contexts go over the operator's restricted defaults; scheduling (affinity,
+//! tolerations, topology spread, node selector, priority class), the termination grace period,
+//! image pull secrets and extra pod labels and annotations are applied as given. Anything else
+//! is named in a warning. A pool's field wins over the Kafka's, as in Strimzi.
+
+use std::collections::BTreeMap;
 
 use api::FreeFormObject;
-use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
+use k8s_openapi::api::core::v1::{
+    Affinity, LocalObjectReference, PodSecurityContext, SecurityContext, Toleration,
+    TopologySpreadConstraint,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use operator_common::pod_security::PodPolicy;
 use operator_common::validation::{InvalidSpec, Warning};
 
-/// The security contexts a template gives.
+/// What a template gives the pods of a pool.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct SecurityTemplate {
-    pub pod: Option<PodSecurityContext>,
-    pub container: Option<SecurityContext>,
+pub struct PodTemplate {
+    pub pod_security: Option<PodSecurityContext>,
+    pub container_security: Option<SecurityContext>,
+    /// Added to the pods' own labels and annotations, which win where keys meet.
+    pub labels: Option<BTreeMap<String, String>>,
+    pub annotations: Option<BTreeMap<String, String>>,
+    pub affinity: Option<Affinity>,
+    pub tolerations: Option<Vec<Toleration>>,
+    pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+    pub node_selector: Option<BTreeMap<String, String>>,
+    pub priority_class_name: Option<String>,
+    pub termination_grace_period_seconds: Option<i64>,
+    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
 }
 
-impl SecurityTemplate {
-    /// `self`'s sections where set, else `fallback`'s.
-    pub fn or(self, fallback: SecurityTemplate) -> SecurityTemplate {
-        SecurityTemplate {
-            pod: self.pod.or(fallback.pod),
-            container: self.container.or(fallback.container),
+impl PodTemplate {
+    /// `self`'s fields where set, else `fallback`'s.
+    pub fn or(self, fallback: PodTemplate) -> PodTemplate {
+        PodTemplate {
+            pod_security: self.pod_security.or(fallback.pod_security),
+            container_security: self.container_security.or(fallback.container_security),
+            labels: self.labels.or(fallback.labels),
+            annotations: self.annotations.or(fallback.annotations),
+            affinity: self.affinity.or(fallback.affinity),
+            tolerations: self.tolerations.or(fallback.tolerations),
+            topology_spread_constraints: self
+                .topology_spread_constraints
+                .or(fallback.topology_spread_constraints),
+            node_selector: self.node_selector.or(fallback.node_selector),
+            priority_class_name: self.priority_class_name.or(fallback.priority_class_name),
+            termination_grace_period_seconds: self
+                .termination_grace_period_seconds
+                .or(fallback.termination_grace_period_seconds),
+            image_pull_secrets: self.image_pull_secrets.or(fallback.image_pull_secrets),
         }
     }
 }
 
-/// The security contexts of the template at `field`; anything else it sets is a warning. A
-/// privileged container or root needs `pods` to allow it.
-pub fn security_template(
+/// The pod template at `field`; anything else the template sets is a warning. A privileged
+/// container or root needs `pods` to allow it.
+pub fn pod_template(
     template: Option<&FreeFormObject>,
     field: &str,
     pods: PodPolicy,
     warnings: &mut Vec<Warning>,
-) -> Result<SecurityTemplate, InvalidSpec> {
-    let mut found = SecurityTemplate::default();
+) -> Result<PodTemplate, InvalidSpec> {
+    let mut found = PodTemplate::default();
     for (section, value) in template.into_iter().flatten() {
         let (pod, container) = (section == "pod", section == "kafkaContainer");
         let Some(settings) = value.as_object().filter(|_| pod || container) else {
@@ -49,13 +79,31 @@ pub fn security_template(
                 ("securityContext", true) => {
                     let context: PodSecurityContext = parse(value, &path)?;
                     pods.check_pod(&path, Some(&context))?;
-                    found.pod = Some(context);
+                    found.pod_security = Some(context);
                 }
                 ("securityContext", false) => {
                     let context: SecurityContext = parse(value, &path)?;
                     pods.check_container(&path, Some(&context))?;
-                    found.container = Some(context);
+                    found.container_security = Some(context);
                 }
+                ("metadata", true) => {
+                    let metadata: Metadata = parse(value, &path)?;
+                    found.labels = metadata.labels;
+                    found.annotations = metadata.annotations;
+                }
+                ("affinity", true) => found.affinity = Some(parse(value, &path)?),
+                ("tolerations", true) => found.tolerations = Some(parse(value, &path)?),
+                ("topologySpreadConstraints", true) => {
+                    found.topology_spread_constraints = Some(parse(value, &path)?)
+                }
+                ("nodeSelector", true) => found.node_selector = Some(parse(value, &path)?),
+                ("priorityClassName", true) => {
+                    found.priority_class_name = Some(parse(value, &path)?)
+                }
+                ("terminationGracePeriodSeconds", true) => {
+                    found.termination_grace_period_seconds = Some(parse(value, &path)?)
+                }
+                ("imagePullSecrets", true) => found.image_pull_secrets = Some(parse(value, &path)?),
                 _ => warnings.push(not_implemented(&path)),
             }
         }
@@ -63,9 +111,17 @@ pub fn security_template(
     Ok(found)
 }
 
+/// Strimzi's `MetadataTemplate`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Metadata {
+    labels: Option<BTreeMap<String, String>>,
+    annotations: Option<BTreeMap<String, String>>,
+}
+
 fn parse<T: DeserializeOwned>(value: &Value, field: &str) -> Result<T, InvalidSpec> {
     serde_json::from_value(value.clone())
-        .map_err(|error| InvalidSpec::new(field, format!("not a security context: {error}")))
+        .map_err(|error| InvalidSpec::new(field, format!("not valid here: {error}")))
 }
 
 fn not_implemented(field: &str) -> Warning {
@@ -84,32 +140,63 @@ mod tests {
         serde_json::from_value(value).unwrap()
     }
 
-    #[test]
-    fn security_contexts_are_taken_and_the_rest_named() {
-        let given = template(json!({
-            "pod": {"securityContext": {"runAsUser": 2000}, "affinity": {}},
-            "kafkaContainer": {"securityContext": {"readOnlyRootFilesystem": false}},
-            "bootstrapService": {},
-        }));
-        let mut warnings = Vec::new();
-        let found = security_template(
-            Some(&given),
+    fn read(value: Value, warnings: &mut Vec<Warning>) -> PodTemplate {
+        pod_template(
+            Some(&template(value)),
             "spec.template",
             PodPolicy::default(),
-            &mut warnings,
+            warnings,
         )
-        .unwrap();
-        assert_eq!(found.pod.unwrap().run_as_user, Some(2000));
+        .unwrap()
+    }
+
+    #[test]
+    fn pod_fields_are_taken_and_the_rest_named() {
+        let mut warnings = Vec::new();
+        let found = read(
+            json!({
+                "pod": {
+                    "securityContext": {"runAsUser": 2000},
+                    "metadata": {"labels": {"team": "payments"}, "annotations": {"a": "b"}},
+                    "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                        {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"x": "y"}}}
+                    ]}},
+                    "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "kafka", "effect": "NoSchedule"}],
+                    "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}],
+                    "nodeSelector": {"disk": "ssd"},
+                    "priorityClassName": "kafka-high",
+                    "terminationGracePeriodSeconds": 120,
+                    "imagePullSecrets": [{"name": "registry"}],
+                    "hostAliases": [],
+                },
+                "kafkaContainer": {"securityContext": {"readOnlyRootFilesystem": false}},
+                "bootstrapService": {},
+            }),
+            &mut warnings,
+        );
+        assert_eq!(found.pod_security.unwrap().run_as_user, Some(2000));
         assert_eq!(
-            found.container.unwrap().read_only_root_filesystem,
+            found.container_security.unwrap().read_only_root_filesystem,
             Some(false)
         );
+        assert_eq!(found.labels.unwrap()["team"], "payments");
+        assert_eq!(found.annotations.unwrap()["a"], "b");
+        assert!(found.affinity.unwrap().pod_anti_affinity.is_some());
+        assert_eq!(
+            found.tolerations.unwrap()[0].key.as_deref(),
+            Some("dedicated")
+        );
+        assert_eq!(found.topology_spread_constraints.unwrap()[0].max_skew, 1);
+        assert_eq!(found.node_selector.unwrap()["disk"], "ssd");
+        assert_eq!(found.priority_class_name.as_deref(), Some("kafka-high"));
+        assert_eq!(found.termination_grace_period_seconds, Some(120));
+        assert_eq!(found.image_pull_secrets.unwrap()[0].name, "registry");
         let messages: Vec<&str> = warnings.iter().map(|w| w.message.as_str()).collect();
         assert_eq!(
             messages,
             [
                 "spec.template.bootstrapService is not implemented yet and is ignored",
-                "spec.template.pod.affinity is not implemented yet and is ignored",
+                "spec.template.pod.hostAliases is not implemented yet and is ignored",
             ]
         );
     }
@@ -118,7 +205,7 @@ mod tests {
     fn a_privileged_container_needs_the_flag_and_nonsense_is_refused() {
         let privileged =
             template(json!({"kafkaContainer": {"securityContext": {"privileged": true}}}));
-        let error = security_template(
+        let error = pod_template(
             Some(&privileged),
             "spec.kafka.template",
             PodPolicy::default(),
@@ -132,27 +219,46 @@ mod tests {
         let allowed = PodPolicy {
             allow_privileged_pods: true,
         };
-        assert!(security_template(Some(&privileged), "t", allowed, &mut Vec::new()).is_ok());
-        let nonsense = template(json!({"pod": {"securityContext": {"runAsUser": "root"}}}));
-        let error = security_template(Some(&nonsense), "t", allowed, &mut Vec::new()).unwrap_err();
-        assert_eq!(error.field, "t.pod.securityContext");
+        assert!(pod_template(Some(&privileged), "t", allowed, &mut Vec::new()).is_ok());
+        for nonsense in [
+            json!({"pod": {"securityContext": {"runAsUser": "root"}}}),
+            json!({"pod": {"tolerations": {"key": "not a list"}}}),
+            json!({"pod": {"metadata": {"labelz": {}}}}),
+        ] {
+            let field = nonsense["pod"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .next()
+                .unwrap()
+                .clone();
+            let error =
+                pod_template(Some(&template(nonsense)), "t", allowed, &mut Vec::new()).unwrap_err();
+            assert_eq!(error.field, format!("t.pod.{field}"));
+        }
     }
 
     #[test]
-    fn a_pools_section_wins_over_the_kafkas() {
-        let pool = SecurityTemplate {
-            pod: Some(PodSecurityContext {
+    fn a_pools_field_wins_over_the_kafkas() {
+        let pool = PodTemplate {
+            pod_security: Some(PodSecurityContext {
                 run_as_user: Some(1),
                 ..PodSecurityContext::default()
             }),
-            container: None,
+            priority_class_name: Some("pool".into()),
+            ..PodTemplate::default()
         };
-        let kafka = SecurityTemplate {
-            pod: Some(PodSecurityContext::default()),
-            container: Some(SecurityContext::default()),
+        let kafka = PodTemplate {
+            pod_security: Some(PodSecurityContext::default()),
+            container_security: Some(SecurityContext::default()),
+            priority_class_name: Some("kafka".into()),
+            node_selector: Some(BTreeMap::from([("disk".into(), "ssd".into())])),
+            ..PodTemplate::default()
         };
         let merged = pool.or(kafka);
-        assert_eq!(merged.pod.unwrap().run_as_user, Some(1));
-        assert!(merged.container.is_some());
+        assert_eq!(merged.pod_security.unwrap().run_as_user, Some(1));
+        assert!(merged.container_security.is_some());
+        assert_eq!(merged.priority_class_name.as_deref(), Some("pool"));
+        assert!(merged.node_selector.is_some());
     }
 }
