@@ -140,8 +140,14 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 }
 
 fn boot(example: &str) -> Result<Booted> {
+    boot_with(example, |_| {})
+}
+
+/// [`boot`] with the Kafka changed by `edit` first.
+fn boot_with(example: &str, edit: impl FnOnce(&mut Kafka)) -> Result<Booted> {
     let began = Instant::now();
-    let (kafka, pools) = load(example);
+    let (mut kafka, pools) = load(example);
+    edit(&mut kafka);
     let inputs = Inputs {
         new_cluster_id: random_cluster_id(),
         ..Inputs::default()
@@ -232,6 +238,10 @@ fn boot(example: &str) -> Result<Booted> {
             .into_iter()
             .try_for_each(|thread| thread.join().expect("formatting does not panic"))
     })?;
+    // The nodes log as the pool's ConfigMap says.
+    for node in &nodes {
+        std::fs::write(node.dir.join("log4j2.properties"), model.loggers.log4j2())?;
+    }
 
     // All at once: the nodes wait for a controller quorum.
     let mut processes = Vec::new();
@@ -405,6 +415,40 @@ fn the_zookeeper_era_seed_boots_the_oldest_release() -> Result<()> {
     }
     // Each node: control plane, replication, plain and TLS.
     assert_eq!(check_every_listener_answers(&booted)?, 2 * 4);
+    Ok(())
+}
+
+/// `spec.kafka.logging` reaches a real broker: a logger set to DEBUG logs at DEBUG, and the
+/// quietened ones stay quiet.
+#[test]
+fn inline_logging_sets_a_real_brokers_levels() -> Result<()> {
+    let _serial = one_at_a_time();
+    let booted = boot_with("ephemeral-single-node", |kafka| {
+        let logging = serde_json::json!({"type": "inline", "loggers": {
+            "logger.raft.name": "org.apache.kafka.raft",
+            "logger.raft.level": "DEBUG",
+        }});
+        kafka.spec.kafka.logging = Some(serde_json::from_value(logging).unwrap());
+    })?;
+    let log = std::fs::read_to_string(booted.processes[0].log())?;
+    let debug: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("] DEBUG "))
+        .collect();
+    let (raft, others): (Vec<&str>, Vec<&str>) = debug
+        .iter()
+        .partition(|line| line.contains("(org.apache.kafka.raft"));
+    assert!(
+        !raft.is_empty(),
+        "no DEBUG line of org.apache.kafka.raft:\n{}",
+        booted.processes[0].log_tail(30)
+    );
+    // The root stays at INFO.
+    assert!(
+        others.is_empty(),
+        "DEBUG lines of other loggers: {:?}",
+        &others[..others.len().min(5)]
+    );
     Ok(())
 }
 

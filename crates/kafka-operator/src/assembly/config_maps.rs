@@ -8,9 +8,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use operator_common::content_hash::sha256_hex;
 
 use super::broker_config::build_server_properties;
-use super::jvm::{
-    LOG4J1_CONFIGURATION, LOG4J1_PROPERTIES, LOG4J2_CONFIGURATION, LOG4J2_PROPERTIES,
-};
+use super::logging::{LOG4J1_PROPERTIES, LOG4J2_PROPERTIES};
 use super::model::{KafkaModel, Node, Pool};
 use super::names;
 
@@ -42,9 +40,9 @@ fn pool_files(model: &KafkaModel, pool: &Pool) -> BTreeMap<String, String> {
             (key, build_server_properties(model, &node))
         })
         .collect();
-    files.insert(LOG4J2_PROPERTIES.into(), LOG4J2_CONFIGURATION.into());
+    files.insert(LOG4J2_PROPERTIES.into(), model.loggers.log4j2());
     if model.release.logs_with_log4j1() {
-        files.insert(LOG4J1_PROPERTIES.into(), LOG4J1_CONFIGURATION.into());
+        files.insert(LOG4J1_PROPERTIES.into(), model.loggers.log4j1());
     }
     files
 }

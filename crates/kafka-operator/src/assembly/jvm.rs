@@ -1,50 +1,20 @@
 //! The `java` command lines of a pool's nodes. The pods run `java` themselves, not Kafka's launch
 //! scripts, so the operator picks every option those scripts would: the heap as Strimzi sizes it
 //! (the pool's `jvmOptions`, else half the container's memory up to 5 GiB), the collector Kafka
-//! runs with, and the Log4j 2 file it renders into the pool's ConfigMap.
+//! runs with, and the Log4j files (`logging.rs`) it renders into the pool's ConfigMap.
 
 use std::collections::BTreeMap;
 
 use api::kafka::JvmOptions;
 use k8s_openapi::api::core::v1::ResourceRequirements;
 
+use super::logging::{LOG4J1_PROPERTIES, LOG4J2_PROPERTIES, ROOT_LEVEL_PROPERTY};
 use super::model::Pool;
 use super::versions::Release;
 use operator_common::jvm::{MIB, mebibytes, memory};
 
 /// Every jar of the official image, and of images laid out like it.
 pub const CLASSPATH: &str = "/opt/kafka/libs/*";
-/// The Log4j 2 configuration's key in the pool's ConfigMap.
-pub const LOG4J2_PROPERTIES: &str = "log4j2.properties";
-/// The Log4j 1 configuration's key, for Kafka 3 (which logs through reload4j).
-pub const LOG4J1_PROPERTIES: &str = "log4j.properties";
-
-/// Kafka's log on stdout, where Kubernetes keeps a container's output; the per-partition state
-/// changes and per-request lines Kafka's own configuration sends to separate files are left out.
-/// The system property `kafka.root.logger.level` sets the root level of one JVM (a pool's
-/// `javaSystemProperties` can set it too).
-pub const LOG4J2_CONFIGURATION: &str = "status = warn
-appender.stdout.type = Console
-appender.stdout.name = STDOUT
-appender.stdout.layout.type = PatternLayout
-appender.stdout.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = ${sys:kafka.root.logger.level:-INFO}
-rootLogger.appenderRef.stdout.ref = STDOUT
-logger.state.name = state.change.logger
-logger.state.level = WARN
-logger.request.name = kafka.request.logger
-logger.request.level = WARN
-";
-
-/// [`LOG4J2_CONFIGURATION`] in Log4j 1's words, for Kafka 3.
-pub const LOG4J1_CONFIGURATION: &str = "log4j.rootLogger=INFO, stdout
-log4j.appender.stdout=org.apache.log4j.ConsoleAppender
-log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
-log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.state.change.logger=WARN
-log4j.logger.kafka.request.logger=WARN
-";
-
 /// Strimzi gives Kafka half of the container's memory (the rest is page cache, which Kafka
 /// reads and writes through), and no more than 5 GiB.
 const HEAP_PERCENT: u64 = 50;
@@ -66,9 +36,6 @@ const PERFORMANCE_OPTIONS: &[(&str, &str)] = &[
 const HEAP_KEYS: [&str; 2] = ["InitialRAMPercentage", "MaxRAMPercentage"];
 /// Flags that must come before the options they unlock.
 const UNLOCK_KEYS: [&str; 2] = ["UnlockDiagnosticVMOptions", "UnlockExperimentalVMOptions"];
-
-/// The system property [`LOG4J2_CONFIGURATION`] takes the root level from.
-const ROOT_LEVEL_PROPERTY: &str = "kafka.root.logger.level";
 
 /// The storage tool only writes a few files before Kafka starts: a small heap, a collector
 /// without background threads, and warnings only (at INFO it logs the whole broker
@@ -237,7 +204,6 @@ mod tests {
                 "-Dkafka.root.logger.level=WARN"
             ]
         );
-        assert!(LOG4J2_CONFIGURATION.contains(&format!("${{sys:{ROOT_LEVEL_PROPERTY}:-INFO}}")));
     }
 
     #[test]

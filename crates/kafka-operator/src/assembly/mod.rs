@@ -12,6 +12,7 @@ pub mod identity;
 pub mod jvm;
 pub mod legacy;
 pub mod listeners;
+pub mod logging;
 pub mod manifest;
 pub mod model;
 pub mod names;

@@ -15,6 +15,7 @@ use runtime::labels::{self, Labels};
 use super::certificates;
 use super::config::{self, UserConfig};
 use super::listeners::{Authentication, ExternalAddresses, Listener};
+use super::logging::{self, Loggers};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
 use super::template::{PodTemplate, pod_template};
@@ -51,6 +52,8 @@ pub struct KafkaModel {
     pub authorization: Option<Authorization>,
     /// The user's `spec.kafka.config` without the keys the operator owns.
     pub config: UserConfig,
+    /// The levels `spec.kafka.logging` sets.
+    pub loggers: Loggers,
     pub liveness_probe: Option<Probe>,
     pub readiness_probe: Option<Probe>,
     pub external_addresses: ExternalAddresses,
@@ -257,6 +260,7 @@ pub fn validate(
     let listeners = validate_listeners(&spec.listeners, &mut warnings)?;
     let authorization = validate_authorization(kafka)?;
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
+    let loggers = logging::loggers(spec.logging.as_ref(), &mut warnings);
     let pools = validate_pools(kafka, &pools, inputs.pods, &mut warnings)?;
     warn_unimplemented(kafka, &mut warnings);
     warnings.extend(entity_operator::warnings(kafka));
@@ -283,6 +287,7 @@ pub fn validate(
         pools,
         authorization,
         config,
+        loggers,
         liveness_probe: spec.liveness_probe.clone(),
         readiness_probe: spec.readiness_probe.clone(),
         external_addresses: inputs.external_addresses.clone(),
@@ -813,7 +818,6 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
         ),
         ("spec.kafka.jmxOptions", cluster.jmx_options.is_some()),
         ("spec.kafka.metricsConfig", cluster.metrics_config.is_some()),
-        ("spec.kafka.logging", cluster.logging.is_some()),
         ("spec.kafka.tieredStorage", cluster.tiered_storage.is_some()),
         ("spec.kafka.quotas", cluster.quotas.is_some()),
         ("spec.cruiseControl", spec.cruise_control.is_some()),
