@@ -1,5 +1,6 @@
 //! ZooKeeper-era Kafka resources (no KafkaNodePools; `spec.kafka.replicas`, `spec.kafka.storage`
-//! and `spec.zookeeper`) run as KRaft clusters: their node fields become one implicit
+//! and `spec.zookeeper`) run as KRaft clusters: their node fields (and, as for every pool,
+//! `spec.kafka.template`) become one implicit
 //! dual-role pool named `kafka`, so the pods keep the names Strimzi gave them before node pools
 //! (`<cluster>-kafka-<n>`), and no ZooKeeper is run.
 
@@ -38,7 +39,8 @@ pub fn implicit_pool(kafka: &Kafka, cluster: &str) -> Result<KafkaNodePool, Inva
             storage,
             resources: spec.resources.clone(),
             jvm_options: spec.jvm_options.clone(),
-            template: spec.template.clone(),
+            // spec.kafka.template applies to every pool already.
+            template: None,
         },
         status: None,
     })

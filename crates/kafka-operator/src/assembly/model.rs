@@ -18,7 +18,7 @@ use super::listeners::{Authentication, ExternalAddresses, Listener};
 use super::logging::{self, Loggers};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
-use super::template::{PodTemplate, pod_template};
+use super::template::{self, PodTemplate, ServiceTemplates};
 use super::versions::{self, Release};
 use super::{entity_operator, legacy};
 use operator_common::object_names;
@@ -54,6 +54,8 @@ pub struct KafkaModel {
     pub config: UserConfig,
     /// The levels `spec.kafka.logging` sets.
     pub loggers: Loggers,
+    /// What `spec.kafka.template` adds to the Services.
+    pub service_templates: ServiceTemplates,
     pub liveness_probe: Option<Probe>,
     pub readiness_probe: Option<Probe>,
     pub external_addresses: ExternalAddresses,
@@ -261,7 +263,19 @@ pub fn validate(
     let authorization = validate_authorization(kafka)?;
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
     let loggers = logging::loggers(spec.logging.as_ref(), &mut warnings);
-    let pools = validate_pools(kafka, &pools, inputs.pods, &mut warnings)?;
+    let kafka_template = template::template(
+        spec.template.as_ref(),
+        "spec.kafka.template",
+        inputs.pods,
+        &mut warnings,
+    )?;
+    let pools = validate_pools(
+        kafka,
+        &pools,
+        &kafka_template.pod,
+        inputs.pods,
+        &mut warnings,
+    )?;
     warn_unimplemented(kafka, &mut warnings);
     warnings.extend(entity_operator::warnings(kafka));
     if !implicit_pool {
@@ -288,6 +302,7 @@ pub fn validate(
         authorization,
         config,
         loggers,
+        service_templates: kafka_template.services,
         liveness_probe: spec.liveness_probe.clone(),
         readiness_probe: spec.readiness_probe.clone(),
         external_addresses: inputs.external_addresses.clone(),
@@ -603,15 +618,10 @@ fn validate_authorization(kafka: &Kafka) -> Result<Option<Authorization>, Invali
 fn validate_pools(
     kafka: &Kafka,
     pools: &[KafkaNodePool],
+    kafka_template: &PodTemplate,
     pod_policy: PodPolicy,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Pool>, InvalidSpec> {
-    let kafka_template = pod_template(
-        kafka.spec.kafka.template.as_ref(),
-        "spec.kafka.template",
-        pod_policy,
-        warnings,
-    )?;
     let mut requests = Vec::new();
     let mut validated = Vec::new();
     for pool in pools {
@@ -639,13 +649,23 @@ fn validate_pools(
                 ),
             });
         }
-        let template = pod_template(
+        let pool_template = template::template(
             pool.spec.template.as_ref(),
             &field("spec.template"),
             pod_policy,
             warnings,
-        )?
-        .or(kafka_template.clone());
+        )?;
+        if pool_template.services != ServiceTemplates::default() {
+            warnings.push(Warning {
+                reason: "UnsupportedField",
+                message: format!(
+                    "{}: the Services' metadata is taken from the Kafka's spec.kafka.template \
+                     only, and is ignored here",
+                    field("spec.template")
+                ),
+            });
+        }
+        let template = pool_template.pod.or(kafka_template.clone());
         requests.push(IdRequest {
             pool: name.clone(),
             replicas: pool.spec.replicas,
@@ -1200,7 +1220,7 @@ spec:
                 "  kafka:\n",
                 "  kafka:\n    rack: {topologyKey: zone}\n    template: {pod: {hostAliases: []}}\n    config: {node.id: 3}\n",
             )
-            .replace("storage: {type: ephemeral}}", "storage: {type: ephemeral}, template: {perPodService: {}}}");
+            .replace("storage: {type: ephemeral}}", "storage: {type: ephemeral}, template: {perPodService: {metadata: {labels: {a: b}}}}}");
         let model = validate_text(&text).unwrap();
         let messages: Vec<&str> = model.warnings.iter().map(|w| w.message.as_str()).collect();
         assert_eq!(
@@ -1208,7 +1228,8 @@ spec:
             [
                 "spec.kafka.config.node.id is set by the operator; the value given is ignored",
                 "spec.kafka.template.pod.hostAliases is not implemented yet and is ignored",
-                "KafkaNodePool dual: spec.template.perPodService is not implemented yet and is ignored",
+                "KafkaNodePool dual: spec.template: the Services' metadata is taken from the Kafka's \
+                 spec.kafka.template only, and is ignored here",
                 "spec.kafka.rack is not implemented yet and is ignored",
             ]
         );

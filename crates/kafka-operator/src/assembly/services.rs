@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use api::kafka::{BootstrapConfiguration, BrokerListenerConfiguration, ListenerType};
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::listeners::{CONTROL_PLANE_PORT, Listener, REPLICATION_PORT};
 use super::model::KafkaModel;
 use super::names;
+use super::template::Metadata;
 
 /// The label a StatefulSet puts on each of its pods, which per-broker Services select on.
 const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
@@ -19,8 +21,9 @@ pub fn build_bootstrap_service(model: &KafkaModel) -> Service {
     let mut ports = vec![port("tcp-replication", REPLICATION_PORT, None)];
     ports.extend(internal_listener_ports(model));
     let name = names::bootstrap_service(&model.cluster);
+    let metadata = model.metadata(&name, model.labels(&name));
     Service {
-        metadata: model.metadata(&name, model.labels(&name)),
+        metadata: templated(metadata, &model.service_templates.bootstrap),
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(model.broker_selector()),
@@ -40,8 +43,9 @@ pub fn build_brokers_service(model: &KafkaModel) -> Service {
     ];
     ports.extend(internal_listener_ports(model));
     let name = names::brokers_service(&model.cluster);
+    let metadata = model.metadata(&name, model.labels(&name));
     Service {
-        metadata: model.metadata(&name, model.labels(&name)),
+        metadata: templated(metadata, &model.service_templates.brokers),
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             cluster_ip: Some("None".into()),
@@ -65,6 +69,7 @@ pub fn build_external_services(model: &KafkaModel) -> Vec<Service> {
             &names::external_bootstrap_service(&model.cluster, &listener.name),
             model.broker_selector(),
             &ServiceOverrides::from_bootstrap(&bootstrap),
+            &model.service_templates.external_bootstrap,
         ));
         for node in model.nodes().filter(|node| node.roles.broker) {
             let broker = listener
@@ -82,6 +87,7 @@ pub fn build_external_services(model: &KafkaModel) -> Vec<Service> {
                 &names::per_broker_service(&model.cluster, &node.pool, &listener.name, node.id),
                 BTreeMap::from([(POD_NAME_LABEL.to_string(), pod)]),
                 &ServiceOverrides::from_broker(&broker),
+                &model.service_templates.per_pod,
             ));
         }
     }
@@ -125,6 +131,7 @@ fn external_service(
     name: &str,
     selector: BTreeMap<String, String>,
     overrides: &ServiceOverrides,
+    template: &Metadata,
 ) -> Service {
     let configuration = &listener.configuration;
     let node_port = listener.type_ == ListenerType::NodePort;
@@ -140,6 +147,7 @@ fn external_service(
     }
     let mut metadata = model.metadata(name, labels);
     metadata.annotations = overrides.annotations.clone();
+    let mut metadata = templated(metadata, template);
     if load_balancer {
         metadata.finalizers = configuration.finalizers.clone();
     }
@@ -185,6 +193,22 @@ fn external_service(
     }
 }
 
+/// `metadata` with a template's labels and annotations added; its own win where keys meet, so a
+/// template cannot change what selects or names the Service.
+fn templated(mut metadata: ObjectMeta, template: &Metadata) -> ObjectMeta {
+    for (own, added) in [
+        (&mut metadata.labels, &template.labels),
+        (&mut metadata.annotations, &template.annotations),
+    ] {
+        if let Some(added) = added {
+            let mut merged = added.clone();
+            merged.extend(own.take().unwrap_or_default());
+            *own = Some(merged);
+        }
+    }
+    metadata
+}
+
 fn internal_listener_ports(model: &KafkaModel) -> Vec<ServicePort> {
     model
         .listeners
@@ -213,6 +237,25 @@ mod tests {
 
     fn spec(service: &Service) -> &ServiceSpec {
         service.spec.as_ref().unwrap()
+    }
+
+    #[test]
+    fn a_templates_labels_and_annotations_join_the_services_own() {
+        let mut model = example_model("ephemeral-single-node");
+        model.service_templates.bootstrap = Metadata {
+            labels: Some(BTreeMap::from([
+                ("team".to_string(), "payments".to_string()),
+                ("strimzi.io/cluster".to_string(), "someone-else".to_string()),
+            ])),
+            annotations: Some(BTreeMap::from([("lb".to_string(), "internal".to_string())])),
+        };
+        let bootstrap = build_bootstrap_service(&model);
+        let labels = bootstrap.metadata.labels.unwrap();
+        assert_eq!(labels["team"], "payments");
+        assert_eq!(labels["strimzi.io/cluster"], "my-cluster");
+        assert_eq!(bootstrap.metadata.annotations.unwrap()["lb"], "internal");
+        let headless = build_brokers_service(&model);
+        assert!(!headless.metadata.labels.unwrap().contains_key("team"));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! what the pods get beyond the operator's own choices. The pod's and the Kafka container's
 //! security contexts go over the operator's restricted defaults; scheduling (affinity,
 //! tolerations, topology spread, node selector, priority class), the termination grace period,
-//! image pull secrets and extra pod labels and annotations are applied as given. Anything else
-//! is named in a warning. A pool's field wins over the Kafka's, as in Strimzi.
+//! image pull secrets and extra pod labels and annotations are applied as given, and so are the
+//! labels and annotations of the Kafka's Services (`bootstrapService`, `brokersService`,
+//! `externalBootstrapService`, `perPodService`). Anything else is named in a warning. A pool's
+//! field wins over the Kafka's, as in Strimzi.
 
 use std::collections::BTreeMap;
 
@@ -58,21 +60,64 @@ impl PodTemplate {
     }
 }
 
-/// The pod template at `field`; anything else the template sets is a warning. A privileged
-/// container or root needs `pods` to allow it.
-pub fn pod_template(
+/// Labels and annotations a template adds to the Kafka's Services of each kind.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceTemplates {
+    pub bootstrap: Metadata,
+    pub brokers: Metadata,
+    pub external_bootstrap: Metadata,
+    pub per_pod: Metadata,
+}
+
+/// Strimzi's `MetadataTemplate`: added to an object's own labels and annotations, which win
+/// where keys meet.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub labels: Option<BTreeMap<String, String>>,
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// What a template gives.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Template {
+    pub pod: PodTemplate,
+    pub services: ServiceTemplates,
+}
+
+/// The template at `field`; anything else it sets is a warning. A privileged container or root
+/// needs `pods` to allow it.
+pub fn template(
     template: Option<&FreeFormObject>,
     field: &str,
     pods: PodPolicy,
     warnings: &mut Vec<Warning>,
-) -> Result<PodTemplate, InvalidSpec> {
-    let mut found = PodTemplate::default();
+) -> Result<Template, InvalidSpec> {
+    let mut found = Template::default();
     for (section, value) in template.into_iter().flatten() {
+        let service = match section.as_str() {
+            "bootstrapService" => Some(&mut found.services.bootstrap),
+            "brokersService" => Some(&mut found.services.brokers),
+            "externalBootstrapService" => Some(&mut found.services.external_bootstrap),
+            "perPodService" => Some(&mut found.services.per_pod),
+            _ => None,
+        };
+        if let Some(service) = service {
+            for (key, value) in value.as_object().into_iter().flatten() {
+                let path = format!("{field}.{section}.{key}");
+                match key.as_str() {
+                    "metadata" => *service = parse(value, &path)?,
+                    _ => warnings.push(not_implemented(&path)),
+                }
+            }
+            continue;
+        }
         let (pod, container) = (section == "pod", section == "kafkaContainer");
         let Some(settings) = value.as_object().filter(|_| pod || container) else {
             warnings.push(not_implemented(&format!("{field}.{section}")));
             continue;
         };
+        let found = &mut found.pod;
         for (key, value) in settings {
             let path = format!("{field}.{section}.{key}");
             match (key.as_str(), pod) {
@@ -111,14 +156,6 @@ pub fn pod_template(
     Ok(found)
 }
 
-/// Strimzi's `MetadataTemplate`.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Metadata {
-    labels: Option<BTreeMap<String, String>>,
-    annotations: Option<BTreeMap<String, String>>,
-}
-
 fn parse<T: DeserializeOwned>(value: &Value, field: &str) -> Result<T, InvalidSpec> {
     serde_json::from_value(value.clone())
         .map_err(|error| InvalidSpec::new(field, format!("not valid here: {error}")))
@@ -140,8 +177,8 @@ mod tests {
         serde_json::from_value(value).unwrap()
     }
 
-    fn read(value: Value, warnings: &mut Vec<Warning>) -> PodTemplate {
-        pod_template(
+    fn read(value: Value, warnings: &mut Vec<Warning>) -> Template {
+        super::template(
             Some(&template(value)),
             "spec.template",
             PodPolicy::default(),
@@ -170,10 +207,16 @@ mod tests {
                     "hostAliases": [],
                 },
                 "kafkaContainer": {"securityContext": {"readOnlyRootFilesystem": false}},
-                "bootstrapService": {},
+                "bootstrapService": {"metadata": {"annotations": {"lb": "internal"}}, "ipFamilies": []},
+                "podDisruptionBudget": {},
             }),
             &mut warnings,
         );
+        assert_eq!(
+            found.services.bootstrap.annotations.unwrap()["lb"],
+            "internal"
+        );
+        let found = found.pod;
         assert_eq!(found.pod_security.unwrap().run_as_user, Some(2000));
         assert_eq!(
             found.container_security.unwrap().read_only_root_filesystem,
@@ -195,8 +238,9 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "spec.template.bootstrapService is not implemented yet and is ignored",
+                "spec.template.bootstrapService.ipFamilies is not implemented yet and is ignored",
                 "spec.template.pod.hostAliases is not implemented yet and is ignored",
+                "spec.template.podDisruptionBudget is not implemented yet and is ignored",
             ]
         );
     }
@@ -205,7 +249,7 @@ mod tests {
     fn a_privileged_container_needs_the_flag_and_nonsense_is_refused() {
         let privileged =
             template(json!({"kafkaContainer": {"securityContext": {"privileged": true}}}));
-        let error = pod_template(
+        let error = super::template(
             Some(&privileged),
             "spec.kafka.template",
             PodPolicy::default(),
@@ -219,7 +263,7 @@ mod tests {
         let allowed = PodPolicy {
             allow_privileged_pods: true,
         };
-        assert!(pod_template(Some(&privileged), "t", allowed, &mut Vec::new()).is_ok());
+        assert!(super::template(Some(&privileged), "t", allowed, &mut Vec::new()).is_ok());
         for nonsense in [
             json!({"pod": {"securityContext": {"runAsUser": "root"}}}),
             json!({"pod": {"tolerations": {"key": "not a list"}}}),
@@ -232,8 +276,8 @@ mod tests {
                 .next()
                 .unwrap()
                 .clone();
-            let error =
-                pod_template(Some(&template(nonsense)), "t", allowed, &mut Vec::new()).unwrap_err();
+            let error = super::template(Some(&template(nonsense)), "t", allowed, &mut Vec::new())
+                .unwrap_err();
             assert_eq!(error.field, format!("t.pod.{field}"));
         }
     }
