@@ -256,6 +256,18 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
     Ok(())
 }
 
+/// What a Prometheus exporter serves at `address` (`ip:port`), over plain HTTP.
+async fn scrape(address: &str) -> Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: kafka\r\n\r\n")
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    Ok(response)
+}
+
 /// The broker pool's pods by name: their UIDs (a restarted pod has a new one) and readiness.
 async fn broker_pods(
     client: &kube::Client,

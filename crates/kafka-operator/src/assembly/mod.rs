@@ -14,6 +14,7 @@ pub mod legacy;
 pub mod listeners;
 pub mod logging;
 pub mod manifest;
+pub mod metrics;
 pub mod model;
 pub mod names;
 pub mod network_policy;

@@ -16,6 +16,7 @@ use super::certificates;
 use super::config::{self, UserConfig};
 use super::listeners::{Authentication, ExternalAddresses, Listener};
 use super::logging::{self, Loggers};
+use super::metrics::{self, METRICS_PORT, Metrics};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
 use super::template::{self, PodTemplate, ServiceTemplates};
@@ -54,6 +55,8 @@ pub struct KafkaModel {
     pub config: UserConfig,
     /// The levels `spec.kafka.logging` sets.
     pub loggers: Loggers,
+    /// The Prometheus exporter `spec.kafka.metricsConfig` asks for.
+    pub metrics: Option<Metrics>,
     /// What `spec.kafka.template` adds to the Services.
     pub service_templates: ServiceTemplates,
     pub liveness_probe: Option<Probe>,
@@ -263,6 +266,17 @@ pub fn validate(
     let authorization = validate_authorization(kafka)?;
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
     let loggers = logging::loggers(spec.logging.as_ref(), &mut warnings);
+    let metrics = metrics::metrics(spec.metrics_config.as_ref(), &mut warnings)?;
+    if let Some(index) =
+        (metrics.as_ref()).and_then(|_| listeners.iter().position(|l| l.port == METRICS_PORT))
+    {
+        return Err(InvalidSpec::new(
+            format!("spec.kafka.listeners[{index}].port"),
+            format!(
+                "port {METRICS_PORT} serves the metrics of spec.kafka.metricsConfig; pick another"
+            ),
+        ));
+    }
     let kafka_template = template::template(
         spec.template.as_ref(),
         "spec.kafka.template",
@@ -302,6 +316,7 @@ pub fn validate(
         authorization,
         config,
         loggers,
+        metrics,
         service_templates: kafka_template.services,
         liveness_probe: spec.liveness_probe.clone(),
         readiness_probe: spec.readiness_probe.clone(),
@@ -837,7 +852,6 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
             cluster.broker_rack_init_image.is_some(),
         ),
         ("spec.kafka.jmxOptions", cluster.jmx_options.is_some()),
-        ("spec.kafka.metricsConfig", cluster.metrics_config.is_some()),
         ("spec.kafka.tieredStorage", cluster.tiered_storage.is_some()),
         ("spec.kafka.quotas", cluster.quotas.is_some()),
         ("spec.cruiseControl", spec.cruise_control.is_some()),

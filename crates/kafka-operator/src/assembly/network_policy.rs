@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use runtime::labels;
 
 use super::listeners::{CONTROL_PLANE_PORT, REPLICATION_PORT};
+use super::metrics::METRICS_PORT;
 use super::model::KafkaModel;
 use super::names;
 
@@ -53,6 +54,10 @@ pub fn build_network_policy(model: &KafkaModel) -> NetworkPolicy {
     ];
     for listener in &model.listeners {
         ingress.push(rule(listener.port, listener.network_policy_peers.clone()));
+    }
+    // Prometheus may run anywhere.
+    if model.metrics.is_some() {
+        ingress.push(rule(METRICS_PORT, Vec::new()));
     }
     NetworkPolicy {
         metadata: model.metadata(&name, model.labels(&name)),

@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
+    KeyToPath, ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
     PodTemplateSpec, Probe as ProbeSpec, SecretVolumeSource, TCPSocketAction, Volume, VolumeMount,
     VolumeResourceRequirements,
 };
@@ -20,6 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::jvm::{self, CLASSPATH};
 use super::listeners::{CONTROL_PLANE_PORT, NODE_HOST_ENV, REPLICATION_PORT};
+use super::metrics;
 use super::model::{KafkaModel, Pool, VolumeKind};
 use super::names;
 use operator_common::jvm::{shell_word, shell_words};
@@ -45,11 +46,16 @@ fn start_script(model: &KafkaModel, pool: &Pool) -> String {
     let classpath = shell_word(CLASSPATH);
     let storage_tool = shell_words(&jvm::storage_tool_options(&logging));
     let kafka = shell_words(&jvm::kafka_options(pool, &logging));
+    // With metrics, the exporter's agent runs in the same JVM.
+    let (find_agent, agent) = match model.metrics {
+        Some(_) => (metrics::agent_lines(), r#" "$agent""#),
+        None => (String::new(), ""),
+    };
     format!(
         r#"set -eu
 config="{CONFIG_DIR}/${{POD_NAME}}.properties"
 java {storage_tool} -cp {classpath} kafka.tools.StorageTool format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted
-exec java {kafka} -cp {classpath} kafka.Kafka "$config"
+{find_agent}exec java {kafka}{agent} -cp {classpath} kafka.Kafka "$config"
 "#
     )
 }
@@ -124,6 +130,22 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         ..Volume::default()
     });
     mounts.push(mount("custom-config", CONFIG_DIR));
+    if let Some(metrics) = &model.metrics {
+        volumes.push(Volume {
+            name: "metrics-config".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: metrics.config_map.clone(),
+                items: Some(vec![KeyToPath {
+                    key: metrics.key.clone(),
+                    path: metrics::METRICS_FILE.into(),
+                    ..KeyToPath::default()
+                }]),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(mount("metrics-config", metrics::METRICS_DIR));
+    }
     volumes.push(Volume {
         name: "tmp".into(),
         empty_dir: Some(EmptyDirVolumeSource::default()),
@@ -250,6 +272,9 @@ fn container_ports(model: &KafkaModel, pool: &Pool) -> Vec<ContainerPort> {
     let mut ports = Vec::new();
     if pool.roles.controller {
         ports.push(port("tcp-ctrlplane".into(), CONTROL_PLANE_PORT));
+    }
+    if model.metrics.is_some() {
+        ports.push(port("tcp-prometheus".into(), metrics::METRICS_PORT));
     }
     if pool.roles.broker {
         ports.push(port("tcp-replication".into(), REPLICATION_PORT));
@@ -565,5 +590,27 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
         assert_eq!(spec.priority_class_name.as_deref(), Some("kafka-high"));
         assert_eq!(spec.termination_grace_period_seconds, Some(120));
         assert_eq!(spec.node_selector.unwrap()["disk"], "ssd");
+    }
+
+    #[test]
+    fn metrics_run_the_exporter_agent_on_the_users_rules() {
+        let mut model = example_model("ephemeral-single-node");
+        assert!(!script(&build_pod_spec(&model, &model.pools[0])).contains("javaagent"));
+        model.metrics = Some(crate::assembly::metrics::Metrics {
+            config_map: "kafka-metrics".into(),
+            key: "rules.yml".into(),
+        });
+        let pod = build_pod_spec(&model, &model.pools[0]);
+        let script = script(&pod);
+        assert!(script.contains(
+            r#"agent="-javaagent:$agent_jar=9404:/opt/kafka/metrics/metrics-config.yml""#
+        ));
+        assert!(script.contains(r#" "$agent" -cp "#), "{script}");
+        let volume = pod.volumes.iter().flatten().find(|v| v.name == "metrics-config");
+        let source = volume.unwrap().config_map.as_ref().unwrap();
+        assert_eq!(source.name, "kafka-metrics");
+        assert_eq!(source.items.as_ref().unwrap()[0].key, "rules.yml");
+        let ports = pod.containers[0].ports.as_ref().unwrap();
+        assert!(ports.iter().any(|p| p.container_port == 9404));
     }
 }
