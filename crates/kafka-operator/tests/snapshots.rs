@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use kafka_operator::assembly::{Inputs, manifest, render};
+use kafka_operator::assembly::{Inputs, manifest, render, to_yaml};
 use testenv::snapshots::assert_snapshots;
 
 /// From the repository's root.
@@ -28,18 +28,10 @@ fn render_manifest(manifest: &str) -> String {
         ..Inputs::default()
     };
     let (model, desired) = render(&kafka, &pools, &inputs).expect("the manifest is valid");
-    let mut text = format!("# Objects built for {manifest}\n");
-    for warning in &model.warnings {
-        text.push_str(&format!(
-            "# Warning {}: {}\n",
-            warning.reason, warning.message
-        ));
-    }
-    for object in desired.to_json() {
-        text.push_str("---\n");
-        text.push_str(&serde_yaml::to_string(&object).expect("JSON becomes YAML"));
-    }
-    text
+    format!(
+        "# Objects built for {manifest}\n{}",
+        to_yaml(&model, &desired)
+    )
 }
 
 /// Every snapshot's file name and freshly rendered text.

@@ -1,7 +1,7 @@
 //! `brokerage render -f cluster.yaml`: what the operator would create, with no cluster.
 
 use anyhow::{Context, Result, bail};
-use kafka_operator::assembly::{Inputs, manifest, render as render_kafka};
+use kafka_operator::assembly::{Inputs, manifest, render as render_kafka, to_yaml};
 use rocketmq_operator::assembly as rocketmq;
 
 /// Every object for the NameServices and Brokers in `yaml` (a Broker's inputs being the
@@ -31,16 +31,7 @@ pub fn render(yaml: &str) -> Result<String> {
         let (model, desired) = render_kafka(kafka, &pools, &inputs)
             .with_context(|| format!("the Kafka {name} is invalid"))?;
         out.push_str(&format!("# Kafka {name}\n"));
-        for warning in &model.warnings {
-            out.push_str(&format!(
-                "# Warning ({}): {}\n",
-                warning.reason, warning.message
-            ));
-        }
-        for object in desired.to_json() {
-            out.push_str("---\n");
-            out.push_str(&serde_yaml::to_string(&object)?);
-        }
+        out.push_str(&to_yaml(&model, &desired));
     }
     Ok(out)
 }

@@ -106,3 +106,20 @@ pub fn render(
     let desired = Desired::build(&model);
     Ok((model, desired))
 }
+
+/// [`render`]'s result as text: a comment line per warning, then every object as a YAML
+/// document.
+pub fn to_yaml(model: &KafkaModel, desired: &Desired) -> String {
+    let mut text = String::new();
+    for warning in &model.warnings {
+        text.push_str(&format!(
+            "# Warning ({}): {}\n",
+            warning.reason, warning.message
+        ));
+    }
+    for object in desired.to_json() {
+        text.push_str("---\n");
+        text.push_str(&serde_yaml::to_string(&object).expect("JSON becomes YAML"));
+    }
+    text
+}

@@ -606,7 +606,11 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
             r#"agent="-javaagent:$agent_jar=9404:/opt/kafka/metrics/metrics-config.yml""#
         ));
         assert!(script.contains(r#" "$agent" -cp "#), "{script}");
-        let volume = pod.volumes.iter().flatten().find(|v| v.name == "metrics-config");
+        let volume = pod
+            .volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == "metrics-config");
         let source = volume.unwrap().config_map.as_ref().unwrap();
         assert_eq!(source.name, "kafka-metrics");
         assert_eq!(source.items.as_ref().unwrap()[0].key, "rules.yml");
