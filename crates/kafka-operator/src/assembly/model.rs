@@ -57,6 +57,9 @@ pub struct KafkaModel {
     pub loggers: Loggers,
     /// The Prometheus exporter `spec.kafka.metricsConfig` asks for.
     pub metrics: Option<Metrics>,
+    /// The container's environment variable that holds each broker's rack (`spec.kafka.rack`
+    /// of type `environment-variable`).
+    pub rack_env: Option<String>,
     /// What `spec.kafka.template` adds to the Services.
     pub service_templates: ServiceTemplates,
     pub liveness_probe: Option<Probe>,
@@ -267,6 +270,7 @@ pub fn validate(
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
     let loggers = logging::loggers(spec.logging.as_ref(), &mut warnings);
     let metrics = metrics::metrics(spec.metrics_config.as_ref(), &mut warnings)?;
+    let rack_env = rack_env(spec.rack.as_ref(), &mut warnings)?;
     if let Some(index) =
         (metrics.as_ref()).and_then(|_| listeners.iter().position(|l| l.port == METRICS_PORT))
     {
@@ -317,6 +321,7 @@ pub fn validate(
         config,
         loggers,
         metrics,
+        rack_env,
         service_templates: kafka_template.services,
         liveness_probe: spec.liveness_probe.clone(),
         readiness_probe: spec.readiness_probe.clone(),
@@ -846,7 +851,6 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
     let spec = &kafka.spec;
     let cluster = &spec.kafka;
     let unimplemented = [
-        ("spec.kafka.rack", cluster.rack.is_some()),
         (
             "spec.kafka.brokerRackInitImage",
             cluster.broker_rack_init_image.is_some(),
@@ -865,6 +869,35 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
     for (field, _) in unimplemented.iter().filter(|(_, set)| *set) {
         warnings.push(Warning::not_implemented(field));
     }
+}
+
+/// The variable that holds each broker's rack: `environment-variable` racks name it; reading a
+/// node's label (`topology-label`, the default) is not implemented yet.
+fn rack_env(
+    rack: Option<&api::kafka::Rack>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<String>, InvalidSpec> {
+    let Some(rack) = rack else {
+        return Ok(None);
+    };
+    if rack.type_ != Some(api::kafka::RackType::EnvironmentVariable) {
+        warnings.push(Warning::not_implemented(
+            "spec.kafka.rack of type topology-label",
+        ));
+        return Ok(None);
+    }
+    let name = rack.env_var_name.clone().unwrap_or_default();
+    let valid = name
+        .chars()
+        .enumerate()
+        .all(|(index, c)| c == '_' || c.is_ascii_alphabetic() || (index > 0 && c.is_ascii_digit()));
+    if name.is_empty() || !valid {
+        return Err(InvalidSpec::new(
+            "spec.kafka.rack.envVarName",
+            format!("{name:?} is not an environment variable's name (letters, digits and '_')"),
+        ));
+    }
+    Ok(Some(name))
 }
 
 /// With node pools, the ZooKeeper-era node fields have no effect.
@@ -1222,6 +1255,26 @@ spec:
     }
 
     #[test]
+    fn an_environment_variable_rack_sets_each_brokers_rack() {
+        let with = |rack: &str| {
+            SINGLE_NODE.replace("  kafka:\n", &format!("  kafka:\n    rack: {rack}\n"))
+        };
+        let model = validate_text(&with("{type: environment-variable, envVarName: ZONE}")).unwrap();
+        assert_eq!(model.rack_env.as_deref(), Some("ZONE"));
+        let node = model.nodes().next().unwrap();
+        let properties = super::super::broker_config::build_server_properties(&model, &node);
+        assert!(
+            properties.contains("broker.rack=${env:ZONE}\n"),
+            "{properties}"
+        );
+        let error = invalid(&with("{type: environment-variable, envVarName: 'my zone'}"));
+        assert_eq!(error.field, "spec.kafka.rack.envVarName");
+        let model = validate_text(&with("{topologyKey: topology.kubernetes.io/zone}")).unwrap();
+        assert_eq!(model.rack_env, None);
+        assert!(model.warnings[0].message.contains("topology-label"));
+    }
+
+    #[test]
     fn only_simple_authorization_is_accepted() {
         let text = SINGLE_NODE.replace("  kafka:\n", "  kafka:\n    authorization: {type: opa}\n");
         assert_eq!(invalid(&text).field, "spec.kafka.authorization.type");
@@ -1241,10 +1294,10 @@ spec:
             messages,
             [
                 "spec.kafka.config.node.id is set by the operator; the value given is ignored",
+                "spec.kafka.rack of type topology-label is not implemented yet and is ignored",
                 "spec.kafka.template.pod.hostAliases is not implemented yet and is ignored",
                 "KafkaNodePool dual: spec.template: the Services' metadata is taken from the Kafka's \
                  spec.kafka.template only, and is ignored here",
-                "spec.kafka.rack is not implemented yet and is ignored",
             ]
         );
     }

@@ -195,7 +195,7 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         name: "kafka".into(),
         image: Some(model.image.clone()),
         command: Some(vec!["sh".into(), "-c".into(), start_script(model, pool)]),
-        env: Some(env(model)),
+        env: Some(env(model, pool)),
         ports: Some(container_ports(model, pool)),
         volume_mounts: Some(mounts),
         resources: pool.resources.clone(),
@@ -237,7 +237,8 @@ fn mount(name: &str, path: &str) -> VolumeMount {
     }
 }
 
-fn env(model: &KafkaModel) -> Vec<EnvVar> {
+/// The operator's variables, then the template's (those of the same names left out).
+fn env(model: &KafkaModel, pool: &Pool) -> Vec<EnvVar> {
     let from_field = |name: &str, path: &str| EnvVar {
         name: name.into(),
         value_from: Some(EnvVarSource {
@@ -254,12 +255,19 @@ fn env(model: &KafkaModel) -> Vec<EnvVar> {
         value: Some(value),
         ..EnvVar::default()
     };
-    vec![
+    let mut env = vec![
         from_field("POD_NAME", "metadata.name"),
         from_field(NODE_HOST_ENV, "status.hostIP"),
         value("KAFKA_CLUSTER_ID", model.cluster_id.clone()),
         value("KAFKA_METADATA_VERSION", model.metadata_version.clone()),
-    ]
+    ];
+    let users = pool.template.container_env.iter().flatten();
+    let added: Vec<EnvVar> = users
+        .filter(|variable| env.iter().all(|own| own.name != variable.name))
+        .cloned()
+        .collect();
+    env.extend(added);
+    env
 }
 
 fn container_ports(model: &KafkaModel, pool: &Pool) -> Vec<ContainerPort> {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use api::FreeFormObject;
 use k8s_openapi::api::core::v1::{
-    Affinity, LocalObjectReference, PodSecurityContext, SecurityContext, Toleration,
+    Affinity, EnvVar, LocalObjectReference, PodSecurityContext, SecurityContext, Toleration,
     TopologySpreadConstraint,
 };
 use serde::de::DeserializeOwned;
@@ -25,6 +25,9 @@ use operator_common::validation::{InvalidSpec, Warning};
 pub struct PodTemplate {
     pub pod_security: Option<PodSecurityContext>,
     pub container_security: Option<SecurityContext>,
+    /// Added to the Kafka container's environment after the operator's variables, which a
+    /// template cannot replace.
+    pub container_env: Option<Vec<EnvVar>>,
     /// Added to the pods' own labels and annotations, which win where keys meet.
     pub labels: Option<BTreeMap<String, String>>,
     pub annotations: Option<BTreeMap<String, String>>,
@@ -43,6 +46,7 @@ impl PodTemplate {
         PodTemplate {
             pod_security: self.pod_security.or(fallback.pod_security),
             container_security: self.container_security.or(fallback.container_security),
+            container_env: self.container_env.or(fallback.container_env),
             labels: self.labels.or(fallback.labels),
             annotations: self.annotations.or(fallback.annotations),
             affinity: self.affinity.or(fallback.affinity),
@@ -131,6 +135,7 @@ pub fn template(
                     pods.check_container(&path, Some(&context))?;
                     found.container_security = Some(context);
                 }
+                ("env", false) => found.container_env = Some(container_env(value, &path)?),
                 ("metadata", true) => {
                     let metadata: Metadata = parse(value, &path)?;
                     found.labels = metadata.labels;
@@ -154,6 +159,26 @@ pub fn template(
         }
     }
     Ok(found)
+}
+
+/// A container's `env`: values, and fields of the pod and its resources. Not Secrets or
+/// ConfigMaps: a template could otherwise hand a broker any Secret of the namespace, which the
+/// Kafka's author may not be allowed to read.
+fn container_env(value: &Value, field: &str) -> Result<Vec<EnvVar>, InvalidSpec> {
+    let env: Vec<EnvVar> = parse(value, field)?;
+    for (index, variable) in env.iter().enumerate() {
+        let from = variable.value_from.as_ref();
+        if from
+            .is_some_and(|from| from.secret_key_ref.is_some() || from.config_map_key_ref.is_some())
+        {
+            return Err(InvalidSpec::new(
+                format!("{field}[{index}].valueFrom"),
+                "a variable from a Secret or ConfigMap is not allowed here; give a value, or a \
+                 field of the pod",
+            ));
+        }
+    }
+    Ok(env)
 }
 
 fn parse<T: DeserializeOwned>(value: &Value, field: &str) -> Result<T, InvalidSpec> {
@@ -206,7 +231,11 @@ mod tests {
                     "imagePullSecrets": [{"name": "registry"}],
                     "hostAliases": [],
                 },
-                "kafkaContainer": {"securityContext": {"readOnlyRootFilesystem": false}},
+                "kafkaContainer": {
+                    "securityContext": {"readOnlyRootFilesystem": false},
+                    "env": [{"name": "ZONE", "value": "a"},
+                            {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                },
                 "bootstrapService": {"metadata": {"annotations": {"lb": "internal"}}, "ipFamilies": []},
                 "podDisruptionBudget": {},
             }),
@@ -217,6 +246,8 @@ mod tests {
             "internal"
         );
         let found = found.pod;
+        let env = found.container_env.as_ref().unwrap();
+        assert_eq!((env[0].name.as_str(), env.len()), ("ZONE", 2));
         assert_eq!(found.pod_security.unwrap().run_as_user, Some(2000));
         assert_eq!(
             found.container_security.unwrap().read_only_root_filesystem,
@@ -268,17 +299,16 @@ mod tests {
             json!({"pod": {"securityContext": {"runAsUser": "root"}}}),
             json!({"pod": {"tolerations": {"key": "not a list"}}}),
             json!({"pod": {"metadata": {"labelz": {}}}}),
+            json!({"kafkaContainer": {"env": [{"name": "S",
+                "valueFrom": {"secretKeyRef": {"name": "other-users-secret", "key": "password"}}}]}}),
         ] {
-            let field = nonsense["pod"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .next()
-                .unwrap()
-                .clone();
+            let expected = match nonsense.get("pod").and_then(Value::as_object) {
+                Some(pod) => format!("t.pod.{}", pod.keys().next().unwrap()),
+                None => "t.kafkaContainer.env[0].valueFrom".to_string(),
+            };
             let error = super::template(Some(&template(nonsense)), "t", allowed, &mut Vec::new())
                 .unwrap_err();
-            assert_eq!(error.field, format!("t.pod.{field}"));
+            assert_eq!(error.field, expected);
         }
     }
 
