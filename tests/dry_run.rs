@@ -76,8 +76,9 @@ fn listener() -> impl Strategy<Value = Value> {
 fn kafka_spec() -> impl Strategy<Value = (Value, Vec<Value>)> {
     let version = prop_oneof![
         3 => Just(Value::Null),
-        2 => Just(json!("4.0.0")),
+        2 => Just(json!("3.9.0")),
         2 => Just(json!("4.1.0")),
+        2 => Just(json!("4.4.0")),
         1 => Just(json!("3.2.0")),
     ];
     let config = prop::collection::btree_map(

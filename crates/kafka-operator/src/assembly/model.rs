@@ -393,10 +393,20 @@ fn resolve_metadata_version(kafka: &Kafka, release: Release) -> Result<String, I
         )
     };
     let Some(level) = release.metadata_level(requested) else {
-        return Err(invalid(if versions::level(requested).is_some() {
-            format!("{requested} is newer than Kafka {} knows", release.version)
-        } else {
-            format!("{requested:?} is not a metadata version such as {newest}")
+        let parse = versions::parse_metadata_version;
+        return Err(invalid(match parse(requested) {
+            None => format!("{requested:?} is not a metadata version such as {newest}"),
+            Some(parsed) if parse(newest).is_some_and(|newest| parsed > newest) => {
+                format!("{requested} is newer than Kafka {} knows", release.version)
+            }
+            Some(parsed) if parse(oldest).is_some_and(|oldest| parsed < oldest) => format!(
+                "{requested} is older than a KRaft cluster of Kafka {} may run",
+                release.version
+            ),
+            Some(_) => format!(
+                "Kafka {} knows no metadata version {requested}",
+                release.version
+            ),
         }));
     };
     if versions::level(oldest).is_some_and(|oldest| level < oldest) {

@@ -154,6 +154,22 @@ pub fn upgrade_to(running: &str, desired: &str) -> Option<i16> {
     (running < desired).then_some(desired)
 }
 
+/// `((major, minor), IV)` of a metadata version as written: `4.1-IV1` or `4.1` (no IV). Orders
+/// versions, known or not, for messages.
+pub fn parse_metadata_version(text: &str) -> Option<((u32, u32), Option<u32>)> {
+    let number = |part: &str| {
+        (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (release, iv) = match text.split_once("-IV") {
+        Some((release, iv)) => (release, Some(number(iv)?)),
+        None => (text, None),
+    };
+    let (major, minor) = release.split_once('.')?;
+    Some(((number(major)?, number(minor)?), iv))
+}
+
 /// The full name of a feature level, such as `4.1-IV1` for 27.
 pub fn name_of_level(level: i16) -> Option<&'static str> {
     METADATA_LEVELS
@@ -227,6 +243,16 @@ mod tests {
         assert_eq!(kafka_3.oldest_metadata_version(), "3.3-IV0");
         assert!(!newest().logs_with_log4j1());
         assert_eq!(newest().oldest_metadata_version(), "3.3-IV3");
+    }
+
+    #[test]
+    fn metadata_versions_parse_and_order() {
+        assert_eq!(parse_metadata_version("4.1-IV1"), Some(((4, 1), Some(1))));
+        assert_eq!(parse_metadata_version("9.9"), Some(((9, 9), None)));
+        assert!(parse_metadata_version("9.9-IV9") > parse_metadata_version("4.4-IV2"));
+        for garbage in ["garbage", "4.0-IV", "4.-IV1", "4.0-iv3", "4.0.1"] {
+            assert_eq!(parse_metadata_version(garbage), None, "{garbage}");
+        }
     }
 
     #[test]
