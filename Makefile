@@ -30,13 +30,14 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## tools: install the real node's Debian packages, build etcd, Kubernetes, kwok and CoreDNS, fetch the Kafka and RocketMQ jars, and build the node's images, once (cached in ~/.cache/brokerage)
+## tools: install the real node's Debian packages, build etcd, Kubernetes, kwok, CoreDNS and helm, fetch the Kafka and RocketMQ jars, and build the node's images, once (cached in ~/.cache/brokerage)
 tools: check-go
 	$(TESTENV) tools
 
-## crds: regenerate install/crds from the Rust types
+## crds: regenerate install/crds from the Rust types, and the Helm chart's copy of them
 crds:
 	$(CARGO) run --quiet -p brokerage -- crds --output-dir install/crds
+	cp install/crds/*.yaml install/helm/brokerage/crds/
 
 check-go:
 	@command -v go >/dev/null || { echo "Go is needed to build the local control plane (apt-get install golang-go, or go.dev)"; exit 1; }

@@ -202,6 +202,18 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
         finalized == Some(33),
         "Kafka finalized {finalized:?}, not {newest_metadata}"
     );
+    // Each node serves Kafka's own metrics to Prometheus through the exporter's agent.
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let now = broker_pods(&client, &namespace).await?;
+    let broker = pods.get(now.keys().next().context("a broker pod")?).await?;
+    let ip = broker.status.and_then(|status| status.pod_ip).context("a pod IP")?;
+    let metrics = scrape(&format!("{ip}:9404")).await?;
+    ensure!(
+        metrics.contains("kafka_server_brokertopicmetrics"),
+        "no broker metrics in {} bytes: {}",
+        metrics.len(),
+        &metrics[..metrics.len().min(500)]
+    );
     // Every message, from before the roll (kept on the persistent volumes) and during it.
     let total = before.acked + during.acked;
     let values = consume(&client, &namespace, "after-roll", &plain, "events", total).await?;

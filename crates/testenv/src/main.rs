@@ -53,11 +53,12 @@ async fn main() -> Result<()> {
                 println!("{}", image.display());
             }
             println!(
-                "{}\n{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{}\n{}\n{}",
                 tools.hyperkube.display(),
                 tools.kwok.display(),
                 tools.coredns.display(),
                 tools.pause.display(),
+                tools.helm.display(),
                 tools.rocketmq_libs.display()
             );
             for version in testenv::tools::KAFKA_VERSIONS {

@@ -13,6 +13,8 @@ pub const KUBERNETES_VERSION: &str = "v1.34.4";
 /// Pinned by `hyperkube/go.mod`.
 pub const ETCD_VERSION: &str = "v3.6.4";
 pub const KWOK_VERSION: &str = "v0.8.0";
+/// Helm 3, for the tests of the chart in `install/helm/brokerage` (`helm lint`, `helm template`).
+pub const HELM_VERSION: &str = "v3.21.4";
 /// Cluster DNS for a real node. Must match `coredns/go.mod`.
 pub const COREDNS_VERSION: &str = "v1.13.1";
 /// The pause release that Kubernetes' `build/pause/Makefile` (`TAG`) names at
@@ -56,6 +58,8 @@ pub struct Tools {
     pub coredns: PathBuf,
     /// Kubernetes' pause program, static, for the sandbox image.
     pub pause: PathBuf,
+    /// Helm, to lint and render the operator's chart.
+    pub helm: PathBuf,
     /// Every jar a RocketMQ name server or broker needs (`java -cp '<rocketmq_libs>/*'
     /// org.apache.rocketmq.namesrv.NamesrvStartup ...`), logging included.
     pub rocketmq_libs: PathBuf,
@@ -76,6 +80,18 @@ impl Tools {
         Ok(tools)
     }
 
+    /// The cached helm, for the tests of the chart.
+    pub fn locate_helm() -> Result<PathBuf> {
+        let helm = Tools::paths().helm;
+        if !helm.exists() {
+            bail!(
+                "{} is missing: run `make tools` (or `cargo run -p brokerage-testenv -- tools`) to build helm {HELM_VERSION} from the Go module proxy",
+                helm.display()
+            );
+        }
+        Ok(helm)
+    }
+
     /// The cached jars of Kafka `version` (one of [`KAFKA_VERSIONS`]), for tests that run Kafka
     /// without Kubernetes.
     pub fn locate_kafka(version: &str) -> Result<PathBuf> {
@@ -90,11 +106,13 @@ impl Tools {
     }
 
     /// Every jar a KRaft node of Kafka `version` needs (`java -cp '<libs>/*' kafka.Kafka ...`),
-    /// with a logging backend and the client tools.
+    /// with a logging backend, the client tools and the Prometheus JMX exporter's agent. (The
+    /// directory's name changes with what `kafka/pom.xml` brings, so a cache from before is
+    /// not taken for it.)
     pub fn kafka_libs(version: &str) -> PathBuf {
         cache_dir()
             .join(format!("kafka-{version}"))
-            .join("libs-with-tools")
+            .join("libs-with-tools-and-exporter")
     }
 
     /// The cached RocketMQ jars, for tests that run a name server and brokers.
@@ -129,6 +147,9 @@ impl Tools {
         if !tools.pause.exists() {
             build_pause(&tools.pause)?;
         }
+        if !tools.helm.exists() {
+            build_helm(&tools.helm)?;
+        }
         for version in KAFKA_VERSIONS {
             let libs = Tools::kafka_libs(version);
             if !libs.exists() {
@@ -162,6 +183,7 @@ impl Tools {
                     "pause-{PAUSE_VERSION}-kubernetes-{KUBERNETES_VERSION}"
                 ))
                 .join("pause"),
+            helm: cache.join(format!("helm-{HELM_VERSION}")).join("helm"),
             rocketmq_libs: cache
                 .join(format!("rocketmq-{ROCKETMQ_VERSION}"))
                 .join("libs"),
@@ -347,6 +369,18 @@ fn build_kwok(output: &Path) -> Result<()> {
         .args([
             "install",
             &format!("sigs.k8s.io/kwok/cmd/kwok@{KWOK_VERSION}"),
+        ])
+        .status_ok()
+}
+
+fn build_helm(output: &Path) -> Result<()> {
+    eprintln!("testenv: building helm {HELM_VERSION} from the Go module proxy (first run only)");
+    let bin_dir = output.parent().context("helm path has a parent")?;
+    go(bin_dir)
+        .env("GOBIN", bin_dir)
+        .args([
+            "install",
+            &format!("helm.sh/helm/v3/cmd/helm@{HELM_VERSION}"),
         ])
         .status_ok()
 }
