@@ -206,7 +206,10 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
     let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
     let now = broker_pods(&client, &namespace).await?;
     let broker = pods.get(now.keys().next().context("a broker pod")?).await?;
-    let ip = broker.status.and_then(|status| status.pod_ip).context("a pod IP")?;
+    let ip = broker
+        .status
+        .and_then(|status| status.pod_ip)
+        .context("a pod IP")?;
     let metrics = scrape(&format!("{ip}:9404")).await?;
     ensure!(
         metrics.contains("kafka_server_brokertopicmetrics"),
