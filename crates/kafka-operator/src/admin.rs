@@ -16,7 +16,7 @@ use kafka_client::{
 };
 use kube::{Api, Client};
 use runtime::batched::Unreachable;
-use runtime::dns;
+use runtime::{conditions, dns};
 
 use crate::assembly::availability::Availability;
 use crate::assembly::certificates::operator_certificate_secret;
@@ -168,14 +168,14 @@ impl KafkaAdmins {
     }
 }
 
-/// The message of the Kafka's `Ready` condition when its operator refused its spec.
+/// The message of the Kafka's `NotReady` condition when its operator refused its spec.
 fn invalid_spec(kafka: &Kafka) -> Option<&str> {
-    let conditions = kafka.status.as_ref()?.conditions.as_ref()?;
-    let ready = conditions
+    let found = kafka.status.as_ref()?.conditions.as_ref()?;
+    let not_ready = found
         .iter()
-        .find(|condition| condition.type_ == "Ready")?;
-    (ready.status == "False" && ready.reason.as_deref() == Some("InvalidSpec"))
-        .then_some(ready.message.as_deref().unwrap_or("no message"))
+        .find(|condition| condition.type_ == conditions::NOT_READY)?;
+    (not_ready.reason.as_deref() == Some(conditions::INVALID_SPEC))
+        .then_some(not_ready.message.as_deref().unwrap_or("no message"))
 }
 
 /// How the operator reaches a cluster it runs: the replication listener, whose TLS verifies
@@ -231,6 +231,30 @@ pub async fn observe_availability(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_kafka_refused_for_its_spec_gives_its_problem() {
+        let with = |condition: api::Condition| {
+            let mut kafka: Kafka = serde_json::from_value(serde_json::json!({
+                "apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "metadata": {"name": "k"},
+                "spec": {"kafka": {"listeners": []}}
+            }))
+            .unwrap();
+            kafka.status = Some(api::kafka::KafkaStatus {
+                conditions: Some(vec![conditions::warning("W", "w"), condition]),
+                ..Default::default()
+            });
+            kafka
+        };
+        let refused = with(conditions::not_ready(conditions::INVALID_SPEC, "no pools"));
+        assert_eq!(invalid_spec(&refused), Some("no pools"));
+        let failing = with(conditions::not_ready(
+            conditions::RECONCILIATION_FAILED,
+            "x",
+        ));
+        assert_eq!(invalid_spec(&failing), None);
+        assert_eq!(invalid_spec(&with(conditions::ready())), None);
+    }
 
     #[test]
     fn clusters_the_operator_runs_are_reached_over_verified_mutual_tls_without_sasl() {

@@ -12,7 +12,7 @@ use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use runtime::labels::Labels;
 use runtime::status::write_status;
-use runtime::{Error, Flow, Readiness};
+use runtime::{Error, Flow, Readiness, conditions};
 
 use super::observe;
 use super::state::KafkaReconcile;
@@ -111,7 +111,12 @@ async fn removal_refusal(state: &KafkaReconcile) -> Result<Option<Readiness>, Er
 async fn record_node_ids(state: &KafkaReconcile) -> Result<(), Error> {
     let kafka_ready = (state.kafka.status.as_ref())
         .and_then(|status| status.conditions.as_ref())
-        .and_then(|conditions| conditions.iter().find(|c| c.type_ == "Ready"));
+        .and_then(|conditions| {
+            let readiness = [conditions::READY, conditions::NOT_READY];
+            conditions
+                .iter()
+                .find(|c| readiness.contains(&c.type_.as_str()))
+        });
     for pool in &state.pools {
         if let Some(modelled) = state.model.pool(&pool.name_any()) {
             let generation = pool.metadata.generation;

@@ -68,8 +68,9 @@ pub fn warnings(model: &KafkaModel) -> Vec<Condition> {
         .collect()
 }
 
-/// A pool's status: its node IDs, roles and scale selector, and as its `Ready` condition the
-/// Kafka's, as of the Kafka's last status (a pool is as ready as the cluster it serves).
+/// A pool's status: its node IDs, roles and scale selector, and as its readiness condition
+/// (`Ready` or `NotReady`) the Kafka's, as of the Kafka's last status (a pool is as ready as the
+/// cluster it serves).
 pub fn node_pool_status(
     model: &KafkaModel,
     pool: &Pool,
