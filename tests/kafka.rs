@@ -168,6 +168,15 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
     let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
     let pod = pods.get("my-cluster-dual-role-0").await?;
     assert_eq!(pod.labels()["strimzi.io/pool-name"], "dual-role");
+    // The pool is as ready as its cluster (its printer column reads this condition).
+    let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
+    let pool_status = pools.get("dual-role").await?.status.unwrap_or_default();
+    let ready = pool_status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Ready");
+    assert_eq!(ready.map(|c| c.status.as_str()), Some("True"));
 
     // Certificates as Strimzi keeps them.
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);

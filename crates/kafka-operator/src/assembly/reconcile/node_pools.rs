@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use api::Condition;
+use api::kafka::KafkaNodePool;
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
@@ -107,20 +109,29 @@ async fn removal_refusal(state: &KafkaReconcile) -> Result<Option<Readiness>, Er
     }))
 }
 
-/// Records each pool's node IDs (and roles) in its status, now that its StatefulSet has them.
+/// Records each pool's node IDs (and roles) in its status, now that its StatefulSet has them,
+/// keeping the readiness condition the readiness step last gave it.
 async fn record_node_ids(state: &KafkaReconcile) -> Result<(), Error> {
-    let kafka_ready = (state.kafka.status.as_ref())
-        .and_then(|status| status.conditions.as_ref())
-        .and_then(|conditions| {
-            let readiness = [conditions::READY, conditions::NOT_READY];
-            conditions
-                .iter()
-                .find(|c| readiness.contains(&c.type_.as_str()))
-        });
+    write_pool_statuses(state, |pool| {
+        let current = pool.status.as_ref()?.conditions.as_ref()?;
+        let readiness = [conditions::READY, conditions::NOT_READY];
+        (current.iter())
+            .find(|c| readiness.contains(&c.type_.as_str()))
+            .cloned()
+    })
+    .await
+}
+
+/// Writes each modelled pool's status, with the readiness condition `condition` gives it, where
+/// it changed.
+pub async fn write_pool_statuses(
+    state: &KafkaReconcile,
+    condition: impl Fn(&KafkaNodePool) -> Option<Condition>,
+) -> Result<(), Error> {
     for pool in &state.pools {
         if let Some(modelled) = state.model.pool(&pool.name_any()) {
             let generation = pool.metadata.generation;
-            let desired = node_pool_status(&state.model, modelled, generation, kafka_ready);
+            let desired = node_pool_status(&state.model, modelled, generation, condition(pool));
             write_status(state.applier.client(), pool, pool.status.as_ref(), &desired).await?;
         }
     }

@@ -1,6 +1,7 @@
 //! The cluster is Ready when every node's pod exists and is Ready: the pods as the rolling
 //! update, which goes on only when none is outdated, listed them. A removed pool's pods do not
-//! count: the sweep, after this step, deletes their StatefulSet.
+//! count: the sweep, after this step, deletes their StatefulSet. Each pool gets the cluster's
+//! readiness as its own condition.
 
 use std::collections::BTreeSet;
 
@@ -10,6 +11,7 @@ use runtime::pods::is_ready;
 use runtime::{Error, Flow, Readiness};
 
 use super::WAIT_FOR_PODS;
+use super::node_pools::write_pool_statuses;
 use super::state::KafkaReconcile;
 
 pub fn observe(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
@@ -20,15 +22,20 @@ pub fn observe(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>>
         let ready = (state.pods.iter())
             .filter(|pod| wanted.contains(&pod.name_any()) && is_ready(pod))
             .count();
-        if ready == expected {
-            state.progress.readiness = Readiness::Ready;
-            return Ok(Flow::Continue);
-        }
-        state.progress.readiness = Readiness::PodsNotReady {
-            ready,
-            expected,
-            what: "Kafka",
+        state.progress.readiness = if ready == expected {
+            Readiness::Ready
+        } else {
+            Readiness::PodsNotReady {
+                ready,
+                expected,
+                what: "Kafka",
+            }
         };
-        Ok(Flow::Requeue(WAIT_FOR_PODS))
+        let condition = state.progress.readiness.condition();
+        write_pool_statuses(state, |_| Some(condition.clone())).await?;
+        Ok(match ready == expected {
+            true => Flow::Continue,
+            false => Flow::Requeue(WAIT_FOR_PODS),
+        })
     })
 }

@@ -68,14 +68,14 @@ pub fn warnings(model: &KafkaModel) -> Vec<Condition> {
         .collect()
 }
 
-/// A pool's status: its node IDs, roles and scale selector, and as its readiness condition
-/// (`Ready` or `NotReady`) the Kafka's, as of the Kafka's last status (a pool is as ready as the
-/// cluster it serves).
+/// A pool's status: its node IDs, roles and scale selector, and its readiness condition
+/// (`Ready` or `NotReady`): the cluster's, as the readiness step found it (a pool is as ready as
+/// the cluster it serves).
 pub fn node_pool_status(
     model: &KafkaModel,
     pool: &Pool,
     generation: Option<i64>,
-    kafka_ready: Option<&Condition>,
+    readiness: Option<Condition>,
 ) -> KafkaNodePoolStatus {
     let mut roles = Vec::new();
     if pool.roles.controller {
@@ -91,7 +91,7 @@ pub fn node_pool_status(
         .map(|(key, value)| format!("{key}={value}"))
         .collect();
     KafkaNodePoolStatus {
-        conditions: kafka_ready.map(|ready| vec![ready.clone()]),
+        conditions: readiness.map(|condition| vec![condition]),
         observed_generation: generation,
         node_ids: Some(pool.node_ids.clone()),
         cluster_id: Some(model.cluster_id.clone()),
