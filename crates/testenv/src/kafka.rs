@@ -477,6 +477,12 @@ impl KafkaCluster {
             ("share.coordinator.state.topic.min.isr", "1".into()),
             ("group.initial.rebalance.delay.ms", "0".into()),
             ("sasl.enabled.mechanisms", String::new()),
+            // The log cleaner takes its whole dedupe buffer (128 MiB by default) at start: a
+            // test node's small heap, beside two other nodes', cannot spare it.
+            (
+                "log.cleaner.dedupe.buffer.size",
+                (16 * 1024 * 1024).to_string(),
+            ),
         ]
         .into_iter()
         .map(|(key, value)| (key.to_string(), value))
