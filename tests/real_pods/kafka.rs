@@ -194,14 +194,16 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
         Ok(status.kafka_metadata_version.as_deref() == Some(newest_metadata))
     })
     .await?;
+    // A broker learns the finalized level from the metadata log, a moment after the controller
+    // took it.
     let admin = AdminClient::connect(ClientConfig::new([external.as_str()])).await?;
-    let finalized = admin
-        .finalized_feature_level(kafka_client::METADATA_VERSION_FEATURE)
-        .await?;
-    ensure!(
-        finalized == Some(33),
-        "Kafka finalized {finalized:?}, not {newest_metadata}"
-    );
+    testenv::eventually("Kafka reports 4.4-IV2", KAFKA_READY, || async {
+        let finalized = admin
+            .finalized_feature_level(kafka_client::METADATA_VERSION_FEATURE)
+            .await?;
+        Ok(finalized == Some(33))
+    })
+    .await?;
     // Each node serves Kafka's own metrics to Prometheus through the exporter's agent.
     let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
     let now = broker_pods(&client, &namespace).await?;
