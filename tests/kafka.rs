@@ -886,3 +886,54 @@ async fn a_ca_certificate_without_its_key_is_refused() -> Result<()> {
     assert!(String::from_utf8_lossy(&data["ca.crt"].0).contains("supplied"));
     Ok(())
 }
+
+/// A rack of zones: each pod carries its node's zone, which Kubernetes copies onto it as it is
+/// bound, and the broker's `broker.rack` reads it from there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zone_rack_gives_each_broker_its_nodes_zone() -> Result<()> {
+    let (client, namespace) = setup("kafka-rack").await?;
+    start_operator(&client, &namespace).await?;
+    let yaml = std::fs::read_to_string(repo_path("examples/kafka/ephemeral-single-node.yaml"))?
+        .replace("  replicas: 1\n", "  replicas: 3\n")
+        .replace(
+            "  kafka:\n",
+            "  kafka:\n    rack:\n      topologyKey: topology.kubernetes.io/zone\n",
+        );
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    let zone = "topology.kubernetes.io/zone";
+    testenv::eventually("three racked pods bound", WAIT, || async {
+        let selector = ListParams::default().labels("strimzi.io/cluster=my-cluster");
+        let bound = (pods.list(&selector).await?.items.iter())
+            .filter(|pod| pod.spec.as_ref().is_some_and(|s| s.node_name.is_some()))
+            .count();
+        Ok(bound == 3)
+    })
+    .await?;
+    for index in 0..3 {
+        let pod = pods.get(&format!("my-cluster-dual-role-{index}")).await?;
+        let spec = pod.spec.clone().unwrap();
+        let node = nodes.get(spec.node_name.as_deref().unwrap()).await?;
+        assert_eq!(pod.labels().get(zone), node.labels().get(zone), "{index}");
+        assert!(pod.labels().contains_key(zone), "pod {index} has no zone");
+        let variable = spec.containers[0].env.iter().flatten();
+        let rack = variable
+            .into_iter()
+            .find(|variable| variable.name == "BROKER_RACK")
+            .and_then(|variable| variable.value_from.clone()?.field_ref);
+        assert_eq!(
+            rack.map(|field| field.field_path),
+            Some(format!("metadata.labels['{zone}']"))
+        );
+    }
+    let config = Api::<ConfigMap>::namespaced(client.clone(), &namespace)
+        .get("my-cluster-dual-role")
+        .await?;
+    let properties = &config.data.unwrap()["my-cluster-dual-role-0.properties"];
+    assert!(
+        properties.contains("broker.rack=${env:BROKER_RACK}\n"),
+        "{properties}"
+    );
+    Ok(())
+}

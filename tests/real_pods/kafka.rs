@@ -109,7 +109,7 @@ spec: {partitions: 2, replicas: 2}
 /// the brokers one at a time while a producer with `acks=all` never fails, then moves the
 /// metadata version up; messages produced before the roll are read
 /// after it from the persistent volumes; the NodePort listener answers on the node's address as
-/// the status advertises; the broker pool scales up and down; deleting the Kafka removes what it
+/// the status advertises; each broker's rack is its node's zone; the broker pool scales up and down; deleting the Kafka removes what it
 /// owns and keeps the claims.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<()> {
@@ -152,6 +152,11 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
     let admin = AdminClient::connect(ClientConfig::new([external.as_str()])).await?;
     let cluster = admin.describe_cluster().await?;
     ensure!(cluster.brokers.len() == 3, "{cluster:?}");
+    // Each broker's rack is its node's zone, read from the pod's labels.
+    ensure!(
+        (cluster.brokers.iter()).all(|b| b.rack.as_deref() == Some(testenv::node::NODE_ZONE)),
+        "{cluster:?}"
+    );
     ensure!(admin.list_topics().await?.contains_key("events"));
 
     // A change every broker must restart for, under a producer that runs through the roll.

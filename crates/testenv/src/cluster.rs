@@ -345,6 +345,9 @@ fn apiserver_args(dir: &Path, pki: &Pki, etcd_port: u16, port: u16) -> Vec<Strin
         "--allow-privileged=true".into(),
         // A namespace's annotations may steer its pods to the real node (see `fresh_namespace_on_real_node`).
         "--enable-admission-plugins=PodNodeSelector,PodTolerationRestriction".into(),
+        // Pods carry their node's zone and region labels, which rack-aware brokers read (on by
+        // default from Kubernetes 1.35).
+        "--feature-gates=PodTopologyLabelsAdmission=true".into(),
         // Dial kubelets by address, never by a name the machine's resolver would be asked for.
         "--kubelet-preferred-address-types=InternalIP".into(),
         format!("--kubelet-client-certificate={}", pki.admin_cert.display()),

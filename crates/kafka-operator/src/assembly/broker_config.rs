@@ -38,9 +38,9 @@ pub fn build_server_properties(model: &KafkaModel, node: &Node) -> String {
     file.section("Node");
     file.set("node.id", node.id);
     file.set("process.roles", node.roles.process_roles());
-    if let Some(variable) = model.rack_env.as_ref().filter(|_| node.roles.broker) {
+    if let Some(rack) = model.rack.as_ref().filter(|_| node.roles.broker) {
         // Kafka places a partition's replicas on brokers of different racks.
-        file.set("broker.rack", format!("${{env:{variable}}}"));
+        file.set("broker.rack", format!("${{env:{}}}", rack.variable()));
     }
 
     file.section("KRaft");

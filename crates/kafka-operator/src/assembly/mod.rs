@@ -20,6 +20,7 @@ pub mod names;
 pub mod network_policy;
 pub mod node_ids;
 pub mod pdb;
+pub mod rack;
 pub mod reconcile;
 pub mod rolling;
 pub mod scale_down;

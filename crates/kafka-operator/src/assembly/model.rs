@@ -19,6 +19,7 @@ use super::logging::{self, Loggers};
 use super::metrics::{self, METRICS_PORT, Metrics};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
+use super::rack::{self, Rack};
 use super::template::{self, PodTemplate, ServiceTemplates};
 use super::versions::{self, Release};
 use super::{entity_operator, legacy};
@@ -57,9 +58,8 @@ pub struct KafkaModel {
     pub loggers: Loggers,
     /// The Prometheus exporter `spec.kafka.metricsConfig` asks for.
     pub metrics: Option<Metrics>,
-    /// The container's environment variable that holds each broker's rack (`spec.kafka.rack`
-    /// of type `environment-variable`).
-    pub rack_env: Option<String>,
+    /// Where each broker's rack comes from (`spec.kafka.rack`).
+    pub rack: Option<Rack>,
     /// What `spec.kafka.template` adds to the Services.
     pub service_templates: ServiceTemplates,
     pub liveness_probe: Option<Probe>,
@@ -270,7 +270,7 @@ pub fn validate(
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
     let loggers = logging::loggers(spec.logging.as_ref(), &mut warnings);
     let metrics = metrics::metrics(spec.metrics_config.as_ref(), &mut warnings)?;
-    let rack_env = rack_env(spec.rack.as_ref(), &mut warnings)?;
+    let rack = rack::rack(spec.rack.as_ref())?;
     if let Some(index) =
         (metrics.as_ref()).and_then(|_| listeners.iter().position(|l| l.port == METRICS_PORT))
     {
@@ -321,7 +321,7 @@ pub fn validate(
         config,
         loggers,
         metrics,
-        rack_env,
+        rack,
         service_templates: kafka_template.services,
         liveness_probe: spec.liveness_probe.clone(),
         readiness_probe: spec.readiness_probe.clone(),
@@ -881,35 +881,6 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
     }
 }
 
-/// The variable that holds each broker's rack: `environment-variable` racks name it; reading a
-/// node's label (`topology-label`, the default) is not implemented yet.
-fn rack_env(
-    rack: Option<&api::kafka::Rack>,
-    warnings: &mut Vec<Warning>,
-) -> Result<Option<String>, InvalidSpec> {
-    let Some(rack) = rack else {
-        return Ok(None);
-    };
-    if rack.type_ != Some(api::kafka::RackType::EnvironmentVariable) {
-        warnings.push(Warning::not_implemented(
-            "spec.kafka.rack of type topology-label",
-        ));
-        return Ok(None);
-    }
-    let name = rack.env_var_name.clone().unwrap_or_default();
-    let valid = name
-        .chars()
-        .enumerate()
-        .all(|(index, c)| c == '_' || c.is_ascii_alphabetic() || (index > 0 && c.is_ascii_digit()));
-    if name.is_empty() || !valid {
-        return Err(InvalidSpec::new(
-            "spec.kafka.rack.envVarName",
-            format!("{name:?} is not an environment variable's name (letters, digits and '_')"),
-        ));
-    }
-    Ok(Some(name))
-}
-
 /// With node pools, the ZooKeeper-era node fields have no effect.
 fn warn_ignored_by_node_pools(kafka: &Kafka, warnings: &mut Vec<Warning>) {
     let spec = &kafka.spec;
@@ -1265,23 +1236,24 @@ spec:
     }
 
     #[test]
-    fn an_environment_variable_rack_sets_each_brokers_rack() {
+    fn a_rack_sets_each_brokers_rack_from_its_variable() {
         let with = |rack: &str| {
             SINGLE_NODE.replace("  kafka:\n", &format!("  kafka:\n    rack: {rack}\n"))
         };
-        let model = validate_text(&with("{type: environment-variable, envVarName: ZONE}")).unwrap();
-        assert_eq!(model.rack_env.as_deref(), Some("ZONE"));
-        let node = model.nodes().next().unwrap();
-        let properties = super::super::broker_config::build_server_properties(&model, &node);
-        assert!(
-            properties.contains("broker.rack=${env:ZONE}\n"),
-            "{properties}"
-        );
+        let rack_of = |text: &str| {
+            let model = validate_text(text).unwrap();
+            let node = model.nodes().next().unwrap();
+            super::super::broker_config::build_server_properties(&model, &node)
+                .lines()
+                .find_map(|line| line.strip_prefix("broker.rack=").map(String::from))
+        };
+        let env = with("{type: environment-variable, envVarName: ZONE}");
+        assert_eq!(rack_of(&env).as_deref(), Some("${env:ZONE}"));
+        let zone = with("{topologyKey: topology.kubernetes.io/zone}");
+        assert_eq!(rack_of(&zone).as_deref(), Some("${env:BROKER_RACK}"));
+        assert_eq!(rack_of(SINGLE_NODE), None);
         let error = invalid(&with("{type: environment-variable, envVarName: 'my zone'}"));
         assert_eq!(error.field, "spec.kafka.rack.envVarName");
-        let model = validate_text(&with("{topologyKey: topology.kubernetes.io/zone}")).unwrap();
-        assert_eq!(model.rack_env, None);
-        assert!(model.warnings[0].message.contains("topology-label"));
     }
 
     #[test]
@@ -1295,7 +1267,7 @@ spec:
         let text = SINGLE_NODE
             .replace(
                 "  kafka:\n",
-                "  kafka:\n    rack: {topologyKey: zone}\n    template: {pod: {hostAliases: []}}\n    config: {node.id: 3}\n",
+                "  kafka:\n    template: {pod: {hostAliases: []}}\n    config: {node.id: 3}\n",
             )
             .replace("storage: {type: ephemeral}}", "storage: {type: ephemeral}, template: {perPodService: {metadata: {labels: {a: b}}}}}");
         let model = validate_text(&text).unwrap();
@@ -1304,7 +1276,6 @@ spec:
             messages,
             [
                 "spec.kafka.config.node.id is set by the operator; the value given is ignored",
-                "spec.kafka.rack of type topology-label is not implemented yet and is ignored",
                 "spec.kafka.template.pod.hostAliases is not implemented yet and is ignored",
                 "KafkaNodePool dual: spec.template: the Services' metadata is taken from the Kafka's \
                  spec.kafka.template only, and is ignored here",

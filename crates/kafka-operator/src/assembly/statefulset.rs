@@ -23,6 +23,7 @@ use super::listeners::{CONTROL_PLANE_PORT, NODE_HOST_ENV, REPLICATION_PORT};
 use super::metrics;
 use super::model::{KafkaModel, Pool, VolumeKind};
 use super::names;
+use super::rack::Rack;
 use operator_common::jvm::{shell_word, shell_words};
 use operator_common::pod_security::{container_security_context, overlay, pod_security_context};
 
@@ -218,7 +219,10 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
             pod_security_context(KAFKA_USER, KAFKA_USER),
             pool.template.pod_security.as_ref(),
         )),
-        affinity: pool.template.affinity.clone(),
+        affinity: match &model.rack {
+            Some(rack) => rack.affinity(pool.template.affinity.clone(), cluster_pods(model)),
+            None => pool.template.affinity.clone(),
+        },
         tolerations: pool.template.tolerations.clone(),
         topology_spread_constraints: pool.template.topology_spread_constraints.clone(),
         node_selector: pool.template.node_selector.clone(),
@@ -226,6 +230,16 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         termination_grace_period_seconds: pool.template.termination_grace_period_seconds,
         image_pull_secrets: pool.template.image_pull_secrets.clone(),
         ..PodSpec::default()
+    }
+}
+
+/// Selects every broker and controller pod of the cluster, whatever its pool.
+fn cluster_pods(model: &KafkaModel) -> LabelSelector {
+    let mut labels = model.labels(&names::kafka(&model.cluster)).selector();
+    labels.remove(runtime::labels::STRIMZI_POOL_NAME);
+    LabelSelector {
+        match_labels: Some(labels),
+        ..LabelSelector::default()
     }
 }
 
@@ -261,6 +275,7 @@ fn env(model: &KafkaModel, pool: &Pool) -> Vec<EnvVar> {
         value("KAFKA_CLUSTER_ID", model.cluster_id.clone()),
         value("KAFKA_METADATA_VERSION", model.metadata_version.clone()),
     ];
+    env.extend(model.rack.as_ref().and_then(Rack::env));
     let users = pool.template.container_env.iter().flatten();
     let added: Vec<EnvVar> = users
         .filter(|variable| env.iter().all(|own| own.name != variable.name))

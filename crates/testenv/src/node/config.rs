@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::network::{BRIDGE, BRIDGE_ADDRESS, POD_SUBNET, SERVICE_RANGE};
-use super::{NODE_LABEL, NODE_NAME, NODE_TAINT};
+use super::{NODE_LABEL, NODE_NAME, NODE_TAINT, NODE_ZONE, ZONE_LABEL};
 
 use crate::images::PAUSE_IMAGE;
 
@@ -166,7 +166,7 @@ pub fn kubelet_args(config: &Path, kubeconfig: &Path, root: &Path, socket: &Path
         format!("--container-runtime-endpoint=unix://{}", socket.display()),
         format!("--hostname-override={NODE_NAME}"),
         format!("--node-ip={BRIDGE_ADDRESS}"),
-        format!("--node-labels={NODE_LABEL}=real"),
+        format!("--node-labels={NODE_LABEL}=real,{ZONE_LABEL}={NODE_ZONE}"),
         "--v=1".into(),
     ]
 }

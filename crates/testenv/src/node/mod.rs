@@ -29,6 +29,9 @@ pub use network::BRIDGE_ADDRESS;
 pub const NODE_NAME: &str = "brokerage-node";
 /// Labels the real node `brokerage.io/node=real` (kwok's nodes are `type=kwok`).
 pub const NODE_LABEL: &str = "brokerage.io/node";
+/// The real node's zone, which rack-aware brokers on it report.
+pub const NODE_ZONE: &str = "zone-real";
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 /// Only pods that tolerate this reach the real node: kwok stays the default for everything else.
 pub const NODE_TAINT: &str = "brokerage.io/real-node";
 
