@@ -937,3 +937,56 @@ async fn a_zone_rack_gives_each_broker_its_nodes_zone() -> Result<()> {
     );
     Ok(())
 }
+
+/// An external logging ConfigMap that is not there holds the cluster with a condition naming
+/// it; once it is created, the pods mount it where the JVM reads its configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_external_logging_config_map_is_waited_for_then_mounted() -> Result<()> {
+    let (client, namespace) = setup("kafka-logging").await?;
+    start_operator(&client, &namespace).await?;
+    let yaml = std::fs::read_to_string(repo_path("examples/kafka/ephemeral-single-node.yaml"))?
+        .replace(
+            "  kafka:\n",
+            "  kafka:\n    logging:\n      type: external\n      valueFrom:\n        configMapKeyRef: {name: kafka-logging, key: log4j2.properties}\n",
+        );
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    testenv::eventually("the Kafka names the missing ConfigMap", WAIT, || async {
+        let kafka = kafkas.get("my-cluster").await?;
+        Ok(condition(&kafka, "NotReady").is_some_and(|c| {
+            c.reason.as_deref() == Some("ConfigMapMissing")
+                && c.message.as_deref().is_some_and(|m| {
+                    m.contains("spec.kafka.logging names key log4j2.properties of ConfigMap kafka-logging, which does not exist")
+                })
+        }))
+    })
+    .await?;
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    assert!(sets.get_opt("my-cluster-dual-role").await?.is_none());
+
+    let logging: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "kafka-logging"},
+        "data": {"log4j2.properties": "rootLogger.level = DEBUG\n"},
+    }))?;
+    Api::<ConfigMap>::namespaced(client.clone(), &namespace)
+        .create(&Default::default(), &logging)
+        .await?;
+    wait_ready(&kafkas, "my-cluster", WAIT).await?;
+    let set = sets.get("my-cluster-dual-role").await?;
+    let pod = set.spec.unwrap().template.spec.unwrap();
+    let volume = pod
+        .volumes
+        .iter()
+        .flatten()
+        .find(|v| v.name == "logging-config");
+    let source = volume
+        .and_then(|v| v.config_map.clone())
+        .expect("a logging volume");
+    assert_eq!(source.name, "kafka-logging");
+    let script = pod.containers[0].command.clone().unwrap().join(" ");
+    assert!(
+        script.contains("-Dlog4j2.configurationFile=/opt/kafka/custom-logging/log4j2.properties"),
+        "{script}"
+    );
+    Ok(())
+}

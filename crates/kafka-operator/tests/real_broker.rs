@@ -240,7 +240,10 @@ fn boot_with(example: &str, edit: impl FnOnce(&mut Kafka)) -> Result<Booted> {
     })?;
     // The nodes log as the pool's ConfigMap says.
     for node in &nodes {
-        std::fs::write(node.dir.join("log4j2.properties"), model.loggers.log4j2())?;
+        std::fs::write(
+            node.dir.join("log4j2.properties"),
+            model.logging.levels().log4j2(),
+        )?;
     }
 
     // All at once: the nodes wait for a controller quorum.

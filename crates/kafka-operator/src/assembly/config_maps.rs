@@ -40,9 +40,10 @@ fn pool_files(model: &KafkaModel, pool: &Pool) -> BTreeMap<String, String> {
             (key, build_server_properties(model, &node))
         })
         .collect();
-    files.insert(LOG4J2_PROPERTIES.into(), model.loggers.log4j2());
+    let levels = model.logging.levels();
+    files.insert(LOG4J2_PROPERTIES.into(), levels.log4j2());
     if model.release.logs_with_log4j1() {
-        files.insert(LOG4J1_PROPERTIES.into(), model.loggers.log4j1());
+        files.insert(LOG4J1_PROPERTIES.into(), levels.log4j1());
     }
     files
 }

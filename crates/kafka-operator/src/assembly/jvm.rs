@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use api::kafka::JvmOptions;
 use k8s_openapi::api::core::v1::ResourceRequirements;
 
-use super::logging::{LOG4J1_PROPERTIES, LOG4J2_PROPERTIES, ROOT_LEVEL_PROPERTY};
+use super::logging::{
+    EXTERNAL_LOGGING_DIR, LOG4J1_PROPERTIES, LOG4J2_PROPERTIES, ROOT_LEVEL_PROPERTY, external_file,
+};
 use super::model::Pool;
 use super::versions::Release;
 use operator_common::jvm::{MIB, mebibytes, memory};
@@ -77,14 +79,21 @@ pub fn storage_tool_options(logging: &[String]) -> Vec<String> {
 
 /// The system properties that point logging at the files in `config_dir`: Log4j 2's, and for
 /// Kafka 3 also Log4j 1's, which its official image logs through (an image that brings Log4j 2
-/// instead reads the other).
-pub fn logging_options(release: Release, config_dir: &str) -> Vec<String> {
+/// instead reads the other). With `external`, the user's file replaces the one of the system
+/// the release logs through.
+pub fn logging_options(release: Release, config_dir: &str, external: bool) -> Vec<String> {
+    let dir = |file: &str| match external && file == external_file(release) {
+        true => format!("{EXTERNAL_LOGGING_DIR}/{file}"),
+        false => format!("{config_dir}/{file}"),
+    };
     let mut options = vec![format!(
-        "-Dlog4j2.configurationFile={config_dir}/{LOG4J2_PROPERTIES}"
+        "-Dlog4j2.configurationFile={}",
+        dir(LOG4J2_PROPERTIES)
     )];
     if release.logs_with_log4j1() {
         options.push(format!(
-            "-Dlog4j.configuration=file:{config_dir}/{LOG4J1_PROPERTIES}"
+            "-Dlog4j.configuration=file:{}",
+            dir(LOG4J1_PROPERTIES)
         ));
     }
     options
@@ -171,6 +180,7 @@ mod tests {
         logging_options(
             crate::assembly::versions::newest(),
             "/opt/kafka/custom-config",
+            false,
         )
     }
 
@@ -210,11 +220,22 @@ mod tests {
     fn kafka_3_also_reads_log4j_1_properties() {
         let kafka_3 = crate::assembly::versions::find("3.9.2").unwrap();
         assert_eq!(
-            logging_options(kafka_3, "/config"),
+            logging_options(kafka_3, "/config", false),
             [
                 "-Dlog4j2.configurationFile=/config/log4j2.properties",
                 "-Dlog4j.configuration=file:/config/log4j.properties"
             ]
+        );
+        assert_eq!(
+            logging_options(kafka_3, "/config", true),
+            [
+                "-Dlog4j2.configurationFile=/config/log4j2.properties",
+                "-Dlog4j.configuration=file:/opt/kafka/custom-logging/log4j.properties"
+            ]
+        );
+        assert_eq!(
+            logging_options(crate::assembly::versions::newest(), "/config", true),
+            ["-Dlog4j2.configurationFile=/opt/kafka/custom-logging/log4j2.properties"]
         );
         assert_eq!(
             logging(),

@@ -6,13 +6,19 @@
 //! Log4j 2 and, for Kafka 3, for Log4j 1 too. Only levels are taken: appenders and lookups
 //! could make a broker write or read what it should not. A change applies without a restart on
 //! Kafka 4 (Log4j 2 watches its file); Kafka 3's Log4j 1 reads its file at start only.
+//!
+//! `type: external` names a ConfigMap key of the user's own configuration, which replaces the
+//! file of the logging system the release logs through (Log4j 2 for Kafka 4, Log4j 1 for
+//! Kafka 3): mounted into the pods, so the operator reads nothing of it.
 
 use std::collections::BTreeMap;
 
 use api::FreeFormObject;
 use serde_json::Value;
 
-use operator_common::validation::Warning;
+use super::config_map_key::ConfigMapKey;
+use super::versions::Release;
+use operator_common::validation::{InvalidSpec, Warning};
 
 /// The Log4j 2 configuration's key in the pool's ConfigMap.
 pub const LOG4J2_PROPERTIES: &str = "log4j2.properties";
@@ -33,6 +39,54 @@ const LEVELS: &[&str] = &[
     "OFF", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "ALL",
 ];
 
+/// Where the user's own configuration (`type: external`) is mounted.
+pub const EXTERNAL_LOGGING_DIR: &str = "/opt/kafka/custom-logging";
+
+/// How the nodes log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Logging {
+    /// The operator's files, at these levels.
+    Levels(Loggers),
+    /// The user's own file.
+    External(ConfigMapKey),
+}
+
+impl Logging {
+    /// The levels of the operator's files (defaults when the user's file replaces them).
+    pub fn levels(&self) -> Loggers {
+        match self {
+            Logging::Levels(loggers) => loggers.clone(),
+            Logging::External(_) => Loggers::default(),
+        }
+    }
+}
+
+/// The file the user's own configuration replaces: that of the logging system `release` logs
+/// through.
+pub fn external_file(release: Release) -> &'static str {
+    if release.logs_with_log4j1() {
+        LOG4J1_PROPERTIES
+    } else {
+        LOG4J2_PROPERTIES
+    }
+}
+
+/// How `spec.kafka.logging` asks the nodes to log.
+pub fn logging(
+    logging: Option<&FreeFormObject>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Logging, InvalidSpec> {
+    let field = "spec.kafka.logging";
+    match logging.map(|l| l.get("type").and_then(Value::as_str)) {
+        Some(Some("external")) => {
+            let logging = logging.expect("matched Some");
+            let file = ConfigMapKey::read(logging, field, "an external logging")?;
+            Ok(Logging::External(file))
+        }
+        _ => Ok(Logging::Levels(loggers(logging, warnings))),
+    }
+}
+
 /// The levels the nodes log at.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Loggers {
@@ -41,17 +95,18 @@ pub struct Loggers {
     pub named: BTreeMap<String, String>,
 }
 
-/// The levels of `spec.kafka.logging`; what is not a level of a logger is a warning.
-pub fn loggers(logging: Option<&FreeFormObject>, warnings: &mut Vec<Warning>) -> Loggers {
+/// The levels of an inline `spec.kafka.logging`; what is not a level of a logger is a warning.
+fn loggers(logging: Option<&FreeFormObject>, warnings: &mut Vec<Warning>) -> Loggers {
     let mut found = Loggers::default();
     let Some(logging) = logging else {
         return found;
     };
     let field = "spec.kafka.logging";
     if logging.get("type").and_then(Value::as_str) != Some("inline") {
-        warnings.push(Warning::not_implemented(&format!(
-            "{field} (type external)"
-        )));
+        warnings.push(Warning {
+            reason: "IgnoredField",
+            message: format!("{field} is ignored: its type is neither inline nor external"),
+        });
         return found;
     }
     let given = logging.get("loggers").and_then(Value::as_object);
@@ -223,7 +278,29 @@ mod tests {
         assert!(
             warnings[0].starts_with("spec.kafka.logging.loggers.appender.file.type is ignored")
         );
-        let (_, warnings) = read(json!({"type": "external", "valueFrom": {}}));
+        let (_, warnings) = read(json!({"type": "file"}));
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn an_external_file_replaces_the_one_the_release_logs_through() {
+        let logging: FreeFormObject = serde_json::from_value(json!({"type": "external",
+            "valueFrom": {"configMapKeyRef": {"name": "logs", "key": "log4j2.properties"}}}))
+        .unwrap();
+        let found = super::logging(Some(&logging), &mut Vec::new()).unwrap();
+        let Logging::External(file) = found else {
+            panic!("{found:?}")
+        };
+        assert_eq!(file.config_map, "logs");
+        let kafka_3 = crate::assembly::versions::find("3.9.0").unwrap();
+        assert_eq!(external_file(kafka_3), LOG4J1_PROPERTIES);
+        assert_eq!(
+            external_file(crate::assembly::versions::newest()),
+            LOG4J2_PROPERTIES
+        );
+        let logging: FreeFormObject =
+            serde_json::from_value(json!({"type": "external", "valueFrom": {}})).unwrap();
+        let error = super::logging(Some(&logging), &mut Vec::new()).unwrap_err();
+        assert_eq!(error.field, "spec.kafka.logging.valueFrom.configMapKeyRef");
     }
 }

@@ -7,6 +7,7 @@
 use api::FreeFormObject;
 use serde_json::Value;
 
+use super::config_map_key::ConfigMapKey;
 use operator_common::validation::{InvalidSpec, Warning};
 
 /// Where Prometheus scrapes each node, as Strimzi exposes it.
@@ -19,11 +20,7 @@ pub const METRICS_FILE: &str = "metrics-config.yml";
 pub const AGENT_GLOB: &str = "/opt/kafka/libs/jmx_prometheus_javaagent*.jar";
 
 /// The ConfigMap key holding the exporter's rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Metrics {
-    pub config_map: String,
-    pub key: String,
-}
+pub type Metrics = ConfigMapKey;
 
 /// The exporter `metricsConfig` asks for; another type is a warning.
 pub fn metrics(
@@ -42,20 +39,7 @@ pub fn metrics(
             return Ok(None);
         }
     }
-    let reference = config
-        .get("valueFrom")
-        .and_then(|from| from.get("configMapKeyRef"));
-    let text = |key: &str| reference.and_then(|r| r.get(key)).and_then(Value::as_str);
-    match (text("name"), text("key")) {
-        (Some(name), Some(key)) if !name.is_empty() && !key.is_empty() => Ok(Some(Metrics {
-            config_map: name.into(),
-            key: key.into(),
-        })),
-        _ => Err(InvalidSpec::new(
-            format!("{field}.valueFrom.configMapKeyRef"),
-            "a jmxPrometheusExporter needs the name and key of the ConfigMap holding its rules",
-        )),
-    }
+    ConfigMapKey::read(config, field, "a jmxPrometheusExporter").map(Some)
 }
 
 /// Shell lines that find the agent and set `$agent` to the `-javaagent` option, or stop with a

@@ -6,6 +6,7 @@ pub mod broker_config;
 
 pub mod certificates;
 pub mod config;
+pub mod config_map_key;
 pub mod config_maps;
 pub mod entity_operator;
 pub mod identity;

@@ -14,8 +14,9 @@ use runtime::labels::{self, Labels};
 
 use super::certificates;
 use super::config::{self, UserConfig};
+use super::config_map_key::ConfigMapKey;
 use super::listeners::{Authentication, ExternalAddresses, Listener};
-use super::logging::{self, Loggers};
+use super::logging::{self, Logging};
 use super::metrics::{self, METRICS_PORT, Metrics};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
@@ -54,8 +55,8 @@ pub struct KafkaModel {
     pub authorization: Option<Authorization>,
     /// The user's `spec.kafka.config` without the keys the operator owns.
     pub config: UserConfig,
-    /// The levels `spec.kafka.logging` sets.
-    pub loggers: Loggers,
+    /// How `spec.kafka.logging` asks the nodes to log.
+    pub logging: Logging,
     /// The Prometheus exporter `spec.kafka.metricsConfig` asks for.
     pub metrics: Option<Metrics>,
     /// Where each broker's rack comes from (`spec.kafka.rack`).
@@ -181,6 +182,18 @@ impl KafkaModel {
         self.pools.iter().find(|pool| pool.name == name)
     }
 
+    /// The keys of the user's ConfigMaps the pods mount, with the field naming each.
+    pub fn mounted_config_maps(&self) -> Vec<(&'static str, &ConfigMapKey)> {
+        let mut mounted = Vec::new();
+        if let Some(metrics) = &self.metrics {
+            mounted.push(("spec.kafka.metricsConfig", metrics));
+        }
+        if let Logging::External(file) = &self.logging {
+            mounted.push(("spec.kafka.logging", file));
+        }
+        mounted
+    }
+
     pub fn pod_name(&self, node: &Node) -> String {
         names::pod(&self.cluster, &node.pool, node.id)
     }
@@ -268,7 +281,7 @@ pub fn validate(
     let listeners = validate_listeners(&spec.listeners, &mut warnings)?;
     let authorization = validate_authorization(kafka)?;
     let config = config::user_config(spec.config.as_ref(), &mut warnings)?;
-    let loggers = logging::loggers(spec.logging.as_ref(), &mut warnings);
+    let logging = logging::logging(spec.logging.as_ref(), &mut warnings)?;
     let metrics = metrics::metrics(spec.metrics_config.as_ref(), &mut warnings)?;
     let rack = rack::rack(spec.rack.as_ref())?;
     if let Some(index) =
@@ -319,7 +332,7 @@ pub fn validate(
         pools,
         authorization,
         config,
-        loggers,
+        logging,
         metrics,
         rack,
         service_templates: kafka_template.services,

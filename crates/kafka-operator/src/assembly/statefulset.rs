@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    KeyToPath, ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
     PodTemplateSpec, Probe as ProbeSpec, SecretVolumeSource, TCPSocketAction, Volume, VolumeMount,
     VolumeResourceRequirements,
 };
@@ -20,6 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::jvm::{self, CLASSPATH};
 use super::listeners::{CONTROL_PLANE_PORT, NODE_HOST_ENV, REPLICATION_PORT};
+use super::logging::{self, Logging};
 use super::metrics;
 use super::model::{KafkaModel, Pool, VolumeKind};
 use super::names;
@@ -43,7 +44,8 @@ const TMP_DIR: &str = "/tmp";
 /// makes later starts a no-op), then runs Kafka on the node's own file from the pool ConfigMap.
 /// `java` is run directly, not Kafka's launch scripts, so that images without them work too.
 fn start_script(model: &KafkaModel, pool: &Pool) -> String {
-    let logging = jvm::logging_options(model.release, CONFIG_DIR);
+    let external = matches!(model.logging, Logging::External(_));
+    let logging = jvm::logging_options(model.release, CONFIG_DIR, external);
     let classpath = shell_word(CLASSPATH);
     let storage_tool = shell_words(&jvm::storage_tool_options(&logging));
     let kafka = shell_words(&jvm::kafka_options(pool, &logging));
@@ -132,20 +134,13 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
     });
     mounts.push(mount("custom-config", CONFIG_DIR));
     if let Some(metrics) = &model.metrics {
-        volumes.push(Volume {
-            name: "metrics-config".into(),
-            config_map: Some(ConfigMapVolumeSource {
-                name: metrics.config_map.clone(),
-                items: Some(vec![KeyToPath {
-                    key: metrics.key.clone(),
-                    path: metrics::METRICS_FILE.into(),
-                    ..KeyToPath::default()
-                }]),
-                ..ConfigMapVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
+        volumes.push(metrics.volume("metrics-config", metrics::METRICS_FILE));
         mounts.push(mount("metrics-config", metrics::METRICS_DIR));
+    }
+    if let Logging::External(file) = &model.logging {
+        let name = logging::external_file(model.release);
+        volumes.push(file.volume("logging-config", name));
+        mounts.push(mount("logging-config", logging::EXTERNAL_LOGGING_DIR));
     }
     volumes.push(Volume {
         name: "tmp".into(),
@@ -639,5 +634,39 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
         assert_eq!(source.items.as_ref().unwrap()[0].key, "rules.yml");
         let ports = pod.containers[0].ports.as_ref().unwrap();
         assert!(ports.iter().any(|p| p.container_port == 9404));
+    }
+
+    #[test]
+    fn an_external_logging_file_is_mounted_where_the_jvm_reads_it() {
+        let mut model = example_model("ephemeral-single-node");
+        model.logging = Logging::External(crate::assembly::config_map_key::ConfigMapKey {
+            config_map: "my-logging".into(),
+            key: "kafka-log4j2.properties".into(),
+        });
+        let pod = build_pod_spec(&model, &model.pools[0]);
+        assert!(
+            script(&pod)
+                .contains("-Dlog4j2.configurationFile=/opt/kafka/custom-logging/log4j2.properties"),
+            "{}",
+            script(&pod)
+        );
+        let volume = pod
+            .volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == "logging-config");
+        let source = volume.unwrap().config_map.as_ref().unwrap();
+        assert_eq!(source.name, "my-logging");
+        let item = &source.items.as_ref().unwrap()[0];
+        assert_eq!(
+            (item.key.as_str(), item.path.as_str()),
+            ("kafka-log4j2.properties", "log4j2.properties")
+        );
+        let mounts = pod.containers[0].volume_mounts.iter().flatten();
+        let mount = mounts
+            .into_iter()
+            .find(|m| m.name == "logging-config")
+            .unwrap();
+        assert_eq!(mount.mount_path, "/opt/kafka/custom-logging");
     }
 }

@@ -7,6 +7,7 @@ mod cluster_id;
 mod controller;
 mod discovery;
 mod metadata_version;
+mod mounted_config_maps;
 mod node_pools;
 mod observe;
 mod readiness;
@@ -66,6 +67,7 @@ impl Assembly for KafkaAssembly {
             .step("services", apply::services)
             .step("config-maps", apply::config_maps)
             .step("pod-disruption-budget", apply::pod_disruption_budget)
+            .step("mounted-config-maps", mounted_config_maps::check)
             .step("node-pools", node_pools::apply)
             .step("rolling-update", rolling::restart_outdated_pods)
             .step("readiness", readiness::observe)
