@@ -455,6 +455,48 @@ fn inline_logging_sets_a_real_brokers_levels() -> Result<()> {
     Ok(())
 }
 
+/// `metricsConfig` of type `strimziMetricsReporter` reaches a real broker: it serves Kafka's
+/// broker metrics (Yammer's) and its own (Kafka's metrics) to Prometheus on port 9404.
+#[test]
+fn the_metrics_reporter_serves_a_real_brokers_metrics() -> Result<()> {
+    let _serial = one_at_a_time();
+    let booted = boot_with("ephemeral-single-node", |kafka| {
+        let metrics = serde_json::json!({"type": "strimziMetricsReporter",
+            "values": {"allowList": ["kafka_server.*", "kafka_network.*"]}});
+        kafka.spec.kafka.metrics_config = Some(serde_json::from_value(metrics).unwrap());
+    })?;
+    let metrics = scrape("127.0.0.1:9404").with_context(|| booted.processes[0].log_tail(30))?;
+    for family in [
+        "kafka_server_brokertopicmetrics",
+        "kafka_network_requestmetrics",
+    ] {
+        assert!(
+            metrics.contains(family),
+            "no {family} in {} bytes: {}\n{}",
+            metrics.len(),
+            &metrics[..metrics.len().min(500)],
+            booted.processes[0].log_tail(40)
+        );
+    }
+    // Not on the allow list.
+    assert!(
+        !metrics.contains("kafka_log_"),
+        "{}",
+        &metrics[..metrics.len().min(500)]
+    );
+    Ok(())
+}
+
+/// What a Prometheus endpoint serves at `address`, over plain HTTP.
+fn scrape(address: &str) -> Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address)?;
+    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: kafka\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
+}
+
 #[test]
 fn the_dual_pool_example_boots_three_controllers_and_three_brokers() -> Result<()> {
     let _serial = one_at_a_time();

@@ -86,7 +86,7 @@ impl KafkaNode {
         std::fs::write(dir.join("server.properties"), properties)?;
         std::fs::write(dir.join("log4j2.properties"), LOG4J2_PROPERTIES)?;
         let log = dir.join("format.log");
-        let mut command = java(&libs, dir, DEFAULT_MAX_HEAP_MB);
+        let mut command = java(&libs, dir, DEFAULT_MAX_HEAP_MB)?;
         command
             .arg("kafka.tools.StorageTool")
             .arg("format")
@@ -138,7 +138,7 @@ impl KafkaNode {
     }
 
     fn respawn(&mut self) -> Result<()> {
-        let mut command = java(&self.libs, &self.dir, self.max_heap_mb);
+        let mut command = java(&self.libs, &self.dir, self.max_heap_mb)?;
         command
             .arg("kafka.Kafka")
             .arg(self.dir.join("server.properties"));
@@ -217,8 +217,20 @@ impl KafkaNode {
     }
 }
 
-/// `java` with a small heap, the Kafka jars and the log configuration, in `dir`.
-fn java(libs: &Path, dir: &Path, max_heap_mb: u32) -> Command {
+/// `java` with a small heap, the Kafka jars and the log configuration, in `dir`. The class path
+/// leaves out the JMX exporter's agent, as the pods' start script does for Strimzi's metrics
+/// reporter: the agent carries an older copy of the Prometheus client that would shadow the
+/// reporter's.
+fn java(libs: &Path, dir: &Path, max_heap_mb: u32) -> Result<Command> {
+    let mut jars = Vec::new();
+    for entry in std::fs::read_dir(libs).with_context(|| format!("listing {}", libs.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.ends_with(".jar") && !name.starts_with("jmx_prometheus_javaagent") {
+            jars.push(path);
+        }
+    }
+    jars.sort();
     let mut command = Command::new("java");
     command
         .current_dir(dir)
@@ -230,8 +242,8 @@ fn java(libs: &Path, dir: &Path, max_heap_mb: u32) -> Command {
         ))
         .arg(format!("-Dkafka.logs.dir={}", dir.display()))
         .arg("-cp")
-        .arg(libs.join("*"));
-    command
+        .arg(std::env::join_paths(jars)?);
+    Ok(command)
 }
 
 /// A listener of a [`KafkaCluster`], on every node.

@@ -106,13 +106,14 @@ impl Tools {
     }
 
     /// Every jar a KRaft node of Kafka `version` needs (`java -cp '<libs>/*' kafka.Kafka ...`),
-    /// with a logging backend, the client tools and the Prometheus JMX exporter's agent. (The
+    /// with a logging backend, the client tools, the Prometheus JMX exporter's agent and
+    /// Strimzi's metrics reporter. (The
     /// directory's name changes with what `kafka/pom.xml` brings, so a cache from before is
     /// not taken for it.)
     pub fn kafka_libs(version: &str) -> PathBuf {
         cache_dir()
             .join(format!("kafka-{version}"))
-            .join("libs-with-tools-and-exporter")
+            .join("libs-with-tools-and-metrics")
     }
 
     /// The cached RocketMQ jars, for tests that run a name server and brokers.

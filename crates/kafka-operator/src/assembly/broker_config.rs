@@ -147,9 +147,22 @@ pub fn build_server_properties(model: &KafkaModel, node: &Node) -> String {
         file.set("super.users", super_users.join(";"));
     }
 
-    if !model.config.is_empty() {
+    let reporter = (model.metrics.as_ref())
+        .map(|metrics| metrics.reporter_settings(&|key| model.config.get(key).cloned()))
+        .unwrap_or_default();
+    if !reporter.is_empty() {
+        file.section("Metrics: Strimzi's Prometheus metrics reporter (spec.kafka.metricsConfig)");
+        for (key, value) in &reporter {
+            file.set(key, value);
+        }
+    }
+
+    // Less the reporter classes, which the metrics section lists after the user's.
+    let user = (model.config.iter()).filter(|(key, _)| reporter.iter().all(|(set, _)| set != *key));
+    let user: Vec<_> = user.collect();
+    if !user.is_empty() {
         file.section("User configuration (spec.kafka.config)");
-        for (key, value) in &model.config {
+        for (key, value) in user {
             file.set(key, value);
         }
     }

@@ -185,8 +185,8 @@ impl KafkaModel {
     /// The keys of the user's ConfigMaps the pods mount, with the field naming each.
     pub fn mounted_config_maps(&self) -> Vec<(&'static str, &ConfigMapKey)> {
         let mut mounted = Vec::new();
-        if let Some(metrics) = &self.metrics {
-            mounted.push(("spec.kafka.metricsConfig", metrics));
+        if let Some(rules) = self.metrics.as_ref().and_then(Metrics::rules) {
+            mounted.push(("spec.kafka.metricsConfig", rules));
         }
         if let Logging::External(file) = &self.logging {
             mounted.push(("spec.kafka.logging", file));
@@ -1267,6 +1267,30 @@ spec:
         assert_eq!(rack_of(SINGLE_NODE), None);
         let error = invalid(&with("{type: environment-variable, envVarName: 'my zone'}"));
         assert_eq!(error.field, "spec.kafka.rack.envVarName");
+    }
+
+    #[test]
+    fn the_metrics_reporter_comes_after_the_users_reporters_once() {
+        let text = SINGLE_NODE.replace(
+            "  kafka:\n",
+            "  kafka:\n    metricsConfig: {type: strimziMetricsReporter}\n    config: {metric.reporters: com.example.Mine}\n",
+        );
+        let model = validate_text(&text).unwrap();
+        let node = model.nodes().next().unwrap();
+        let properties = super::super::broker_config::build_server_properties(&model, &node);
+        let reporters: Vec<&str> = (properties.lines())
+            .filter(|line| line.starts_with("metric.reporters="))
+            .collect();
+        assert_eq!(
+            reporters,
+            [
+                "metric.reporters=com.example.Mine,io.strimzi.kafka.metrics.KafkaPrometheusMetricsReporter"
+            ]
+        );
+        assert!(
+            properties.contains("prometheus.metrics.reporter.listener=http://:9404\n"),
+            "{properties}"
+        );
     }
 
     #[test]

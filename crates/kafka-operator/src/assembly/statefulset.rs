@@ -18,14 +18,14 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::jvm::{self, CLASSPATH};
+use super::jvm;
 use super::listeners::{CONTROL_PLANE_PORT, NODE_HOST_ENV, REPLICATION_PORT};
 use super::logging::{self, Logging};
-use super::metrics;
+use super::metrics::{self, Metrics};
 use super::model::{KafkaModel, Pool, VolumeKind};
 use super::names;
 use super::rack::Rack;
-use operator_common::jvm::{shell_word, shell_words};
+use operator_common::jvm::shell_words;
 use operator_common::pod_security::{container_security_context, overlay, pod_security_context};
 
 pub const CONFIG_DIR: &str = "/opt/kafka/custom-config";
@@ -46,19 +46,21 @@ const TMP_DIR: &str = "/tmp";
 fn start_script(model: &KafkaModel, pool: &Pool) -> String {
     let external = matches!(model.logging, Logging::External(_));
     let logging = jvm::logging_options(model.release, CONFIG_DIR, external);
-    let classpath = shell_word(CLASSPATH);
+    let classpath = metrics::classpath(model.metrics.as_ref());
     let storage_tool = shell_words(&jvm::storage_tool_options(&logging));
     let kafka = shell_words(&jvm::kafka_options(pool, &logging));
-    // With metrics, the exporter's agent runs in the same JVM.
-    let (find_agent, agent) = match model.metrics {
-        Some(_) => (metrics::agent_lines(), r#" "$agent""#),
+    // With metrics, the image must carry what serves them; the exporter's agent runs in the
+    // same JVM.
+    let (metrics_lines, agent) = match &model.metrics {
+        Some(metrics @ Metrics::JmxExporter(_)) => (metrics.start_lines(), r#" "$agent""#),
+        Some(metrics @ Metrics::Reporter { .. }) => (metrics.start_lines(), ""),
         None => (String::new(), ""),
     };
     format!(
         r#"set -eu
 config="{CONFIG_DIR}/${{POD_NAME}}.properties"
-java {storage_tool} -cp {classpath} kafka.tools.StorageTool format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted
-{find_agent}exec java {kafka}{agent} -cp {classpath} kafka.Kafka "$config"
+{metrics_lines}java {storage_tool} -cp {classpath} kafka.tools.StorageTool format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted
+exec java {kafka}{agent} -cp {classpath} kafka.Kafka "$config"
 "#
     )
 }
@@ -133,8 +135,8 @@ fn build_pod_spec(model: &KafkaModel, pool: &Pool) -> PodSpec {
         ..Volume::default()
     });
     mounts.push(mount("custom-config", CONFIG_DIR));
-    if let Some(metrics) = &model.metrics {
-        volumes.push(metrics.volume("metrics-config", metrics::METRICS_FILE));
+    if let Some(rules) = model.metrics.as_ref().and_then(Metrics::rules) {
+        volumes.push(rules.volume("metrics-config", metrics::METRICS_FILE));
         mounts.push(mount("metrics-config", metrics::METRICS_DIR));
     }
     if let Logging::External(file) = &model.logging {
@@ -614,10 +616,12 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
     fn metrics_run_the_exporter_agent_on_the_users_rules() {
         let mut model = example_model("ephemeral-single-node");
         assert!(!script(&build_pod_spec(&model, &model.pools[0])).contains("javaagent"));
-        model.metrics = Some(crate::assembly::metrics::Metrics {
-            config_map: "kafka-metrics".into(),
-            key: "rules.yml".into(),
-        });
+        model.metrics = Some(Metrics::JmxExporter(
+            crate::assembly::config_map_key::ConfigMapKey {
+                config_map: "kafka-metrics".into(),
+                key: "rules.yml".into(),
+            },
+        ));
         let pod = build_pod_spec(&model, &model.pools[0]);
         let script = script(&pod);
         assert!(script.contains(
@@ -632,6 +636,27 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
         let source = volume.unwrap().config_map.as_ref().unwrap();
         assert_eq!(source.name, "kafka-metrics");
         assert_eq!(source.items.as_ref().unwrap()[0].key, "rules.yml");
+        let ports = pod.containers[0].ports.as_ref().unwrap();
+        assert!(ports.iter().any(|p| p.container_port == 9404));
+    }
+
+    #[test]
+    fn the_metrics_reporter_needs_its_jar_and_no_agent() {
+        let mut model = example_model("ephemeral-single-node");
+        model.metrics = Some(Metrics::Reporter {
+            allow_list: vec![".*".into()],
+        });
+        let pod = build_pod_spec(&model, &model.pools[0]);
+        let script = script(&pod);
+        assert!(script.contains("metrics-reporter-*.jar"), "{script}");
+        assert!(!script.contains("-javaagent:"), "{script}");
+        assert_eq!(script.matches(r#" -cp "$classpath" "#).count(), 2, "{script}");
+        assert!(
+            !pod.volumes
+                .iter()
+                .flatten()
+                .any(|v| v.name == "metrics-config")
+        );
         let ports = pod.containers[0].ports.as_ref().unwrap();
         assert!(ports.iter().any(|p| p.container_port == 9404));
     }
