@@ -990,3 +990,67 @@ async fn an_external_logging_config_map_is_waited_for_then_mounted() -> Result<(
     );
     Ok(())
 }
+
+/// `spec.kafkaExporter` gives the cluster an exporter Deployment with a client certificate of
+/// the cluster CA and a way through the NetworkPolicy to the replication port; removing it
+/// removes the Deployment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kafka_exporter_gets_its_deployment_and_certificate_and_goes_when_removed() -> Result<()>
+{
+    let (client, namespace) = setup("kafka-exporter").await?;
+    start_operator(&client, &namespace).await?;
+    let yaml = std::fs::read_to_string(repo_path("examples/kafka/ephemeral-single-node.yaml"))?
+        .replace(
+            "  entityOperator:\n",
+            "  kafkaExporter:\n    topicExcludeRegex: \"^__\"\n  entityOperator:\n",
+        );
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&kafkas, "my-cluster", WAIT).await?;
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), &namespace);
+    let name = "my-cluster-kafka-exporter";
+    testenv::eventually("the exporter's Deployment", WAIT, || async {
+        Ok(deployments.get_opt(name).await?.is_some())
+    })
+    .await?;
+    let deployment = deployments.get(name).await?;
+    assert_eq!(deployment.owner_references()[0].kind, "Kafka");
+    let pod = deployment.spec.unwrap().template.spec.unwrap();
+    let args = pod.containers[0].args.clone().unwrap_or_default();
+    assert!(
+        args.contains(&"--topic-exclude-regex=^__".to_string()),
+        "{args:?}"
+    );
+
+    let secret = Api::<Secret>::namespaced(client.clone(), &namespace)
+        .get("my-cluster-kafka-exporter-certs")
+        .await?;
+    let data = secret.data.unwrap_or_default();
+    let cert = String::from_utf8(data[&format!("{name}.crt")].0.clone())?;
+    let principal = certs::CertInfo::from_pem(&cert)?.principal().to_string();
+    assert_eq!(principal, "CN=my-cluster-kafka-exporter,O=io.strimzi");
+
+    let policy = Api::<k8s_openapi::api::networking::v1::NetworkPolicy>::namespaced(
+        client.clone(),
+        &namespace,
+    )
+    .get("my-cluster-network-policy-kafka")
+    .await?;
+    let text = serde_json::to_string(&policy.spec)?;
+    assert!(text.contains(name), "{text}");
+
+    let remove = json!({"spec": {"kafkaExporter": null}});
+    kafkas
+        .patch(
+            "my-cluster",
+            &PatchParams::default(),
+            &Patch::Merge(&remove),
+        )
+        .await?;
+    testenv::eventually("the exporter's Deployment is removed", WAIT, || async {
+        Ok(deployments.get_opt(name).await?.is_none())
+    })
+    .await?;
+    Ok(())
+}

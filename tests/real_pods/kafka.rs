@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use api::kafka::{Kafka, KafkaNodePool, KafkaTopic};
 use brokerage_e2e::real_pods::{
-    BackgroundProducer, KafkaConnection, consume, produce, setup_on_real_node,
+    BackgroundProducer, KafkaConnection, consume, produce, scrape, setup_on_real_node,
 };
 use brokerage_e2e::{repo_path, wait_condition};
 
@@ -276,18 +276,6 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
         "claims {claims_before} → {claims_after}"
     );
     Ok(())
-}
-
-/// What a Prometheus exporter serves at `address` (`ip:port`), over plain HTTP.
-async fn scrape(address: &str) -> Result<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(address).await?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.0\r\nHost: kafka\r\n\r\n")
-        .await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
-    Ok(response)
 }
 
 /// The broker pool's pods by name: their UIDs (a restarted pod has a new one) and readiness.

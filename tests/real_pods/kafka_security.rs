@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use api::kafka::{Kafka, KafkaTopic, KafkaUser};
-use brokerage_e2e::real_pods::{KafkaConnection, Produced, consume, produce, setup_on_real_node};
+use brokerage_e2e::real_pods::{
+    KafkaConnection, Produced, consume, produce, scrape, setup_on_real_node,
+};
 use brokerage_e2e::{repo_path, wait_condition};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
-use kube::api::Api;
+use kube::api::{Api, ListParams};
 use tokio::sync::OnceCell;
 
 /// A cold Kafka pod on a busy two-core machine: scheduling, storage format, JVM start.
@@ -277,6 +279,37 @@ async fn tls_user_connects_with_its_certificate_trusting_the_cluster_ca() -> Res
     ensure!(
         all_failed_with(&produced, "SslAuthenticationException"),
         "a client without a certificate: {produced:?}"
+    );
+    Ok(())
+}
+
+/// The Kafka exporter of the secure example reads the cluster through its replication listener
+/// (mutual TLS, its own certificate, a super user under the cluster's authorization) and serves
+/// the brokers, the topics' partitions and their offsets to Prometheus.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kafka_exporter_serves_the_clusters_topics_and_offsets() -> Result<()> {
+    let namespace = secure_cluster().await?;
+    let client = testenv::shared().await.client().await?;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), namespace);
+    let selector = ListParams::default().labels("strimzi.io/name=secure-cluster-kafka-exporter");
+    let exporter_ip = || async {
+        let listed = pods.list(&selector).await?;
+        anyhow::Ok((listed.items.iter()).find_map(|pod| pod.status.as_ref()?.pod_ip.clone()))
+    };
+    testenv::eventually("the exporter serves the topics", KAFKA_READY, || async {
+        let Some(ip) = exporter_ip().await? else {
+            return Ok(false);
+        };
+        let metrics = scrape(&format!("{ip}:9404")).await.unwrap_or_default();
+        Ok(metrics.contains(r#"kafka_topic_partitions{topic="orders"}"#))
+    })
+    .await?;
+    let ip = exporter_ip().await?.context("the exporter's pod IP")?;
+    let metrics = scrape(&format!("{ip}:9404")).await?;
+    ensure!(metrics.contains("kafka_brokers 1\n"), "{metrics}");
+    ensure!(
+        metrics.contains(r#"kafka_topic_partition_current_offset{topic="orders",partition="0"}"#),
+        "{metrics}"
     );
     Ok(())
 }

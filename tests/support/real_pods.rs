@@ -370,3 +370,15 @@ pub async fn rocketmq_consume(
     }
     Ok(bodies)
 }
+
+/// What a Prometheus exporter serves at `address` (`ip:port`), over plain HTTP.
+pub async fn scrape(address: &str) -> Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: metrics\r\n\r\n")
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    Ok(response)
+}

@@ -11,5 +11,13 @@ pub(crate) fn free_form_object(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// A list of such objects (references into APIs Brokerage does not model).
+pub(crate) fn free_form_list(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": free_form_object(generator),
+    })
+}
+
 /// A free-form object on the Rust side: values stay as the user wrote them.
 pub type FreeFormObject = std::collections::BTreeMap<String, serde_json::Value>;

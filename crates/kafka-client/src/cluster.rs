@@ -49,6 +49,25 @@ impl fmt::Display for Target {
 /// Per-item results of a call: the item's key and its outcome.
 pub(crate) type ItemResults<K, T> = Vec<(K, Result<T, KafkaError>)>;
 
+/// The growing pauses between the rounds of an operation that looks up its broker anew each
+/// round (a partition's leader, a group's coordinator), within one request timeout.
+pub(crate) struct Rounds {
+    deadline: Instant,
+    backoff: Duration,
+}
+
+impl Rounds {
+    /// Pauses before another round; `false`, at once, when the pause would outlast the deadline.
+    pub(crate) async fn pause(&mut self) -> bool {
+        if Instant::now() + self.backoff >= self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.backoff).await;
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        true
+    }
+}
+
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
 
 #[derive(Default)]
@@ -99,6 +118,14 @@ impl Cluster {
 
     pub(crate) fn deadline(&self) -> Instant {
         Instant::now() + self.request_timeout
+    }
+
+    /// Rounds that end with this request timeout from now.
+    pub(crate) fn rounds(&self) -> Rounds {
+        Rounds {
+            deadline: self.deadline(),
+            backoff: FIRST_BACKOFF,
+        }
     }
 
     /// The broker-side timeout to ask for (CreateTopics and the like): half the client's, so

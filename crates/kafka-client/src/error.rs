@@ -76,8 +76,11 @@ impl KafkaError {
     pub const UNKNOWN_SERVER_ERROR: i16 = -1;
     pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
     pub const LEADER_NOT_AVAILABLE: i16 = 5;
+    pub const NOT_LEADER_OR_FOLLOWER: i16 = 6;
     pub const REQUEST_TIMED_OUT: i16 = 7;
     pub const NETWORK_EXCEPTION: i16 = 13;
+    pub const COORDINATOR_NOT_AVAILABLE: i16 = 15;
+    pub const NOT_COORDINATOR: i16 = 16;
     pub const INVALID_TOPIC_EXCEPTION: i16 = 17;
     pub const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
     pub const CLUSTER_AUTHORIZATION_FAILED: i16 = 31;
@@ -95,6 +98,7 @@ impl KafkaError {
     pub const SASL_AUTHENTICATION_FAILED: i16 = 58;
     pub const INVALID_PRINCIPAL_TYPE: i16 = 67;
     pub const TOPIC_DELETION_DISABLED: i16 = 73;
+    pub const OFFSET_NOT_AVAILABLE: i16 = 78;
     pub const THROTTLING_QUOTA_EXCEEDED: i16 = 89;
     pub const RESOURCE_NOT_FOUND: i16 = 91;
     pub const DUPLICATE_RESOURCE: i16 = 92;

@@ -11,8 +11,10 @@ use kafka_protocol::messages::{
     DescribeClientQuotasRequest, DescribeClientQuotasResponse, DescribeConfigsRequest,
     DescribeConfigsResponse, DescribeQuorumRequest, DescribeQuorumResponse,
     DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse,
-    IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, MetadataRequest,
-    MetadataResponse, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
+    FindCoordinatorRequest, FindCoordinatorResponse, IncrementalAlterConfigsRequest,
+    IncrementalAlterConfigsResponse, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest,
+    ListOffsetsResponse, MetadataRequest, MetadataResponse, OffsetFetchRequest,
+    OffsetFetchResponse, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
     SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, UpdateFeaturesRequest,
     UpdateFeaturesResponse,
 };
@@ -79,6 +81,12 @@ admin_requests! {
     DescribeClientQuotasRequest => DescribeClientQuotasResponse, DescribeClientQuotas, 0;
     AlterClientQuotasRequest => AlterClientQuotasResponse, AlterClientQuotas, 0;
     UpdateFeaturesRequest => UpdateFeaturesResponse, UpdateFeatures, 0;
+    // v1 is the first with one offset per partition (v0 answers with a list of them).
+    ListOffsetsRequest => ListOffsetsResponse, ListOffsets, 1;
+    ListGroupsRequest => ListGroupsResponse, ListGroups, 0;
+    FindCoordinatorRequest => FindCoordinatorResponse, FindCoordinator, 0;
+    // v2 is the first that can ask for all of a group's partitions (null topics).
+    OffsetFetchRequest => OffsetFetchResponse, OffsetFetch, 2;
 }
 
 /// The whole frame of a request: size, header, body.

@@ -1,5 +1,6 @@
 //! An async Kafka admin client: topics, configurations, ACLs, SCRAM credentials, client
-//! quotas and feature levels, over plain TCP or TLS, with SASL PLAIN or SCRAM-SHA-512. See `docs/kafka-client.md`.
+//! quotas and feature levels, and the partition and consumer group offsets a metrics exporter
+//! reads, over plain TCP or TLS, with SASL PLAIN or SCRAM-SHA-512. See `docs/kafka-client.md`.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), kafka_client::Error> {
@@ -18,6 +19,8 @@ mod connection;
 mod error;
 mod features;
 mod frame;
+mod groups;
+mod offsets;
 mod quotas;
 mod scram;
 mod scram_credentials;
@@ -32,6 +35,7 @@ pub use config::{ClientCertificate, ClientConfig, Connector, SaslConfig, TlsConf
 pub use configs::{ConfigEntry, ConfigOp, ConfigResource, ConfigSource};
 pub use error::{Error, KafkaError};
 pub use features::METADATA_VERSION_FEATURE;
+pub use offsets::OffsetSpec;
 pub use quotas::{QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch};
 pub use scram_credentials::{ScramAlteration, ScramCredentialInfo, ScramMechanism};
 pub use topics::{CreatedTopic, NewTopic, PartitionInfo, TopicDescription};

@@ -1,16 +1,16 @@
-//! Topics, configurations and quotas against one real Kafka node on its plain listener.
+//! Topics, configurations, quotas and offsets against one real Kafka node on its plain listener.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{eventually, plain_client, start};
+use common::{bootstrap, eventually, plain_client, start, wire};
 use kafka_client::{
-    ConfigOp, ConfigResource, ConfigSource, KafkaError, NewTopic, QuotaAlteration, QuotaEntity,
-    QuotaFilter, QuotaMatch,
+    ConfigOp, ConfigResource, ConfigSource, Error, KafkaError, NewTopic, OffsetSpec,
+    QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch,
 };
-use testenv::kafka::{KafkaCluster, KafkaOptions};
+use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 use tokio::sync::OnceCell;
 
 static KAFKA: OnceCell<KafkaCluster> = OnceCell::const_new();
@@ -324,4 +324,107 @@ async fn concurrent_calls_share_the_client() {
         );
     }
     assert_eq!(client.active_controller().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn partition_offsets_and_a_groups_committed_offsets_are_read() {
+    let kafka = kafka().await;
+    let client = plain_client(kafka).await;
+    let address = &bootstrap(kafka, Listener::Plain)[0];
+    let topic = "offsets";
+    let created = client
+        .create_topics(&[new_topic(topic, 2, &[])])
+        .await
+        .unwrap();
+    assert!(created[topic].is_ok(), "{created:?}");
+    let partitions = vec![(topic.to_string(), 0), (topic.to_string(), 1)];
+    let offsets = |pairs: [i64; 2]| -> BTreeMap<(String, i32), i64> {
+        partitions.iter().cloned().zip(pairs).collect()
+    };
+
+    // A different count per partition, so that mixed-up partitions show. Produce is retried
+    // until the new partitions have their leader; the first offset 0 says nothing went twice.
+    for (partition, count) in [(0, 3), (1, 5)] {
+        let first = eventually(
+            "the records are produced",
+            Duration::from_secs(30),
+            || async move { wire::produce(address, topic, partition, count).await.ok() },
+        )
+        .await;
+        assert_eq!(first, 0);
+    }
+    let earliest = client
+        .list_offsets(&partitions, OffsetSpec::Earliest)
+        .await
+        .unwrap();
+    assert_eq!(earliest, offsets([0, 0]));
+    let latest = client
+        .list_offsets(&partitions, OffsetSpec::Latest)
+        .await
+        .unwrap();
+    assert_eq!(latest, offsets([3, 5]));
+    // Deleting records moves the earliest offset and leaves the latest.
+    assert_eq!(wire::delete_records(address, topic, 1, 2).await, Ok(2));
+    let earliest = client
+        .list_offsets(&partitions, OffsetSpec::Earliest)
+        .await
+        .unwrap();
+    assert_eq!(earliest, offsets([0, 2]));
+    let latest = client
+        .list_offsets(&partitions, OffsetSpec::Latest)
+        .await
+        .unwrap();
+    assert_eq!(latest, offsets([3, 5]));
+
+    let missing = client
+        .list_offsets(&[(topic.to_string(), 7)], OffsetSpec::Latest)
+        .await
+        .unwrap_err();
+    match missing {
+        Error::Kafka(error) => {
+            assert_eq!(error.code, KafkaError::UNKNOWN_TOPIC_OR_PARTITION);
+            assert_eq!(error.message.as_deref(), Some("offsets-7"));
+        }
+        other => panic!("expected UNKNOWN_TOPIC_OR_PARTITION, got {other}"),
+    }
+    assert_eq!(
+        client.list_offsets(&[], OffsetSpec::Latest).await.unwrap(),
+        BTreeMap::new()
+    );
+
+    // Before any commit the group has no offsets. (Its FindCoordinator also makes the broker
+    // create __consumer_offsets, which the commit below needs.)
+    let group = "offsets-reader";
+    assert_eq!(
+        client.consumer_group_offsets(group).await.unwrap(),
+        BTreeMap::new()
+    );
+    assert!(
+        !client
+            .list_consumer_groups()
+            .await
+            .unwrap()
+            .contains(&group.to_string())
+    );
+    eventually(
+        "the offsets are committed",
+        Duration::from_secs(30),
+        || async {
+            wire::commit_offsets(address, group, &[(topic, 0, 2), (topic, 1, 4)])
+                .await
+                .ok()
+        },
+    )
+    .await;
+
+    let groups = client.list_consumer_groups().await.unwrap();
+    assert!(groups.contains(&group.to_string()), "{groups:?}");
+    assert!(
+        groups.windows(2).all(|pair| pair[0] < pair[1]),
+        "{groups:?}"
+    );
+    assert_eq!(
+        client.consumer_group_offsets(group).await.unwrap(),
+        offsets([2, 4])
+    );
 }

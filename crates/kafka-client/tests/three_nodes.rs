@@ -1,13 +1,14 @@
-//! A three-node cluster: the brokers, the active controller, and routing around a broker that
-//! died.
+//! A three-node cluster: the brokers, the active controller, offsets from each partition's
+//! leader and group's coordinator, and routing around a broker that died.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{eventually, plain_client, start};
-use kafka_client::NewTopic;
-use testenv::kafka::KafkaOptions;
+use common::{bootstrap, eventually, plain_client, start, wire};
+use kafka_client::{NewTopic, OffsetSpec};
+use testenv::kafka::{KafkaOptions, Listener};
 
 #[tokio::test]
 async fn three_nodes_survive_one_dead_broker() {
@@ -60,6 +61,52 @@ async fn three_nodes_survive_one_dead_broker() {
         },
     )
     .await;
+
+    // Each partition's offsets come from its leader, whichever broker that is.
+    let partitions: Vec<(String, i32)> = (0..3).map(|p| ("replicated".to_string(), p)).collect();
+    let latest = client
+        .list_offsets(&partitions, OffsetSpec::Latest)
+        .await
+        .unwrap();
+    assert_eq!(latest, partitions.iter().map(|p| (p.clone(), 0)).collect());
+
+    // A group on every broker: each broker lists only the groups it coordinates, and only the
+    // coordinator has a group's offsets.
+    let address = &bootstrap(&kafka, Listener::Plain)[0];
+    let mut coordinated: BTreeMap<i32, (String, String)> = BTreeMap::new();
+    for i in 0..1000 {
+        if coordinated.len() == 3 {
+            break;
+        }
+        let group = format!("group-{i}");
+        let (node, coordinator) = eventually(
+            "the group has a coordinator",
+            Duration::from_secs(60),
+            || async { wire::find_coordinator(address, &group).await.ok() },
+        )
+        .await;
+        coordinated.entry(node).or_insert((group, coordinator));
+    }
+    assert_eq!(coordinated.len(), 3, "{coordinated:?}");
+    for (group, coordinator) in coordinated.values() {
+        eventually(
+            "the group's offset is committed",
+            Duration::from_secs(60),
+            || async {
+                wire::commit_offsets(coordinator, group, &[("replicated", 1, 0)])
+                    .await
+                    .ok()
+            },
+        )
+        .await;
+        assert_eq!(
+            client.consumer_group_offsets(group).await.unwrap(),
+            BTreeMap::from([(("replicated".to_string(), 1), 0)])
+        );
+    }
+    let mut groups: Vec<String> = coordinated.into_values().map(|(group, _)| group).collect();
+    groups.sort();
+    assert_eq!(client.list_consumer_groups().await.unwrap(), groups);
 
     // Kill the broker Metadata names as the controller: the client must go elsewhere.
     let victim = cluster.controller_id;

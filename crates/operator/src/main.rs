@@ -54,6 +54,9 @@ enum Command {
         #[arg(long)]
         output_dir: Option<PathBuf>,
     },
+    /// Serve a Kafka cluster's topic, partition and consumer-group metrics to Prometheus, as
+    /// the Deployment of `spec.kafkaExporter` runs it.
+    KafkaExporter(kafka_exporter::ExporterArgs),
     /// Print the operator's version.
     Version,
 }
@@ -72,6 +75,9 @@ fn main() -> Result<()> {
         Command::Crds {
             output_dir: Some(dir),
         } => crds::write(&dir)?,
+        Command::KafkaExporter(args) => {
+            tokio::runtime::Runtime::new()?.block_on(kafka_exporter::run(args))?
+        }
         Command::Version => println!("brokerage {}", env!("CARGO_PKG_VERSION")),
     }
     Ok(())

@@ -4,7 +4,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{FreeFormObject, free_form_object};
+use crate::schema::{FreeFormObject, free_form_list, free_form_object};
 
 /// One Kafka listener (Strimzi's `GenericKafkaListener`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -59,6 +59,9 @@ pub enum ListenerType {
     /// One `ClusterIP` Service per broker.
     #[serde(rename = "cluster-ip")]
     ClusterIp,
+    /// Gateway API TLSRoutes attached to `configuration.parentRefs`.
+    #[serde(rename = "tlsroute")]
+    TlsRoute,
 }
 
 /// Client authentication on a listener. Strimzi's schema is one flat object keyed by `type`.
@@ -157,6 +160,10 @@ pub struct ListenerConfiguration {
     /// Annotations of each broker's Service, templated per broker.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_broker_annotations_template: Option<BTreeMap<String, String>>,
+    /// The Gateways a `tlsroute` listener's TLSRoutes attach to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "free_form_list")]
+    pub parent_refs: Option<Vec<FreeFormObject>>,
 }
 
 /// The bootstrap Service, Route or Ingress of one listener.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod wire;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 

@@ -133,13 +133,17 @@ pub fn build_server_properties(model: &KafkaModel, node: &Node) -> String {
         file.set("authorizer.class.name", STANDARD_AUTHORIZER);
         // The nodes' and the operator's certificates carry O=io.strimzi, which no user
         // certificate has, so no KafkaUser can be issued these principals.
-        let operator_principals = [
+        let mut operator_names = vec![
             names::node_common_name(&model.cluster),
             names::OPERATOR_COMMON_NAME.into(),
-        ]
-        .map(|common_name| Subject::Component(common_name).principal());
+        ];
+        // Only with an exporter, so that adding the name rolls no cluster without one.
+        if model.kafka_exporter.is_some() {
+            operator_names.push(names::kafka_exporter(&model.cluster));
+        }
+        let operator_principals = (operator_names.into_iter())
+            .map(|common_name| Subject::Component(common_name).principal());
         let super_users: Vec<String> = operator_principals
-            .into_iter()
             .chain(authorization.super_users.iter().cloned())
             .map(|principal| format!("User:{principal}"))
             .collect();
@@ -336,7 +340,7 @@ mod tests {
             "listener.name.tls-9093.ssl.truststore.certificates=${directory:/opt/kafka/client-ca-certs:ca.crt}",
             "sasl.enabled.mechanisms=",
             "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "super.users=User:CN=secure-cluster-kafka,O=io.strimzi;User:CN=cluster-operator,O=io.strimzi;User:CN=admin;User:admin",
+            "super.users=User:CN=secure-cluster-kafka,O=io.strimzi;User:CN=cluster-operator,O=io.strimzi;User:CN=secure-cluster-kafka-exporter,O=io.strimzi;User:CN=admin;User:admin",
         ] {
             assert!(lines.contains(&line), "missing {line}");
         }

@@ -16,9 +16,10 @@ pub fn operator_certificate_secret(cluster: &str) -> String {
     format!("{cluster}-cluster-operator-certs")
 }
 
-/// Every Secret the certificates step writes for `cluster`: the two CAs' key and certificate
-/// Secrets, the nodes' certificates and the operator's.
-pub fn certificate_secrets(cluster: &str) -> Vec<String> {
+/// Every Secret the certificates step writes for the cluster: the two CAs' key and certificate
+/// Secrets, the nodes' certificates, the operator's and the Kafka exporter's.
+pub fn certificate_secrets(model: &KafkaModel) -> Vec<String> {
+    let cluster = &model.cluster;
     let mut secrets = Vec::new();
     for kind in [CaKind::Cluster, CaKind::Clients] {
         secrets.push(kind.key_secret_name(cluster));
@@ -26,6 +27,9 @@ pub fn certificate_secrets(cluster: &str) -> Vec<String> {
     }
     secrets.push(names::node_certificates_secret(cluster));
     secrets.push(operator_certificate_secret(cluster));
+    if model.kafka_exporter.is_some() {
+        secrets.push(names::kafka_exporter_certificate_secret(cluster));
+    }
     secrets
 }
 

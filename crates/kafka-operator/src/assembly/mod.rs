@@ -11,6 +11,7 @@ pub mod config_maps;
 pub mod entity_operator;
 pub mod identity;
 pub mod jvm;
+pub mod kafka_exporter;
 pub mod legacy;
 pub mod listeners;
 pub mod logging;
@@ -35,7 +36,7 @@ mod testing;
 pub mod versions;
 
 use api::kafka::{Kafka, KafkaNodePool};
-use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -56,6 +57,8 @@ pub struct Desired {
     pub pod_disruption_budget: PodDisruptionBudget,
     /// One per pool, in pool order; last, because they mount everything above.
     pub statefulsets: Vec<StatefulSet>,
+    /// `spec.kafkaExporter`'s.
+    pub kafka_exporter: Option<Deployment>,
 }
 
 impl Desired {
@@ -80,6 +83,8 @@ impl Desired {
                 .iter()
                 .map(|pool| statefulset::build_statefulset(model, pool))
                 .collect(),
+            kafka_exporter: (model.kafka_exporter.as_ref())
+                .map(|exporter| kafka_exporter::build_deployment(model, exporter)),
         }
     }
 
@@ -93,6 +98,7 @@ impl Desired {
         objects.extend(self.config_maps.iter().map(json));
         objects.push(json(&self.pod_disruption_budget));
         objects.extend(self.statefulsets.iter().map(json));
+        objects.extend(self.kafka_exporter.iter().map(json));
         objects
     }
 }

@@ -15,6 +15,7 @@ use runtime::labels::{self, Labels};
 use super::certificates;
 use super::config::{self, UserConfig};
 use super::config_map_key::ConfigMapKey;
+use super::kafka_exporter::{self, KafkaExporter};
 use super::listeners::{Authentication, ExternalAddresses, Listener};
 use super::logging::{self, Logging};
 use super::metrics::{self, METRICS_PORT, Metrics};
@@ -59,6 +60,8 @@ pub struct KafkaModel {
     pub logging: Logging,
     /// The Prometheus exporter `spec.kafka.metricsConfig` asks for.
     pub metrics: Option<Metrics>,
+    /// The exporter `spec.kafkaExporter` asks for.
+    pub kafka_exporter: Option<KafkaExporter>,
     /// Where each broker's rack comes from (`spec.kafka.rack`).
     pub rack: Option<Rack>,
     /// What `spec.kafka.template` adds to the Services.
@@ -284,6 +287,8 @@ pub fn validate(
     let logging = logging::logging(spec.logging.as_ref(), &mut warnings)?;
     let metrics = metrics::metrics(spec.metrics_config.as_ref(), &mut warnings)?;
     let rack = rack::rack(spec.rack.as_ref())?;
+    let kafka_exporter =
+        kafka_exporter::kafka_exporter(kafka.spec.kafka_exporter.as_ref(), &mut warnings)?;
     if let Some(index) =
         (metrics.as_ref()).and_then(|_| listeners.iter().position(|l| l.port == METRICS_PORT))
     {
@@ -335,6 +340,7 @@ pub fn validate(
         logging,
         metrics,
         rack,
+        kafka_exporter,
         service_templates: kafka_template.services,
         liveness_probe: spec.liveness_probe.clone(),
         readiness_probe: spec.readiness_probe.clone(),
@@ -351,14 +357,10 @@ pub fn validate(
 fn check_object_names(model: &KafkaModel) -> Result<(), InvalidSpec> {
     let mut objects = super::Desired::build(model).to_json();
     let content = certs::SecretContent::default();
-    objects.extend(
-        certificates::certificate_secrets(&model.cluster)
-            .iter()
-            .map(|name| {
-                serde_json::to_value(certificates::build_secret(model, name, &content, true))
-                    .expect("a Secret serializes")
-            }),
-    );
+    objects.extend(certificates::certificate_secrets(model).iter().map(|name| {
+        serde_json::to_value(certificates::build_secret(model, name, &content, true))
+            .expect("a Secret serializes")
+    }));
     object_names::check(&objects).map_err(|problem| {
         InvalidSpec::new(
             "metadata.name",
@@ -537,6 +539,18 @@ fn validate_listeners(
                     reason: "UnsupportedField",
                     message: format!(
                         "{field}.type: ingress listeners are not implemented yet; listener {} is not exposed",
+                        listener.name
+                    ),
+                });
+                continue;
+            }
+            ListenerType::TlsRoute => {
+                warnings.push(Warning {
+                    reason: "NotSupported",
+                    message: format!(
+                        "{field}.type: tlsroute listeners need Gateway API TLSRoutes, which Brokerage \
+                         does not create yet; listener {} is not exposed (use nodeport or \
+                         loadbalancer to reach Kafka from outside Kubernetes)",
                         listener.name
                     ),
                 });
@@ -882,7 +896,6 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
         ("spec.kafka.tieredStorage", cluster.tiered_storage.is_some()),
         ("spec.kafka.quotas", cluster.quotas.is_some()),
         ("spec.cruiseControl", spec.cruise_control.is_some()),
-        ("spec.kafkaExporter", spec.kafka_exporter.is_some()),
         ("spec.jmxTrans", spec.jmx_trans.is_some()),
         (
             "spec.maintenanceTimeWindows",
@@ -1290,6 +1303,24 @@ spec:
         assert!(
             properties.contains("prometheus.metrics.reporter.listener=http://:9404\n"),
             "{properties}"
+        );
+    }
+
+    #[test]
+    fn a_tlsroute_listener_is_not_exposed_and_says_why() {
+        let text = SINGLE_NODE.replace(
+            "    listeners:\n",
+            "    listeners:\n      - {name: gw, port: 9095, type: tlsroute, tls: true, configuration: {parentRefs: [{name: gateway}]}}\n",
+        );
+        let model = validate_text(&text).unwrap();
+        assert!(model.listeners.iter().all(|l| l.name != "gw"));
+        let warning = (model.warnings.iter())
+            .find(|w| w.reason == "NotSupported")
+            .unwrap();
+        assert!(
+            warning.message.contains("Gateway API TLSRoutes"),
+            "{}",
+            warning.message
         );
     }
 

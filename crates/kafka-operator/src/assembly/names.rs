@@ -106,3 +106,13 @@ pub fn node_common_name(cluster: &str) -> String {
 /// Common name of the client certificate the operator (and its topic and user operators) uses
 /// to talk to Kafka, as Strimzi's cluster operator names its own.
 pub const OPERATOR_COMMON_NAME: &str = "cluster-operator";
+
+/// The Kafka exporter's Deployment, and the common name of its client certificate.
+pub fn kafka_exporter(cluster: &str) -> String {
+    format!("{cluster}-kafka-exporter")
+}
+
+/// The Secret holding the Kafka exporter's client certificate, as Strimzi names it.
+pub fn kafka_exporter_certificate_secret(cluster: &str) -> String {
+    format!("{cluster}-kafka-exporter-certs")
+}

@@ -1,6 +1,6 @@
 //! The NetworkPolicy of the Kafka pods: each listener admits its `networkPolicyPeers` (everyone
 //! when none are given); the controller and replication ports admit only the cluster's own
-//! nodes and the operator.
+//! nodes and the operator (and the replication port the Kafka exporter).
 
 use std::collections::BTreeMap;
 
@@ -45,12 +45,17 @@ pub fn build_network_policy(model: &KafkaModel) -> NetworkPolicy {
         from: Some(from).filter(|from| !from.is_empty()),
     };
 
+    let mut replication = vec![kafka_nodes.clone(), operator.clone()];
+    if model.kafka_exporter.is_some() {
+        let exporter = names::kafka_exporter(&model.cluster);
+        replication.push(NetworkPolicyPeer {
+            pod_selector: Some(selector(model.labels(&exporter).selector())),
+            ..NetworkPolicyPeer::default()
+        });
+    }
     let mut ingress = vec![
-        rule(
-            CONTROL_PLANE_PORT,
-            vec![kafka_nodes.clone(), operator.clone()],
-        ),
-        rule(REPLICATION_PORT, vec![kafka_nodes, operator]),
+        rule(CONTROL_PLANE_PORT, vec![kafka_nodes, operator]),
+        rule(REPLICATION_PORT, replication),
     ];
     for listener in &model.listeners {
         ingress.push(rule(listener.port, listener.network_policy_peers.clone()));

@@ -650,7 +650,11 @@ exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapO
         let script = script(&pod);
         assert!(script.contains("metrics-reporter-*.jar"), "{script}");
         assert!(!script.contains("-javaagent:"), "{script}");
-        assert_eq!(script.matches(r#" -cp "$classpath" "#).count(), 2, "{script}");
+        assert_eq!(
+            script.matches(r#" -cp "$classpath" "#).count(),
+            2,
+            "{script}"
+        );
         assert!(
             !pod.volumes
                 .iter()

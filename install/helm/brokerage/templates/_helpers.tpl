@@ -62,7 +62,7 @@ cluster-scoped resources (nodes), which only a ClusterRole can. Both: the Cluste
     resources: [secrets]
     verbs: [get, list, watch, create, patch, update, delete]
   - apiGroups: [apps]
-    resources: [statefulsets]
+    resources: [statefulsets, deployments]
     verbs: [get, list, watch, create, patch, update, delete]
   - apiGroups: [policy]
     resources: [poddisruptionbudgets]

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::Deployment;
 use kube::ResourceExt;
 use runtime::labels::Labels;
 use runtime::{Error, Flow, Readiness};
@@ -64,12 +65,25 @@ pub fn pod_disruption_budget(state: &mut KafkaReconcile) -> StepResult<'_> {
 /// Deletes the cluster's Services, ConfigMaps and StatefulSets that no step applied in this
 /// reconcile: a removed listener's Services, a removed pool's ConfigMap and StatefulSet. Last, so
 /// it runs only when every step went through, and owned by the Kafka's UID, never by label alone.
+pub fn kafka_exporter(state: &mut KafkaReconcile) -> StepResult<'_> {
+    Box::pin(async move {
+        if let Some(deployment) = &state.desired.kafka_exporter {
+            state.applier.apply(deployment).await?;
+        }
+        Ok(Flow::Continue)
+    })
+}
+
 pub fn sweep(state: &mut KafkaReconcile) -> StepResult<'_> {
     Box::pin(async move {
         let model = &state.model;
         let selector = Labels::owned_by("Kafka", &model.cluster);
         (state.applier)
             .sweep_assembly(&model.namespace, &selector, &model.uid)
+            .await?;
+        // A removed exporter's Deployment.
+        (state.applier)
+            .sweep::<Deployment>(&model.namespace, &selector, &model.uid)
             .await?;
         Ok(Flow::Continue)
     })

@@ -71,42 +71,56 @@ pub fn apply(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
             .await?;
 
         let operator_secret = operator_certificate_secret(&model.cluster);
-        let existing = stored(state, &operator_secret).await?;
         let operator = names::OPERATOR_COMMON_NAME;
-        let subject = Subject::Component(operator.into());
-        let (cert, key) = leaf(
-            &existing.content,
-            operator,
-            (&subject, &[]),
-            &cluster_ca,
-            (now, config.renewal_days),
-            |ca| ca.issue_client_cert(&subject, now, config.validity_days),
-        )?;
-        let data = BTreeMap::from([
-            (
-                format!("{}.crt", names::OPERATOR_COMMON_NAME),
-                cert.into_bytes(),
-            ),
-            (
-                format!("{}.key", names::OPERATOR_COMMON_NAME),
-                key.into_bytes(),
-            ),
-            (
-                certs::CA_CRT.to_string(),
-                cluster_ca.cert_pem().as_bytes().to_vec(),
-            ),
-        ]);
-        let content = SecretContent {
-            data,
-            annotations: BTreeMap::new(),
-        };
-        let desired = build_secret(model, &operator_secret, &content, true);
-        state
-            .applier
-            .apply_over(&desired, existing.live.as_ref())
-            .await?;
+        client_certificate(state, &operator_secret, operator, &cluster_ca, now).await?;
+        if state.model.kafka_exporter.is_some() {
+            let secret = names::kafka_exporter_certificate_secret(&state.model.cluster);
+            let exporter = names::kafka_exporter(&state.model.cluster);
+            client_certificate(state, &secret, &exporter, &cluster_ca, now).await?;
+        }
         Ok(Flow::Continue)
     })
+}
+
+/// A client certificate of the cluster CA for `O=io.strimzi, CN=<common_name>`, kept in Secret
+/// `secret` as `<common_name>.crt` and `.key` with the CA's `ca.crt`, re-issued when due.
+async fn client_certificate(
+    state: &KafkaReconcile,
+    secret: &str,
+    common_name: &str,
+    cluster_ca: &CertificateAuthority,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    let model = &state.model;
+    let config = ca_config(state.kafka.spec.cluster_ca.as_ref());
+    let existing = stored(state, secret).await?;
+    let subject = Subject::Component(common_name.into());
+    let (cert, key) = leaf(
+        &existing.content,
+        common_name,
+        (&subject, &[]),
+        cluster_ca,
+        (now, config.renewal_days),
+        |ca| ca.issue_client_cert(&subject, now, config.validity_days),
+    )?;
+    let data = BTreeMap::from([
+        (format!("{common_name}.crt"), cert.into_bytes()),
+        (format!("{common_name}.key"), key.into_bytes()),
+        (
+            certs::CA_CRT.to_string(),
+            cluster_ca.cert_pem().as_bytes().to_vec(),
+        ),
+    ]);
+    let content = SecretContent {
+        data,
+        annotations: BTreeMap::new(),
+    };
+    let desired = build_secret(model, secret, &content, true);
+    state
+        .applier
+        .apply_over(&desired, existing.live.as_ref())
+        .await?;
+    Ok(())
 }
 
 /// The CA of `kind`, brought up to date in its two Secrets. `None` when the user said they

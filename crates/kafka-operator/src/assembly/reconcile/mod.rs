@@ -72,6 +72,7 @@ impl Assembly for KafkaAssembly {
             .step("rolling-update", rolling::restart_outdated_pods)
             .step("readiness", readiness::observe)
             .step("metadata-version", metadata_version::upgrade)
+            .step("kafka-exporter", apply::kafka_exporter)
             .step("discovery", discovery::publish)
             .step("sweep", apply::sweep)
     }
