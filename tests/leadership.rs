@@ -175,7 +175,7 @@ async fn create_name_service(name_services: &Api<NameService>, name: &str) -> Re
     let name_service = json!({
         "apiVersion": "rocketmq.apache.org/v1alpha1", "kind": "NameService",
         "metadata": {"name": name},
-        "spec": {"size": 1, "nameServiceImage": "apache/rocketmq:5.3.1", "storageMode": "EmptyDir"}
+        "spec": {"size": 1, "nameServiceImage": "apache/rocketmq:5.5.0", "storageMode": "EmptyDir"}
     });
     name_services
         .patch(

@@ -1,4 +1,4 @@
-//! ACL 2.0 against a real RocketMQ 5.3.1 cluster of two brokers with authentication and
+//! ACL 2.0 against a real RocketMQ 5.5.0 cluster of two brokers with authentication and
 //! authorization on: signed requests, users, ACLs, and what a Normal user may do.
 
 mod common;

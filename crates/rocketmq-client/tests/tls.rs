@@ -1,4 +1,4 @@
-//! TLS to a real RocketMQ 5.3.1 name server and broker that serve TLS only
+//! TLS to a real RocketMQ 5.5.0 name server and broker that serve TLS only
 //! (`tls.server.mode=enforcing`).
 
 mod common;

@@ -1,5 +1,5 @@
 //! Cluster info, topics, broker configuration, subscription groups and unconsumed messages
-//! against a real RocketMQ 5.3.1 name server with two master brokers.
+//! against a real RocketMQ 5.5.0 name server with two master brokers.
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! The generated `broker.conf` boots the real broker: the operator's file for a master, with
 //! only what the pod would fill in swapped for loopback values (ports, paths, name servers, the
-//! pod IP and the credentials from the Secret), runs a real RocketMQ 5.3.1 broker that registers
+//! pod IP and the credentials from the Secret), runs a real RocketMQ 5.5.0 broker that registers
 //! with a real name server under the Broker's cluster and group names. With a user's
 //! `broker-common.conf` merged in that turns ACL 2.0 on, it keeps the user's settings and answers
 //! admin requests signed with the cluster's generated credentials; with no settings at all (ACL

@@ -127,10 +127,10 @@ Produce to the example Kafka cluster (type lines, then Ctrl-D), and consume them
 
 Send a message through the example RocketMQ cluster's name server, and read it back:
 
-  kubectl run rocketmq-producer -ti --rm --restart=Never --image=apache/rocketmq:5.3.1 -- \\
+  kubectl run rocketmq-producer -ti --rm --restart=Never --image=apache/rocketmq:5.5.0 -- \\
     sh -c 'java -cp \"$ROCKETMQ_HOME/lib/*\" org.apache.rocketmq.tools.command.MQAdminStartup \\
     sendMessage -n name-service:9876 -t orders -p hello'
-  kubectl run rocketmq-consumer -ti --rm --restart=Never --image=apache/rocketmq:5.3.1 -- \\
+  kubectl run rocketmq-consumer -ti --rm --restart=Never --image=apache/rocketmq:5.5.0 -- \\
     sh -c 'java -cp \"$ROCKETMQ_HOME/lib/*\" org.apache.rocketmq.tools.command.MQAdminStartup \\
     consumeMessage -n name-service:9876 -t orders'
 ";

@@ -43,7 +43,7 @@ pub const KAFKA_OLDEST_VERSION: &str = "3.9.0";
 pub const KAFKA_VERSIONS: [&str; 2] = [KAFKA_OLDEST_VERSION, KAFKA_VERSION];
 /// RocketMQ for the tests that need a real name server and broker, from Maven Central
 /// (`rocketmq/pom.xml`).
-pub const ROCKETMQ_VERSION: &str = "5.3.1";
+pub const ROCKETMQ_VERSION: &str = "5.5.0";
 /// Kafka 4 brokers and its storage tool need Java 17 or newer.
 const JAVA_MIN_VERSION: u32 = 17;
 

@@ -23,7 +23,7 @@ use operator_common::properties::Properties;
 use operator_common::validation::{InvalidSpec, Warning};
 
 /// The official image of the RocketMQ version the operator runs by default.
-pub const DEFAULT_IMAGE: &str = "apache/rocketmq:5.3.1";
+pub const DEFAULT_IMAGE: &str = "apache/rocketmq:5.5.0";
 
 /// Upstream's pod labels, which users' own Services select on.
 pub const UPSTREAM_APP_LABEL: &str = "app";
@@ -451,7 +451,7 @@ mod tests {
             "name-service-0.name-service.rocketmq.svc:9876"
         );
         assert_eq!(model.scale_source, "broker-0-master-0");
-        assert_eq!(model.image, "apache/rocketmq:5.3.1");
+        assert_eq!(model.image, "apache/rocketmq:5.5.0");
         assert!(model.allow_restart);
         assert!(model.warnings.is_empty(), "{:?}", model.warnings);
         assert_eq!(

@@ -232,7 +232,7 @@ mod tests {
         let pod = spec.template.spec.unwrap();
         let server = &pod.containers[0];
         assert_eq!(server.name, "name-service");
-        assert_eq!(server.image.as_deref(), Some("apache/rocketmq:5.3.1"));
+        assert_eq!(server.image.as_deref(), Some("apache/rocketmq:5.5.0"));
         assert_eq!(server.image_pull_policy.as_deref(), Some("IfNotPresent"));
         let command = server.command.as_ref().unwrap();
         assert_eq!(command[..2], ["sh", "-c"]);
