@@ -91,6 +91,37 @@ impl Listener {
             .flatten()
             .find(|broker| broker.broker == node_id)
     }
+
+    /// The port `advertisedPortTemplate` gives a broker: `Ok(None)` without a template, an
+    /// error naming what it made when that is not a port.
+    pub fn templated_port(&self, node_id: i32, pod: &str) -> Result<Option<i32>, String> {
+        let Some(template) = &self.configuration.advertised_port_template else {
+            return Ok(None);
+        };
+        let text = per_broker(template, node_id, pod);
+        match text.parse::<i32>() {
+            Ok(port) if (1..=65535).contains(&port) => Ok(Some(port)),
+            _ => Err(format!("{template:?} makes {text:?} for node {node_id}, not a port")),
+        }
+    }
+
+    /// `perBrokerLabelsTemplate` or `perBrokerAnnotationsTemplate` for one broker.
+    pub fn per_broker_metadata(
+        template: Option<&BTreeMap<String, String>>,
+        node_id: i32,
+        pod: &str,
+    ) -> BTreeMap<String, String> {
+        (template.into_iter().flatten())
+            .map(|(key, value)| (per_broker(key, node_id, pod), per_broker(value, node_id, pod)))
+            .collect()
+    }
+}
+
+/// A per-broker template with Strimzi's placeholders filled in: `{nodeId}` and `{nodePodName}`.
+fn per_broker(template: &str, node_id: i32, pod: &str) -> String {
+    template
+        .replace("{nodeId}", &node_id.to_string())
+        .replace("{nodePodName}", pod)
 }
 
 impl KafkaModel {
@@ -98,9 +129,14 @@ impl KafkaModel {
     pub fn advertised_address(&self, listener: &Listener, node: &Node) -> Address {
         let pod = self.pod_name(node);
         let service = names::per_broker_service(&self.cluster, &node.pool, &listener.name, node.id);
+        // A broker's own override, else the listener's per-broker template.
         let override_ = listener.broker_override(node.id);
-        let host = override_.and_then(|broker| broker.advertised_host.clone());
-        let port = override_.and_then(|broker| broker.advertised_port);
+        let templated_host = (listener.configuration.advertised_host_template.as_deref())
+            .map(|template| per_broker(template, node.id, &pod));
+        let host = (override_.and_then(|broker| broker.advertised_host.clone())).or(templated_host);
+        // `validate` refused a template that makes no port.
+        let templated_port = listener.templated_port(node.id, &pod).ok().flatten();
+        let port = override_.and_then(|broker| broker.advertised_port).or(templated_port);
         match listener.type_ {
             ListenerType::NodePort => Address {
                 // The node's address is known only inside the pod; Kafka reads it from the

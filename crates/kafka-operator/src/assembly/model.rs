@@ -348,7 +348,25 @@ pub fn validate(
         warnings,
     };
     check_object_names(&model)?;
+    check_advertised_ports(&model)?;
     Ok(model)
+}
+
+/// Every broker's port from an `advertisedPortTemplate` is a port.
+fn check_advertised_ports(model: &KafkaModel) -> Result<(), InvalidSpec> {
+    for (index, listener) in model.listeners.iter().enumerate() {
+        for node in model.nodes().filter(|node| node.roles.broker) {
+            listener
+                .templated_port(node.id, &model.pod_name(&node))
+                .map_err(|problem| {
+                    InvalidSpec::new(
+                        format!("spec.kafka.listeners[{index}].configuration.advertisedPortTemplate"),
+                        problem,
+                    )
+                })?;
+        }
+    }
+    Ok(())
 }
 
 /// Every object the cluster gets, its pods and the Secrets of its certificates, named and
@@ -625,22 +643,6 @@ fn warn_unimplemented_listener_configuration(
             configuration.create_bootstrap_service == Some(false),
         ),
         ("hostTemplate", configuration.host_template.is_some()),
-        (
-            "advertisedHostTemplate",
-            configuration.advertised_host_template.is_some(),
-        ),
-        (
-            "advertisedPortTemplate",
-            configuration.advertised_port_template.is_some(),
-        ),
-        (
-            "perBrokerLabelsTemplate",
-            configuration.per_broker_labels_template.is_some(),
-        ),
-        (
-            "perBrokerAnnotationsTemplate",
-            configuration.per_broker_annotations_template.is_some(),
-        ),
     ];
     for (name, _) in unimplemented.iter().filter(|(_, set)| *set) {
         warnings.push(Warning::not_implemented(&format!(
@@ -1322,6 +1324,28 @@ spec:
             "{}",
             warning.message
         );
+    }
+
+    #[test]
+    fn per_broker_templates_name_each_brokers_address_and_service() {
+        let text = SINGLE_NODE.replace(
+            "      - {name: plain, port: 9092, type: internal, tls: false}\n",
+            "      - {name: ext, port: 9094, type: cluster-ip, tls: false, configuration: {\
+             advertisedHostTemplate: 'kafka-{nodeId}.example.com', advertisedPortTemplate: '3{nodeId}094', \
+             perBrokerLabelsTemplate: {pod: '{nodePodName}'}, perBrokerAnnotationsTemplate: {dns: 'kafka-{nodeId}.example.com'}}}\n",
+        );
+        let model = validate_text(&text).unwrap();
+        assert!(model.warnings.is_empty(), "{:?}", model.warnings);
+        let node = model.nodes().next().unwrap();
+        let address = model.advertised_address(&model.listeners[0], &node);
+        assert_eq!((address.host.as_str(), address.port), ("kafka-0.example.com", 30094));
+        let services = super::super::services::build_external_services(&model);
+        let broker = services.iter().find(|s| s.metadata.name.as_deref() == Some("c-dual-ext-0")).unwrap();
+        assert_eq!(broker.metadata.labels.as_ref().unwrap()["pod"], "c-dual-0");
+        assert_eq!(broker.metadata.annotations.as_ref().unwrap()["dns"], "kafka-0.example.com");
+        let wrong = text.replace("'3{nodeId}094'", "'{nodePodName}'");
+        let error = invalid(&wrong);
+        assert_eq!(error.field, "spec.kafka.listeners[0].configuration.advertisedPortTemplate");
     }
 
     #[test]

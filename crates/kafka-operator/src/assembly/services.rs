@@ -81,12 +81,23 @@ pub fn build_external_services(model: &KafkaModel) -> Vec<Service> {
                 .cloned()
                 .unwrap_or_default();
             let pod = model.pod_name(&node);
+            let mut overrides = ServiceOverrides::from_broker(&broker);
+            // The listener's per-broker templates, under the broker's own labels and annotations.
+            let configuration = &listener.configuration;
+            for (own, template) in [
+                (&mut overrides.labels, &configuration.per_broker_labels_template),
+                (&mut overrides.annotations, &configuration.per_broker_annotations_template),
+            ] {
+                let mut merged = Listener::per_broker_metadata(template.as_ref(), node.id, &pod);
+                merged.extend(own.take().into_iter().flatten());
+                *own = Some(merged).filter(|merged| !merged.is_empty());
+            }
             services.push(external_service(
                 model,
                 listener,
                 &names::per_broker_service(&model.cluster, &node.pool, &listener.name, node.id),
                 BTreeMap::from([(POD_NAME_LABEL.to_string(), pod)]),
-                &ServiceOverrides::from_broker(&broker),
+                &overrides,
                 &model.service_templates.per_pod,
             ));
         }
