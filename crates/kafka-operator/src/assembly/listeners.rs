@@ -101,7 +101,9 @@ impl Listener {
         let text = per_broker(template, node_id, pod);
         match text.parse::<i32>() {
             Ok(port) if (1..=65535).contains(&port) => Ok(Some(port)),
-            _ => Err(format!("{template:?} makes {text:?} for node {node_id}, not a port")),
+            _ => Err(format!(
+                "{template:?} makes {text:?} for node {node_id}, not a port"
+            )),
         }
     }
 
@@ -112,7 +114,12 @@ impl Listener {
         pod: &str,
     ) -> BTreeMap<String, String> {
         (template.into_iter().flatten())
-            .map(|(key, value)| (per_broker(key, node_id, pod), per_broker(value, node_id, pod)))
+            .map(|(key, value)| {
+                (
+                    per_broker(key, node_id, pod),
+                    per_broker(value, node_id, pod),
+                )
+            })
             .collect()
     }
 }
@@ -136,7 +143,9 @@ impl KafkaModel {
         let host = (override_.and_then(|broker| broker.advertised_host.clone())).or(templated_host);
         // `validate` refused a template that makes no port.
         let templated_port = listener.templated_port(node.id, &pod).ok().flatten();
-        let port = override_.and_then(|broker| broker.advertised_port).or(templated_port);
+        let port = override_
+            .and_then(|broker| broker.advertised_port)
+            .or(templated_port);
         match listener.type_ {
             ListenerType::NodePort => Address {
                 // The node's address is known only inside the pod; Kafka reads it from the

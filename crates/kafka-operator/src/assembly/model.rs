@@ -360,7 +360,9 @@ fn check_advertised_ports(model: &KafkaModel) -> Result<(), InvalidSpec> {
                 .templated_port(node.id, &model.pod_name(&node))
                 .map_err(|problem| {
                     InvalidSpec::new(
-                        format!("spec.kafka.listeners[{index}].configuration.advertisedPortTemplate"),
+                        format!(
+                            "spec.kafka.listeners[{index}].configuration.advertisedPortTemplate"
+                        ),
                         problem,
                     )
                 })?;
@@ -1338,14 +1340,26 @@ spec:
         assert!(model.warnings.is_empty(), "{:?}", model.warnings);
         let node = model.nodes().next().unwrap();
         let address = model.advertised_address(&model.listeners[0], &node);
-        assert_eq!((address.host.as_str(), address.port), ("kafka-0.example.com", 30094));
+        assert_eq!(
+            (address.host.as_str(), address.port),
+            ("kafka-0.example.com", 30094)
+        );
         let services = super::super::services::build_external_services(&model);
-        let broker = services.iter().find(|s| s.metadata.name.as_deref() == Some("c-dual-ext-0")).unwrap();
+        let broker = services
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some("c-dual-ext-0"))
+            .unwrap();
         assert_eq!(broker.metadata.labels.as_ref().unwrap()["pod"], "c-dual-0");
-        assert_eq!(broker.metadata.annotations.as_ref().unwrap()["dns"], "kafka-0.example.com");
+        assert_eq!(
+            broker.metadata.annotations.as_ref().unwrap()["dns"],
+            "kafka-0.example.com"
+        );
         let wrong = text.replace("'3{nodeId}094'", "'{nodePodName}'");
         let error = invalid(&wrong);
-        assert_eq!(error.field, "spec.kafka.listeners[0].configuration.advertisedPortTemplate");
+        assert_eq!(
+            error.field,
+            "spec.kafka.listeners[0].configuration.advertisedPortTemplate"
+        );
     }
 
     #[test]

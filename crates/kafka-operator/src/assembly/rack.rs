@@ -199,16 +199,17 @@ mod tests {
         assert_eq!(error.unwrap_err().field, "spec.kafka.rack.envVarName");
     }
 
+    fn required_terms(affinity: &Affinity) -> Vec<NodeSelectorTerm> {
+        let node_affinity = affinity.node_affinity.clone().unwrap();
+        let required = node_affinity.required_during_scheduling_ignored_during_execution;
+        required.unwrap().node_selector_terms
+    }
+
     #[test]
     fn racked_pods_need_the_label_and_prefer_a_rack_of_their_own() {
         let rack = Rack::NodeLabel("topology.kubernetes.io/zone".into());
         let affinity = rack.affinity(None, selector()).unwrap();
-        let terms = affinity
-            .node_affinity
-            .unwrap()
-            .required_during_scheduling_ignored_during_execution
-            .unwrap()
-            .node_selector_terms;
+        let terms = required_terms(&affinity);
         assert_eq!(terms.len(), 1);
         let expression = &terms[0].match_expressions.as_ref().unwrap()[0];
         assert_eq!(expression.key, "topology.kubernetes.io/zone");
@@ -236,12 +237,7 @@ mod tests {
         .unwrap();
         let rack = Rack::NodeLabel("topology.kubernetes.io/region".into());
         let affinity = rack.affinity(Some(template), selector()).unwrap();
-        let terms = affinity
-            .node_affinity
-            .unwrap()
-            .required_during_scheduling_ignored_during_execution
-            .unwrap()
-            .node_selector_terms;
+        let terms = required_terms(&affinity);
         for term in terms {
             let keys: Vec<_> = term
                 .match_expressions

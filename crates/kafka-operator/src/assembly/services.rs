@@ -85,8 +85,14 @@ pub fn build_external_services(model: &KafkaModel) -> Vec<Service> {
             // The listener's per-broker templates, under the broker's own labels and annotations.
             let configuration = &listener.configuration;
             for (own, template) in [
-                (&mut overrides.labels, &configuration.per_broker_labels_template),
-                (&mut overrides.annotations, &configuration.per_broker_annotations_template),
+                (
+                    &mut overrides.labels,
+                    &configuration.per_broker_labels_template,
+                ),
+                (
+                    &mut overrides.annotations,
+                    &configuration.per_broker_annotations_template,
+                ),
             ] {
                 let mut merged = Listener::per_broker_metadata(template.as_ref(), node.id, &pod);
                 merged.extend(own.take().into_iter().flatten());
