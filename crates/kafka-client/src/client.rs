@@ -2,13 +2,9 @@
 
 use std::sync::Arc;
 
-use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
-use kafka_protocol::messages::{DescribeQuorumRequest, TopicName};
-use kafka_protocol::protocol::StrBytes;
-
-use crate::cluster::{Cluster, Target};
+use crate::cluster::Cluster;
 use crate::config::ClientConfig;
-use crate::error::{Error, KafkaError};
+use crate::error::Error;
 
 /// An admin client for one Kafka cluster. Cheap to clone: clones share the connections.
 #[derive(Clone)]
@@ -45,9 +41,6 @@ impl BrokerInfo {
     }
 }
 
-/// The KRaft metadata log, whose leader is the active controller.
-const METADATA_TOPIC: &str = "__cluster_metadata";
-
 impl AdminClient {
     /// Connects to the first bootstrap server that answers (and authenticates), and learns the
     /// cluster's brokers from it.
@@ -83,39 +76,6 @@ impl AdminClient {
                 })
                 .collect(),
         })
-    }
-
-    /// The node id of the active KRaft controller (DescribeQuorum: leader of __cluster_metadata).
-    pub async fn active_controller(&self) -> Result<i32, Error> {
-        let request = |_version| {
-            DescribeQuorumRequest::default().with_topics(vec![
-                TopicData::default()
-                    .with_topic_name(TopicName(StrBytes::from_static_str(METADATA_TOPIC)))
-                    .with_partitions(vec![PartitionData::default().with_partition_index(0)]),
-            ])
-        };
-        self.cluster
-            .call(Target::Any, request, |response| {
-                KafkaError::check(response.error_code, response.error_message.as_deref())?;
-                let partition = response
-                    .topics
-                    .iter()
-                    .filter(|topic| topic.topic_name.as_str() == METADATA_TOPIC)
-                    .flat_map(|topic| &topic.partitions)
-                    .find(|partition| partition.partition_index == 0)
-                    .ok_or_else(|| {
-                        Error::Protocol(format!("DescribeQuorum did not describe {METADATA_TOPIC}"))
-                    })?;
-                KafkaError::check(partition.error_code, partition.error_message.as_deref())?;
-                match partition.leader_id.0 {
-                    // No leader during an election: retriable.
-                    id if id < 0 => {
-                        Err(KafkaError::new(KafkaError::LEADER_NOT_AVAILABLE, None).into())
-                    }
-                    id => Ok(id),
-                }
-            })
-            .await
     }
 }
 

@@ -99,10 +99,18 @@ impl KafkaError {
     pub const INVALID_PRINCIPAL_TYPE: i16 = 67;
     pub const TOPIC_DELETION_DISABLED: i16 = 73;
     pub const OFFSET_NOT_AVAILABLE: i16 = 78;
+    pub const PREFERRED_LEADER_NOT_AVAILABLE: i16 = 80;
+    /// Not an error for [`AdminClient::elect_leaders`](crate::AdminClient::elect_leaders): the
+    /// preferred replica already leads.
+    pub const ELECTION_NOT_NEEDED: i16 = 84;
+    /// Cancelling a reassignment of a partition that is not moving.
+    pub const NO_REASSIGNMENT_IN_PROGRESS: i16 = 85;
     pub const THROTTLING_QUOTA_EXCEEDED: i16 = 89;
     pub const RESOURCE_NOT_FOUND: i16 = 91;
     pub const DUPLICATE_RESOURCE: i16 = 92;
     pub const UNACCEPTABLE_CREDENTIAL: i16 = 93;
+    /// Adding a voter the quorum already has.
+    pub const DUPLICATE_VOTER: i16 = 126;
 
     pub fn new(code: i16, message: Option<String>) -> KafkaError {
         KafkaError { code, message }

@@ -12,6 +12,10 @@ use crate::error::{Error, KafkaError};
 /// The KRaft metadata version's feature name.
 pub const METADATA_VERSION_FEATURE: &str = "metadata.version";
 
+/// The KRaft protocol version's feature name: level 1 makes a static controller quorum dynamic
+/// (KIP-853, Kafka 4.1 and later), so that voters can be added and removed.
+pub const KRAFT_VERSION_FEATURE: &str = "kraft.version";
+
 /// UpdateFeatures v1's `upgradeType` for a plain upgrade (no downgrade of any kind).
 const UPGRADE: i8 = 1;
 

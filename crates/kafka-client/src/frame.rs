@@ -3,20 +3,23 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
-    AlterClientQuotasRequest, AlterClientQuotasResponse, AlterUserScramCredentialsRequest,
-    AlterUserScramCredentialsResponse, ApiKey, ApiVersionsRequest, ApiVersionsResponse,
-    CreateAclsRequest, CreateAclsResponse, CreatePartitionsRequest, CreatePartitionsResponse,
-    CreateTopicsRequest, CreateTopicsResponse, DeleteAclsRequest, DeleteAclsResponse,
-    DeleteTopicsRequest, DeleteTopicsResponse, DescribeAclsRequest, DescribeAclsResponse,
-    DescribeClientQuotasRequest, DescribeClientQuotasResponse, DescribeConfigsRequest,
-    DescribeConfigsResponse, DescribeQuorumRequest, DescribeQuorumResponse,
-    DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse,
-    FindCoordinatorRequest, FindCoordinatorResponse, IncrementalAlterConfigsRequest,
-    IncrementalAlterConfigsResponse, ListGroupsRequest, ListGroupsResponse, ListOffsetsRequest,
-    ListOffsetsResponse, MetadataRequest, MetadataResponse, OffsetFetchRequest,
-    OffsetFetchResponse, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
-    SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, UpdateFeaturesRequest,
-    UpdateFeaturesResponse,
+    AddRaftVoterRequest, AddRaftVoterResponse, AlterClientQuotasRequest, AlterClientQuotasResponse,
+    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse,
+    AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse, ApiKey,
+    ApiVersionsRequest, ApiVersionsResponse, CreateAclsRequest, CreateAclsResponse,
+    CreatePartitionsRequest, CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse,
+    DeleteAclsRequest, DeleteAclsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
+    DescribeAclsRequest, DescribeAclsResponse, DescribeClientQuotasRequest,
+    DescribeClientQuotasResponse, DescribeConfigsRequest, DescribeConfigsResponse,
+    DescribeLogDirsRequest, DescribeLogDirsResponse, DescribeQuorumRequest, DescribeQuorumResponse,
+    DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse, ElectLeadersRequest,
+    ElectLeadersResponse, FindCoordinatorRequest, FindCoordinatorResponse,
+    IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, ListGroupsRequest,
+    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, ListPartitionReassignmentsRequest,
+    ListPartitionReassignmentsResponse, MetadataRequest, MetadataResponse, OffsetFetchRequest,
+    OffsetFetchResponse, RemoveRaftVoterRequest, RemoveRaftVoterResponse, RequestHeader,
+    ResponseHeader, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
+    SaslHandshakeResponse, UpdateFeaturesRequest, UpdateFeaturesResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, Message, StrBytes, VersionRange};
 
@@ -87,6 +90,13 @@ admin_requests! {
     FindCoordinatorRequest => FindCoordinatorResponse, FindCoordinator, 0;
     // v2 is the first that can ask for all of a group's partitions (null topics).
     OffsetFetchRequest => OffsetFetchResponse, OffsetFetch, 2;
+    AlterPartitionReassignmentsRequest => AlterPartitionReassignmentsResponse, AlterPartitionReassignments, 0;
+    ListPartitionReassignmentsRequest => ListPartitionReassignmentsResponse, ListPartitionReassignments, 0;
+    ElectLeadersRequest => ElectLeadersResponse, ElectLeaders, 0;
+    // kafka-protocol 0.18 starts at v1; v4 adds the volumes' total and usable bytes.
+    DescribeLogDirsRequest => DescribeLogDirsResponse, DescribeLogDirs, 1;
+    AddRaftVoterRequest => AddRaftVoterResponse, AddRaftVoter, 0;
+    RemoveRaftVoterRequest => RemoveRaftVoterResponse, RemoveRaftVoter, 0;
 }
 
 /// The whole frame of a request: size, header, body.

@@ -1,5 +1,6 @@
 //! An async Kafka admin client: topics, configurations, ACLs, SCRAM credentials, client
-//! quotas and feature levels, and the partition and consumer group offsets a metrics exporter
+//! quotas and feature levels, partition reassignments, leader elections, log directories,
+//! replication throttles and the KRaft controller quorum, and the partition and consumer group offsets a metrics exporter
 //! reads, over plain TCP or TLS, with SASL PLAIN or SCRAM-SHA-512. See `docs/kafka-client.md`.
 //!
 //! ```no_run
@@ -21,9 +22,12 @@ mod features;
 mod frame;
 mod groups;
 mod offsets;
+mod quorum;
 mod quotas;
+mod reassignments;
 mod scram;
 mod scram_credentials;
+mod throttles;
 mod tls;
 mod topics;
 
@@ -34,8 +38,16 @@ pub use client::{AdminClient, BrokerInfo, ClusterDescription};
 pub use config::{ClientCertificate, ClientConfig, Connector, SaslConfig, TlsConfig};
 pub use configs::{ConfigEntry, ConfigOp, ConfigResource, ConfigSource};
 pub use error::{Error, KafkaError};
-pub use features::METADATA_VERSION_FEATURE;
+pub use features::{KRAFT_VERSION_FEATURE, METADATA_VERSION_FEATURE};
 pub use offsets::OffsetSpec;
+pub use quorum::{QuorumInfo, QuorumMember, RaftEndpoint};
 pub use quotas::{QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch};
+pub use reassignments::{LogDir, LogDirPartition, Reassignment};
 pub use scram_credentials::{ScramAlteration, ScramCredentialInfo, ScramMechanism};
+pub use throttles::{
+    FOLLOWER_THROTTLED_RATE, FOLLOWER_THROTTLED_REPLICAS, LEADER_THROTTLED_RATE,
+    LEADER_THROTTLED_REPLICAS,
+};
 pub use topics::{CreatedTopic, NewTopic, PartitionInfo, TopicDescription};
+/// The UUID type of directory IDs ([`QuorumMember::directory_id`]).
+pub use uuid::Uuid;

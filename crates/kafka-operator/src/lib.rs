@@ -5,5 +5,6 @@
 
 pub mod admin;
 pub mod assembly;
+pub mod reassignment;
 pub mod topics;
 pub mod users;
