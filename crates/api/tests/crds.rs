@@ -266,7 +266,8 @@ fn kafka_validation() {
             "loadbalancer",
             "nodeport",
             "ingress",
-            "cluster-ip"
+            "cluster-ip",
+            "tlsroute"
         ])
     );
     assert_eq!(
