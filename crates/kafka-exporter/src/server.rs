@@ -74,27 +74,32 @@ impl ExporterArgs {
 }
 
 /// Serves until the process is stopped. The client connects on the first scrape (and again
-/// after a failure), so the exporter starts before the cluster does.
+/// after a failure), so the exporter starts before the cluster does. The certificate files are
+/// read on every scrape and a changed set reconnects: the operator renews them in the mounted
+/// Secret, and a connection made with the old ones would otherwise live on until it broke.
 pub async fn run(args: ExporterArgs) -> Result<()> {
+    let listen = args.listen;
+    let args = Arc::new(args);
     let filters = Arc::new(args.filters()?);
-    let config = args.client_config()?;
-    let admin = Arc::new(tokio::sync::Mutex::new(None::<AdminClient>));
+    let connected = Arc::new(tokio::sync::Mutex::new(None::<(ClientConfig, AdminClient)>));
     let scrape = move || {
-        let (filters, config, admin) = (filters.clone(), config.clone(), admin.clone());
+        let (args, filters, connected) = (args.clone(), filters.clone(), connected.clone());
         async move {
-            let mut admin = admin.lock().await;
-            let snapshot = match admin.as_ref() {
-                Some(client) => gather(client, &filters).await,
-                None => match AdminClient::connect(config).await {
-                    Ok(client) => gather(admin.insert(client), &filters).await,
-                    Err(error) => Err(error.into()),
-                },
+            let mut connected = connected.lock().await;
+            let snapshot = async {
+                let config = args.client_config()?;
+                let client = match connected.take() {
+                    Some((current, client)) if current == config => client,
+                    _ => AdminClient::connect(config.clone()).await?,
+                };
+                let snapshot = gather(&client, &filters).await?;
+                *connected = Some((config, client));
+                anyhow::Ok(snapshot)
             };
-            match snapshot {
+            match snapshot.await {
                 Ok(snapshot) => (StatusCode::OK, render(&snapshot)),
                 Err(error) => {
                     tracing::warn!(error = format!("{error:#}"), "scrape failed");
-                    *admin = None;
                     (StatusCode::SERVICE_UNAVAILABLE, format!("{error:#}\n"))
                 }
             }
@@ -103,8 +108,8 @@ pub async fn run(args: ExporterArgs) -> Result<()> {
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(scrape));
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(address = %args.listen, "serving Kafka metrics");
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(address = %listen, "serving Kafka metrics");
     axum::serve(listener, app).await?;
     Ok(())
 }
