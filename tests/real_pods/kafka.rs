@@ -12,7 +12,7 @@ use brokerage_e2e::real_pods::{
 use brokerage_e2e::{repo_path, wait_condition};
 
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
-use kafka_client::{AdminClient, ClientConfig};
+use kafka_client::{AdminClient, ClientConfig, ConfigResource, ConfigSource};
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 
@@ -107,10 +107,11 @@ spec: {partitions: 2, replicas: 2}
 
 /// A controller pool and three brokers on the oldest release: the upgrade to the newest rolls
 /// the brokers one at a time while a producer with `acks=all` never fails, then moves the
-/// metadata version up; messages produced before the roll are read
-/// after it from the persistent volumes; the NodePort listener answers on the node's address as
-/// the status advertises; each broker's rack is its node's zone; the broker pool scales up and down; deleting the Kafka removes what it
-/// owns and keeps the claims.
+/// metadata version up; messages produced before the roll are read after it from the
+/// persistent volumes; the NodePort listener answers on the node's address as the status
+/// advertises; each broker's rack is its node's zone; the broker pool scales up, a topic's
+/// replication factor moves up and down under a producer, and the pool scales down only once
+/// the leaving broker is drained; deleting the Kafka removes what it owns and keeps the claims.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<()> {
     let (client, namespace) = setup_on_real_node("pools").await?;
@@ -233,24 +234,90 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
         values.len()
     );
 
-    // Scale the broker pool up, then back down.
+    // The broker pool grows to four; a topic's replication factor moves from 1 to 3 and
+    // back to 2 under a producer; a scale-down that would leave a topic too few brokers is
+    // refused; the next drains the leaving broker before its pod goes.
     let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
-    for replicas in [4, 3] {
-        let scale = serde_json::json!({"spec": {"replicas": replicas}});
-        pools
-            .patch("broker", &PatchParams::default(), &Patch::Merge(&scale))
+    scale_brokers(&client, &namespace, &pools, 4).await?;
+    wait_condition(&kafkas, "pools", "Ready", None, KAFKA_READY).await?;
+    let moving: KafkaTopic = serde_yaml::from_str(MOVING_TOPIC)?;
+    topics.create(&Default::default(), &moving).await?;
+    wait_condition(&topics, "moving", "Ready", None, TOPIC_READY).await?;
+    let producer =
+        BackgroundProducer::start(&client, &namespace, "during-moves", &plain, "moving", 25)
             .await?;
-        testenv::eventually(
-            &format!("{replicas} brokers ready"),
-            KAFKA_READY,
-            || async {
-                let now = broker_pods(&client, &namespace).await?;
-                Ok(now.len() == replicas && now.values().all(|(_, ready)| *ready))
-            },
-        )
-        .await?;
-        wait_condition(&kafkas, "pools", "Ready", None, KAFKA_READY).await?;
+    for replicas in [3, 2] {
+        set_replicas(&topics, replicas).await?;
+        let counts = replica_counts(&admin, "moving").await?;
+        ensure!(counts == BTreeMap::from([(replicas, 6)]), "{counts:?}");
     }
+    ensure!(producer.is_running(), "the producer ended during the moves");
+    let during_moves = producer.stop().await?;
+    ensure!(
+        during_moves.acked > 0 && during_moves.errors.is_empty(),
+        "{during_moves:?}"
+    );
+    // The moves' replication throttle is gone from the brokers.
+    let brokers: Vec<i32> = (admin.describe_cluster().await?.brokers.iter())
+        .map(|broker| broker.id)
+        .collect();
+    let resources: Vec<ConfigResource> = brokers
+        .iter()
+        .map(|id| ConfigResource::Broker(*id))
+        .collect();
+    let broker_configs = admin.describe_configs(&resources).await?;
+    let throttles = (broker_configs.values().flatten().flatten())
+        .filter(|entry| entry.name.ends_with("replication.throttled.rate"))
+        .filter(|entry| entry.source == ConfigSource::DynamicBroker)
+        .count();
+    ensure!(throttles == 0, "{broker_configs:?}");
+
+    // Four replicas cannot fit on three brokers: the scale-down is refused, naming the topic.
+    set_replicas(&topics, 4).await?;
+    let scale = serde_json::json!({"spec": {"replicas": 3}});
+    pools
+        .patch("broker", &PatchParams::default(), &Patch::Merge(&scale))
+        .await?;
+    let refused = wait_condition(
+        &kafkas,
+        "pools",
+        "NotReady",
+        Some("ScaleDownRefused"),
+        TOPIC_READY,
+    )
+    .await?;
+    let message = refused.message.unwrap_or_default();
+    ensure!(message.contains("replicas of topic moving"), "{message}");
+    ensure!(broker_pods(&client, &namespace).await?.len() == 4);
+    let leaving = brokers.iter().max().copied().context("a broker")?;
+    // With two, the leaving broker is drained, then removed.
+    set_replicas(&topics, 2).await?;
+    scale_brokers(&client, &namespace, &pools, 3).await?;
+    wait_condition(&kafkas, "pools", "Ready", None, KAFKA_READY).await?;
+    for (name, topic) in admin.list_topics().await? {
+        for partition in &topic.partitions {
+            ensure!(
+                !partition.replicas.contains(&leaving),
+                "{name}-{} is still on the removed broker: {partition:?}",
+                partition.partition
+            );
+        }
+    }
+    let values = consume(
+        &client,
+        &namespace,
+        "after-moves",
+        &plain,
+        "moving",
+        during_moves.acked,
+    )
+    .await?;
+    ensure!(
+        values.len() == during_moves.acked,
+        "consumed {} of {}",
+        values.len(),
+        during_moves.acked
+    );
 
     // Deleting the cluster removes its pods and keeps its claims (deleteClaim: false).
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &namespace);
@@ -276,6 +343,66 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
         "claims {claims_before} → {claims_after}"
     );
     Ok(())
+}
+
+/// A topic whose replication factor the pools test changes.
+const MOVING_TOPIC: &str = r#"
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaTopic
+metadata:
+  name: moving
+  labels: {strimzi.io/cluster: pools}
+spec:
+  partitions: 6
+  replicas: 1
+  config: {min.insync.replicas: 1}
+"#;
+
+/// Sets the `moving` topic's replication factor and waits until it is Ready with it.
+async fn set_replicas(topics: &Api<KafkaTopic>, replicas: usize) -> Result<()> {
+    let change = serde_json::json!({"spec": {"replicas": replicas}});
+    topics
+        .patch("moving", &PatchParams::default(), &Patch::Merge(&change))
+        .await?;
+    wait_condition(topics, "moving", "Ready", None, KAFKA_READY).await?;
+    Ok(())
+}
+
+/// How many of `topic`'s partitions have each replica count.
+async fn replica_counts(admin: &AdminClient, topic: &str) -> Result<BTreeMap<usize, usize>> {
+    let described = admin.describe_topics(&[topic.to_string()]).await?;
+    let description = described
+        .get(topic)
+        .context("the topic is described")?
+        .as_ref()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let mut counts = BTreeMap::new();
+    for partition in &description.partitions {
+        *counts.entry(partition.replicas.len()).or_default() += 1;
+    }
+    Ok(counts)
+}
+
+/// Scales the broker pool and waits until it has that many ready pods.
+async fn scale_brokers(
+    client: &kube::Client,
+    namespace: &str,
+    pools: &Api<KafkaNodePool>,
+    replicas: usize,
+) -> Result<()> {
+    let scale = serde_json::json!({"spec": {"replicas": replicas}});
+    pools
+        .patch("broker", &PatchParams::default(), &Patch::Merge(&scale))
+        .await?;
+    testenv::eventually(
+        &format!("{replicas} brokers ready"),
+        KAFKA_READY,
+        || async {
+            let now = broker_pods(client, namespace).await?;
+            Ok(now.len() == replicas && now.values().all(|(_, ready)| *ready))
+        },
+    )
+    .await
 }
 
 /// The broker pool's pods by name: their UIDs (a restarted pod has a new one) and readiness.

@@ -349,10 +349,10 @@ impl runtime::batched::BatchReconciler<ConfigMap> for Recorder {
         _group: &'a String,
         due: Vec<Arc<ConfigMap>>,
         _members: &'a [Arc<ConfigMap>],
-    ) -> BoxFuture<'a, Vec<String>> {
+    ) -> BoxFuture<'a, runtime::batched::Requeue> {
         let names = due.iter().map(|object| object.name_any()).collect();
         self.0.lock().unwrap().push(names);
-        Box::pin(async { Vec::new() })
+        Box::pin(async { Default::default() })
     }
 }
 

@@ -1,12 +1,11 @@
-//! Whether a change to the node pools may remove nodes: brokers that still hold partition
-//! replicas are kept (Strimzi's broker scale-down check), and the membership of the static
-//! controller quorum (`controller.quorum.voters`) never changes under running controllers.
-//! Pure: the node pools step observes the running StatefulSets and asks Kafka, then asks this.
+//! Whether a change to the node pools may remove nodes: which brokers are leaving (the node
+//! pools step drains them before they go), and whether the membership of the static controller
+//! quorum (`controller.quorum.voters`) would change under running controllers, which it never
+//! may. Pure: the node pools step observes the running StatefulSets, then asks this.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use kafka_client::TopicDescription;
 use kube::ResourceExt;
 use runtime::labels::{STRIMZI_BROKER_ROLE, STRIMZI_CONTROLLER_ROLE};
 
@@ -78,49 +77,8 @@ pub fn id_list(ids: &BTreeSet<i32>) -> String {
     format!("{:?}", ids.iter().collect::<Vec<_>>())
 }
 
-/// Why the `leaving` brokers cannot go yet: the partitions each still holds, from `topics` as
-/// Kafka described them. `None` when they are empty.
-pub fn brokers_not_empty(
-    leaving: &BTreeSet<i32>,
-    topics: &BTreeMap<String, TopicDescription>,
-) -> Option<String> {
-    let mut held: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-    for (name, topic) in topics {
-        for partition in &topic.partitions {
-            for broker in partition.replicas.iter().filter(|id| leaving.contains(id)) {
-                held.entry(*broker)
-                    .or_default()
-                    .push(format!("{name}-{}", partition.partition));
-            }
-        }
-    }
-    if held.is_empty() {
-        return None;
-    }
-    const SHOWN: usize = 10;
-    let brokers: Vec<String> = held
-        .iter()
-        .map(|(broker, partitions)| {
-            let more = partitions.len().saturating_sub(SHOWN);
-            let mut list = partitions[..partitions.len().min(SHOWN)].join(", ");
-            if more > 0 {
-                list.push_str(&format!(" and {more} more"));
-            }
-            format!("broker {broker} holds {list}")
-        })
-        .collect();
-    Some(format!(
-        "cannot remove brokers {} while they hold partition replicas ({}); move the \
-         partitions to other brokers first, or annotate the Kafka with \
-         {SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION}: \"true\" to remove them anyway",
-        id_list(&held.keys().copied().collect()),
-        brokers.join("; ")
-    ))
-}
-
 #[cfg(test)]
 mod tests {
-    use kafka_client::PartitionInfo;
     use serde_json::json;
 
     use super::*;
@@ -142,26 +100,6 @@ mod tests {
                      "selector": {}, "template": {}, "serviceName": "x"},
         }))
         .unwrap()
-    }
-
-    fn topic(name: &str, replicas: &[&[i32]]) -> (String, TopicDescription) {
-        let partitions = replicas
-            .iter()
-            .enumerate()
-            .map(|(index, replicas)| PartitionInfo {
-                partition: index as i32,
-                leader: replicas.first().copied(),
-                replicas: replicas.to_vec(),
-                isr: replicas.to_vec(),
-            })
-            .collect();
-        let description = TopicDescription {
-            name: name.into(),
-            topic_id: None,
-            internal: false,
-            partitions,
-        };
-        (name.into(), description)
     }
 
     #[test]
@@ -197,21 +135,5 @@ mod tests {
         let message = grown.quorum_change(&model).expect("the quorum shrinks");
         assert!(message.contains("[0, 1, 2] to [0]"), "{message}");
         assert_eq!(RunningNodes::default().quorum_change(&model), None);
-    }
-
-    #[test]
-    fn only_leaving_brokers_with_replicas_block() {
-        let topics = BTreeMap::from([
-            topic("orders", &[&[0, 3], &[3, 4]]),
-            topic("payments", &[&[0]]),
-        ]);
-        let message = brokers_not_empty(&BTreeSet::from([3, 5]), &topics).expect("3 holds data");
-        assert!(message.contains("[3]"), "{message}");
-        assert!(
-            message.contains("broker 3 holds orders-0, orders-1"),
-            "{message}"
-        );
-        assert!(message.contains(SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION));
-        assert_eq!(brokers_not_empty(&BTreeSet::from([5]), &topics), None);
     }
 }

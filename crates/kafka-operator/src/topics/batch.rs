@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::admin::KafkaAdmins;
+use crate::moves::{self, MoveError, Progress};
+use crate::reassignment::Goal;
 use api::Condition;
 use api::kafka::{KafkaTopic, KafkaTopicStatus};
 use futures::future::BoxFuture;
@@ -265,6 +267,7 @@ async fn create(
                     Some(Ok(created)) => Outcome::Ready(Topic {
                         topic_name: new_topic.name.clone(),
                         topic_id: created.topic_id.clone(),
+                        replicas_change: None,
                     }),
                     // The broker described had not learned of the topic yet.
                     Some(Err(error)) if error.code == KafkaError::TOPIC_ALREADY_EXISTS => {
@@ -281,7 +284,8 @@ async fn create(
     outcomes
 }
 
-/// Grows partitions and applies config changes; a topic is Ready when both succeeded.
+/// Grows partitions, applies config changes and moves replicas; a topic is Ready when all
+/// succeeded and no partition is left to move.
 async fn update(
     admin: &AdminClient,
     updates: Vec<(Arc<KafkaTopic>, String, Option<String>, Plan)>,
@@ -336,19 +340,49 @@ async fn update(
             })),
         }
     }
-    updates
-        .into_iter()
-        .map(|(topic, name, topic_id, _)| {
-            let outcome = match errors.remove(&name) {
-                Some(error) => failed(error),
-                None => Outcome::Ready(Topic {
-                    topic_name: name,
-                    topic_id,
-                }),
-            };
-            (topic, outcome)
-        })
-        .collect()
+    let mut outcomes = Vec::new();
+    for (topic, name, topic_id, plan) in updates {
+        let ready = Topic {
+            topic_name: name.clone(),
+            topic_id,
+            replicas_change: None,
+        };
+        let outcome = match errors.remove(&name) {
+            Some(error) => failed(error),
+            None => match replicas_to_reach(&topic, &plan) {
+                Some(replicas) => change_replicas(admin, ready, replicas).await,
+                None => Outcome::Ready(ready),
+            },
+        };
+        outcomes.push((topic, outcome));
+    }
+    outcomes
+}
+
+/// The replication factor the topic moves to: the spec's while partitions differ from it,
+/// and the one recorded as ongoing until the move has cleaned up after itself.
+fn replicas_to_reach(topic: &KafkaTopic, plan: &Plan) -> Option<i16> {
+    let Plan::Update { replicas, .. } = plan else {
+        return None;
+    };
+    let recorded = (topic.status.as_ref())
+        .and_then(|status| status.replicas_change.as_ref()?.target_replicas)
+        .and_then(|target| i16::try_from(target).ok());
+    replicas.or(recorded)
+}
+
+/// One step of a replication factor change, by partition reassignment.
+async fn change_replicas(admin: &AdminClient, ready: Topic, replicas: i16) -> Outcome {
+    let goal = Goal::ReplicationFactor {
+        topic: ready.topic_name.clone(),
+        replicas: usize::try_from(replicas).unwrap_or_default(),
+    };
+    match moves::advance(admin, &goal, Some(&[ready.topic_name.clone()])).await {
+        Ok(Progress::Done) => Outcome::Ready(ready),
+        Ok(progress) => status::replicas_changing(ready, replicas, &progress),
+        Err(MoveError::Plan(error)) => Outcome::NotSupported(error.to_string()),
+        Err(error) => failed(format!("changing the replication factor: {error}")),
+    }
 }
 
 fn failed(message: String) -> Outcome {

@@ -1,7 +1,7 @@
 //! What to do in Kafka so a topic matches its KafkaTopic. Pure: it compares the model with what
 //! was observed in Kafka.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kafka_client::{ConfigEntry, ConfigOp, ConfigSource, NewTopic, TopicDescription};
 
@@ -12,23 +12,21 @@ use super::model::TopicModel;
 pub struct ObservedTopic {
     pub topic_id: Option<String>,
     pub partitions: i32,
-    pub replication_factor: i16,
+    /// The partitions' replica counts: one, unless a replication factor change is under way.
+    pub replication_factors: BTreeSet<i16>,
     /// The configuration set on the topic itself; everything else comes from the brokers.
     pub config: BTreeMap<String, String>,
 }
 
 impl ObservedTopic {
     pub fn new(description: &TopicDescription, config: &[ConfigEntry]) -> ObservedTopic {
-        let replication_factor = description
-            .partitions
-            .iter()
-            .map(|partition| partition.replicas.len())
-            .max()
-            .unwrap_or_default();
+        let replication_factors = (description.partitions.iter())
+            .map(|partition| i16::try_from(partition.replicas.len()).unwrap_or(i16::MAX))
+            .collect();
         ObservedTopic {
             topic_id: description.topic_id.clone(),
             partitions: i32::try_from(description.partitions.len()).unwrap_or(i32::MAX),
-            replication_factor: i16::try_from(replication_factor).unwrap_or(i16::MAX),
+            replication_factors,
             config: config
                 .iter()
                 .filter(|entry| entry.source == ConfigSource::DynamicTopic)
@@ -42,10 +40,12 @@ impl ObservedTopic {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plan {
     Create(NewTopic),
-    /// An existing topic; nothing to do when both are empty.
+    /// An existing topic; nothing to do when all are empty.
     Update {
         partitions: Option<i32>,
         config: Vec<ConfigOp>,
+        /// The replication factor to move every partition to, by partition reassignment.
+        replicas: Option<i16>,
     },
     /// The spec asks for something Kafka (or Brokerage) cannot do: nothing is changed, and the
     /// message says why.
@@ -54,7 +54,7 @@ pub enum Plan {
 
 impl Plan {
     pub fn is_noop(&self) -> bool {
-        matches!(self, Plan::Update { partitions: None, config } if config.is_empty())
+        matches!(self, Plan::Update { partitions: None, config, replicas: None } if config.is_empty())
     }
 }
 
@@ -93,16 +93,9 @@ pub fn plan(
         Some(desired) if desired > observed.partitions => Some(desired),
         _ => None,
     };
-    if let Some(desired) = model
+    let replicas = model
         .replicas
-        .filter(|desired| *desired != observed.replication_factor)
-    {
-        unsupported.push(format!(
-            "changing spec.replicas from {} to {desired} needs a partition reassignment, which is \
-             not supported yet; set it back to {}",
-            observed.replication_factor, observed.replication_factor
-        ));
-    }
+        .filter(|desired| observed.replication_factors != BTreeSet::from([*desired]));
     if !unsupported.is_empty() {
         return Plan::NotSupported(unsupported.join("; "));
     }
@@ -124,6 +117,7 @@ pub fn plan(
     Plan::Update {
         partitions,
         config: set.chain(reverted).collect(),
+        replicas,
     }
 }
 
@@ -155,7 +149,7 @@ mod tests {
         ObservedTopic {
             topic_id: Some("id".into()),
             partitions,
-            replication_factor,
+            replication_factors: [replication_factor].into(),
             config: config
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -216,19 +210,40 @@ mod tests {
                         name: "segment.bytes".into()
                     },
                 ],
+                replicas: None,
             }
         );
     }
 
     #[test]
-    fn fewer_partitions_or_other_replicas_change_nothing() {
+    fn fewer_partitions_change_nothing() {
         let model = model(Some(2), Some(3), &[("retention.ms", "1000")]);
         let observed = observed(4, 1, &[]);
         let Plan::NotSupported(message) = plan(&model, None, Some(&observed)) else {
             panic!("expected NotSupported");
         };
         assert!(message.contains("cannot decrease from 4 to 2"), "{message}");
-        assert!(message.contains("spec.replicas from 1 to 3"), "{message}");
+    }
+
+    #[test]
+    fn the_replication_factor_moves_until_every_partition_has_it() {
+        let model = model(None, Some(3), &[]);
+        let replicas = |plan: Plan| match plan {
+            Plan::Update { replicas, .. } => replicas,
+            other => panic!("expected an update, got {other:?}"),
+        };
+        assert_eq!(
+            replicas(plan(&model, None, Some(&observed(6, 1, &[])))),
+            Some(3)
+        );
+        // Half way: some partitions have three replicas, some still one.
+        let mut half = observed(6, 1, &[]);
+        half.replication_factors.insert(3);
+        assert_eq!(replicas(plan(&model, None, Some(&half))), Some(3));
+        assert_eq!(
+            replicas(plan(&model, None, Some(&observed(6, 3, &[])))),
+            None
+        );
     }
 
     #[test]
@@ -271,7 +286,8 @@ mod tests {
             entry("flush.ms", ConfigSource::Default),
         ];
         let observed = ObservedTopic::new(&description, &config);
-        assert_eq!((observed.partitions, observed.replication_factor), (2, 3));
+        assert_eq!(observed.partitions, 2);
+        assert_eq!(observed.replication_factors, [3].into());
         assert_eq!(
             observed.config,
             [("retention.ms".into(), "1".into())].into()

@@ -1,8 +1,10 @@
 //! A KafkaTopic's status from the outcome of its reconcile. Pure.
 
 use api::Condition;
-use api::kafka::{KafkaTopic, KafkaTopicStatus};
+use api::kafka::{KafkaTopic, KafkaTopicStatus, ReplicasChangeState, ReplicasChangeStatus};
 use runtime::batched;
+
+use crate::moves::Progress;
 
 use operator_common::topics::TopicError;
 
@@ -11,6 +13,32 @@ use operator_common::topics::TopicError;
 pub struct Topic {
     pub topic_name: String,
     pub topic_id: Option<String>,
+    /// While the replication factor changes: Strimzi's `status.replicasChange`.
+    pub replicas_change: Option<ReplicasChangeStatus>,
+}
+
+/// The reason a KafkaTopic is not Ready while its partitions move to a new replication factor.
+pub const REPLICAS_CHANGE_ONGOING: &str = "ReplicasChangeOngoing";
+
+/// The outcome of a step of a replication factor change that has partitions moving.
+pub fn replicas_changing(ready: Topic, replicas: i16, progress: &Progress) -> Outcome {
+    let message = format!(
+        "moving to {replicas} replicas per partition: {}",
+        progress.message()
+    );
+    Outcome::Progressing {
+        ready: Topic {
+            replicas_change: Some(ReplicasChangeStatus {
+                target_replicas: Some(i32::from(replicas)),
+                state: Some(ReplicasChangeState::Ongoing),
+                message: Some(message.clone()),
+                session_id: None,
+            }),
+            ..ready
+        },
+        reason: REPLICAS_CHANGE_ONGOING,
+        message,
+    }
 }
 
 /// How one KafkaTopic's reconcile ended.
@@ -41,7 +69,10 @@ pub fn status(
         topic_id: ready
             .and_then(|ready| ready.topic_id.clone())
             .or(current.topic_id),
-        replicas_change: None,
+        replicas_change: match ready {
+            Some(ready) => ready.replicas_change.clone(),
+            None => current.replicas_change,
+        },
     }
 }
 
@@ -69,6 +100,7 @@ mod tests {
         let ready = Outcome::Ready(Topic {
             topic_name: "orders".into(),
             topic_id: Some("id-1".into()),
+            replicas_change: None,
         });
         let status = desired(&topic, &ready, now).unwrap();
         assert_eq!(status.topic_name.as_deref(), Some("orders"));
@@ -85,6 +117,45 @@ mod tests {
             (condition.type_.as_str(), condition.reason.as_deref()),
             ("NotReady", Some("KafkaError"))
         );
+    }
+
+    #[test]
+    fn a_replication_factor_change_shows_its_progress_until_ready() {
+        let now = Timestamp::UNIX_EPOCH;
+        let mut topic = topic("orders", json!({}));
+        let ready = Topic {
+            topic_name: "orders".into(),
+            topic_id: Some("id-1".into()),
+            replicas_change: None,
+        };
+        let progress = Progress::Moving {
+            in_flight: 6,
+            planned: 0,
+        };
+        let moving = replicas_changing(ready.clone(), 3, &progress);
+        let status = desired(&topic, &moving, now).unwrap();
+        let change = status.replicas_change.clone().unwrap();
+        assert_eq!(change.target_replicas, Some(3));
+        assert_eq!(change.state, Some(ReplicasChangeState::Ongoing));
+        let condition = &status.conditions.as_ref().unwrap()[0];
+        assert_eq!(condition.type_, "NotReady");
+        assert_eq!(condition.reason.as_deref(), Some(REPLICAS_CHANGE_ONGOING));
+        assert!(
+            condition
+                .message
+                .as_ref()
+                .unwrap()
+                .contains("6 partitions are moving")
+        );
+
+        // A failure on the way keeps the change recorded; success clears it.
+        topic.status = Some(status);
+        let down = Outcome::Failed(TopicError::Kafka("down".into()));
+        let failed = desired(&topic, &down, now).unwrap();
+        assert_eq!(failed.replicas_change, Some(change));
+        let done = desired(&topic, &Outcome::Ready(ready), now).unwrap();
+        assert_eq!(done.replicas_change, None);
+        assert_eq!(done.conditions.unwrap()[0].type_, "Ready");
     }
 
     #[test]
@@ -114,6 +185,7 @@ mod tests {
         let ready = Outcome::Ready(Topic {
             topic_name: "orders".into(),
             topic_id: None,
+            replicas_change: None,
         });
         topic.status = desired(&topic, &ready, Timestamp::UNIX_EPOCH);
         let later = Timestamp::UNIX_EPOCH + std::time::Duration::from_secs(60);

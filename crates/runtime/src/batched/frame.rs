@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 
 use api::{Condition, HasConditions};
 
-use super::{BatchReconciler, set_finalizers, warn_cluster_gone, write_statuses};
+use super::{BatchReconciler, Requeue, set_finalizers, warn_cluster_gone, write_statuses};
 use crate::conditions::{self, INVALID_SPEC, NOT_SUPPORTED};
 use crate::finalizer::has_finalizer;
 use crate::{Context, managed, pause};
@@ -113,6 +113,14 @@ pub enum Outcome<R, E> {
     /// The broker's answers disagreed (one had not learned of a change yet): the status stays
     /// as it is, and the resource is looked at again shortly.
     LookAgain,
+    /// The broker carries the spec out over minutes (partitions moving): `NotReady` with
+    /// `reason` and `message`, the status records `ready`, and the resource is looked at again
+    /// at a steady pace (not as a failure) until it is Ready.
+    Progressing {
+        ready: R,
+        reason: &'static str,
+        message: String,
+    },
 }
 
 /// An error for a status condition: its reason, and its message for a person.
@@ -167,7 +175,7 @@ where
         group: &'a B::Group,
         due: Vec<Arc<K>>,
         members: &'a [Arc<K>],
-    ) -> BoxFuture<'a, Vec<String>> {
+    ) -> BoxFuture<'a, Requeue> {
         Box::pin(reconcile(self, group, due, members))
     }
 
@@ -279,13 +287,13 @@ where
 }
 
 /// Reconciles `due`, resources of `group`; `members` is every resource of the group. Returns the
-/// names of the resources to retry later.
+/// names of the resources to look at again.
 async fn reconcile<K, B>(
     kind: &B,
     group: &B::Group,
     due: Vec<Arc<K>>,
     members: &[Arc<K>],
-) -> Vec<String>
+) -> Requeue
 where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
         + HasStatus<Status: HasConditions>,
@@ -349,9 +357,12 @@ where
     retry.extend(set_finalizers(client, release, B::FINALIZER, false).await);
     let now = Timestamp::now();
     let mut statuses = Vec::new();
+    let mut progressing = Vec::new();
     for (resource, outcome) in outcomes {
-        if matches!(outcome, Outcome::Failed(_) | Outcome::LookAgain) {
-            retry.push(resource.name_any());
+        match outcome {
+            Outcome::Failed(_) | Outcome::LookAgain => retry.push(resource.name_any()),
+            Outcome::Progressing { .. } => progressing.push(resource.name_any()),
+            _ => {}
         }
         if let Some(desired) = desired_status::<K, B>(&resource, &outcome, now) {
             let current = resource.status().cloned();
@@ -359,7 +370,10 @@ where
         }
     }
     retry.extend(write_statuses(client, statuses).await);
-    retry
+    Requeue {
+        failed: retry,
+        progressing,
+    }
 }
 
 /// The status `outcome` gives `resource` (pure); `None` leaves it as it is.
@@ -375,6 +389,7 @@ where
     let current = resource.status().and_then(HasConditions::conditions);
     let (ready, warnings) = match outcome {
         Outcome::Ready(ready) => (Some(ready), B::warnings(ready)),
+        Outcome::Progressing { ready, .. } => (Some(ready), Vec::new()),
         _ => (None, Vec::new()),
     };
     let conditions = outcome_conditions(outcome, warnings, B::conflict, current, now)?;
@@ -402,6 +417,9 @@ fn outcome_conditions<R, E: Failure>(
         Outcome::NotSupported(message) => conditions::not_ready(NOT_SUPPORTED, message),
         Outcome::Failed(error) => conditions::not_ready(error.reason(), &error.to_string()),
         Outcome::LookAgain => return None,
+        Outcome::Progressing {
+            reason, message, ..
+        } => conditions::not_ready(reason, message),
     };
     let warnings = warnings
         .into_iter()
@@ -492,6 +510,15 @@ mod tests {
         assert_eq!(
             reasons(&Outcome::Unmanaged),
             Some(vec![pair("Ready", None)])
+        );
+        let moving = Outcome::Progressing {
+            ready: (),
+            reason: "Moving",
+            message: "half way".into(),
+        };
+        assert_eq!(
+            reasons(&moving),
+            Some(vec![pair("NotReady", Some("Moving"))])
         );
         assert_eq!(
             reasons(&Outcome::Failed(Down)),

@@ -47,19 +47,31 @@ pub trait BatchReconciler<K>: Send + Sync + 'static {
     fn group(&self, object: &K) -> Self::Group;
 
     /// Reconciles `due`, resources of `group`; `members` is every resource of the group, for
-    /// decisions that involve the others. Returns the names of the resources to retry later.
+    /// decisions that involve the others. Returns the resources to look at again.
     fn reconcile<'a>(
         &'a self,
         group: &'a Self::Group,
         due: Vec<Arc<K>>,
         members: &'a [Arc<K>],
-    ) -> BoxFuture<'a, Vec<String>>;
+    ) -> BoxFuture<'a, Requeue>;
 
     /// Resources of the group to look at again because `deleted` is gone.
     fn after_delete(&self, _deleted: &K, _members: &[Arc<K>]) -> Vec<String> {
         Vec::new()
     }
 }
+
+/// The resources of a batch to look at again, by name.
+#[derive(Debug, Default)]
+pub struct Requeue {
+    /// Failed: retried with backoff.
+    pub failed: Vec<String>,
+    /// Still moving toward their spec: looked at again every [`PROGRESS_POLL`].
+    pub progressing: Vec<String>,
+}
+
+/// How often a resource whose change takes time (partitions moving) is looked at.
+pub const PROGRESS_POLL: Duration = Duration::from_secs(5);
 
 /// Runs `reconciler` over the watched namespaces until it stops.
 pub async fn run<K, R>(namespaces: &Namespaces, context: Arc<Context>, reconciler: Arc<R>)
@@ -261,7 +273,10 @@ where
 
             let began = Instant::now();
             let count = due.len();
-            let mut retry = self.reconciler.reconcile(&self.group, due, &members).await;
+            let Requeue {
+                failed: mut retry,
+                progressing,
+            } = self.reconciler.reconcile(&self.group, due, &members).await;
             retry.sort();
             retry.dedup();
             let metrics = &self.context.metrics;
@@ -286,6 +301,12 @@ where
                     .entry(backoff_delay(*count).min(MAX_RETRY_DELAY))
                     .or_default()
                     .push(name);
+            }
+            if !progressing.is_empty() {
+                by_delay
+                    .entry(PROGRESS_POLL)
+                    .or_default()
+                    .extend(progressing);
             }
             for (delay, names) in by_delay {
                 let requeue = self.requeue.clone();

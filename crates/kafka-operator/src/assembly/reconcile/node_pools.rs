@@ -1,7 +1,8 @@
 //! One StatefulSet per node pool, applied after everything its pods mount; the StatefulSet of a
 //! pool that is gone is deleted (its PVCs follow the pool's retention policy). A storage change
-//! a pool's StatefulSet cannot take is refused with `NotSupported`; so is, before anything is
-//! applied, removing brokers that hold partitions or changing the controller quorum.
+//! a pool's StatefulSet cannot take is refused with `NotSupported`. Before anything is applied,
+//! brokers about to be removed are drained of their partitions, and a change of the controller
+//! quorum is refused.
 
 use std::time::Duration;
 
@@ -20,9 +21,9 @@ use super::observe;
 use super::state::KafkaReconcile;
 use super::status::node_pool_status;
 use crate::assembly::identity::{CLUSTER_ID_ANNOTATION, unrecorded};
-use crate::assembly::scale_down::{
-    RunningNodes, SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION, brokers_not_empty, id_list,
-};
+use crate::assembly::scale_down::{RunningNodes, SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION, id_list};
+use crate::moves::{self, MoveError, Progress};
+use crate::reassignment::Goal;
 use operator_common::claim_templates::{claim_templates_changed, refusal};
 use operator_common::cluster_ref::ClusterRef;
 
@@ -51,10 +52,16 @@ async fn record_cluster_id(state: &KafkaReconcile) -> Result<(), Error> {
 /// How soon Kafka is asked again whether refused brokers are empty.
 const REMOVAL_RETRY: Duration = Duration::from_secs(30);
 
+/// How soon a drain is looked at again while partitions move off leaving brokers.
+const DRAIN_POLL: Duration = Duration::from_secs(5);
+
+/// The reason of the condition while leaving brokers are drained before their pods go.
+pub const DRAINING_BROKERS: &str = "DrainingBrokers";
+
 /// Holds everything (nothing is applied, the pools keep their node IDs) while the model would
-/// change the controller quorum, or drop brokers that still hold partitions. Kafka is asked
-/// again later, as partitions may have moved away; when it cannot answer, they may hold some,
-/// so they stay.
+/// change the controller quorum, or drop brokers that still hold partitions: those are drained
+/// first, one batch of partitions at a time, and go once Kafka says they hold nothing. When
+/// they cannot be drained (too few brokers would be left) or Kafka cannot answer, they stay.
 pub fn hold_unsafe_removal(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
         let model = &state.model;
@@ -66,9 +73,13 @@ pub fn hold_unsafe_removal(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<F
         let Some(held) = removal_refusal(state).await? else {
             return Ok(Flow::Continue);
         };
-        tracing::info!(kafka = %state.kafka.name_any(), message = %held.message(), "refusing to remove nodes");
+        tracing::info!(kafka = %state.kafka.name_any(), message = %held.message(), "holding the removal of nodes");
+        let again = match held.reason() {
+            Some(DRAINING_BROKERS) => DRAIN_POLL,
+            _ => REMOVAL_RETRY,
+        };
         state.progress.readiness = held;
-        Ok(Flow::Requeue(REMOVAL_RETRY))
+        Ok(Flow::Requeue(again))
     })
 }
 
@@ -91,22 +102,44 @@ async fn removal_refusal(state: &KafkaReconcile) -> Result<Option<Readiness>, Er
         namespace: model.namespace.clone(),
         name: model.cluster.clone(),
     };
-    let topics = match state.admins.admin(&cluster).await {
-        Ok(admin) => admin.list_topics().await.map_err(|error| error.to_string()),
-        Err(error) => Err(error.to_string()),
-    };
-    Ok(match topics {
-        Ok(topics) => brokers_not_empty(&leaving, &topics),
-        Err(error) => Some(format!(
-            "cannot remove brokers {} before Kafka says they hold no partitions, and Kafka \
-             cannot be asked: {error}",
-            id_list(&leaving)
-        )),
-    }
-    .map(|message| Readiness::Held {
+    let refused = |message: String| Readiness::Held {
         reason: SCALE_DOWN_REFUSED,
         message,
-    }))
+    };
+    let admin = match state.admins.admin(&cluster).await {
+        Ok(admin) => admin,
+        Err(error) => {
+            return Ok(Some(refused(format!(
+                "cannot remove brokers {} before they are drained, and Kafka cannot be asked: \
+                 {error}",
+                id_list(&leaving)
+            ))));
+        }
+    };
+    let goal = Goal::Drain {
+        brokers: leaving.clone(),
+    };
+    Ok(match moves::advance(&admin, &goal, None).await {
+        Ok(Progress::Done) => None,
+        Ok(progress) => Some(Readiness::Held {
+            reason: DRAINING_BROKERS,
+            message: format!(
+                "moving every partition off brokers {} before removing them: {}",
+                id_list(&leaving),
+                progress.message()
+            ),
+        }),
+        Err(MoveError::Plan(error)) => Some(refused(format!(
+            "cannot remove brokers {}: {error}; add brokers or lower the topic's replication \
+             factor, or annotate the Kafka with {SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION}: \
+             \"true\" to remove them anyway",
+            id_list(&leaving)
+        ))),
+        Err(error) => Some(refused(format!(
+            "cannot remove brokers {} before they are drained, and draining them failed: {error}",
+            id_list(&leaving)
+        ))),
+    })
 }
 
 /// Records each pool's node IDs (and roles) in its status, now that its StatefulSet has them,
