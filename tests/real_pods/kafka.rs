@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use api::kafka::{Kafka, KafkaNodePool, KafkaTopic};
+use api::kafka::{AutoRebalanceState, Kafka, KafkaNodePool, KafkaTopic};
 use brokerage_e2e::real_pods::{
     BackgroundProducer, KafkaConnection, consume, produce, scrape, setup_on_real_node,
 };
@@ -109,7 +109,8 @@ spec: {partitions: 2, replicas: 2}
 /// the brokers one at a time while a producer with `acks=all` never fails, then moves the
 /// metadata version up; messages produced before the roll are read after it from the
 /// persistent volumes; the NodePort listener answers on the node's address as the status
-/// advertises; each broker's rack is its node's zone; the broker pool scales up, a topic's
+/// advertises; each broker's rack is its node's zone; the broker pool scales up and the new
+/// broker is given partitions (autoRebalance), a topic's
 /// replication factor moves up and down under a producer, and the pool scales down only once
 /// the leaving broker is drained; deleting the Kafka removes what it owns and keeps the claims.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,6 +241,27 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
     let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
     scale_brokers(&client, &namespace, &pools, 4).await?;
     wait_condition(&kafkas, "pools", "Ready", None, KAFKA_READY).await?;
+    // spec.cruiseControl.autoRebalance (add-brokers) gives the new broker partitions.
+    let brokers: Vec<i32> = (admin.describe_cluster().await?.brokers.iter())
+        .map(|broker| broker.id)
+        .collect();
+    let added = brokers.iter().max().copied().context("a broker")?;
+    testenv::eventually(
+        "partitions moved onto the added broker",
+        KAFKA_READY,
+        || async {
+            let status = kafkas.get("pools").await?.status.unwrap_or_default();
+            let idle = status
+                .auto_rebalance
+                .is_some_and(|rebalance| rebalance.state == AutoRebalanceState::Idle);
+            let topics = admin.list_topics().await?;
+            let held = (topics.values().flat_map(|topic| &topic.partitions))
+                .filter(|partition| partition.replicas.contains(&added))
+                .count();
+            Ok(idle && held > 0)
+        },
+    )
+    .await?;
     let moving: KafkaTopic = serde_yaml::from_str(MOVING_TOPIC)?;
     topics.create(&Default::default(), &moving).await?;
     wait_condition(&topics, "moving", "Ready", None, TOPIC_READY).await?;
@@ -258,9 +280,6 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
         "{during_moves:?}"
     );
     // The moves' replication throttle is gone from the brokers.
-    let brokers: Vec<i32> = (admin.describe_cluster().await?.brokers.iter())
-        .map(|broker| broker.id)
-        .collect();
     let resources: Vec<ConfigResource> = brokers
         .iter()
         .map(|id| ConfigResource::Broker(*id))
@@ -289,7 +308,6 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
     let message = refused.message.unwrap_or_default();
     ensure!(message.contains("replicas of topic moving"), "{message}");
     ensure!(broker_pods(&client, &namespace).await?.len() == 4);
-    let leaving = brokers.iter().max().copied().context("a broker")?;
     // With two, the leaving broker is drained, then removed.
     set_replicas(&topics, 2).await?;
     scale_brokers(&client, &namespace, &pools, 3).await?;
@@ -297,7 +315,7 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
     for (name, topic) in admin.list_topics().await? {
         for partition in &topic.partitions {
             ensure!(
-                !partition.replicas.contains(&leaving),
+                !partition.replicas.contains(&added),
                 "{name}-{} is still on the removed broker: {partition:?}",
                 partition.partition
             );

@@ -215,6 +215,36 @@ pub struct KafkaStatus {
     /// Version of the operator that last reconciled the cluster successfully.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operator_last_successful_version: Option<String>,
+    /// Where `spec.cruiseControl.autoRebalance` stands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_rebalance: Option<AutoRebalanceStatus>,
+}
+
+/// Strimzi's `status.autoRebalance`: whether partitions are being moved after a scaling, and
+/// onto or off which brokers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRebalanceStatus {
+    pub state: AutoRebalanceState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modes: Option<Vec<AutoRebalanceModeBrokers>>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AutoRebalanceState {
+    #[default]
+    Idle,
+    RebalanceOnScaleUp,
+    RebalanceOnScaleDown,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRebalanceModeBrokers {
+    /// `add-brokers` or `remove-brokers`.
+    pub mode: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brokers: Option<Vec<i32>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

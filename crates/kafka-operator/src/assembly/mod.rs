@@ -1,6 +1,7 @@
 //! The Kafka assembly: [`model::validate`] turns a Kafka and its node pools into a
 //! [`KafkaModel`], and the `build_*` functions turn the model into the objects the cluster needs.
 
+pub mod auto_rebalance;
 pub mod availability;
 pub mod broker_config;
 

@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use runtime::labels::{self, Labels};
 
+use super::auto_rebalance;
 use super::certificates;
 use super::config::{self, UserConfig};
 use super::config_map_key::ConfigMapKey;
@@ -62,6 +63,8 @@ pub struct KafkaModel {
     pub metrics: Option<Metrics>,
     /// The exporter `spec.kafkaExporter` asks for.
     pub kafka_exporter: Option<KafkaExporter>,
+    /// `spec.cruiseControl.autoRebalance` with `add-brokers`: added brokers get partitions.
+    pub rebalance_on_scale_up: bool,
     /// Where each broker's rack comes from (`spec.kafka.rack`).
     pub rack: Option<Rack>,
     /// What `spec.kafka.template` adds to the Services.
@@ -289,6 +292,8 @@ pub fn validate(
     let rack = rack::rack(spec.rack.as_ref())?;
     let kafka_exporter =
         kafka_exporter::kafka_exporter(kafka.spec.kafka_exporter.as_ref(), &mut warnings)?;
+    let rebalance_on_scale_up =
+        auto_rebalance::on_scale_up(kafka.spec.cruise_control.as_ref(), &mut warnings)?;
     if let Some(index) =
         (metrics.as_ref()).and_then(|_| listeners.iter().position(|l| l.port == METRICS_PORT))
     {
@@ -341,6 +346,7 @@ pub fn validate(
         metrics,
         rack,
         kafka_exporter,
+        rebalance_on_scale_up,
         service_templates: kafka_template.services,
         liveness_probe: spec.liveness_probe.clone(),
         readiness_probe: spec.readiness_probe.clone(),
@@ -899,7 +905,6 @@ fn warn_unimplemented(kafka: &Kafka, warnings: &mut Vec<Warning>) {
         ("spec.kafka.jmxOptions", cluster.jmx_options.is_some()),
         ("spec.kafka.tieredStorage", cluster.tiered_storage.is_some()),
         ("spec.kafka.quotas", cluster.quotas.is_some()),
-        ("spec.cruiseControl", spec.cruise_control.is_some()),
         ("spec.jmxTrans", spec.jmx_trans.is_some()),
         (
             "spec.maintenanceTimeWindows",

@@ -1,6 +1,7 @@
 //! The Kafka assembly's I/O: observe, validate into the pure model, then a chain of steps that
 //! apply what the model built, roll pods, and watch readiness; the status comes last.
 
+mod added_brokers;
 mod apply;
 mod certificates;
 mod cluster_id;
@@ -30,7 +31,7 @@ use observe::Observed;
 use state::KafkaReconcile;
 
 use crate::admin::KafkaAdmins;
-use crate::assembly::{Desired, KafkaModel, validate};
+use crate::assembly::{Desired, KafkaModel, auto_rebalance, validate};
 use operator_common::pod_security::PodPolicy;
 use operator_common::validation::InvalidSpec;
 
@@ -72,6 +73,7 @@ impl Assembly for KafkaAssembly {
             .step("rolling-update", rolling::restart_outdated_pods)
             .step("readiness", readiness::observe)
             .step("metadata-version", metadata_version::upgrade)
+            .step("auto-rebalance", added_brokers::fill)
             .step("kafka-exporter", apply::kafka_exporter)
             .step("discovery", discovery::publish)
             .step("sweep", apply::sweep)
@@ -101,6 +103,9 @@ impl Assembly for KafkaAssembly {
         applier: Applier,
     ) -> KafkaReconcile {
         let recorded = kafka.status.as_ref().and_then(|s| s.cluster_id.as_ref());
+        let filling = auto_rebalance::recorded(
+            (kafka.status.as_ref()).and_then(|status| status.auto_rebalance.as_ref()),
+        );
         let running_metadata_version = (kafka.status.as_ref())
             .and_then(|status| status.kafka_metadata_version.clone())
             .unwrap_or_else(|| model.metadata_version.clone());
@@ -119,6 +124,7 @@ impl Assembly for KafkaAssembly {
             node_certificates: Default::default(),
             pods: Vec::new(),
             running_metadata_version,
+            filling,
             progress: Progress::creating("the cluster is"),
         }
     }

@@ -17,6 +17,7 @@ use runtime::labels::Labels;
 use runtime::status::write_status;
 use runtime::{Error, Flow, Readiness, conditions};
 
+use super::added_brokers;
 use super::observe;
 use super::state::KafkaReconcile;
 use super::status::node_pool_status;
@@ -70,6 +71,7 @@ pub fn hold_unsafe_removal(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<F
         let selector = Labels::owned_by("Kafka", &model.cluster);
         let live = api.list(&ListParams::default().labels(&selector)).await?;
         state.statefulsets = live.into_iter().map(|set| (set.name_any(), set)).collect();
+        added_brokers::note(state);
         let Some(held) = removal_refusal(state).await? else {
             return Ok(Flow::Continue);
         };

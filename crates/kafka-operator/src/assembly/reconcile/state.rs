@@ -1,7 +1,7 @@
 //! What one reconcile of a Kafka knows: the resource, the model and the objects built from it,
 //! and what the steps observed along the way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use api::kafka::{Kafka, KafkaNodePool, ListenerStatus};
@@ -34,6 +34,8 @@ pub struct KafkaReconcile {
     /// The metadata version the cluster runs: the status's, or for a new cluster the one its
     /// storage is formatted with; the metadata-version step moves it up.
     pub running_metadata_version: String,
+    /// Brokers a scale-up added that partitions still move onto (`spec.cruiseControl.autoRebalance`).
+    pub filling: BTreeSet<i32>,
     /// The cluster's pods, as the readiness step last saw them.
     pub pods: Vec<Pod>,
     pub progress: Progress,

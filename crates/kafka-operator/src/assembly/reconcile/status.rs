@@ -6,6 +6,7 @@ use api::kafka::{KafkaNodePoolStatus, KafkaStatus, ProcessRole, UsedNodePoolStat
 use runtime::conditions;
 
 use super::state::KafkaReconcile;
+use crate::assembly::auto_rebalance;
 use crate::assembly::model::{KafkaModel, Pool};
 
 pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
@@ -48,6 +49,8 @@ pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
         },
         kafka_version: Some(model.release.version.to_string()),
         kafka_metadata_version: Some(state.running_metadata_version.clone()),
+        auto_rebalance: (model.rebalance_on_scale_up)
+            .then(|| auto_rebalance::status(&state.filling)),
         operator_last_successful_version: readiness
             .is_ready()
             .then(|| env!("CARGO_PKG_VERSION").to_string())
