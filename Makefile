@@ -54,7 +54,7 @@ crash-points: tools
 	CRASH_POINTS=full $(CARGO) test -p brokerage-e2e --test faults -- --nocapture crash_at_every_write
 
 ## bench: speed and memory figures; prints a table and writes target/bench/results.json
-## (BENCH="real-node brokers" runs only those: real-node, failover, kafka-cluster, brokers, rocketmq-topics,
+## (BENCH="real-node brokers" runs only those: real-node, failover, kafka-cluster, brokers, moves, rocketmq-topics,
 ## outage)
 bench: tools
 	$(CARGO) build --release --quiet -p brokerage

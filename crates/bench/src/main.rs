@@ -6,6 +6,7 @@ mod control_plane;
 mod failover;
 mod kafka_cluster;
 mod load;
+mod moves;
 mod outage;
 mod real_node;
 mod resources;
@@ -45,6 +46,9 @@ async fn main() -> Result<()> {
     }
     if wanted("brokers") {
         figures.extend(brokers::run(&cluster, &out).await?);
+    }
+    if wanted("moves") {
+        figures.extend(moves::run(&cluster, &out).await?);
     }
     if wanted("rocketmq-topics") {
         figures.extend(rocketmq_topics::run(&cluster, &out).await?);

@@ -591,6 +591,33 @@ impl KafkaCluster {
     pub fn startup_time(&self) -> Duration {
         self.startup
     }
+
+    /// Writes `records` records of `record_size` bytes to `topic` with `acks=all`, through
+    /// Kafka's own `ProducerPerformance` on the plain listener. Blocks until they are written.
+    pub fn produce(&self, topic: &str, records: u64, record_size: u32) -> Result<()> {
+        let libs = Tools::locate_kafka(KAFKA_VERSION)?;
+        let output = java(&libs, &self.node_dir(0), 256)?
+            .arg("org.apache.kafka.tools.ProducerPerformance")
+            .args(["--topic", topic, "--throughput", "-1"])
+            .args(["--num-records", &records.to_string()])
+            .args(["--record-size", &record_size.to_string()])
+            .arg("--producer-props")
+            .arg(format!(
+                "bootstrap.servers={}",
+                self.bootstrap(Listener::Plain)
+            ))
+            .arg("acks=all")
+            .output()
+            .context("running ProducerPerformance")?;
+        if !output.status.success() {
+            bail!(
+                "ProducerPerformance failed: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Drop for KafkaCluster {
