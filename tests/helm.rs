@@ -177,8 +177,11 @@ fn resources(rule: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// The cluster-scoped resources `install/020-cluster-role.yaml` names, one rule each.
+const CLUSTER_SCOPED: [&str; 2] = ["nodes", "storageclasses"];
+
 /// The rules of `install/020-cluster-role.yaml` on namespaced resources: all but those on
-/// nodes, the one cluster-scoped resource it names.
+/// the cluster-scoped resources it names.
 fn namespaced_install_rules() -> Result<Vec<Value>> {
     let install = parse(&std::fs::read_to_string(repo_path(
         "install/020-cluster-role.yaml",
@@ -186,13 +189,15 @@ fn namespaced_install_rules() -> Result<Vec<Value>> {
     let rules = install[0]["rules"]
         .as_sequence()
         .context("install's ClusterRole has rules")?;
+    let cluster_scoped = |rule: &Value| CLUSTER_SCOPED.iter().any(|r| resources(rule) == [*r]);
     ensure!(
-        rules.iter().any(|rule| resources(rule) == ["nodes"]),
-        "install's ClusterRole no longer reads nodes: update this test and the chart's rules"
+        rules.iter().filter(|rule| cluster_scoped(rule)).count() == CLUSTER_SCOPED.len(),
+        "install's ClusterRole no longer reads {CLUSTER_SCOPED:?}: update this test and the \
+         chart's rules"
     );
     Ok(rules
         .iter()
-        .filter(|rule| resources(rule) != ["nodes"])
+        .filter(|rule| !cluster_scoped(rule))
         .cloned()
         .collect())
 }
@@ -303,7 +308,7 @@ fn watching_a_list_of_namespaces_grants_the_namespaced_rules_in_each_only() -> R
         "Roles in the watched namespaces, and the leader election's in the operator's own"
     );
 
-    // What stays cluster-wide: reading nodes, and nothing on a namespaced resource.
+    // What stays cluster-wide: reading nodes and StorageClasses, nothing on a namespaced resource.
     let cluster_bindings = of_kind(&rendered, "ClusterRoleBinding");
     assert!(
         !cluster_bindings.is_empty(),
@@ -322,7 +327,7 @@ fn watching_a_list_of_namespaces_grants_the_namespaced_rules_in_each_only() -> R
         granted_everywhere.is_empty(),
         "a ClusterRoleBinding grants namespaced resources cluster-wide: {granted_everywhere:?}"
     );
-    assert_eq!(cluster_wide, BTreeSet::from(["nodes"]));
+    assert_eq!(cluster_wide, BTreeSet::from(CLUSTER_SCOPED));
 
     assert_eq!(
         env(&rendered, "BROKERAGE_WATCH_NAMESPACES").as_deref(),

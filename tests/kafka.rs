@@ -12,10 +12,11 @@ use brokerage_e2e::operators::{Clusters, KafkaTopics, Operators};
 use brokerage_e2e::wait_ready;
 use brokerage_e2e::{counter, repo_path, setup, wait_condition};
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
+use k8s_openapi::api::storage::v1::StorageClass;
 use kafka_client::{AdminClient, ClientConfig, NewTopic};
 use kafka_operator::admin::AdminOverride;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use runtime::Metrics;
 use serde_json::json;
@@ -556,8 +557,80 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
         "scaling down restarted a remaining broker"
     );
 
-    // A bigger volume would need new claim templates, which Kubernetes refuses: NotSupported,
-    // and nothing changes until the size is put back.
+    Ok(())
+}
+
+/// A one-node cluster whose claim's StorageClass (`CLASS`) cannot expand. The local provisioner
+/// binds no claim of it: the claim stays pending, which is enough for a larger size to be refused.
+const FIXED_STORAGE: &str = r#"
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaNodePool
+metadata:
+  name: fixed
+  labels: {strimzi.io/cluster: np}
+spec:
+  replicas: 1
+  roles: [controller, broker]
+  storage: {type: persistent-claim, size: 1Gi, class: CLASS, deleteClaim: true}
+---
+apiVersion: kafka.strimzi.io/v1
+kind: Kafka
+metadata:
+  name: np
+  annotations: {strimzi.io/node-pools: enabled, strimzi.io/kraft: enabled}
+spec:
+  kafka:
+    listeners: [{name: plain, port: 9092, type: internal, tls: false}]
+"#;
+
+/// A larger size grows every claim of the pool in place, as in Strimzi, restarting no pod: the
+/// StatefulSet is re-created with the larger template, and the Kafka is not Ready until each
+/// volume has its new capacity (which a CSI resizer reports; on kwok, the test). A smaller size,
+/// or a larger one on a StorageClass that cannot expand, is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_larger_volume_grows_the_claims_in_place_and_a_smaller_one_is_refused() -> Result<()> {
+    let (client, namespace) = setup("kafka-resize").await?;
+    start_operator(&client, &namespace).await?;
+    apply_example(&client, &namespace, "persistent-dual-pool.yaml").await?;
+    // A class of the local provisioner that does not allow expansion.
+    let classes: Api<StorageClass> = Api::all(client.clone());
+    let provisioner = classes.get("standard").await?.provisioner;
+    let fixed = format!("{namespace}-fixed");
+    let class = json!({"metadata": {"name": fixed}, "provisioner": provisioner,
+                       "allowVolumeExpansion": false});
+    classes
+        .create(&PostParams::default(), &serde_json::from_value(class)?)
+        .await?;
+    let yaml = FIXED_STORAGE.replace("CLASS", &fixed);
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
+
+    let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &namespace);
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let claims_of = |prefix: &'static str| {
+        let claims = claims.clone();
+        async move {
+            let list = claims.list(&ListParams::default()).await?.items;
+            anyhow::Ok(
+                (list.into_iter())
+                    .filter(|claim| claim.name_any().starts_with(prefix))
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    let broker_pods = || async {
+        let selector = ListParams::default().labels("strimzi.io/pool-name=broker");
+        anyhow::Ok(pods.list(&selector).await?.items)
+    };
+    let uids = |pods: Vec<Pod>| -> BTreeMap<String, Option<String>> {
+        pods.iter().map(|pod| (pod.name_any(), pod.uid())).collect()
+    };
+    let before = uids(broker_pods().await?);
+    assert_eq!(before.len(), 3);
+    let old_set = sets.get("persistent-cluster-broker").await?.uid();
     let size = |size: &str| {
         json!({"spec": {"storage": {"type": "jbod", "volumes": [{"id": 0,
             "type": "persistent-claim", "size": size, "kraftMetadata": "shared",
@@ -566,6 +639,57 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
     let params = PatchParams::default();
     pools
         .patch("broker", &params, &Patch::Merge(&size("200Gi")))
+        .await?;
+    let resizing = wait_condition(
+        &kafkas,
+        "persistent-cluster",
+        "NotReady",
+        Some("VolumeResizing"),
+        WAIT,
+    )
+    .await?;
+    let message = resizing.message.unwrap_or_default();
+    assert!(
+        message.contains("data-0-persistent-cluster-broker-"),
+        "{message}"
+    );
+    let storage = |spec: Option<k8s_openapi::api::core::v1::PersistentVolumeClaimSpec>| {
+        let requests = spec.and_then(|s| s.resources).and_then(|r| r.requests);
+        requests
+            .and_then(|r| r.get("storage").cloned())
+            .map(|q| q.0)
+    };
+    let grown = claims_of("data-0-persistent-cluster-broker-").await?;
+    assert_eq!(grown.len(), 3);
+    for claim in &grown {
+        assert_eq!(storage(claim.spec.clone()).as_deref(), Some("200Gi"));
+    }
+    let set = sets.get("persistent-cluster-broker").await?;
+    assert_ne!(set.uid(), old_set, "the StatefulSet was not re-created");
+    let template = set.spec.and_then(|s| s.volume_claim_templates).unwrap();
+    assert_eq!(storage(template[0].spec.clone()).as_deref(), Some("200Gi"));
+    assert_eq!(uids(broker_pods().await?), before, "a broker restarted");
+
+    // What the volumes' resizer reports once they are grown.
+    for claim in &grown {
+        let capacity = json!({"status": {"capacity": {"storage": "200Gi"}}});
+        claims
+            .patch_status(&claim.name_any(), &params, &Patch::Merge(&capacity))
+            .await?;
+    }
+    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
+    assert_eq!(uids(broker_pods().await?), before, "a broker restarted");
+    testenv::eventually("the new StatefulSet adopted the pods", WAIT, || async {
+        Ok(broker_pods().await?.iter().all(|pod| {
+            let owner = pod.owner_references().first().map(|o| o.uid.clone());
+            owner == set.metadata.uid
+        }))
+    })
+    .await?;
+
+    // Smaller again: refused.
+    pools
+        .patch("broker", &params, &Patch::Merge(&size("100Gi")))
         .await?;
     let refused = wait_condition(
         &kafkas,
@@ -577,14 +701,30 @@ async fn a_pool_scales_up_and_down_through_the_scale_subresource_keeping_claims(
     .await?;
     let message = refused.message.unwrap_or_default();
     assert!(
-        message.contains("persistent-cluster-broker") && message.contains("storage"),
+        message.contains("node pool broker")
+            && message.contains("cannot shrink from 200Gi to 100Gi"),
         "{message}"
     );
-    assert_eq!(uid(first_broker).await?, first_uid);
+
+    // Larger on a class that cannot expand: refused, naming the class.
+    testenv::eventually("the pending claim of np exists", WAIT, || async {
+        Ok(claims_of("data-np-fixed-").await?.len() == 1)
+    })
+    .await?;
+    let larger = json!({"spec": {"storage": {"type": "persistent-claim", "size": "2Gi",
+                                             "class": fixed, "deleteClaim": true}}});
     pools
-        .patch("broker", &params, &Patch::Merge(&size("100Gi")))
+        .patch("fixed", &params, &Patch::Merge(&larger))
         .await?;
-    wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
+    let refused = wait_condition(&kafkas, "np", "NotReady", Some("NotSupported"), WAIT).await?;
+    let message = refused.message.unwrap_or_default();
+    assert!(
+        message.contains(&format!(
+            "StorageClass {fixed} does not allow volume expansion"
+        )),
+        "{message}"
+    );
+    classes.delete(&fixed, &DeleteParams::default()).await?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! A StatefulSet's volume claim templates are fixed once it exists: Kubernetes refuses any update
 //! that changes them, which would fail every later reconcile with an error only the operator's
-//! log shows. The reconcilers compare them first and refuse the change with a condition instead.
+//! log shows. The reconcilers compare them first and refuse the change with a condition instead
+//! (the Kafka operator grows volumes where it can: `volume_resize`).
 
 use std::collections::BTreeMap;
 
@@ -12,17 +13,17 @@ use crate::quantity;
 /// What a claim template says that a user could change, comparable across the defaults the API
 /// server fills in (`volumeMode`, `status`) and the spellings of a quantity (`1Gi`, `1024Mi`).
 #[derive(Debug, PartialEq)]
-struct Claim {
-    name: Option<String>,
-    labels: Option<BTreeMap<String, String>>,
-    storage_class: Option<String>,
-    attributes_class: Option<String>,
-    access_modes: Option<Vec<String>>,
-    requests: BTreeMap<String, Option<u64>>,
+pub(crate) struct Claim {
+    pub(crate) name: Option<String>,
+    pub(crate) labels: Option<BTreeMap<String, String>>,
+    pub(crate) storage_class: Option<String>,
+    pub(crate) attributes_class: Option<String>,
+    pub(crate) access_modes: Option<Vec<String>>,
+    pub(crate) requests: BTreeMap<String, Option<u64>>,
 }
 
 impl Claim {
-    fn of(template: &PersistentVolumeClaim) -> Claim {
+    pub(crate) fn of(template: &PersistentVolumeClaim) -> Claim {
         let spec = template.spec.clone().unwrap_or_default();
         let requests = spec.resources.and_then(|r| r.requests).unwrap_or_default();
         Claim {
@@ -39,12 +40,17 @@ impl Claim {
     }
 }
 
-fn claims(set: &StatefulSet) -> Vec<Claim> {
+/// The claim templates of `set`, none when it has none.
+pub(crate) fn templates(set: &StatefulSet) -> &[PersistentVolumeClaim] {
     let templates = set
         .spec
         .as_ref()
-        .and_then(|s| s.volume_claim_templates.as_ref());
-    templates.into_iter().flatten().map(Claim::of).collect()
+        .and_then(|s| s.volume_claim_templates.as_deref());
+    templates.unwrap_or_default()
+}
+
+fn claims(set: &StatefulSet) -> Vec<Claim> {
+    templates(set).iter().map(Claim::of).collect()
 }
 
 /// Whether applying `desired` over `live` would change its claim templates.

@@ -1,7 +1,8 @@
 //! What the Kafka and the RocketMQ operators share, so neither imports the other: validation
 //! and spec warnings, the cluster a resource names, CA Secrets, content hashes, pod security,
-//! probes, JVM options, claims, object names, the admin connection cache, and the parts of the
-//! topic and user operators that are the same for both products (`topics`, `users`).
+//! probes, JVM options, claims and their growth, object names, the admin connection cache, and
+//! the parts of the topic and user operators that are the same for both products (`topics`,
+//! `users`).
 //!
 //! Pure but for `admin_cache` and `users::secrets`: no clock, no randomness.
 
@@ -22,3 +23,4 @@ pub mod secret_content;
 pub mod topics;
 pub mod users;
 pub mod validation;
+pub mod volume_resize;

@@ -377,7 +377,7 @@ async fn change_replicas(admin: &AdminClient, ready: Topic, replicas: i16) -> Ou
         topic: ready.topic_name.clone(),
         replicas: usize::try_from(replicas).unwrap_or_default(),
     };
-    match moves::advance(admin, &goal, Some(&[ready.topic_name.clone()])).await {
+    match moves::advance(admin, &goal, Some(std::slice::from_ref(&ready.topic_name))).await {
         Ok(Progress::Done) => Outcome::Ready(ready),
         Ok(progress) => status::replicas_changing(ready, replicas, &progress),
         Err(MoveError::Plan(error)) => Outcome::NotSupported(error.to_string()),

@@ -31,16 +31,17 @@ string (`--set watchNamespaces=team-a`) is read as a comma-separated list.
 {{/*
 The operator's rules, install/020-cluster-role.yaml's, in its order. `namespaced` selects those on
 namespaced resources, which a Role in each watched namespace can grant; `clusterScoped` those on
-cluster-scoped resources (nodes), which only a ClusterRole can. Both: the ClusterRole of install/.
+cluster-scoped resources (nodes, StorageClasses), which only a ClusterRole can. Both: the
+ClusterRole of install/.
 */}}
 {{- define "brokerage.rules" -}}
 {{- if .namespaced }}
   # The custom resources it serves, and their status.
   - apiGroups: [kafka.strimzi.io]
-    resources: [kafkas, kafkanodepools, kafkatopics, kafkausers]
+    resources: [kafkas, kafkanodepools, kafkatopics, kafkausers, kafkarebalances]
     verbs: [get, list, watch, patch, update]
   - apiGroups: [kafka.strimzi.io]
-    resources: [kafkas/status, kafkanodepools/status, kafkatopics/status, kafkausers/status]
+    resources: [kafkas/status, kafkanodepools/status, kafkatopics/status, kafkausers/status, kafkarebalances/status]
     verbs: [get, patch, update]
   - apiGroups: [rocketmq.apache.org]
     resources: [nameservices, brokers, rocketmqtopics, rocketmqusers]
@@ -81,6 +82,10 @@ cluster-scoped resources (nodes), which only a ClusterRole can. Both: the Cluste
   - apiGroups: [""]
     resources: [nodes]
     verbs: [get, list, watch]
+  # Volumes grow only where their StorageClass allows expansion.
+  - apiGroups: [storage.k8s.io]
+    resources: [storageclasses]
+    verbs: [get]
 {{- end }}
 {{- if .namespaced }}
   - apiGroups: [events.k8s.io]
