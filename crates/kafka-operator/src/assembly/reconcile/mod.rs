@@ -10,6 +10,7 @@ mod discovery;
 mod metadata_version;
 mod mounted_config_maps;
 mod node_pools;
+mod node_removal;
 mod observe;
 mod readiness;
 mod rolling;
@@ -61,7 +62,7 @@ impl Assembly for KafkaAssembly {
     fn steps() -> Steps<KafkaReconcile> {
         Steps::new("Kafka")
             .step("cluster-id", cluster_id::record)
-            .step("node-removal", node_pools::hold_unsafe_removal)
+            .step("node-removal", node_removal::hold_unsafe_removal)
             .step("certificates", certificates::apply)
             .step("network-policy", apply::network_policy)
             .step("service-account", apply::service_account)
