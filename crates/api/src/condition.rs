@@ -51,6 +51,7 @@ macro_rules! has_conditions {
 
 has_conditions!(
     crate::kafka::KafkaStatus,
+    crate::kafka::KafkaRebalanceStatus,
     crate::kafka::KafkaTopicStatus,
     crate::kafka::KafkaUserStatus,
     crate::rocketmq::BrokerStatus,

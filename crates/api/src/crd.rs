@@ -3,7 +3,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use kube::CustomResourceExt;
 
-use crate::kafka::{self, Kafka, KafkaNodePool, KafkaTopic, KafkaUser};
+use crate::kafka::{self, Kafka, KafkaNodePool, KafkaRebalance, KafkaTopic, KafkaUser};
 use crate::rocketmq::{Broker, NameService, RocketMQTopic, RocketMQUser};
 
 /// Every CRD Brokerage serves, ready to apply.
@@ -54,6 +54,22 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
             None,
             63,
             "it names and labels the user's Secret",
+        ),
+        strimzi(
+            KafkaRebalance::crd(),
+            &[
+                ("Cluster", "string", CLUSTER_LABEL_PATH),
+                ("Mode", "string", ".spec.mode"),
+                (
+                    "PendingProposal",
+                    "string",
+                    &state_column("PendingProposal"),
+                ),
+                ("ProposalReady", "string", &state_column("ProposalReady")),
+                ("Rebalancing", "string", &state_column("Rebalancing")),
+                ("NotReady", "string", &state_column("NotReady")),
+                ("Stopped", "string", &state_column("Stopped")),
+            ],
         ),
         named(
             rocketmq(
@@ -166,6 +182,12 @@ fn named(
 }
 
 const CLUSTER_LABEL_PATH: &str = r".metadata.labels.strimzi\.io/cluster";
+
+/// A KafkaRebalance's state is the type of its `True` condition: one column per state, as
+/// Strimzi lists them (`Ready` is among the standard columns).
+fn state_column(state: &str) -> String {
+    format!(r#".status.conditions[?(@.type=="{state}")].status"#)
+}
 
 /// A `kubectl get` column: name, type and JSONPath.
 type Column<'a> = (&'a str, &'a str, &'a str);

@@ -44,6 +44,7 @@ fn serves_every_kind_once() {
         [
             "brokers.rocketmq.apache.org",
             "kafkanodepools.kafka.strimzi.io",
+            "kafkarebalances.kafka.strimzi.io",
             "kafkas.kafka.strimzi.io",
             "kafkatopics.kafka.strimzi.io",
             "kafkausers.kafka.strimzi.io",
@@ -71,6 +72,12 @@ fn names_short_names_and_categories() {
             "strimzi",
         ),
         ("kafkausers.kafka.strimzi.io", "KafkaUser", "ku", "strimzi"),
+        (
+            "kafkarebalances.kafka.strimzi.io",
+            "KafkaRebalance",
+            "kr",
+            "strimzi",
+        ),
         (
             "nameservices.rocketmq.apache.org",
             "NameService",
@@ -360,6 +367,30 @@ fn topic_and_user_validation() {
     assert_eq!(
         field(&user, "quotas.requestPercentage")["maximum"],
         json!(100.0)
+    );
+}
+
+#[test]
+fn rebalance_takes_strimzis_modes_and_free_form_volumes() {
+    let spec = spec_schema("kafkarebalances.kafka.strimzi.io");
+    assert_eq!(
+        field(&spec, "mode")["enum"],
+        json!(["full", "add-brokers", "remove-brokers", "remove-disks"])
+    );
+    assert_eq!(field(&spec, "brokers[]")["type"], "integer");
+    assert_eq!(field(&spec, "goals[]")["type"], "string");
+    assert_eq!(field(&spec, "replicationThrottle")["minimum"], json!(0.0));
+    assert_eq!(
+        field(&spec, "moveReplicasOffVolumes[]")["x-kubernetes-preserve-unknown-fields"],
+        true
+    );
+    let crd = crd("kafkarebalances.kafka.strimzi.io");
+    let status = serde_json::to_value(crd.spec.versions[0].schema.as_ref().unwrap()).unwrap()
+        ["openAPIV3Schema"]["properties"]["status"]
+        .clone();
+    assert_eq!(
+        field(&status, "optimizationResult")["x-kubernetes-preserve-unknown-fields"],
+        true
     );
 }
 

@@ -8,5 +8,6 @@ pub mod admin;
 pub mod assembly;
 pub mod moves;
 pub mod reassignment;
+pub mod rebalance;
 pub mod topics;
 pub mod users;

@@ -116,7 +116,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let pods = PodPolicy {
         allow_privileged_pods: args.allow_privileged_pods,
     };
-    let kafka_operator = futures::future::join3(
+    let kafka_operator = futures::future::join4(
         kafka_operator::assembly::reconcile::run(&namespaces, context.clone(), kafka.clone(), pods),
         kafka_operator::topics::run(
             &namespaces,
@@ -124,7 +124,8 @@ pub async fn run(args: RunArgs) -> Result<()> {
             kafka.clone(),
             settings.clone(),
         ),
-        kafka_operator::users::run(&namespaces, context.clone(), kafka),
+        kafka_operator::users::run(&namespaces, context.clone(), kafka.clone()),
+        kafka_operator::rebalance::run(&namespaces, context.clone(), kafka),
     );
     let rocketmq_operator = futures::future::join3(
         rocketmq_operator::assembly::reconcile::run(

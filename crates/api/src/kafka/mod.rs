@@ -1,5 +1,5 @@
-//! `kafka.strimzi.io`: Strimzi's `Kafka`, `KafkaNodePool`, `KafkaTopic` and `KafkaUser`, served as `v1`
-//! (stored) and `v1beta2` with the same schema.
+//! `kafka.strimzi.io`: Strimzi's `Kafka`, `KafkaNodePool`, `KafkaTopic`, `KafkaUser` and
+//! `KafkaRebalance`, served as `v1` (stored) and `v1beta2` with the same schema.
 
 pub mod annotations;
 mod certificate_authority;
@@ -9,6 +9,7 @@ mod jvm;
 mod listener;
 mod node_pool;
 mod probe;
+mod rebalance;
 mod storage;
 mod topic;
 mod user;
@@ -21,6 +22,7 @@ pub use jvm::*;
 pub use listener::*;
 pub use node_pool::*;
 pub use probe::*;
+pub use rebalance::*;
 pub use storage::*;
 pub use topic::*;
 pub use user::*;
