@@ -1,13 +1,14 @@
-//! Moving data: the operator binary changes a 100-partition topic's replication factor from 1
-//! to 3 on a real four-node Kafka holding 100 MiB in it (time, and bytes the brokers copied),
-//! and the planner balances a generated 5,000-partition, 12-broker cluster (time).
+//! Moving data, on a real four-node Kafka and the operator binary: a KafkaRebalance
+//! (`remove-brokers`, auto-approved) drains a broker holding 300 partitions (time); a
+//! 100-partition topic holding 100 MiB goes from replication factor 1 to 3 (time, and bytes the
+//! brokers copied); and the planner balances a generated 5,000-partition, 12-broker cluster.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use api::kafka::KafkaTopic;
+use api::kafka::{KafkaRebalance, KafkaTopic};
 use kafka_client::{AdminClient, ClientConfig};
 use kafka_operator::reassignment::{self, Assignment, Broker, Goal, Partition, Topic};
 use kube::api::{Api, Patch, PatchParams};
@@ -41,6 +42,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
     let admin = AdminClient::connect(ClientConfig::new([bootstrap])).await?;
     let client = cluster.client().await?;
     let namespace = testenv::fresh_namespace(&client, "bench-moves").await?;
+    figures.push(drain(&client, &operator, &admin, &namespace).await?);
     let topics: Api<KafkaTopic> = Api::namespaced(client, &namespace);
     let name = format!("{namespace}.rf");
     let manifest = serde_json::json!({
@@ -50,7 +52,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
         "spec": {"topicName": name, "partitions": PARTITIONS, "replicas": 1},
     });
     create_all(&topics, std::iter::once(manifest)).await?;
-    wait_ready(&operator, &topics).await?;
+    wait_ready(&operator, &topics, "rf").await?;
     let produced = name.clone();
     let kafka = tokio::task::spawn_blocking(move || {
         kafka.produce(&produced, RECORDS, RECORD_SIZE)?;
@@ -64,7 +66,7 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
     topics
         .patch("rf", &PatchParams::default(), &Patch::Merge(&change))
         .await?;
-    wait_ready(&operator, &topics).await?;
+    wait_ready(&operator, &topics, "rf").await?;
     let took = began.elapsed();
     let moved = bytes_on_disk(&admin, &name).await? - before;
     figures.push(Figure {
@@ -81,14 +83,83 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
     Ok(figures)
 }
 
-/// Waits until the KafkaTopic `rf` is Ready for its current generation.
-async fn wait_ready(operator: &Operator, topics: &Api<KafkaTopic>) -> Result<()> {
+/// Broker 3 holds every partition of a 300-partition topic; a KafkaRebalance removing it is
+/// created auto-approved, and the figure is the time until it is Ready, the broker empty.
+async fn drain(
+    client: &kube::Client,
+    operator: &Operator,
+    admin: &AdminClient,
+    namespace: &str,
+) -> Result<Figure> {
+    const DRAINED: i32 = 3;
+    let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), namespace);
+    let name = format!("{namespace}.drain");
+    let manifest = serde_json::json!({
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaTopic",
+        "metadata": {"name": "drain", "labels": {"strimzi.io/cluster": "moves"}},
+        "spec": {"topicName": name, "partitions": 300, "replicas": 1},
+    });
+    create_all(&topics, std::iter::once(manifest)).await?;
+    wait_ready(operator, &topics, "drain").await?;
+    let onto_one = (0..300)
+        .map(|partition| ((name.clone(), partition), Some(vec![DRAINED])))
+        .collect();
+    admin.alter_partition_reassignments(&onto_one).await?;
+    operator
+        .poll(
+            "the partitions are on one broker",
+            Duration::from_millis(250),
+            || async { Ok(admin.list_partition_reassignments(None).await?.is_empty()) },
+        )
+        .await?;
+
+    let rebalances: Api<KafkaRebalance> = Api::namespaced(client.clone(), namespace);
+    let manifest = serde_json::json!({
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaRebalance",
+        "metadata": {
+            "name": "drain",
+            "labels": {"strimzi.io/cluster": "moves"},
+            "annotations": {"strimzi.io/rebalance-auto-approval": "true"},
+        },
+        "spec": {"mode": "remove-brokers", "brokers": [DRAINED]},
+    });
+    let began = Instant::now();
+    create_all(&rebalances, std::iter::once(manifest)).await?;
+    operator
+        .poll(
+            "the KafkaRebalance is Ready",
+            Duration::from_millis(250),
+            || async {
+                let rebalance = rebalances.get("drain").await?;
+                let conditions = rebalance.status.and_then(|status| status.conditions);
+                Ok((conditions.into_iter().flatten())
+                    .any(|c| c.type_ == "Ready" && c.status == "True"))
+            },
+        )
+        .await?;
+    let took = began.elapsed();
+    let held = (admin.list_topics().await?.values())
+        .flat_map(|topic| &topic.partitions)
+        .filter(|partition| partition.replicas.contains(&DRAINED))
+        .count();
+    anyhow::ensure!(held == 0, "broker {DRAINED} still holds {held} partitions");
+    Ok(Figure {
+        name: "drain_broker_300_partitions",
+        value: took.as_secs_f64(),
+        unit: "s",
+    })
+}
+
+/// Waits until the KafkaTopic `name` is Ready for its current generation.
+async fn wait_ready(operator: &Operator, topics: &Api<KafkaTopic>, name: &str) -> Result<()> {
     operator
         .poll(
             "the KafkaTopic is Ready",
             Duration::from_millis(250),
             || async {
-                let topic = topics.get("rf").await?;
+                let topic = topics.get(name).await?;
                 let status = topic.status.as_ref();
                 Ok(is_ready(
                     status.and_then(|s| s.conditions.as_deref()),
