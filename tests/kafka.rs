@@ -853,6 +853,8 @@ metadata:
   annotations: {strimzi.io/node-pools: enabled, strimzi.io/kraft: enabled}
 spec:
   kafka:
+    # Before Kafka 4.1, so that the controller quorum is static.
+    version: 4.0.0
     listeners: [{name: plain, port: 9092, type: internal, tls: false}]
 "#;
 

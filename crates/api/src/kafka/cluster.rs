@@ -218,6 +218,29 @@ pub struct KafkaStatus {
     /// Where `spec.cruiseControl.autoRebalance` stands.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_rebalance: Option<AutoRebalanceStatus>,
+    /// How the KRaft controllers agree on who votes, and who does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller_quorum: Option<ControllerQuorumStatus>,
+}
+
+/// The KRaft controller quorum (a Brokerage addition to Strimzi's status).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ControllerQuorumStatus {
+    pub mode: QuorumMode,
+    /// The voters' node IDs as Kafka last reported them; absent until a dynamic quorum formed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voters: Option<Vec<i32>>,
+}
+
+/// `Static`: the voters are fixed in every node's configuration (`controller.quorum.voters`),
+/// as on clusters made before Kafka 4.1. `Dynamic` (KIP-853): the voters live in the metadata
+/// log, so controllers are added and removed while the cluster runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum QuorumMode {
+    #[default]
+    Static,
+    Dynamic,
 }
 
 /// Strimzi's `status.autoRebalance`: whether partitions are being moved after a scaling, and

@@ -1,8 +1,9 @@
 //! Each node's `server.properties`.
 //!
 //! The file is complete as written: certificates are read from the mounted Secrets and the
-//! Kubernetes node's address from the environment through Kafka's own config providers
-//! (`${directory:...}` and `${env:...}`), so no script rewrites it. Its text depends only on the
+//! Kubernetes node's address from the environment, and a dynamic quorum's controllers from the
+//! pool ConfigMap, through Kafka's own config providers (`${directory:...}` and `${env:...}`),
+//! so no script rewrites it. Its text depends only on the
 //! model, so an unchanged spec gives a byte-identical file and no rolling restart.
 
 use std::fmt::Write;
@@ -15,7 +16,8 @@ use super::listeners::{
 };
 use super::model::{KafkaModel, Node};
 use super::names;
-use super::statefulset::{CLIENTS_CA_CERTS_DIR, CLUSTER_CA_CERTS_DIR, NODE_CERTS_DIR};
+use super::quorum::{self, BOOTSTRAP_SERVERS_KEY, ControllerQuorum};
+use super::statefulset::{CLIENTS_CA_CERTS_DIR, CLUSTER_CA_CERTS_DIR, CONFIG_DIR, NODE_CERTS_DIR};
 use operator_common::properties;
 
 const DIRECTORY_PROVIDER: &str = "org.apache.kafka.common.config.provider.DirectoryConfigProvider";
@@ -45,19 +47,21 @@ pub fn build_server_properties(model: &KafkaModel, node: &Node) -> String {
 
     file.section("KRaft");
     file.set("controller.listener.names", CONTROL_PLANE_LISTENER);
-    let voters: Vec<String> = model
-        .controllers()
-        .iter()
-        .map(|controller| {
-            let host = names::pod_dns(
-                &model.cluster,
-                &model.namespace,
-                &model.pod_name(controller),
-            );
-            format!("{}@{host}:{CONTROL_PLANE_PORT}", controller.id)
-        })
-        .collect();
-    file.set("controller.quorum.voters", voters.join(","));
+    match model.quorum {
+        ControllerQuorum::Static => {
+            let voters: Vec<String> = (model.controllers().iter())
+                .map(|controller| {
+                    let host = quorum::controller_host(model, controller.id);
+                    format!("{}@{host}:{CONTROL_PLANE_PORT}", controller.id)
+                })
+                .collect();
+            file.set("controller.quorum.voters", voters.join(","));
+        }
+        ControllerQuorum::Dynamic { .. } => file.set(
+            "controller.quorum.bootstrap.servers",
+            format!("${{directory:{CONFIG_DIR}:{BOOTSTRAP_SERVERS_KEY}}}"),
+        ),
+    }
 
     file.section("Config providers: certificates from mounted Secrets, the node address from the environment");
     file.set("config.providers", "directory,env");
@@ -274,7 +278,8 @@ mod tests {
             "node.id=0".to_string(),
             "process.roles=broker,controller".into(),
             "controller.listener.names=CONTROLPLANE-9090".into(),
-            format!("controller.quorum.voters=0@{dns}:9090"),
+            // A new cluster on Kafka 4.1 or later: a dynamic quorum.
+            "controller.quorum.bootstrap.servers=${directory:/opt/kafka/custom-config:controller-quorum-bootstrap-servers}".into(),
             "log.dirs=/var/lib/kafka/data/kafka-log0".into(),
             "listener.security.protocol.map=CONTROLPLANE-9090:SSL,REPLICATION-9091:SSL,PLAIN-9092:PLAINTEXT,TLS-9093:SSL".into(),
             "listeners=CONTROLPLANE-9090://0.0.0.0:9090,REPLICATION-9091://0.0.0.0:9091,PLAIN-9092://0.0.0.0:9092,TLS-9093://0.0.0.0:9093".into(),
@@ -292,11 +297,13 @@ mod tests {
             assert!(lines.contains(&line.as_str()), "missing {line}");
         }
         assert!(!text.contains("authorizer.class.name"));
+        assert!(!text.contains("controller.quorum.voters"));
     }
 
     #[test]
     fn dedicated_controllers_and_brokers_with_jbod() {
-        let model = example_model("persistent-dual-pool");
+        let mut model = example_model("persistent-dual-pool");
+        model.quorum = ControllerQuorum::Static;
         let voters = "controller.quorum.voters=\
             0@persistent-cluster-controller-0.persistent-cluster-kafka-brokers.kafka.svc:9090,\
             1@persistent-cluster-controller-1.persistent-cluster-kafka-brokers.kafka.svc:9090,\

@@ -1,11 +1,11 @@
-//! A KRaft cluster's identity where its data is: the cluster ID is recorded on every volume
-//! claim, and a claim's name ends with its node's ID, so a Kafka or node pool re-created (from
+//! A KRaft cluster's identity where its data is: the cluster ID and quorum mode are recorded on
+//! every volume claim, and a claim's name ends with its node's ID, so a Kafka or node pool re-created (from
 //! Git, from a backup) over kept claims takes up the IDs its disks were formatted with, instead
 //! of new ones the disks refuse. Pure: the controller lists the claims and asks this.
 
 use std::collections::BTreeSet;
 
-use api::kafka::{KafkaNodePool, KafkaNodePoolStatus};
+use api::kafka::{KafkaNodePool, KafkaNodePoolStatus, QuorumMode};
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::ResourceExt;
 use runtime::labels::STRIMZI_POOL_NAME;
@@ -15,25 +15,59 @@ use super::names;
 /// The KRaft cluster ID the volume was formatted with.
 pub const CLUSTER_ID_ANNOTATION: &str = "brokerage.io/cluster-id";
 
-/// The cluster ID recorded on the claims, if any (the first by claim name, should they differ).
-pub fn kept_cluster_id(claims: &[PersistentVolumeClaim]) -> Option<String> {
-    let mut claims: Vec<&PersistentVolumeClaim> = claims.iter().collect();
-    claims.sort_by_key(|claim| claim.name_any());
-    claims
-        .into_iter()
-        .find_map(|claim| claim.annotations().get(CLUSTER_ID_ANNOTATION).cloned())
+/// The quorum mode the volume was formatted for: `static` or `dynamic`.
+pub const QUORUM_ANNOTATION: &str = "brokerage.io/controller-quorum";
+const DYNAMIC: &str = "dynamic";
+
+/// What kept claims were formatted for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptIdentity {
+    pub cluster_id: String,
+    /// Static where the claim predates recording it.
+    pub quorum: QuorumMode,
 }
 
-/// The claims that do not record `cluster_id` yet.
-pub fn unrecorded(claims: &[PersistentVolumeClaim], cluster_id: &str) -> Vec<String> {
+/// The identity recorded on the claims, if any (the first by claim name, should they differ).
+pub fn kept_identity(claims: &[PersistentVolumeClaim]) -> Option<KeptIdentity> {
+    let mut claims: Vec<&PersistentVolumeClaim> = claims.iter().collect();
+    claims.sort_by_key(|claim| claim.name_any());
+    claims.into_iter().find_map(|claim| {
+        let annotations = claim.annotations();
+        Some(KeptIdentity {
+            cluster_id: annotations.get(CLUSTER_ID_ANNOTATION)?.clone(),
+            quorum: match annotations.get(QUORUM_ANNOTATION).map(String::as_str) {
+                Some(DYNAMIC) => QuorumMode::Dynamic,
+                _ => QuorumMode::Static,
+            },
+        })
+    })
+}
+
+/// The annotations that record `cluster_id` and `quorum` on a claim.
+pub fn identity_annotations(cluster_id: &str, quorum: QuorumMode) -> [(&'static str, &str); 2] {
+    let mode = match quorum {
+        QuorumMode::Static => "static",
+        QuorumMode::Dynamic => DYNAMIC,
+    };
+    [
+        (CLUSTER_ID_ANNOTATION, cluster_id),
+        (QUORUM_ANNOTATION, mode),
+    ]
+}
+
+/// The claims that do not record `cluster_id` and `quorum` yet.
+pub fn unrecorded(
+    claims: &[PersistentVolumeClaim],
+    cluster_id: &str,
+    quorum: QuorumMode,
+) -> Vec<String> {
+    let wanted = identity_annotations(cluster_id, quorum);
     claims
         .iter()
         .filter(|claim| {
-            claim
-                .annotations()
-                .get(CLUSTER_ID_ANNOTATION)
-                .map(String::as_str)
-                != Some(cluster_id)
+            let annotations = claim.annotations();
+            (wanted.iter())
+                .any(|(key, value)| annotations.get(*key).map(String::as_str) != Some(value))
         })
         .map(|claim| claim.name_any())
         .collect()
@@ -121,14 +155,33 @@ mod tests {
     }
 
     #[test]
-    fn the_cluster_id_is_read_back_from_the_claims() {
-        let claims = [
+    fn the_cluster_id_and_quorum_are_read_back_from_the_claims() {
+        let mut claims = [
             claim("data-0-c-broker-4", "broker", None),
             claim("data-0-c-broker-3", "broker", Some("kept-id")),
         ];
-        assert_eq!(kept_cluster_id(&claims).as_deref(), Some("kept-id"));
-        assert_eq!(unrecorded(&claims, "kept-id"), ["data-0-c-broker-4"]);
-        assert_eq!(kept_cluster_id(&[]), None);
+        let kept = kept_identity(&claims).unwrap();
+        assert_eq!(kept.cluster_id, "kept-id");
+        assert_eq!(
+            kept.quorum,
+            QuorumMode::Static,
+            "recorded before quorums were"
+        );
+        let dynamic = QuorumMode::Dynamic;
+        let unrecorded_claims = unrecorded(&claims, "kept-id", dynamic);
+        assert_eq!(
+            unrecorded_claims,
+            ["data-0-c-broker-4", "data-0-c-broker-3"]
+        );
+        for claim in &mut claims {
+            let annotations = claim.metadata.annotations.get_or_insert_default();
+            for (key, value) in identity_annotations("kept-id", dynamic) {
+                annotations.insert(key.into(), value.into());
+            }
+        }
+        assert_eq!(kept_identity(&claims).unwrap().quorum, dynamic);
+        assert!(unrecorded(&claims, "kept-id", dynamic).is_empty());
+        assert_eq!(kept_identity(&[]), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod names;
 pub mod network_policy;
 pub mod node_ids;
 pub mod pdb;
+pub mod quorum;
 pub mod rack;
 pub mod reconcile;
 pub mod rolling;

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use api::kafka::{
     JvmOptions, Kafka, KafkaAuthorizationType, KafkaListener, KafkaNodePool,
-    ListenerAuthenticationType, ListenerConfiguration, ListenerType, Probe, ProcessRole, Storage,
-    StorageType, VolumeSettings, VolumeType, annotations::CLUSTER_LABEL,
+    ListenerAuthenticationType, ListenerConfiguration, ListenerType, Probe, ProcessRole,
+    QuorumMode, Storage, StorageType, VolumeSettings, VolumeType, annotations::CLUSTER_LABEL,
 };
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -22,6 +22,7 @@ use super::logging::{self, Logging};
 use super::metrics::{self, METRICS_PORT, Metrics};
 use super::names;
 use super::node_ids::{self, IdRequest, NEXT_NODE_IDS_ANNOTATION, REMOVE_NODE_IDS_ANNOTATION};
+use super::quorum::{self, ControllerQuorum};
 use super::rack::{self, Rack};
 use super::template::{self, PodTemplate, ServiceTemplates};
 use super::versions::{self, Release};
@@ -36,6 +37,8 @@ pub struct Inputs {
     /// The cluster ID to use when the Kafka's status has none yet (a new cluster); the caller
     /// generates it, so that validation stays free of randomness.
     pub new_cluster_id: String,
+    /// The quorum mode kept volumes were formatted for, when the Kafka is re-created over them.
+    pub kept_quorum: Option<QuorumMode>,
     pub external_addresses: ExternalAddresses,
     /// What the operator lets the pods be given.
     pub pods: PodPolicy,
@@ -50,6 +53,7 @@ pub struct KafkaModel {
     pub cluster_id: String,
     pub release: Release,
     pub metadata_version: String,
+    pub quorum: ControllerQuorum,
     pub image: String,
     pub listeners: Vec<Listener>,
     /// Sorted by name.
@@ -282,6 +286,7 @@ pub fn validate(
 
     let release = resolve_version(spec.version.as_deref(), implicit_pool, &mut warnings)?;
     let metadata_version = resolve_metadata_version(kafka, release)?;
+    let quorum = resolve_quorum(kafka, inputs, release, &metadata_version)?;
     check_certificate_authority(kafka.spec.cluster_ca.as_ref(), "spec.clusterCa")?;
     check_certificate_authority(kafka.spec.clients_ca.as_ref(), "spec.clientsCa")?;
     let listeners = validate_listeners(&spec.listeners, &mut warnings)?;
@@ -337,6 +342,7 @@ pub fn validate(
             .unwrap_or_else(|| versions::default_image(release.version)),
         release,
         metadata_version,
+        quorum,
         cluster,
         listeners,
         pools,
@@ -356,6 +362,34 @@ pub fn validate(
     check_object_names(&model)?;
     check_advertised_ports(&model)?;
     Ok(model)
+}
+
+/// The cluster's controller quorum; a dynamic one cannot be run by a release without it.
+fn resolve_quorum(
+    kafka: &Kafka,
+    inputs: &Inputs,
+    release: Release,
+    metadata_version: &str,
+) -> Result<ControllerQuorum, InvalidSpec> {
+    let quorum = quorum::of(
+        kafka.status.as_ref(),
+        inputs.kept_quorum,
+        release,
+        metadata_version,
+    );
+    if quorum.mode() == QuorumMode::Dynamic && !quorum::supports_dynamic(release, metadata_version)
+    {
+        return Err(InvalidSpec::new(
+            "spec.kafka.version",
+            format!(
+                "the controller quorum is dynamic (KIP-853), which Kafka {} on metadata version \
+                 {metadata_version} cannot run; use Kafka 4.1 or later and metadata version \
+                 3.9-IV0 or later",
+                release.version
+            ),
+        ));
+    }
+    Ok(quorum)
 }
 
 /// Every broker's port from an `advertisedPortTemplate` is a port.

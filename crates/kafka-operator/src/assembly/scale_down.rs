@@ -1,7 +1,6 @@
-//! Whether a change to the node pools may remove nodes: which brokers are leaving (the node
-//! pools step drains them before they go), and whether the membership of the static controller
-//! quorum (`controller.quorum.voters`) would change under running controllers, which it never
-//! may. Pure: the node pools step observes the running StatefulSets, then asks this.
+//! What runs now, from the cluster's StatefulSets, and which brokers a change to the node pools
+//! removes (the node-removal step drains them before they go). Pure: the node-removal step
+//! lists the StatefulSets, then asks this.
 
 use std::collections::BTreeSet;
 
@@ -52,23 +51,6 @@ impl RunningNodes {
             .map(|node| node.id)
             .collect();
         self.brokers.difference(&staying).copied().collect()
-    }
-
-    /// Why the model's controllers cannot replace the running ones: the quorum is static, so
-    /// adding, removing or changing the role of a controller would leave nodes disagreeing on
-    /// who votes.
-    pub fn quorum_change(&self, model: &KafkaModel) -> Option<String> {
-        let desired: BTreeSet<i32> = model.controllers().iter().map(|node| node.id).collect();
-        if self.controllers.is_empty() || desired == self.controllers {
-            return None;
-        }
-        Some(format!(
-            "the controller quorum would change from nodes {} to {}; the quorum is static \
-             (controller.quorum.voters), so controllers cannot be added, removed or given \
-             another role while they run; put the controller pools' replicas and roles back",
-            id_list(&self.controllers),
-            id_list(&desired)
-        ))
     }
 }
 
@@ -122,18 +104,5 @@ mod tests {
             controllers: BTreeSet::from([0]),
         };
         assert_eq!(running.leaving_brokers(&model), BTreeSet::from([1, 2]));
-        assert_eq!(running.quorum_change(&model), None);
-    }
-
-    #[test]
-    fn a_changed_quorum_is_refused_but_a_new_cluster_is_not() {
-        let model = testing::example_model("ephemeral-single-node");
-        let grown = RunningNodes {
-            brokers: BTreeSet::new(),
-            controllers: BTreeSet::from([0, 1, 2]),
-        };
-        let message = grown.quorum_change(&model).expect("the quorum shrinks");
-        assert!(message.contains("[0, 1, 2] to [0]"), "{message}");
-        assert_eq!(RunningNodes::default().quorum_change(&model), None);
     }
 }

@@ -24,6 +24,7 @@ use super::logging::{self, Logging};
 use super::metrics::{self, Metrics};
 use super::model::{KafkaModel, Pool, VolumeKind};
 use super::names;
+use super::quorum::{ControllerQuorum, FORMAT_KEY};
 use super::rack::Rack;
 use operator_common::jvm::shell_words;
 use operator_common::pod_security::{container_security_context, overlay, pod_security_context};
@@ -42,6 +43,8 @@ const TMP_DIR: &str = "/tmp";
 
 /// Formats the node's KRaft storage with the cluster ID on first start (`--ignore-formatted`
 /// makes later starts a no-op), then runs Kafka on the node's own file from the pool ConfigMap.
+/// A controller of a dynamic quorum formats with the quorum arguments of its pool ConfigMap,
+/// read when it starts: the initial voters, or none once the quorum formed.
 /// `java` is run directly, not Kafka's launch scripts, so that images without them work too.
 fn start_script(model: &KafkaModel, pool: &Pool) -> String {
     let external = matches!(model.logging, Logging::External(_));
@@ -56,10 +59,17 @@ fn start_script(model: &KafkaModel, pool: &Pool) -> String {
         Some(metrics @ Metrics::Reporter { .. }) => (metrics.start_lines(), ""),
         None => (String::new(), ""),
     };
+    let (quorum_lines, quorum_arguments) = match model.quorum {
+        ControllerQuorum::Dynamic { .. } if pool.roles.controller => (
+            format!("quorum=$(cat \"{CONFIG_DIR}/{FORMAT_KEY}\")\n"),
+            " $quorum",
+        ),
+        _ => (String::new(), ""),
+    };
     format!(
         r#"set -eu
 config="{CONFIG_DIR}/${{POD_NAME}}.properties"
-{metrics_lines}java {storage_tool} -cp {classpath} kafka.tools.StorageTool format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted
+{metrics_lines}{quorum_lines}java {storage_tool} -cp {classpath} kafka.tools.StorageTool format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted{quorum_arguments}
 exec java {kafka}{agent} -cp {classpath} kafka.Kafka "$config"
 "#
     )
@@ -499,7 +509,8 @@ mod tests {
         let pod = set.spec.unwrap().template.spec.unwrap();
         let expected = r#"set -eu
 config="/opt/kafka/custom-config/${POD_NAME}.properties"
-java -Xmx256m -XX:+UseSerialGC -Dlog4j2.configurationFile=/opt/kafka/custom-config/log4j2.properties -Dkafka.root.logger.level=WARN -cp '/opt/kafka/libs/*' kafka.tools.StorageTool format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted
+quorum=$(cat "/opt/kafka/custom-config/controller-quorum-format")
+java -Xmx256m -XX:+UseSerialGC -Dlog4j2.configurationFile=/opt/kafka/custom-config/log4j2.properties -Dkafka.root.logger.level=WARN -cp '/opt/kafka/libs/*' kafka.tools.StorageTool format --config "$config" --cluster-id "$KAFKA_CLUSTER_ID" --release-version "$KAFKA_METADATA_VERSION" --ignore-formatted $quorum
 exec java -Xms128m -Xmx512m -XX:+ExplicitGCInvokesConcurrent -XX:InitiatingHeapOccupancyPercent=35 -XX:MaxGCPauseMillis=20 -XX:+UseG1GC -Djava.awt.headless=true -Dlog4j2.configurationFile=/opt/kafka/custom-config/log4j2.properties -cp '/opt/kafka/libs/*' kafka.Kafka "$config"
 "#;
         assert_eq!(script(&pod), expected);

@@ -1,5 +1,6 @@
-//! The cluster-ID step: a new cluster's KRaft ID (or, for a Kafka re-created over kept volumes,
-//! the one they were formatted with) is recorded in its status before anything is made with it.
+//! The cluster-ID step: a new cluster's KRaft ID and quorum mode (or, for a Kafka re-created over
+//! kept volumes, those they were formatted with) are recorded in its status before anything is
+//! made with them.
 
 use api::kafka::Kafka;
 use futures::future::BoxFuture;
@@ -14,13 +15,16 @@ use super::state::KafkaReconcile;
 /// refuses if anything changed since: one cluster never gets two IDs.
 pub fn record(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
-        if state.cluster_id_recorded {
+        if state.identity_recorded {
             return Ok(Flow::Continue);
         }
         let kafka = &state.kafka;
         let patch = json!({
             "metadata": {"resourceVersion": kafka.resource_version()},
-            "status": {"clusterId": state.model.cluster_id},
+            "status": {
+                "clusterId": state.model.cluster_id,
+                "controllerQuorum": {"mode": state.model.quorum.mode()},
+            },
         });
         let api: Api<Kafka> =
             Api::namespaced(state.applier.client().clone(), &state.model.namespace);
@@ -30,7 +34,7 @@ pub fn record(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> 
             &Patch::Merge(&patch),
         )
         .await?;
-        state.cluster_id_recorded = true;
+        state.identity_recorded = true;
         Ok(Flow::Continue)
     })
 }

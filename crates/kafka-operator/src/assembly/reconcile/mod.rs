@@ -6,6 +6,7 @@ mod apply;
 mod certificates;
 mod cluster_id;
 mod controller;
+mod controller_quorum;
 mod discovery;
 mod metadata_version;
 mod mounted_config_maps;
@@ -73,6 +74,7 @@ impl Assembly for KafkaAssembly {
             .step("node-pools", node_pools::apply)
             .step("rolling-update", rolling::restart_outdated_pods)
             .step("readiness", readiness::observe)
+            .step("controller-quorum", controller_quorum::add_joining)
             .step("metadata-version", metadata_version::upgrade)
             .step("auto-rebalance", added_brokers::fill)
             .step("kafka-exporter", apply::kafka_exporter)
@@ -103,7 +105,9 @@ impl Assembly for KafkaAssembly {
         model: KafkaModel,
         applier: Applier,
     ) -> KafkaReconcile {
-        let recorded = kafka.status.as_ref().and_then(|s| s.cluster_id.as_ref());
+        let status = kafka.status.as_ref();
+        let recorded_id = status.and_then(|status| status.cluster_id.as_ref());
+        let recorded_quorum = status.and_then(|status| status.controller_quorum.as_ref());
         let filling = auto_rebalance::recorded(
             (kafka.status.as_ref()).and_then(|status| status.auto_rebalance.as_ref()),
         );
@@ -111,7 +115,9 @@ impl Assembly for KafkaAssembly {
             .and_then(|status| status.kafka_metadata_version.clone())
             .unwrap_or_else(|| model.metadata_version.clone());
         KafkaReconcile {
-            cluster_id_recorded: recorded == Some(&model.cluster_id),
+            identity_recorded: recorded_id == Some(&model.cluster_id)
+                && recorded_quorum.map(|quorum| quorum.mode) == Some(model.quorum.mode()),
+            quorum_voters: recorded_quorum.and_then(|quorum| quorum.voters.clone()),
             kafka,
             pools: observed.pools,
             desired: Desired::build(&model),

@@ -25,7 +25,7 @@ use runtime::{Error, Flow, Readiness, conditions};
 use super::observe;
 use super::state::KafkaReconcile;
 use super::status::node_pool_status;
-use crate::assembly::identity::{CLUSTER_ID_ANNOTATION, unrecorded};
+use crate::assembly::identity::{identity_annotations, unrecorded};
 use operator_common::volume_resize::{
     ClaimResize, Growth, TemplateChange, claim_resize, claim_sizes, expansion_refusals,
     template_change,
@@ -37,23 +37,22 @@ const VOLUME_RESIZING: &str = "VolumeResizing";
 /// How soon claims being resized are looked at again: nothing watches them.
 const RESIZE_RETRY: Duration = Duration::from_secs(10);
 
-/// Records the cluster ID on every claim of the cluster, so that it outlives the Kafka's status.
+/// Records the cluster ID and quorum mode on every claim of the cluster, so that they outlive
+/// the Kafka's status.
 /// Claims the StatefulSets have not made yet are recorded at a later reconcile, before their
 /// pods have served anything.
 async fn record_cluster_id(
     state: &KafkaReconcile,
     claims: &[PersistentVolumeClaim],
 ) -> Result<(), Error> {
-    for claim in unrecorded(claims, &state.model.cluster_id) {
-        state
-            .applier
-            .annotate::<PersistentVolumeClaim>(
-                &state.model.namespace,
-                &claim,
-                CLUSTER_ID_ANNOTATION,
-                Some(&state.model.cluster_id),
-            )
-            .await?;
+    let model = &state.model;
+    let quorum = model.quorum.mode();
+    for claim in unrecorded(claims, &model.cluster_id, quorum) {
+        for (key, value) in identity_annotations(&model.cluster_id, quorum) {
+            (state.applier)
+                .annotate::<PersistentVolumeClaim>(&model.namespace, &claim, key, Some(value))
+                .await?;
+        }
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
-//! The node-removal step, before anything is applied: brokers about to be removed (a pool
-//! scaled down, removed or relabelled) are drained of their partitions first, one throttled
-//! batch at a time, and the StatefulSets shrink only once Kafka says they hold nothing; a
-//! change of the static controller quorum is refused. Nothing is applied while either holds.
+//! The node-removal step, before anything is applied: controllers about to be removed leave a
+//! dynamic quorum's voters first, one at a time; brokers about to be removed (a pool scaled
+//! down, removed or relabelled) are drained of their partitions, one throttled batch at a
+//! time; the StatefulSets shrink only once Kafka says they neither vote nor hold anything. A
+//! change of a static quorum, or of a running node's roles, is refused. Nothing is applied
+//! while any of these holds.
 
 use std::time::Duration;
 
@@ -13,7 +15,9 @@ use runtime::labels::Labels;
 use runtime::{Error, Flow, Readiness};
 
 use super::added_brokers;
+use super::controller_quorum::{self, CHANGING_QUORUM};
 use super::state::KafkaReconcile;
+use crate::assembly::quorum;
 use crate::assembly::scale_down::{RunningNodes, SKIP_BROKER_SCALEDOWN_CHECK_ANNOTATION, id_list};
 use crate::moves::{self, MoveError, Progress};
 use crate::reassignment::Goal;
@@ -32,9 +36,10 @@ const DRAIN_POLL: Duration = Duration::from_secs(5);
 pub const DRAINING_BROKERS: &str = "DrainingBrokers";
 
 /// Holds everything (nothing is applied, the pools keep their node IDs) while the model would
-/// change the controller quorum, or drop brokers that still hold partitions: those are drained
-/// first, one batch of partitions at a time, and go once Kafka says they hold nothing. When
-/// they cannot be drained (too few brokers would be left) or Kafka cannot answer, they stay.
+/// change the controller quorum in a way it cannot, drop controllers that still vote, or drop
+/// brokers that still hold partitions: those are drained first, one batch of partitions at a
+/// time, and go once Kafka says they hold nothing. When they cannot be drained (too few
+/// brokers would be left) or Kafka cannot answer, they stay.
 pub fn hold_unsafe_removal(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
         let model = &state.model;
@@ -50,6 +55,7 @@ pub fn hold_unsafe_removal(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<F
         tracing::info!(kafka = %state.kafka.name_any(), message = %held.message(), "holding the removal of nodes");
         let again = match held.reason() {
             Some(DRAINING_BROKERS) => DRAIN_POLL,
+            Some(CHANGING_QUORUM) => controller_quorum::POLL,
             _ => REMOVAL_RETRY,
         };
         state.progress.readiness = held;
@@ -57,12 +63,15 @@ pub fn hold_unsafe_removal(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<F
     })
 }
 
-async fn removal_refusal(state: &KafkaReconcile) -> Result<Option<Readiness>, Error> {
-    let model = &state.model;
+async fn removal_refusal(state: &mut KafkaReconcile) -> Result<Option<Readiness>, Error> {
     let running = RunningNodes::of(state.statefulsets.values());
-    if let Some(message) = running.quorum_change(model) {
+    if let Some(message) = quorum::refused_change(&running, &state.model) {
         return Ok(Some(Readiness::NotSupported(message)));
     }
+    if let Some(held) = controller_quorum::remove_leaving(state, &running.controllers).await {
+        return Ok(Some(held));
+    }
+    let model = &state.model;
     let leaving = running.leaving_brokers(model);
     let skip = state
         .kafka

@@ -13,7 +13,7 @@ use runtime::Error;
 use runtime::labels::{Labels, STRIMZI_CLUSTER};
 
 use crate::assembly::Inputs;
-use crate::assembly::identity::{kept_cluster_id, restore_node_ids};
+use crate::assembly::identity::{kept_identity, restore_node_ids};
 use crate::assembly::listeners::ExternalAddresses;
 use operator_common::pod_security::PodPolicy;
 
@@ -44,12 +44,14 @@ pub async fn observe(client: &Client, kafka: &Kafka, pods: PodPolicy) -> Result<
     if without_ids {
         restore_node_ids(&mut pools, &claims, &kafka.name_any());
     }
+    let kept = kept_identity(&claims);
     let new_cluster_id = known_id
-        .or_else(|| kept_cluster_id(&claims))
+        .or_else(|| kept.as_ref().map(|kept| kept.cluster_id.clone()))
         .unwrap_or_else(new_cluster_id);
     let services = services(client, kafka).await?;
     let inputs = Inputs {
         new_cluster_id,
+        kept_quorum: kept.map(|kept| kept.quorum),
         external_addresses: external_addresses(services.values()),
         pods,
     };

@@ -23,8 +23,9 @@ pub struct KafkaReconcile {
     pub services: BTreeMap<String, Service>,
     /// The cluster's StatefulSets as the node-removal step listed them, by name.
     pub statefulsets: BTreeMap<String, StatefulSet>,
-    /// Whether the Kafka's status holds the model's cluster ID: only then may a status carry it.
-    pub cluster_id_recorded: bool,
+    /// Whether the Kafka's status holds the model's cluster ID and quorum mode: only then may a
+    /// status carry them.
+    pub identity_recorded: bool,
     /// The cluster CA certificate (PEM), which TLS listeners report for clients to trust.
     pub cluster_ca_cert: Option<String>,
     /// Where clients connect, once the cluster is Ready.
@@ -36,6 +37,8 @@ pub struct KafkaReconcile {
     pub running_metadata_version: String,
     /// Brokers a scale-up added that partitions still move onto (`spec.cruiseControl.autoRebalance`).
     pub filling: BTreeSet<i32>,
+    /// The voters of a dynamic quorum as Kafka last reported them; `None` until it formed.
+    pub quorum_voters: Option<Vec<i32>>,
     /// The cluster's pods, as the readiness step last saw them.
     pub pods: Vec<Pod>,
     pub progress: Progress,

@@ -2,7 +2,9 @@
 //! the steps observed. Pure: they are written only when they changed.
 
 use api::Condition;
-use api::kafka::{KafkaNodePoolStatus, KafkaStatus, ProcessRole, UsedNodePoolStatus};
+use api::kafka::{
+    ControllerQuorumStatus, KafkaNodePoolStatus, KafkaStatus, ProcessRole, UsedNodePoolStatus,
+};
 use runtime::conditions;
 
 use super::state::KafkaReconcile;
@@ -37,8 +39,9 @@ pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
                 })
                 .collect(),
         ),
-        // Only once recorded (the cluster-ID step): a status never hands out an ID of its own.
-        cluster_id: if state.cluster_id_recorded {
+        // Only once recorded (the cluster-ID step): a status never hands out an identity of its
+        // own.
+        cluster_id: if state.identity_recorded {
             Some(model.cluster_id.clone())
         } else {
             state
@@ -46,6 +49,14 @@ pub fn kafka_status(state: &KafkaReconcile) -> KafkaStatus {
                 .status
                 .as_ref()
                 .and_then(|s| s.cluster_id.clone())
+        },
+        controller_quorum: if state.identity_recorded {
+            Some(ControllerQuorumStatus {
+                mode: model.quorum.mode(),
+                voters: state.quorum_voters.clone(),
+            })
+        } else {
+            (state.kafka.status.as_ref()).and_then(|s| s.controller_quorum.clone())
         },
         kafka_version: Some(model.release.version.to_string()),
         kafka_metadata_version: Some(state.running_metadata_version.clone()),
