@@ -5,14 +5,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use api::kafka::{AutoRebalanceState, Kafka, KafkaNodePool, KafkaTopic};
+use api::kafka::{AutoRebalanceState, Kafka, KafkaNodePool, KafkaTopic, QuorumMode};
 use brokerage_e2e::real_pods::{
     BackgroundProducer, KafkaConnection, consume, produce, scrape, setup_on_real_node,
 };
 use brokerage_e2e::{repo_path, wait_condition};
 
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
-use kafka_client::{AdminClient, ClientConfig, ConfigResource, ConfigSource};
+use kafka_client::{
+    AdminClient, ClientConfig, ConfigResource, ConfigSource, KRAFT_VERSION_FEATURE,
+};
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 
@@ -343,6 +345,96 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
         "claims {claims_before} → {claims_after}"
     );
     Ok(())
+}
+
+/// A new cluster's controller quorum is dynamic: three controllers grow to five and shrink back
+/// to three, each voter added or removed in turn, while a producer with `acks=all` runs without
+/// an error and every message it wrote is read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dynamic_controller_quorum_grows_and_shrinks_under_a_producer() -> Result<()> {
+    let (client, namespace) = setup_on_real_node("quorum").await?;
+    let fixture =
+        std::fs::read_to_string(repo_path("tests/fixtures/real-kafka-dynamic-quorum.yaml"))?;
+    testenv::apply_yaml(&client, &fixture, &namespace).await?;
+    let kafkas: Api<Kafka> = Api::namespaced(client.clone(), &namespace);
+    wait_condition(&kafkas, "quorum", "Ready", None, KAFKA_READY).await?;
+    let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
+    wait_condition(&topics, "events", "Ready", None, TOPIC_READY).await?;
+    let external = external_bootstrap(&kafkas, "quorum").await?;
+    let admin = AdminClient::connect(ClientConfig::new([external.as_str()])).await?;
+    let voters = || async {
+        let quorum = admin.describe_quorum().await?;
+        anyhow::Ok(
+            quorum
+                .voters
+                .iter()
+                .map(|voter| voter.id)
+                .collect::<Vec<_>>(),
+        )
+    };
+    ensure!(voters().await? == [0, 1, 2], "{:?}", voters().await?);
+    ensure!(
+        admin.finalized_feature_level(KRAFT_VERSION_FEATURE).await? == Some(1),
+        "the quorum was formatted dynamic"
+    );
+    let recorded = || async {
+        let status = kafkas.get("quorum").await?.status.unwrap_or_default();
+        let quorum = status.controller_quorum.unwrap_or_default();
+        anyhow::Ok((quorum.mode, quorum.voters.unwrap_or_default()))
+    };
+    ensure!(recorded().await? == (QuorumMode::Dynamic, vec![0, 1, 2]));
+
+    let plain = KafkaConnection::plain("quorum-kafka-bootstrap:9092".into());
+    let producer =
+        BackgroundProducer::start(&client, &namespace, "during-quorum", &plain, "events", 25)
+            .await?;
+    let pools: Api<KafkaNodePool> = Api::namespaced(client.clone(), &namespace);
+    for (replicas, expected) in [(5, vec![0, 1, 2, 3, 4]), (3, vec![0, 1, 2])] {
+        let scale = serde_json::json!({"spec": {"replicas": replicas}});
+        pools
+            .patch("controller", &PatchParams::default(), &Patch::Merge(&scale))
+            .await?;
+        testenv::eventually(&format!("voters {expected:?}"), KAFKA_READY, || async {
+            Ok(voters().await? == expected && recorded().await?.1 == expected)
+        })
+        .await?;
+        wait_condition(&kafkas, "quorum", "Ready", None, KAFKA_READY).await?;
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+        let selector = "strimzi.io/cluster=quorum,strimzi.io/pool-name=controller";
+        let running = pods.list(&ListParams::default().labels(selector)).await?;
+        let live = (running.items.iter()).filter(|pod| pod.metadata.deletion_timestamp.is_none());
+        ensure!(live.count() == replicas, "{replicas} controller pods");
+    }
+    ensure!(
+        producer.is_running(),
+        "the producer ended before the quorum changes did"
+    );
+    let during = producer.stop().await?;
+    ensure!(during.acked > 0 && during.errors.is_empty(), "{during:?}");
+    let values = consume(
+        &client,
+        &namespace,
+        "after-quorum",
+        &plain,
+        "events",
+        during.acked,
+    )
+    .await?;
+    ensure!(values.len() == during.acked, "consumed {}", values.len());
+    Ok(())
+}
+
+/// The bootstrap servers of the Kafka's `external` listener, as its status gives them.
+async fn external_bootstrap(kafkas: &Api<Kafka>, name: &str) -> Result<String> {
+    let kafka = kafkas.get(name).await?;
+    let listeners = kafka
+        .status
+        .as_ref()
+        .and_then(|status| status.listeners.as_ref());
+    listeners
+        .and_then(|listeners| listeners.iter().find(|l| l.name == "external"))
+        .and_then(|listener| listener.bootstrap_servers.clone())
+        .context("the status lists the external listener")
 }
 
 /// A topic whose replication factor the pools test changes.

@@ -1055,6 +1055,29 @@ spec:
     }
 
     #[test]
+    fn a_dynamic_quorum_is_kept_and_never_run_by_a_release_without_it() {
+        let (mut kafka, pools) = example("persistent-dual-pool");
+        let model = validate(&kafka, &pools, &inputs()).unwrap();
+        assert_eq!(model.quorum, ControllerQuorum::Dynamic { formed: false });
+        kafka.status = Some(api::kafka::KafkaStatus {
+            cluster_id: Some("existing".into()),
+            controller_quorum: Some(api::kafka::ControllerQuorumStatus {
+                mode: QuorumMode::Dynamic,
+                voters: Some(vec![0, 1, 2]),
+            }),
+            ..Default::default()
+        });
+        kafka.spec.kafka.version = Some("4.0.0".into());
+        let error = validate(&kafka, &pools, &inputs()).unwrap_err();
+        assert_eq!(error.field, "spec.kafka.version");
+        assert!(
+            error.message.contains("Kafka 4.1 or later"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
     fn pools_of_other_clusters_are_left_out() {
         let text = SINGLE_NODE.replace("metadata: {name: c}", "metadata: {name: other}");
         let error = invalid(&text);
