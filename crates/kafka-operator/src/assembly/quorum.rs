@@ -197,12 +197,23 @@ pub fn refused_change(running: &RunningNodes, model: &KafkaModel) -> Option<Stri
                 .difference(&running.controllers)
                 .filter(|id| running_nodes.contains(id));
             let changed: BTreeSet<i32> = demoted.chain(promoted).copied().collect();
-            (!changed.is_empty()).then(|| {
-                format!(
+            if !changed.is_empty() {
+                return Some(format!(
                     "nodes {} would gain or lose the controller role while they run; a node's \
                      storage is formatted for its roles, so add controllers as new nodes and \
                      remove them as whole nodes instead",
                     id_list(&changed)
+                ));
+            }
+            // Removing voters before the new ones vote could leave too few to agree.
+            let swapped = !running.controllers.is_subset(&desired)
+                && !desired.is_subset(&running.controllers);
+            swapped.then(|| {
+                format!(
+                    "the controllers would change from nodes {} to {} in one step; add the new \
+                     controllers first, and remove the old ones once they vote",
+                    id_list(&running.controllers),
+                    id_list(&desired)
                 )
             })
         }
@@ -337,5 +348,14 @@ mod tests {
         promoted.controllers.insert(broker);
         let message = refused_change(&promoted, &model).expect("roles do not change");
         assert!(message.contains(&broker.to_string()), "{message}");
+
+        let mut swapped = same.clone();
+        swapped.controllers.remove(desired.first().unwrap());
+        swapped.controllers.insert(100);
+        let message = refused_change(&swapped, &model).expect("not in one step");
+        assert!(
+            message.contains("add the new controllers first"),
+            "{message}"
+        );
     }
 }
