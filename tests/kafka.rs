@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use api::kafka::{Kafka, KafkaNodePool, KafkaTopic};
+use api::kafka::{Kafka, KafkaNodePool, KafkaTopic, QuorumMode};
 use brokerage_e2e::operators::{Clusters, KafkaTopics, Operators};
 use brokerage_e2e::wait_ready;
 use brokerage_e2e::{counter, repo_path, setup, wait_condition};
@@ -965,12 +965,42 @@ async fn a_recreated_kafka_finds_its_cluster_id_and_node_ids_on_its_kept_claims(
     assert!(original_id.is_some() && original_brokers.is_some());
     let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
         Api::namespaced(client.clone(), &namespace);
-    testenv::eventually("every claim records the cluster ID", WAIT, || async {
-        let list = claims.list(&Default::default()).await?.items;
-        Ok(list.len() == 6
-            && list.iter().all(|claim| {
-                claim.annotations().get("brokerage.io/cluster-id") == original_id.as_ref()
-            }))
+    testenv::eventually(
+        "every claim records the cluster ID and quorum",
+        WAIT,
+        || async {
+            let list = claims.list(&Default::default()).await?.items;
+            Ok(list.len() == 6
+                && list.iter().all(|claim| {
+                    let annotations = claim.annotations();
+                    annotations.get("brokerage.io/cluster-id") == original_id.as_ref()
+                        && annotations
+                            .get("brokerage.io/controller-quorum")
+                            .map(String::as_str)
+                            == Some("dynamic")
+                }))
+        },
+    )
+    .await?;
+    // A new cluster on Kafka 4.4: a dynamic quorum of the three controllers, formed once Ready,
+    // after which a controller with empty storage no longer formats itself as an initial voter.
+    let quorum = || async {
+        let status = kafkas
+            .get("persistent-cluster")
+            .await?
+            .status
+            .unwrap_or_default();
+        anyhow::Ok(status.controller_quorum.unwrap_or_default())
+    };
+    let formed = quorum().await?;
+    assert_eq!(formed.mode, QuorumMode::Dynamic);
+    assert_eq!(formed.voters, Some(vec![0, 1, 2]));
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    testenv::eventually("controllers join as observers", WAIT, || async {
+        let data =
+            (config_maps.get("persistent-cluster-controller").await?.data).unwrap_or_default();
+        Ok(data.get("controller-quorum-format").map(String::as_str)
+            == Some("--no-initial-controllers"))
     })
     .await?;
 
@@ -999,6 +1029,7 @@ async fn a_recreated_kafka_finds_its_cluster_id_and_node_ids_on_its_kept_claims(
     wait_ready(&kafkas, "persistent-cluster", WAIT).await?;
     assert_eq!(cluster_id().await?, original_id);
     assert_eq!(broker_ids().await?, original_brokers);
+    assert_eq!(quorum().await?.mode, QuorumMode::Dynamic);
     Ok(())
 }
 

@@ -37,6 +37,8 @@ pub fn add_joining(state: &mut KafkaReconcile) -> BoxFuture<'_, Result<Flow, Err
             .collect();
         if !formed {
             state.quorum_voters = Some(desired);
+            // Soon again, so that the pool ConfigMaps stop offering the initial voters.
+            state.progress.retry_in(POLL);
             return Ok(Flow::Continue);
         }
         if state.quorum_voters.as_ref() == Some(&desired) {
