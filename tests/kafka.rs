@@ -249,6 +249,15 @@ async fn an_ephemeral_cluster_becomes_ready_and_a_noop_reconcile_writes_nothing(
     assert_eq!(pool.status.unwrap().node_ids, Some(vec![0]));
 
     wait_event(&client, &namespace, "my-cluster", "Ready").await?;
+    // The reconcile after the quorum formed stops offering the initial voters; then nothing
+    // changes.
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    testenv::eventually("the quorum formed", WAIT, || async {
+        let data = (config_maps.get("my-cluster-dual-role").await?.data).unwrap_or_default();
+        Ok(data.get("controller-quorum-format").map(String::as_str)
+            == Some("--no-initial-controllers"))
+    })
+    .await?;
 
     // Nothing changed, so another reconcile must not write anything at all.
     let before = resource_versions(&client, &namespace).await?;
