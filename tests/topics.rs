@@ -277,7 +277,7 @@ async fn a_topic_is_created_grown_reconfigured_reverted_and_deleted() -> Result<
         condition
             .message
             .unwrap_or_default()
-            .contains("spec.replicas from 1 to 3")
+            .contains("cannot have 3 replicas: there are only")
     );
     assert_eq!(test.in_kafka(&name).await?, Some((5, expected)));
 
