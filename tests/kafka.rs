@@ -372,10 +372,13 @@ async fn pausing_stops_changes_and_a_config_change_rolls_brokers_before_controll
             .await?
             .data
             .unwrap_or_default();
-        // Every node's file; the pool's logging configuration is the same for all.
+        // Every node's file; the pool's logging configuration and the quorum's addresses are
+        // the same for all.
         anyhow::Ok(
             data.iter()
-                .filter(|(key, _)| key.as_str() != "log4j2.properties")
+                .filter(|(key, _)| {
+                    key.ends_with(".properties") && key.as_str() != "log4j2.properties"
+                })
                 .all(|(_, file)| file.contains("log.retention.hours=1")),
         )
     };

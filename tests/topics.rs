@@ -247,7 +247,8 @@ async fn a_topic_is_created_grown_reconfigured_reverted_and_deleted() -> Result<
     })
     .await?;
 
-    // Fewer partitions, or another replication factor: a condition, and Kafka unchanged.
+    // Fewer partitions, or more replicas than there are brokers: a condition, and Kafka
+    // unchanged.
     test.apply(
         "orders",
         json!({}),
@@ -267,7 +268,9 @@ async fn a_topic_is_created_grown_reconfigured_reverted_and_deleted() -> Result<
     test.apply(
         "orders",
         json!({}),
-        json!({"topicName": name, "partitions": 5, "replicas": 3}),
+        // More replicas than the shared Kafka has brokers; the rest of the spec as it is.
+        json!({"topicName": name, "partitions": 5, "replicas": 3,
+               "config": {"retention.ms": 7200000, "cleanup.policy": "compact"}}),
     )
     .await?;
     let condition = test
