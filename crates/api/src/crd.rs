@@ -4,7 +4,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 use kube::CustomResourceExt;
 
 use crate::kafka::{self, Kafka, KafkaNodePool, KafkaRebalance, KafkaTopic, KafkaUser};
-use crate::rocketmq::{Broker, NameService, RocketMQTopic, RocketMQUser};
+use crate::rocketmq::{Broker, Controller, NameService, RocketMQTopic, RocketMQUser};
 
 /// Every CRD Brokerage serves, ready to apply.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
@@ -94,6 +94,12 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
             Some(DNS_1035_LABEL),
             40,
             "the StatefulSets of the first groups, such as <name>-0-replica-1, may have at most 52",
+        ),
+        named(
+            rocketmq(Controller::crd(), &[("Size", "integer", ".spec.size")]),
+            Some(DNS_1035_LABEL),
+            50,
+            "it names the controllers' StatefulSet and their Services <name>-svc and <name>-svc-headless",
         ),
         rocketmq(
             RocketMQTopic::crd(),

@@ -43,6 +43,7 @@ fn serves_every_kind_once() {
         names,
         [
             "brokers.rocketmq.apache.org",
+            "controllers.rocketmq.apache.org",
             "kafkanodepools.kafka.strimzi.io",
             "kafkarebalances.kafka.strimzi.io",
             "kafkas.kafka.strimzi.io",
@@ -88,6 +89,12 @@ fn names_short_names_and_categories() {
             "brokers.rocketmq.apache.org",
             "Broker",
             "rmqbroker",
+            "rocketmq",
+        ),
+        (
+            "controllers.rocketmq.apache.org",
+            "Controller",
+            "rmqctrl",
             "rocketmq",
         ),
         (

@@ -1,5 +1,5 @@
-//! The `java` command lines of name servers and brokers. The pods run `java` themselves, not
-//! RocketMQ's launch scripts (`mqnamesrv`, `mqbroker`), so that images without them work too;
+//! The `java` command lines of name servers, controllers and brokers. The pods run `java`
+//! themselves, not RocketMQ's launch scripts (`mqnamesrv`, `mqcontroller`, `mqbroker`), so that images without them work too;
 //! the options are what those scripts set that matters in a container: G1, RocketMQ's own
 //! logging configuration, and the heap ([`heap`](super::heap)), in `JAVA_OPT_EXT`, last, as
 //! the scripts put it, so that the user's flags there win.
@@ -11,6 +11,7 @@ use super::pod::HOME;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Server {
     NameServer,
+    Controller,
     Broker,
 }
 
@@ -18,14 +19,15 @@ impl Server {
     fn main_class(self) -> &'static str {
         match self {
             Server::NameServer => "org.apache.rocketmq.namesrv.NamesrvStartup",
+            Server::Controller => "org.apache.rocketmq.controller.ControllerStartup",
             Server::Broker => "org.apache.rocketmq.broker.BrokerStartup",
         }
     }
 
-    /// Brokers serve TLS beside plain TCP ([`tls`](super::tls)); name servers only plain TCP.
+    /// Brokers serve TLS beside plain TCP ([`tls`](super::tls)); the others only plain TCP.
     fn tls_options(self) -> Vec<String> {
         match self {
-            Server::NameServer => Vec::new(),
+            Server::NameServer | Server::Controller => Vec::new(),
             Server::Broker => super::tls::jvm_options(),
         }
     }
@@ -37,6 +39,7 @@ impl Server {
     fn logback_resource(self) -> &'static str {
         match self {
             Server::NameServer => "rmq.namesrv.logback.xml",
+            Server::Controller => "rmq.controller.logback.xml",
             Server::Broker => "rmq.broker.logback.xml",
         }
     }

@@ -1,7 +1,7 @@
-//! NameServices, Brokers and the ConfigMaps they read, from a multi-document YAML manifest,
+//! NameServices, Controllers, Brokers and the ConfigMaps they read, from a multi-document YAML manifest,
 //! completed with what the apiserver would fill in: for `brokerage render` and the tests.
 
-use api::rocketmq::{Broker, NameService};
+use api::rocketmq::{Broker, Controller, NameService};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Resource;
 use serde::Deserialize;
@@ -17,11 +17,12 @@ pub enum ManifestError {
 #[derive(Clone, Debug, Default)]
 pub struct Manifest {
     pub name_services: Vec<NameService>,
+    pub controllers: Vec<Controller>,
     pub brokers: Vec<Broker>,
     pub config_maps: Vec<ConfigMap>,
 }
 
-/// Every NameService, Broker and ConfigMap in `yaml` (other kinds are skipped), placed in
+/// Every NameService, Controller, Broker and ConfigMap in `yaml` (other kinds are skipped), placed in
 /// `namespace` unless they name their own.
 pub fn read(yaml: &str, namespace: &str) -> Result<Manifest, ManifestError> {
     let mut manifest = Manifest::default();
@@ -30,6 +31,9 @@ pub fn read(yaml: &str, namespace: &str) -> Result<Manifest, ManifestError> {
         match value.get("kind").and_then(|kind| kind.as_str()) {
             Some("NameService") => manifest
                 .name_services
+                .push(complete(serde_yaml::from_value(value)?, namespace)),
+            Some("Controller") => manifest
+                .controllers
                 .push(complete(serde_yaml::from_value(value)?, namespace)),
             Some("Broker") => manifest
                 .brokers

@@ -1,10 +1,12 @@
-//! The RocketMQ assembly: a NameService becomes name servers with stable DNS names
-//! ([`name_service`]); a Broker becomes groups of a master and replicas ([`model::validate`] →
-//! [`BrokerModel`] → the `build_*` functions → [`BrokerDesired`]). The I/O is in [`reconcile`].
+//! The RocketMQ assembly: a NameService becomes name servers and a Controller a quorum of
+//! controllers, both with stable DNS names ([`name_service`], [`controller`], [`server_set`]);
+//! a Broker becomes groups of a master and replicas ([`model::validate`] → [`BrokerModel`] →
+//! the `build_*` functions → [`BrokerDesired`]). The I/O is in [`reconcile`].
 
 pub mod annotations;
 pub mod broker_conf;
 pub mod config_maps;
+pub mod controller;
 pub mod credentials;
 pub mod heap;
 pub mod jvm;
@@ -18,6 +20,7 @@ pub mod reconcile;
 pub mod render;
 pub mod rolling;
 pub mod scaling;
+pub mod server_set;
 pub mod services;
 pub mod statefulset;
 pub mod status;
@@ -31,7 +34,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 
 pub use model::{BrokerInputs, BrokerModel, Node, validate};
-pub use name_service::{NameServiceDesired, NameServiceModel};
+pub use server_set::{ServerSet, ServerSetDesired};
 
 /// Every object a Broker needs but its credentials Secret (whose values are generated once, at
 /// the first reconcile), in the order the reconciler applies them.

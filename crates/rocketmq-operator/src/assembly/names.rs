@@ -1,12 +1,16 @@
-//! Every name and address derived from a NameService or a Broker. Objects are named as
+//! Every name and address derived from a NameService, a Controller or a Broker. Objects are named as
 //! apache/rocketmq-operator names them (StatefulSets `<broker>-<g>-master`, pods
 //! `<broker>-<g>-replica-<r>-0`), since users' scripts and dashboards address them by name.
 
-use api::rocketmq::NameService;
+use api::rocketmq::{Controller, NameService};
 use kube::ResourceExt;
 
 /// The name server port, as the official image and upstream use it.
 pub const NAME_SERVER_PORT: i32 = 9876;
+/// A controller's `listenPort`, where brokers reach it, as upstream's Services name it.
+pub const CONTROLLER_PORT: i32 = 9878;
+/// Where controllers replicate their log among themselves (DLedger).
+pub const CONTROLLER_PEER_PORT: i32 = 9877;
 /// A broker's `listenPort`: clients and the admin protocol.
 pub const BROKER_PORT: i32 = 10911;
 /// A broker's `haListenPort`: replicas fetch the commit log from their master here.
@@ -28,22 +32,58 @@ pub fn name_service_service(name_service: &str) -> String {
     name_service.to_string()
 }
 
-pub fn name_server_pod(name_service: &str, ordinal: i32) -> String {
-    format!("{name_service}-{ordinal}")
-}
-
-/// Every name server of `name_service` by its stable DNS name,
-/// `<name>-<i>.<name>.<namespace>.svc:9876`: pod IPs change with every restart, these never do.
+/// Every name server of `name_service` by its stable DNS name.
 pub fn name_server_addresses(name_service: &NameService) -> Vec<String> {
     let name = name_service.name_any();
-    let namespace = name_service.namespace().unwrap_or_default();
-    let service = name_service_service(&name);
-    // Capped as validation caps it: this also lists the name servers of invalid NameServices.
-    (0..name_service.spec.size.clamp(0, api::MAX_REPLICAS))
-        .map(|ordinal| {
-            let pod = name_server_pod(&name, ordinal);
-            format!("{pod}.{service}.{namespace}.svc:{NAME_SERVER_PORT}")
-        })
+    stable_addresses(
+        &name_service.namespace().unwrap_or_default(),
+        &name_service_service(&name),
+        &name,
+        name_service.spec.size,
+        NAME_SERVER_PORT,
+    )
+}
+
+/// The controllers' StatefulSet, named after the Controller, as upstream names it.
+pub fn controller_statefulset(controller: &str) -> String {
+    controller.to_string()
+}
+
+/// The controllers' headless Service (the StatefulSet's `serviceName`), as upstream names it.
+pub fn controller_headless_service(controller: &str) -> String {
+    format!("{controller}-svc-headless")
+}
+
+/// One address for all controllers, as upstream names it.
+pub fn controller_service(controller: &str) -> String {
+    format!("{controller}-svc")
+}
+
+/// Every controller of `controller` by its stable DNS name, as brokers name them in
+/// `controllerAddr`.
+pub fn controller_addresses(controller: &Controller) -> Vec<String> {
+    let name = controller.name_any();
+    stable_addresses(
+        &controller.namespace().unwrap_or_default(),
+        &controller_headless_service(&name),
+        &name,
+        controller.spec.size,
+        CONTROLLER_PORT,
+    )
+}
+
+/// `host:port` of the `size` pods of the StatefulSet `set` by their stable DNS names,
+/// `<set>-<i>.<service>.<namespace>.svc`: pod IPs change with every restart, these never do.
+pub fn stable_addresses(
+    namespace: &str,
+    service: &str,
+    set: &str,
+    size: i32,
+    port: i32,
+) -> Vec<String> {
+    // Capped as validation caps it: this also lists the servers of invalid resources.
+    (0..size.clamp(0, api::MAX_REPLICAS))
+        .map(|ordinal| format!("{set}-{ordinal}.{service}.{namespace}.svc:{port}"))
         .collect()
 }
 

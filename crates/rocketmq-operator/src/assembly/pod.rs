@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use api::rocketmq::{PodSettings, StorageMode};
 use k8s_openapi::api::core::v1::{
-    Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, ObjectFieldSelector, PodSpec, Probe,
-    TCPSocketAction, Volume, VolumeMount,
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ObjectFieldSelector,
+    PodSpec, Probe, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -152,6 +152,15 @@ pub fn tcp_probe(port: i32, initial_delay_seconds: i32) -> Probe {
         timeout_seconds: Some(5),
         failure_threshold: Some(6),
         ..Probe::default()
+    }
+}
+
+pub fn container_port(name: &str, number: i32) -> ContainerPort {
+    ContainerPort {
+        name: Some(name.into()),
+        container_port: number,
+        protocol: Some("TCP".into()),
+        ..ContainerPort::default()
     }
 }
 

@@ -1,13 +1,12 @@
-//! What `brokerage render` prints for NameServices and Brokers: every object the operator would
-//! create, with the warnings it would report, without a cluster.
+//! What `brokerage render` prints for NameServices, Controllers and Brokers: every object the
+//! operator would create, with the warnings it would report, without a cluster.
 
-use api::rocketmq::{Broker, NameService};
+use api::rocketmq::Broker;
 use kube::ResourceExt;
 
 use super::manifest::Manifest;
 use super::model::{BrokerInputs, BrokerModel, validate};
-use super::name_service::{NameServiceDesired, NameServiceModel};
-use super::{BrokerDesired, name_service, names};
+use super::{BrokerDesired, controller, name_service, names};
 use operator_common::pod_security::PodPolicy;
 use operator_common::validation::InvalidSpec;
 
@@ -19,12 +18,14 @@ pub struct RenderError {
     pub invalid: InvalidSpec,
 }
 
-pub fn render_name_service(
-    name_service: &NameService,
-) -> Result<(NameServiceModel, NameServiceDesired), InvalidSpec> {
-    let model = name_service::validate(name_service, PodPolicy::default())?;
-    let desired = NameServiceDesired::build(&model);
-    Ok((model, desired))
+impl RenderError {
+    fn of(kind: &'static str, resource: &impl ResourceExt, invalid: InvalidSpec) -> RenderError {
+        RenderError {
+            kind,
+            name: resource.name_any(),
+            invalid,
+        }
+    }
 }
 
 pub fn render_broker(
@@ -36,17 +37,19 @@ pub fn render_broker(
     Ok((model, desired))
 }
 
-/// Every NameService's and Broker's objects in `manifest` as one multi-document YAML. A
-/// Broker's inputs are the manifest's NameServices and ConfigMaps of its namespace.
+/// Every NameService's, Controller's and Broker's objects in `manifest` as one multi-document
+/// YAML. A Broker's inputs are the manifest's NameServices and ConfigMaps of its namespace.
 pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
     let mut text = String::new();
     for name_service in &manifest.name_services {
-        let (_, desired) = render_name_service(name_service).map_err(|invalid| RenderError {
-            kind: "NameService",
-            name: name_service.name_any(),
-            invalid,
-        })?;
-        push_objects(&mut text, desired.to_json());
+        let set = name_service::validate(name_service, PodPolicy::default())
+            .map_err(|invalid| RenderError::of("NameService", name_service, invalid))?;
+        push_objects(&mut text, name_service::build(&set).to_json());
+    }
+    for resource in &manifest.controllers {
+        let set = controller::validate(resource, PodPolicy::default())
+            .map_err(|invalid| RenderError::of("Controller", resource, invalid))?;
+        push_objects(&mut text, controller::build(&set).to_json());
     }
     for broker in &manifest.brokers {
         let namespace = broker.namespace();
@@ -68,11 +71,8 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
             // Nothing runs yet, so there is nothing to scale in.
             held_groups: Default::default(),
         };
-        let (model, desired) = render_broker(broker, &inputs).map_err(|invalid| RenderError {
-            kind: "Broker",
-            name: broker.name_any(),
-            invalid,
-        })?;
+        let (model, desired) = render_broker(broker, &inputs)
+            .map_err(|invalid| RenderError::of("Broker", broker, invalid))?;
         for warning in &model.warnings {
             text.push_str(&format!(
                 "# Warning ({}): {}\n",

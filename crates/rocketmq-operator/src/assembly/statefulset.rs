@@ -9,8 +9,8 @@ use k8s_openapi::api::apps::v1::{
     StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    PodTemplateSpec, SecretKeySelector, SecretVolumeSource, Volume, VolumeMount,
+    ConfigMapVolumeSource, EmptyDirVolumeSource, EnvVar, EnvVarSource, PodTemplateSpec,
+    SecretKeySelector, SecretVolumeSource, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -23,7 +23,9 @@ use super::heap::with_heap;
 use super::jvm::{Server, run_java};
 use super::model::{BrokerModel, Node};
 use super::names;
-use super::pod::{LOGS_DIR, container, env_from_field, env_value, pod_spec, tcp_probe};
+use super::pod::{
+    LOGS_DIR, container, container_port, env_from_field, env_value, pod_spec, tcp_probe,
+};
 use super::tls::TLS_DIR;
 use operator_common::content_hash::sha256_hex;
 
@@ -178,19 +180,13 @@ fn build_pod_spec(model: &BrokerModel, node: &Node) -> k8s_openapi::api::core::v
             ..VolumeMount::default()
         },
     ];
-    let port = |name: &str, number: i32| ContainerPort {
-        name: Some(name.into()),
-        container_port: number,
-        protocol: Some("TCP".into()),
-        ..ContainerPort::default()
-    };
     let mut broker = container(CONTAINER, &model.image, &model.pod);
     broker.command = Some(vec!["sh".into(), "-c".into(), start_script()]);
     broker.env = Some(env(model, node));
     broker.ports = Some(vec![
-        port("vip", names::BROKER_FAST_PORT),
-        port("main", names::BROKER_PORT),
-        port("ha", names::BROKER_HA_PORT),
+        container_port("vip", names::BROKER_FAST_PORT),
+        container_port("main", names::BROKER_PORT),
+        container_port("ha", names::BROKER_HA_PORT),
     ]);
     broker.volume_mounts = Some(mounts);
     broker.readiness_probe = Some(tcp_probe(names::BROKER_PORT, 10));

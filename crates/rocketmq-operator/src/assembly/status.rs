@@ -1,7 +1,7 @@
-//! The desired statuses of a NameService and a Broker, from the model and what the steps
+//! The desired statuses of a NameService, a Controller and a Broker, from the model and what the steps
 //! observed. Pure: the controllers write them only when they changed.
 
-use api::rocketmq::{BrokerStatus, NameServiceStatus};
+use api::rocketmq::{BrokerStatus, ControllerStatus, NameServiceStatus};
 use runtime::{Progress, Readiness, conditions};
 
 use super::model::BrokerModel;
@@ -15,6 +15,19 @@ pub fn name_service_status(
         conditions: Some(vec![readiness.condition()]),
         observed_generation: generation,
         name_servers: Some(addresses),
+    }
+}
+
+pub fn controller_status(
+    addresses: Vec<String>,
+    readiness: &Readiness,
+    generation: Option<i64>,
+) -> ControllerStatus {
+    ControllerStatus {
+        conditions: Some(vec![readiness.condition()]),
+        observed_generation: generation,
+        size: Some(addresses.len() as i32),
+        nodes: Some(addresses),
     }
 }
 

@@ -1,6 +1,7 @@
-//! The RocketMQ assemblies' I/O: for a NameService, its Service, StatefulSet and readiness; for
-//! a Broker, observe and validate into the pure model, then a chain of steps that apply what
-//! the model built, roll pods, reach the brokers over the admin protocol, and watch readiness.
+//! The RocketMQ assemblies' I/O: for a NameService or a Controller, its Services, StatefulSet
+//! and readiness; for a Broker, observe and validate into the pure model, then a chain of steps
+//! that apply what the model built, roll pods, reach the brokers over the admin protocol, and
+//! watch readiness.
 //! The status comes last, written only when it changed.
 
 mod apply;
@@ -9,24 +10,26 @@ mod certificates;
 mod credentials;
 mod metadata;
 mod name_servers;
-mod name_service;
 mod observe;
 mod readiness;
 mod retries;
 mod rolling;
 mod scale_in;
+mod server_set;
 mod state;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::rocketmq::{Controller, NameService};
 use futures::future::BoxFuture;
 use operator_common::pod_security::PodPolicy;
 use runtime::{Context, Error, Flow, Namespaces};
 
 use crate::admin::RocketMQAdmins;
 
-/// Runs the NameService and Broker controllers over the watched namespaces until they stop.
+/// Runs the NameService, Controller and Broker controllers over the watched namespaces until
+/// they stop.
 /// `admins` reach the brokers, to tell them new name servers, copy metadata to new groups and
 /// keep scale-in safe.
 pub async fn run(
@@ -38,12 +41,16 @@ pub async fn run(
     let scopes = namespaces.scopes();
     let name_services = scopes
         .iter()
-        .map(|scope| name_service::run(scope.clone(), context.clone(), pods));
+        .map(|scope| server_set::run::<NameService>(scope.clone(), context.clone(), pods));
+    let controllers = scopes
+        .iter()
+        .map(|scope| server_set::run::<Controller>(scope.clone(), context.clone(), pods));
     let brokers = scopes
         .iter()
         .map(|scope| broker::run(scope.clone(), context.clone(), admins.clone(), pods));
-    futures::future::join(
+    futures::future::join3(
         futures::future::join_all(name_services),
+        futures::future::join_all(controllers),
         futures::future::join_all(brokers),
     )
     .await;
