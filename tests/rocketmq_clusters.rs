@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use api::rocketmq::{Broker, NameService};
+use api::rocketmq::{Broker, Controller, NameService};
 use brokerage_e2e::operators::{Clusters, Operators};
 use brokerage_e2e::wait_ready;
 use brokerage_e2e::{counter, repo_path, setup, wait_condition};
@@ -240,6 +240,82 @@ async fn the_issue_example_becomes_ready_with_upstreams_objects_and_a_noop_write
         brokers.get("broker").await?.status,
         broker.status,
         "the status was rewritten"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstreams_controller_example_is_refused_its_host_path_then_becomes_a_quorum_that_scales()
+-> Result<()> {
+    let (client, namespace) = setup("rmq-controller").await?;
+    start_operator(&client, &[&namespace], Vec::new());
+    let yaml = std::fs::read_to_string(repo_path("tests/fixtures/rocketmq-controller.yaml"))?;
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let controllers: Api<Controller> = Api::namespaced(client.clone(), &namespace);
+    let message = wait_reason(&controllers, "controller", "NotReady", "InvalidSpec").await?;
+    assert!(
+        message.starts_with("spec.storageMode:") && message.contains("--allow-privileged-pods"),
+        "{message}"
+    );
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), &namespace);
+    assert!(sets.get_opt("controller").await?.is_none());
+
+    patch_spec(
+        &controllers,
+        "controller",
+        json!({"storageMode": "EmptyDir"}),
+    )
+    .await?;
+    wait_ready(&controllers, "controller", WAIT).await?;
+    let controller = controllers.get("controller").await?;
+    let status = controller.status.clone().unwrap();
+    let headless = format!("controller-svc-headless.{namespace}.svc");
+    assert_eq!(
+        status.nodes,
+        Some(vec![format!("controller-0.{headless}:9878")])
+    );
+    assert_eq!(status.size, Some(1));
+    assert_eq!(status.observed_generation, controller.metadata.generation);
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
+    for name in ["controller-svc-headless", "controller-svc"] {
+        let service = services.get(name).await?;
+        assert_eq!(service.owner_references()[0].uid, controller.uid().unwrap());
+    }
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let pod = pods.get("controller-0").await?;
+    assert_eq!(pod.labels()["controller_cr"], "controller");
+    let container = &pod.spec.unwrap().containers[0];
+    assert_eq!(container.name, "controller");
+    assert_eq!(
+        container.image.as_deref(),
+        Some("apacherocketmq/rocketmq-nameserver:5.0.0-alpine-operator-0.4.0")
+    );
+
+    // Three controllers: every one is told every peer by its stable name.
+    patch_spec(&controllers, "controller", json!({"size": 3})).await?;
+    testenv::eventually("the Controller reports 3 controllers", WAIT, || async {
+        let status = controllers
+            .get("controller")
+            .await?
+            .status
+            .unwrap_or_default();
+        Ok(status.size == Some(3) && status.conditions.is_some_and(|c| c[0].status == "True"))
+    })
+    .await?;
+    let set = sets.get("controller").await?;
+    let spec = set.spec.unwrap();
+    assert_eq!(spec.replicas, Some(3));
+    let script = &spec.template.spec.unwrap().containers[0]
+        .command
+        .clone()
+        .unwrap()[2];
+    let peers = (0..3)
+        .map(|i| format!("n{i}-controller-{i}.{headless}:9878"))
+        .collect::<Vec<_>>()
+        .join(";");
+    assert!(
+        script.contains(&format!("controllerDLegerPeers={peers}\n")),
+        "{script}"
     );
     Ok(())
 }

@@ -1,12 +1,13 @@
-//! RocketMQ on real pods: name servers and brokers the operator in its pod creates, topics and
-//! users it makes in them, clients that send and receive through the name servers' DNS names, a
-//! name-server change a running broker takes without a restart, and deletion.
+//! RocketMQ on real pods: name servers, controllers and brokers the operator in its pod creates,
+//! topics and users it makes in them, clients that send and receive through the name servers' DNS
+//! names, a controller quorum that replaces its leader, a name-server change a running broker
+//! takes without a restart, and deletion.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use api::rocketmq::{Broker, NameService, RocketMQTopic, RocketMQUser};
+use api::rocketmq::{Broker, Controller, NameService, RocketMQTopic, RocketMQUser};
 use brokerage_e2e::real_pods::{
     RocketMQConnection, rocketmq_consume, rocketmq_send, setup_on_real_node,
 };
@@ -282,6 +283,94 @@ async fn brokers_serve_tls_for_their_own_ca(
 /// Scaling the NameService out changes the name-server list of the Broker that uses it: the
 /// running broker reports the new list and registers with the new name server, in the same pod
 /// with no container restart.
+/// The leader every controller of `names` names (asked at its pod IP), once they all name the
+/// same one, exactly one of them says it leads, and it is one of `names`.
+async fn agreed_leader(pods: &Api<Pod>, admin: &AdminClient, names: &[String]) -> Result<String> {
+    let deadline = Instant::now() + READY;
+    loop {
+        if let Some(leader) = leader_named_by_all(pods, admin, names).await {
+            return Ok(leader);
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the controllers {names:?} did not agree on a leader"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn leader_named_by_all(
+    pods: &Api<Pod>,
+    admin: &AdminClient,
+    names: &[String],
+) -> Option<String> {
+    let mut views = Vec::new();
+    for name in names {
+        let ip = pod_ip(pods, name).await.ok()?;
+        views.push(
+            admin
+                .controller_metadata(&format!("{ip}:9878"))
+                .await
+                .ok()?,
+        );
+    }
+    let leaders: BTreeSet<_> = views.iter().map(|view| view.leader_id.clone()).collect();
+    let leading = views.iter().filter(|view| view.is_leader).count();
+    match Vec::from_iter(leaders).as_slice() {
+        [Some(id)]
+            if leading == 1
+                && names.contains(&format!("controller-{}", id.trim_start_matches('n'))) =>
+        {
+            Some(id.clone())
+        }
+        _ => None,
+    }
+}
+
+/// The example Controller on real pods: three controllers (restricted pods) elect one leader
+/// that all name; when the leader's pod is deleted the other two elect another, and the pod that
+/// returns follows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_controllers_elect_a_leader_and_replace_it_when_its_pod_goes() -> Result<()> {
+    let (client, namespace) = setup_on_real_node("rocketmq-controller").await?;
+    enforce_restricted(&client, &namespace, true).await?;
+    testenv::apply_yaml(&client, &example("controller.yaml")?, &namespace).await?;
+    let controllers: Api<Controller> = Api::namespaced(client.clone(), &namespace);
+    wait_condition(&controllers, "controller", "Ready", None, READY).await?;
+    ensure_restricted_pods(&client, &namespace, "controller").await?;
+
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let admin = AdminClient::new(ClientConfig::new(""));
+    let all: Vec<String> = (0..3).map(|i| format!("controller-{i}")).collect();
+    let first = agreed_leader(&pods, &admin, &all).await?;
+
+    let leader_pod = format!("controller-{}", first.trim_start_matches('n'));
+    let deleted = Instant::now();
+    pods.delete(&leader_pod, &DeleteParams::default()).await?;
+    let others: Vec<String> = all
+        .iter()
+        .filter(|&name| *name != leader_pod)
+        .cloned()
+        .collect();
+    let second = agreed_leader(&pods, &admin, &others).await?;
+    ensure!(
+        second != first,
+        "{first} still leads after its pod was deleted"
+    );
+    eprintln!(
+        "controller {second} leads {:.1} s after {leader_pod} was deleted",
+        deleted.elapsed().as_secs_f64()
+    );
+
+    wait_condition(&controllers, "controller", "Ready", None, READY).await?;
+    let returned = agreed_leader(&pods, &admin, &all).await?;
+    ensure!(
+        returned == second,
+        "the returning controller took over: {returned}"
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_name_server_reaches_the_running_broker_without_a_restart() -> Result<()> {
     let started = Instant::now();

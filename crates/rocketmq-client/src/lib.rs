@@ -1,6 +1,6 @@
 //! An async admin client for Apache RocketMQ's remoting protocol (5.x, ACL 2.0 from 5.3): cluster
-//! info and topic routes from the name servers; topics, broker configuration, subscription
-//! groups, unconsumed messages, users and ACLs on each broker. See `docs/rocketmq-client.md`.
+//! info and topic routes from the name servers; the quorum's leader from a controller; topics,
+//! broker configuration, subscription groups, unconsumed messages, users and ACLs on each broker. See `docs/rocketmq-client.md`.
 //!
 //! ```no_run
 //! # async fn example() -> rocketmq_client::Result<()> {
@@ -20,6 +20,7 @@ mod client;
 mod cluster;
 mod config;
 mod connection;
+mod controller;
 mod error;
 mod fastjson;
 mod frame;
@@ -37,6 +38,7 @@ pub use acls::{Acl, Policy, PolicyEntry};
 pub use client::AdminClient;
 pub use cluster::{BrokerData, ClusterInfo};
 pub use config::{ClientConfig, Connector, Credentials, TlsConfig};
+pub use controller::ControllerMetadata;
 pub use error::{Error, RemotingError, Result};
 pub use groups::SubscriptionGroup;
 pub use route::{QueueData, TopicRoute};

@@ -2,14 +2,14 @@
 //! Service `<name>-svc-headless` and the Service `<name>-svc`, as upstream names them
 //! ([`server_set`](super::server_set)). The controllers form a DLedger (Raft) group among
 //! themselves, each peer named by its stable DNS name; brokers in controller mode reach them on
-//! their `listenPort` and leave the election of each group's master to them.
+//! the same address and leave the election of each group's master to them.
 
 use api::rocketmq::Controller;
 use k8s_openapi::api::core::v1::Container;
 
 use super::heap::with_heap;
 use super::jvm::{Server, run_java};
-use super::names::{self, CONTROLLER_PEER_PORT, CONTROLLER_PORT};
+use super::names::{self, CONTROLLER_PORT};
 use super::pod::{LOGS_DIR, container, container_port, env_from_field, tcp_probe};
 use super::server_set::{self, ServerSet, ServerSetDesired, SetKind};
 use super::services::port;
@@ -44,18 +44,11 @@ pub fn validate(controller: &Controller, pods: PodPolicy) -> Result<ServerSet, I
 /// The two Services and the StatefulSet of the controllers.
 pub fn build(set: &ServerSet) -> ServerSetDesired {
     let headless = names::controller_headless_service(&set.name);
-    let ports = vec![
-        port("controller", CONTROLLER_PORT),
-        port("peer", CONTROLLER_PEER_PORT),
-    ];
+    let ports = vec![port("controller", CONTROLLER_PORT)];
     ServerSetDesired {
         services: vec![
-            set.service(&headless, true, ports),
-            set.service(
-                &names::controller_service(&set.name),
-                false,
-                vec![port("controller", CONTROLLER_PORT)],
-            ),
+            set.service(&headless, true, ports.clone()),
+            set.service(&names::controller_service(&set.name), false, ports),
         ],
         statefulset: set.statefulset(&headless, controller(set)),
     }
@@ -70,7 +63,7 @@ pub fn peers(set: &ServerSet) -> String {
         &headless,
         &set.name,
         set.size,
-        CONTROLLER_PEER_PORT,
+        CONTROLLER_PORT,
     )
     .iter()
     .enumerate()
@@ -89,7 +82,6 @@ fn start_script(set: &ServerSet) -> String {
         "controllerDLegerSelfId=n${POD_NAME##*-}".to_string(),
         format!("controllerStorePath={STORE_DIR}/DLedgerController"),
         format!("configStorePath={STORE_DIR}/controller.properties"),
-        format!("listenPort={CONTROLLER_PORT}"),
     ]
     .join("\n");
     format!(
@@ -109,10 +101,7 @@ fn controller(set: &ServerSet) -> Container {
         Server::Controller,
     ));
     server.env = Some(env);
-    server.ports = Some(vec![
-        container_port("controller", CONTROLLER_PORT),
-        container_port("peer", CONTROLLER_PEER_PORT),
-    ]);
+    server.ports = Some(vec![container_port("controller", CONTROLLER_PORT)]);
     // The root filesystem is read-only: the Raft log and the configuration go to the volume.
     server.volume_mounts = Some(vec![
         set.storage.mount(LOGS_DIR, "logs"),
@@ -182,7 +171,7 @@ spec:
         assert_eq!(
             services,
             [
-                ("controller-svc-headless", Some("None"), vec![9878, 9877]),
+                ("controller-svc-headless", Some("None"), vec![9878]),
                 ("controller-svc", None, vec![9878]),
             ]
         );
@@ -211,9 +200,9 @@ spec:
         let script = &server.command.as_ref().unwrap()[2];
         assert!(
             script.contains(
-                "controllerDLegerPeers=n0-controller-0.controller-svc-headless.mq.svc:9877;\
-                 n1-controller-1.controller-svc-headless.mq.svc:9877;\
-                 n2-controller-2.controller-svc-headless.mq.svc:9877\n"
+                "controllerDLegerPeers=n0-controller-0.controller-svc-headless.mq.svc:9878;\
+                 n1-controller-1.controller-svc-headless.mq.svc:9878;\
+                 n2-controller-2.controller-svc-headless.mq.svc:9878\n"
             ),
             "{script}"
         );
@@ -221,7 +210,6 @@ spec:
             script.contains("\ncontrollerDLegerSelfId=n${POD_NAME##*-}\n"),
             "{script}"
         );
-        assert!(script.contains("\nlistenPort=9878\n"), "{script}");
         assert!(
             script.ends_with(
                 " org.apache.rocketmq.controller.ControllerStartup -c /tmp/controller.conf\n"

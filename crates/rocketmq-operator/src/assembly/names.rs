@@ -7,10 +7,9 @@ use kube::ResourceExt;
 
 /// The name server port, as the official image and upstream use it.
 pub const NAME_SERVER_PORT: i32 = 9876;
-/// A controller's `listenPort`, where brokers reach it, as upstream's Services name it.
+/// A controller's port, as upstream's Services name it: its DLedger (Raft) peer address, on
+/// which it serves brokers' and admin requests too (its `listenPort` is not used).
 pub const CONTROLLER_PORT: i32 = 9878;
-/// Where controllers replicate their log among themselves (DLedger).
-pub const CONTROLLER_PEER_PORT: i32 = 9877;
 /// A broker's `listenPort`: clients and the admin protocol.
 pub const BROKER_PORT: i32 = 10911;
 /// A broker's `haListenPort`: replicas fetch the commit log from their master here.
