@@ -4,21 +4,21 @@ use anyhow::{Context, Result, bail};
 use kafka_operator::assembly::{Inputs, manifest, render as render_kafka, to_yaml};
 use rocketmq_operator::assembly as rocketmq;
 
-/// Every object for the NameServices and Brokers in `yaml` (a Broker's inputs being the
+/// Every object for the NameServices, Controllers and Brokers in `yaml` (a Broker's inputs being the
 /// NameServices and ConfigMaps in the same file), or else for each of its Kafkas (with their node
 /// pools), as one multi-document YAML, each Kafka's preceded by the warnings the operator would
 /// report.
 pub fn render(yaml: &str) -> Result<String> {
     let rocketmq = rocketmq::manifest::read(yaml, "default")?;
-    if !rocketmq.name_services.is_empty() || !rocketmq.brokers.is_empty() {
+    if !rocketmq.renders_nothing() {
         return Ok(rocketmq::render::render_manifest(&rocketmq)?);
     }
     let (kafkas, pools) = manifest::read_all(yaml, "default")?;
     if kafkas.is_empty() {
         bail!(
-            "the file has no Kafka, NameService or Broker; brokerage render renders those (a \
-             Kafka with the KafkaNodePools in the same file, a Broker with the NameServices and \
-             ConfigMaps in it)"
+            "the file has no Kafka, NameService, Controller or Broker; brokerage render renders \
+             those (a Kafka with the KafkaNodePools in the same file, a Broker with the \
+             NameServices and ConfigMaps in it)"
         );
     }
     let inputs = Inputs {

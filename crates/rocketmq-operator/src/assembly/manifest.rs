@@ -22,6 +22,13 @@ pub struct Manifest {
     pub config_maps: Vec<ConfigMap>,
 }
 
+impl Manifest {
+    /// Whether it holds no resource that becomes objects (ConfigMaps are only inputs).
+    pub fn renders_nothing(&self) -> bool {
+        self.name_services.is_empty() && self.controllers.is_empty() && self.brokers.is_empty()
+    }
+}
+
 /// Every NameService, Controller, Broker and ConfigMap in `yaml` (other kinds are skipped), placed in
 /// `namespace` unless they name their own.
 pub fn read(yaml: &str, namespace: &str) -> Result<Manifest, ManifestError> {
