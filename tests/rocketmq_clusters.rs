@@ -366,7 +366,33 @@ async fn a_broker_waits_for_its_name_service_and_invalid_specs_say_what_to_fix()
     )
     .await?;
     let message = wait_reason(&brokers, "controlled", "NotReady", "InvalidSpec").await?;
-    assert!(message.contains("not implemented"), "{message}");
+    assert!(
+        message.contains("no Controller in the namespace"),
+        "{message}"
+    );
+    // A Controller appearing is enough: the brokers register with its controllers.
+    let controller = json!({
+        "apiVersion": "rocketmq.apache.org/v1alpha1", "kind": "Controller",
+        "metadata": {"name": "ctrl"}, "spec": {"size": 3},
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&controller)?, &namespace).await?;
+    wait_ready(&brokers, "controlled", WAIT).await?;
+    let conf = config_maps
+        .get("controlled-0-master-config")
+        .await?
+        .data
+        .unwrap()["broker.conf"]
+        .clone();
+    let addresses = (0..3)
+        .map(|i| format!("ctrl-{i}.ctrl-svc-headless.{namespace}.svc:9878"))
+        .collect::<Vec<_>>()
+        .join(";");
+    assert!(
+        conf.contains(&format!(
+            "enableControllerMode=true\ncontrollerAddr={addresses}\n"
+        )),
+        "{conf}"
+    );
 
     // What reaches beyond the pod needs the operator's flag, which is off by default.
     apply_broker(

@@ -63,7 +63,7 @@ pub enum ClusterMode {
     /// Fixed master and replica roles.
     #[default]
     Static,
-    /// Roles elected by a DLedger controller; accepted, reported as not implemented.
+    /// Roles elected by the controllers of the namespace's `Controller` (RocketMQ 5.0 and later).
     Controller,
 }
 

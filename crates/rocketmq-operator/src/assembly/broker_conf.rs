@@ -63,8 +63,26 @@ pub fn owned_settings(model: &BrokerModel, node: &Node) -> Vec<Owned> {
             "brokerName",
             names::broker_name(&model.cluster, node.group),
         ),
-        (identity(), "brokerId", node.replica.to_string()),
-        (identity(), "brokerRole", role.to_string()),
+    ];
+    match &model.controllers {
+        None => settings.extend([
+            (identity(), "brokerId", node.replica.to_string()),
+            (identity(), "brokerRole", role.to_string()),
+        ]),
+        Some(controllers) => {
+            let heading = "Controller mode: the controllers elect the group's master, so \
+                           brokerId and brokerRole are theirs";
+            settings.extend([
+                (
+                    heading.to_string(),
+                    "enableControllerMode",
+                    "true".to_string(),
+                ),
+                (heading.to_string(), "controllerAddr", controllers.clone()),
+            ]);
+        }
+    }
+    settings.extend([
         (
             "Name servers (updated live on running brokers)".to_string(),
             NAME_SERVERS_KEY,
@@ -79,7 +97,7 @@ pub fn owned_settings(model: &BrokerModel, node: &Node) -> Vec<Owned> {
             "storePathCommitLog",
             format!("{STORE_DIR}/commitlog"),
         ),
-    ];
+    ]);
     if has_user_store(model) {
         settings.extend([
             (
@@ -140,6 +158,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Defaults of controller mode: a message is acknowledged once every in-sync replica has it, so
+/// that the replica the controllers elect when a master is lost has every acknowledged message.
+const CONTROLLER_MODE_DEFAULTS: &[(&str, &str)] = &[("allAckInSyncStateSet", "true")];
+
 /// Whether the operator sets `key` itself.
 pub fn is_owned(key: &str) -> bool {
     const OWNED: &[&str] = &[
@@ -147,6 +169,8 @@ pub fn is_owned(key: &str) -> bool {
         "brokerName",
         "brokerId",
         "brokerRole",
+        "enableControllerMode",
+        "controllerAddr",
         NAME_SERVERS_KEY,
         "brokerIP1",
         "listenPort",
@@ -183,8 +207,11 @@ pub fn build_broker_conf(model: &BrokerModel, node: &Node) -> String {
         }
         line(properties::line(key, &value));
     }
-    let defaults: Vec<&(&str, &str)> = DEFAULTS
-        .iter()
+    let mode_defaults = match model.controllers {
+        Some(_) => CONTROLLER_MODE_DEFAULTS,
+        None => &[],
+    };
+    let defaults: Vec<&(&str, &str)> = (DEFAULTS.iter().chain(mode_defaults))
         .filter(|(key, _)| !model.user_config.contains_key(*key))
         .collect();
     if !defaults.is_empty() {
@@ -287,10 +314,43 @@ fn hint(key: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assembly::testing::{example_broker, inputs, with_common_config};
+    use crate::assembly::testing::{controller_mode, example_broker, inputs, with_common_config};
 
     fn properties(text: &str) -> Properties {
         properties::parse(text).unwrap()
+    }
+
+    #[test]
+    fn in_controller_mode_the_controllers_choose_roles_and_acks_wait_for_the_in_sync_set() {
+        let (broker, inputs) = controller_mode();
+        let model = crate::assembly::model::validate(&broker, &inputs).unwrap();
+        for node in [
+            Node::master(0),
+            Node {
+                group: 0,
+                replica: 1,
+            },
+        ] {
+            let conf = properties(&build_broker_conf(&model, &node));
+            assert_eq!(conf["enableControllerMode"], "true");
+            assert_eq!(
+                conf["controllerAddr"],
+                "controller-0.controller-svc-headless.rocketmq.svc:9878;\
+                 controller-1.controller-svc-headless.rocketmq.svc:9878;\
+                 controller-2.controller-svc-headless.rocketmq.svc:9878"
+            );
+            assert_eq!(conf["brokerName"], "broker-0");
+            assert_eq!(conf["allAckInSyncStateSet"], "true");
+            assert!(!conf.contains_key("brokerId") && !conf.contains_key("brokerRole"));
+        }
+        // Static groups have neither.
+        let model = crate::assembly::model::validate(&example_broker(), &inputs).unwrap();
+        let conf = properties(&build_broker_conf(&model, &Node::master(0)));
+        assert!(
+            !conf.contains_key("enableControllerMode")
+                && !conf.contains_key("allAckInSyncStateSet")
+        );
+        assert_eq!(conf["brokerRole"], "ASYNC_MASTER");
     }
 
     #[test]

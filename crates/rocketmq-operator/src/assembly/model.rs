@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use api::rocketmq::{Broker, ClusterMode, NameService, PodSettings, ReplicationMode};
+use api::rocketmq::{Broker, ClusterMode, Controller, NameService, PodSettings, ReplicationMode};
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::ResourceExt;
@@ -34,6 +34,9 @@ pub const UPSTREAM_BROKER_LABEL: &str = "broker_cr";
 pub struct BrokerInputs {
     /// The NameServices of the Broker's namespace: an empty `nameServers` means theirs.
     pub name_services: Vec<NameService>,
+    /// The Controllers of the Broker's namespace: a Broker in controller mode registers with
+    /// theirs.
+    pub controllers: Vec<Controller>,
     /// The ConfigMaps that `spec.volumes` reference and that exist, by name.
     pub config_maps: BTreeMap<String, ConfigMap>,
     /// What the operator lets the pods be given.
@@ -75,6 +78,9 @@ pub struct BrokerModel {
     pub replication: ReplicationMode,
     /// `;`-separated `host:port`, as RocketMQ's `namesrvAddr`.
     pub name_servers: String,
+    /// In controller mode, the controllers as RocketMQ's `controllerAddr` (`;`-separated
+    /// `host:port`): they elect each group's master, so `brokerId` and `brokerRole` are theirs.
+    pub controllers: Option<String>,
     pub allow_restart: bool,
     /// The master pod whose topics and subscription groups new groups copy.
     pub scale_source: String,
@@ -164,15 +170,6 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
     let cluster = broker.name_any();
     let spec = &broker.spec;
     let mut warnings = Vec::new();
-    if spec.cluster_mode == Some(ClusterMode::Controller) {
-        // Building STATIC groups for a CONTROLLER spec would run a cluster without the failover
-        // the user asked for, under StatefulSet names the controller mode does not use.
-        return Err(InvalidSpec::new(
-            "spec.clusterMode",
-            "clusterMode CONTROLLER (DLedger controller failover) is not implemented yet; use \
-             STATIC (the default): fixed masters with replicaPerGroup replicas",
-        ));
-    }
     let size = spec.size.max(0);
     let replicas_per_group = spec.replica_per_group.unwrap_or(0).max(0);
     check_broker_count(size, replicas_per_group)?;
@@ -184,6 +181,16 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
         &inputs.name_services,
         &mut warnings,
     )?;
+    let image = (spec.broker_image.clone()).unwrap_or_else(|| DEFAULT_IMAGE.to_string());
+    let controllers = match spec.cluster_mode.unwrap_or_default() {
+        ClusterMode::Static => None,
+        ClusterMode::Controller => Some(resolve_controllers(
+            &image,
+            &namespace,
+            &inputs.controllers,
+            &mut warnings,
+        )?),
+    };
     let storage = storage(&spec.pod, "broker-storage")?;
     let common = common_config(&spec.pod, &inputs.config_maps)?;
     let default_source = names::broker_pod(&cluster, 0, 0);
@@ -214,10 +221,7 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
     let mut model = BrokerModel {
         namespace,
         uid: broker.uid().unwrap_or_default(),
-        image: spec
-            .broker_image
-            .clone()
-            .unwrap_or_else(|| DEFAULT_IMAGE.to_string()),
+        image,
         size,
         groups: (0..size)
             .chain(
@@ -231,6 +235,7 @@ pub fn validate(broker: &Broker, inputs: &BrokerInputs) -> Result<BrokerModel, I
         replicas_per_group,
         replication: spec.replication_mode.unwrap_or_default(),
         name_servers,
+        controllers,
         allow_restart: spec.allow_restart.unwrap_or(true),
         scale_source,
         storage,
@@ -399,6 +404,59 @@ fn resolve_name_servers(
     Ok(addresses.join(";"))
 }
 
+/// Controller mode's `controllerAddr`: the controllers of the Controller in the namespace (the
+/// first by name when there are several). Controller mode came with RocketMQ 5.0.
+fn resolve_controllers(
+    image: &str,
+    namespace: &str,
+    controllers: &[Controller],
+    warnings: &mut Vec<Warning>,
+) -> Result<String, InvalidSpec> {
+    if let Some(version) = image_version(image).filter(|version| *version < (5, 0)) {
+        return Err(InvalidSpec::new(
+            "spec.brokerImage",
+            format!(
+                "clusterMode CONTROLLER came with RocketMQ 5.0, and this image is RocketMQ {}.{}; \
+                 use an image of 5.0 or newer such as {DEFAULT_IMAGE}, or clusterMode STATIC",
+                version.0, version.1
+            ),
+        ));
+    }
+    let mut candidates: Vec<&Controller> = controllers.iter().collect();
+    candidates.sort_by_key(|controller| controller.name_any());
+    let Some(chosen) = candidates.first() else {
+        return Err(InvalidSpec::new(
+            "spec.clusterMode",
+            format!(
+                "clusterMode CONTROLLER needs the controllers that elect each group's master, and \
+                 there is no Controller in the namespace {namespace}; create one there (kind: \
+                 Controller) or use clusterMode STATIC"
+            ),
+        ));
+    };
+    if candidates.len() > 1 {
+        warnings.push(Warning {
+            reason: "SeveralControllers",
+            message: format!(
+                "the namespace has several Controllers; the brokers register with {} (the first \
+                 by name)",
+                chosen.name_any()
+            ),
+        });
+    }
+    let addresses = names::controller_addresses(chosen);
+    if addresses.is_empty() {
+        return Err(InvalidSpec::new(
+            "spec.clusterMode",
+            format!(
+                "the Controller {} has size 0, so no controller can elect the masters; scale it up",
+                chosen.name_any()
+            ),
+        ));
+    }
+    Ok(addresses.join(";"))
+}
+
 /// The labels that select every pod of the Broker named `broker`.
 pub fn pod_selector(broker: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -411,7 +469,8 @@ pub fn pod_selector(broker: &str) -> BTreeMap<String, String> {
 mod tests {
     use super::*;
     use crate::assembly::testing::{
-        broker_with, example_broker, inputs, name_service, with_common_config,
+        broker_with, controller, controller_mode, example_broker, inputs, name_service,
+        with_common_config,
     };
 
     #[test]
@@ -560,11 +619,54 @@ mod tests {
     }
 
     #[test]
-    fn controller_mode_is_refused_and_a_foreign_scale_pod_is_a_warning() {
-        let broker = broker_with(|spec| spec.cluster_mode = Some(ClusterMode::Controller));
+    fn controller_mode_registers_with_the_namespaces_controller_on_rocketmq_5() {
+        let (broker, with_controller) = controller_mode();
+        let model = validate(&broker, &with_controller).unwrap();
+        let controllers = model.controllers.unwrap();
+        assert_eq!(
+            controllers.split(';').collect::<Vec<_>>(),
+            (0..3)
+                .map(|i| format!("controller-{i}.controller-svc-headless.rocketmq.svc:9878"))
+                .collect::<Vec<_>>()
+        );
+        assert!(model.warnings.is_empty(), "{:?}", model.warnings);
+
         let error = validate(&broker, &inputs()).unwrap_err();
         assert_eq!(error.field, "spec.clusterMode");
+        assert!(
+            error
+                .message
+                .contains("no Controller in the namespace rocketmq"),
+            "{error}"
+        );
 
+        let mut two = with_controller.clone();
+        two.controllers.push(controller("another", 1));
+        let model = validate(&broker, &two).unwrap();
+        assert!(
+            model
+                .controllers
+                .unwrap()
+                .starts_with("another-0.another-svc-headless.")
+        );
+        assert_eq!(model.warnings[0].reason, "SeveralControllers");
+
+        let mut empty = with_controller.clone();
+        empty.controllers = vec![controller("controller", 0)];
+        let error = validate(&broker, &empty).unwrap_err();
+        assert!(error.message.contains("size 0"), "{error}");
+
+        let mut old = broker.clone();
+        old.spec.broker_image = Some("apache/rocketmq:4.9.7".into());
+        let error = validate(&old, &with_controller).unwrap_err();
+        assert_eq!(error.field, "spec.brokerImage");
+        assert!(error.message.contains("RocketMQ 4.9"), "{error}");
+        let model = validate(&broker_with(|_| {}), &with_controller).unwrap();
+        assert_eq!(model.controllers, None, "STATIC ignores the Controller");
+    }
+
+    #[test]
+    fn a_foreign_scale_pod_is_a_warning() {
         let broker = broker_with(|spec| spec.scale_pod_name = Some("other-0-master-0".into()));
         let model = validate(&broker, &inputs()).unwrap();
         assert_eq!(model.scale_source, "broker-0-master-0");

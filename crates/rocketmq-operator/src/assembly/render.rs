@@ -54,12 +54,8 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
     for broker in &manifest.brokers {
         let namespace = broker.namespace();
         let inputs = BrokerInputs {
-            name_services: manifest
-                .name_services
-                .iter()
-                .filter(|name_service| name_service.namespace() == namespace)
-                .cloned()
-                .collect(),
+            name_services: in_namespace(&manifest.name_services, &namespace),
+            controllers: in_namespace(&manifest.controllers, &namespace),
             config_maps: manifest
                 .config_maps
                 .iter()
@@ -86,6 +82,13 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
         push_objects(&mut text, desired.to_json());
     }
     Ok(text)
+}
+
+fn in_namespace<K: ResourceExt + Clone>(all: &[K], namespace: &Option<String>) -> Vec<K> {
+    let all = all
+        .iter()
+        .filter(|resource| &resource.namespace() == namespace);
+    all.cloned().collect()
 }
 
 fn push_objects(text: &mut String, objects: Vec<serde_json::Value>) {

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use api::rocketmq::{Broker, BrokerSpec, NameService, NameServiceSpec};
+use api::rocketmq::{
+    Broker, BrokerSpec, ClusterMode, Controller, ControllerSpec, NameService, NameServiceSpec,
+};
 use k8s_openapi::api::core::v1::{ConfigMap, ConfigMapVolumeSource, KeyToPath, Volume};
 use kube::api::ObjectMeta;
 
@@ -55,6 +57,31 @@ pub fn name_service(name: &str, size: i32) -> NameService {
         },
         status: None,
     }
+}
+
+pub fn controller(name: &str, size: i32) -> Controller {
+    Controller {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(NAMESPACE.into()),
+            ..ObjectMeta::default()
+        },
+        spec: ControllerSpec {
+            size,
+            ..ControllerSpec::default()
+        },
+        status: None,
+    }
+}
+
+/// The example Broker in controller mode, and the inputs with a Controller of three.
+pub fn controller_mode() -> (Broker, BrokerInputs) {
+    let broker = broker_with(|spec| spec.cluster_mode = Some(ClusterMode::Controller));
+    let inputs = BrokerInputs {
+        controllers: vec![controller("controller", 3)],
+        ..inputs()
+    };
+    (broker, inputs)
 }
 
 /// The example Broker, changed by `edit`.

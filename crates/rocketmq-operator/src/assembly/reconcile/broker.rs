@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::rocketmq::{Broker, BrokerStatus, NameService};
+use api::rocketmq::{Broker, BrokerStatus, Controller, NameService};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
@@ -125,7 +125,8 @@ impl Assembly for BrokerAssembly {
 }
 
 /// Runs the Broker controller over one scope (a namespace, or all of them) until it stops: it
-/// reacts to the Broker, the objects and pods it owns, and the NameServices of its namespace.
+/// reacts to the Broker, the objects and pods it owns, and the NameServices and Controllers of
+/// its namespace.
 pub async fn run(
     scope: Option<String>,
     context: Arc<Context>,
@@ -150,7 +151,14 @@ pub async fn run(
         )
         .watches_stream(
             metadata::<NameService>(client, scope, &context.watch_config()),
-            move |name_service| brokers_of_namespace(&brokers, &name_service),
+            {
+                let brokers = brokers.clone();
+                move |name_service| brokers_of_namespace(&brokers, &name_service)
+            },
+        )
+        .watches_stream(
+            metadata::<Controller>(client, scope, &context.watch_config()),
+            move |controller| brokers_of_namespace(&brokers, &controller),
         );
     let assembly = BrokerAssembly {
         admins,
@@ -160,12 +168,13 @@ pub async fn run(
     runtime::assembly::drive(controller, Arc::new(assembly), context).await;
 }
 
-/// A NameService's name servers are those of the Brokers of its namespace that list none.
-fn brokers_of_namespace(
+/// A NameService's name servers are those of the Brokers of its namespace that list none; a
+/// Controller's controllers those of its namespace's Brokers in controller mode.
+fn brokers_of_namespace<K: kube::Resource>(
     brokers: &Store<Broker>,
-    name_service: &PartialObjectMeta<NameService>,
+    neighbour: &PartialObjectMeta<K>,
 ) -> Vec<ObjectRef<Broker>> {
-    let namespace = name_service.namespace();
+    let namespace = neighbour.namespace();
     brokers
         .state()
         .iter()

@@ -1,9 +1,9 @@
-//! What a Broker's reconcile reads besides the Broker: the NameServices and ConfigMaps its spec
-//! may depend on, and its own StatefulSets and pods.
+//! What a Broker's reconcile reads besides the Broker: the NameServices, Controllers and
+//! ConfigMaps its spec may depend on, and its own StatefulSets and pods.
 
 use std::collections::BTreeMap;
 
-use api::rocketmq::{Broker, NameService};
+use api::rocketmq::Broker;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::api::{Api, ListParams};
@@ -49,7 +49,8 @@ pub async fn observe(
     let scale_in = decide_groups(broker, &statefulsets, &running, admins).await;
     let referenced = referenced_config_maps(&broker.spec.pod);
     let inputs = BrokerInputs {
-        name_services: name_services(client, &namespace).await?,
+        name_services: all_in(client, &namespace).await?,
+        controllers: all_in(client, &namespace).await?,
         config_maps: config_maps(client, &namespace, &referenced).await?,
         pods,
         held_groups: scale_in.held,
@@ -62,8 +63,15 @@ pub async fn observe(
     })
 }
 
-async fn name_services(client: &Client, namespace: &str) -> Result<Vec<NameService>, Error> {
-    let api: Api<NameService> = Api::namespaced(client.clone(), namespace);
+/// Every `K` of the namespace.
+async fn all_in<K>(client: &Client, namespace: &str) -> Result<Vec<K>, Error>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
     Ok(api.list(&ListParams::default()).await?.items)
 }
 
