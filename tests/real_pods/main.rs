@@ -7,3 +7,4 @@ mod kafka;
 mod kafka_security;
 mod pod_security;
 mod rocketmq;
+mod rocketmq_controller;

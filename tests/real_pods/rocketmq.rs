@@ -1,13 +1,13 @@
-//! RocketMQ on real pods: name servers, controllers and brokers the operator in its pod creates,
-//! topics and users it makes in them, clients that send and receive through the name servers' DNS
-//! names, a controller quorum that replaces its leader, a name-server change a running broker
-//! takes without a restart, and deletion.
+//! RocketMQ on real pods: name servers and brokers the operator in its pod creates, topics and
+//! users it makes in them, clients that send and receive through the name servers' DNS names, a
+//! name-server change a running broker takes without a restart, and deletion. Controller mode is
+//! in `rocketmq_controller`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use api::rocketmq::{Broker, Controller, NameService, RocketMQTopic, RocketMQUser};
+use api::rocketmq::{Broker, NameService, RocketMQTopic, RocketMQUser};
 use brokerage_e2e::real_pods::{
     RocketMQConnection, rocketmq_consume, rocketmq_send, setup_on_real_node,
 };
@@ -23,12 +23,12 @@ use serde_json::json;
 use crate::pod_security::{enforce_restricted, ensure_restricted_pods};
 
 /// Cold JVMs on a busy two-core machine: scheduling, image layers, RocketMQ's start.
-const READY: Duration = Duration::from_secs(300);
+pub(crate) const READY: Duration = Duration::from_secs(300);
 const TOPIC_READY: Duration = Duration::from_secs(120);
 /// Pods stop (the JVMs' shutdown) and the garbage collector follows the owners.
 const GONE: Duration = Duration::from_secs(120);
 
-fn example(file: &str) -> Result<String> {
+pub(crate) fn example(file: &str) -> Result<String> {
     Ok(std::fs::read_to_string(
         repo_path("examples/rocketmq").join(file),
     )?)
@@ -57,7 +57,11 @@ fn settings_volume() -> serde_json::Value {
 }
 
 /// A Broker named `broker` with `spec`, applied server-side.
-async fn apply_broker(client: &Client, namespace: &str, spec: serde_json::Value) -> Result<()> {
+pub(crate) async fn apply_broker(
+    client: &Client,
+    namespace: &str,
+    spec: serde_json::Value,
+) -> Result<()> {
     let broker = json!({
         "apiVersion": "rocketmq.apache.org/v1alpha1",
         "kind": "Broker",
@@ -75,7 +79,7 @@ fn name_server(namespace: &str, ordinal: i32) -> String {
 
 /// `pod`'s IP: the test process reaches pods on the real node by IP (it cannot resolve their
 /// cluster names).
-async fn pod_ip(pods: &Api<Pod>, pod: &str) -> Result<String> {
+pub(crate) async fn pod_ip(pods: &Api<Pod>, pod: &str) -> Result<String> {
     pods.get(pod)
         .await?
         .status
@@ -84,7 +88,7 @@ async fn pod_ip(pods: &Api<Pod>, pod: &str) -> Result<String> {
 }
 
 /// An admin client asking the name server in `pod`.
-async fn name_server_admin(pods: &Api<Pod>, pod: &str) -> Result<AdminClient> {
+pub(crate) async fn name_server_admin(pods: &Api<Pod>, pod: &str) -> Result<AdminClient> {
     let address = format!("{}:9876", pod_ip(pods, pod).await?);
     Ok(AdminClient::new(ClientConfig::new(&address)))
 }
@@ -283,94 +287,6 @@ async fn brokers_serve_tls_for_their_own_ca(
 /// Scaling the NameService out changes the name-server list of the Broker that uses it: the
 /// running broker reports the new list and registers with the new name server, in the same pod
 /// with no container restart.
-/// The leader every controller of `names` names (asked at its pod IP), once they all name the
-/// same one, exactly one of them says it leads, and it is one of `names`.
-async fn agreed_leader(pods: &Api<Pod>, admin: &AdminClient, names: &[String]) -> Result<String> {
-    let deadline = Instant::now() + READY;
-    loop {
-        if let Some(leader) = leader_named_by_all(pods, admin, names).await {
-            return Ok(leader);
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "the controllers {names:?} did not agree on a leader"
-        );
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
-
-async fn leader_named_by_all(
-    pods: &Api<Pod>,
-    admin: &AdminClient,
-    names: &[String],
-) -> Option<String> {
-    let mut views = Vec::new();
-    for name in names {
-        let ip = pod_ip(pods, name).await.ok()?;
-        views.push(
-            admin
-                .controller_metadata(&format!("{ip}:9878"))
-                .await
-                .ok()?,
-        );
-    }
-    let leaders: BTreeSet<_> = views.iter().map(|view| view.leader_id.clone()).collect();
-    let leading = views.iter().filter(|view| view.is_leader).count();
-    match Vec::from_iter(leaders).as_slice() {
-        [Some(id)]
-            if leading == 1
-                && names.contains(&format!("controller-{}", id.trim_start_matches('n'))) =>
-        {
-            Some(id.clone())
-        }
-        _ => None,
-    }
-}
-
-/// The example Controller on real pods: three controllers (restricted pods) elect one leader
-/// that all name; when the leader's pod is deleted the other two elect another, and the pod that
-/// returns follows it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_controllers_elect_a_leader_and_replace_it_when_its_pod_goes() -> Result<()> {
-    let (client, namespace) = setup_on_real_node("rocketmq-controller").await?;
-    enforce_restricted(&client, &namespace, true).await?;
-    testenv::apply_yaml(&client, &example("controller.yaml")?, &namespace).await?;
-    let controllers: Api<Controller> = Api::namespaced(client.clone(), &namespace);
-    wait_condition(&controllers, "controller", "Ready", None, READY).await?;
-    ensure_restricted_pods(&client, &namespace, "controller").await?;
-
-    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
-    let admin = AdminClient::new(ClientConfig::new(""));
-    let all: Vec<String> = (0..3).map(|i| format!("controller-{i}")).collect();
-    let first = agreed_leader(&pods, &admin, &all).await?;
-
-    let leader_pod = format!("controller-{}", first.trim_start_matches('n'));
-    let deleted = Instant::now();
-    pods.delete(&leader_pod, &DeleteParams::default()).await?;
-    let others: Vec<String> = all
-        .iter()
-        .filter(|&name| *name != leader_pod)
-        .cloned()
-        .collect();
-    let second = agreed_leader(&pods, &admin, &others).await?;
-    ensure!(
-        second != first,
-        "{first} still leads after its pod was deleted"
-    );
-    eprintln!(
-        "controller {second} leads {:.1} s after {leader_pod} was deleted",
-        deleted.elapsed().as_secs_f64()
-    );
-
-    wait_condition(&controllers, "controller", "Ready", None, READY).await?;
-    let returned = agreed_leader(&pods, &admin, &all).await?;
-    ensure!(
-        returned == second,
-        "the returning controller took over: {returned}"
-    );
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_name_server_reaches_the_running_broker_without_a_restart() -> Result<()> {
     let started = Instant::now();
