@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use api::rocketmq::{Broker, Controller, NameService};
+use api::rocketmq::{Broker, Console, Controller, NameService};
 use brokerage_e2e::operators::{Clusters, Operators};
 use brokerage_e2e::wait_ready;
 use brokerage_e2e::{counter, repo_path, setup, wait_condition};
-use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
@@ -317,6 +317,59 @@ async fn upstreams_controller_example_is_refused_its_host_path_then_becomes_a_qu
         script.contains(&format!("controllerDLegerPeers={peers}\n")),
         "{script}"
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstreams_console_example_waits_for_a_name_service_then_serves_the_dashboard() -> Result<()>
+{
+    let (client, namespace) = setup("rmq-console").await?;
+    start_operator(&client, &[&namespace], Vec::new());
+    let yaml = std::fs::read_to_string(repo_path("tests/fixtures/rocketmq-console.yaml"))?;
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let consoles: Api<Console> = Api::namespaced(client.clone(), &namespace);
+    let message = wait_reason(&consoles, "console", "NotReady", "InvalidSpec").await?;
+    assert!(message.contains("create a NameService"), "{message}");
+
+    let name_service = json!({
+        "apiVersion": "rocketmq.apache.org/v1alpha1", "kind": "NameService",
+        "metadata": {"name": "names"}, "spec": {"size": 2},
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&name_service)?, &namespace).await?;
+    wait_ready(&consoles, "console", WAIT).await?;
+    let console = consoles.get("console").await?;
+    let status = console.status.clone().unwrap();
+    assert_eq!(
+        status.address,
+        Some(format!("console.{namespace}.svc:8080"))
+    );
+    assert_eq!(status.ready_replicas, Some(1));
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace);
+    let deployment = deployments.get("console").await?;
+    assert_eq!(deployment.owner_references()[0].uid, console.uid().unwrap());
+    let pod = deployment.spec.unwrap().template.spec.unwrap();
+    let env = pod.containers[0].env.clone().unwrap();
+    let names = format!("names-0.names.{namespace}.svc:9876;names-1.names.{namespace}.svc:9876");
+    assert!(
+        env.iter()
+            .any(|var| var.name == "NAMESRV_ADDR" && var.value.as_deref() == Some(&names)),
+        "{env:?}"
+    );
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
+    let service = services.get("console").await?;
+    assert_eq!(service.spec.unwrap().ports.unwrap()[0].port, 8080);
+
+    // Scaled as upstream scales it: the Deployment's replicas.
+    let patch = json!({"spec": {"consoleDeployment": {"spec": {"replicas": 2}}}});
+    consoles
+        .patch("console", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    testenv::eventually("the Console reports 2 ready dashboards", WAIT, || async {
+        let status = consoles.get("console").await?.status.unwrap_or_default();
+        Ok(status.ready_replicas == Some(2))
+    })
+    .await?;
+    wait_ready(&consoles, "console", WAIT).await?;
     Ok(())
 }
 

@@ -55,6 +55,7 @@ has_conditions!(
     crate::kafka::KafkaTopicStatus,
     crate::kafka::KafkaUserStatus,
     crate::rocketmq::BrokerStatus,
+    crate::rocketmq::ConsoleStatus,
     crate::rocketmq::ControllerStatus,
     crate::rocketmq::NameServiceStatus,
     crate::rocketmq::RocketMQTopicStatus,

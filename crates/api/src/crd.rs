@@ -4,7 +4,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 use kube::CustomResourceExt;
 
 use crate::kafka::{self, Kafka, KafkaNodePool, KafkaRebalance, KafkaTopic, KafkaUser};
-use crate::rocketmq::{Broker, Controller, NameService, RocketMQTopic, RocketMQUser};
+use crate::rocketmq::{Broker, Console, Controller, NameService, RocketMQTopic, RocketMQUser};
 
 /// Every CRD Brokerage serves, ready to apply.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
@@ -100,6 +100,15 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
             Some(DNS_1035_LABEL),
             50,
             "it names the controllers' StatefulSet and their Services <name>-svc and <name>-svc-headless",
+        ),
+        named(
+            rocketmq(
+                Console::crd(),
+                &[("Size", "integer", ".spec.consoleDeployment.spec.replicas")],
+            ),
+            Some(DNS_1035_LABEL),
+            63,
+            "it names the dashboard's Deployment and Service",
         ),
         rocketmq(
             RocketMQTopic::crd(),

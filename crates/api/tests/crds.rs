@@ -43,6 +43,7 @@ fn serves_every_kind_once() {
         names,
         [
             "brokers.rocketmq.apache.org",
+            "consoles.rocketmq.apache.org",
             "controllers.rocketmq.apache.org",
             "kafkanodepools.kafka.strimzi.io",
             "kafkarebalances.kafka.strimzi.io",
@@ -89,6 +90,12 @@ fn names_short_names_and_categories() {
             "brokers.rocketmq.apache.org",
             "Broker",
             "rmqbroker",
+            "rocketmq",
+        ),
+        (
+            "consoles.rocketmq.apache.org",
+            "Console",
+            "rmqconsole",
             "rocketmq",
         ),
         (

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use api::kafka::{Kafka, KafkaNodePool, KafkaTopic, KafkaUser, StorageType};
-use api::rocketmq::{Broker, Controller, NameService, RocketMQTopic, RocketMQUser};
+use api::rocketmq::{Broker, Console, Controller, NameService, RocketMQTopic, RocketMQUser};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -83,6 +83,7 @@ fn every_example_parses_into_its_kind() {
                     drop(round_trip::<NameService>(&doc, &origin))
                 }
                 ("rocketmq.apache.org", "Broker") => drop(round_trip::<Broker>(&doc, &origin)),
+                ("rocketmq.apache.org", "Console") => drop(round_trip::<Console>(&doc, &origin)),
                 ("rocketmq.apache.org", "Controller") => {
                     drop(round_trip::<Controller>(&doc, &origin))
                 }

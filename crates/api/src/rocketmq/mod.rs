@@ -1,8 +1,9 @@
-//! `rocketmq.apache.org/v1alpha1`: apache/rocketmq-operator's `NameService`, `Broker` and
-//! `Controller`, plus `RocketMQTopic` and `RocketMQUser` in the same style.
+//! `rocketmq.apache.org/v1alpha1`: apache/rocketmq-operator's `NameService`, `Broker`,
+//! `Controller` and `Console`, plus `RocketMQTopic` and `RocketMQUser` in the same style.
 
 mod broker;
 mod cluster_ref;
+mod console;
 mod controller;
 mod name_service;
 mod pod;
@@ -11,6 +12,7 @@ mod user;
 
 pub use broker::*;
 pub use cluster_ref::*;
+pub use console::*;
 pub use controller::*;
 pub use name_service::*;
 pub use pod::*;

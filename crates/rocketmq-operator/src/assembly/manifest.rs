@@ -1,7 +1,7 @@
-//! NameServices, Controllers, Brokers and the ConfigMaps they read, from a multi-document YAML manifest,
+//! NameServices, Controllers, Consoles, Brokers and the ConfigMaps they read, from a multi-document YAML manifest,
 //! completed with what the apiserver would fill in: for `brokerage render` and the tests.
 
-use api::rocketmq::{Broker, Controller, NameService};
+use api::rocketmq::{Broker, Console, Controller, NameService};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Resource;
 use serde::Deserialize;
@@ -18,6 +18,7 @@ pub enum ManifestError {
 pub struct Manifest {
     pub name_services: Vec<NameService>,
     pub controllers: Vec<Controller>,
+    pub consoles: Vec<Console>,
     pub brokers: Vec<Broker>,
     pub config_maps: Vec<ConfigMap>,
 }
@@ -25,11 +26,14 @@ pub struct Manifest {
 impl Manifest {
     /// Whether it holds no resource that becomes objects (ConfigMaps are only inputs).
     pub fn renders_nothing(&self) -> bool {
-        self.name_services.is_empty() && self.controllers.is_empty() && self.brokers.is_empty()
+        self.name_services.is_empty()
+            && self.controllers.is_empty()
+            && self.consoles.is_empty()
+            && self.brokers.is_empty()
     }
 }
 
-/// Every NameService, Controller, Broker and ConfigMap in `yaml` (other kinds are skipped), placed in
+/// Every NameService, Controller, Console, Broker and ConfigMap in `yaml` (other kinds are skipped), placed in
 /// `namespace` unless they name their own.
 pub fn read(yaml: &str, namespace: &str) -> Result<Manifest, ManifestError> {
     let mut manifest = Manifest::default();
@@ -38,6 +42,9 @@ pub fn read(yaml: &str, namespace: &str) -> Result<Manifest, ManifestError> {
         match value.get("kind").and_then(|kind| kind.as_str()) {
             Some("NameService") => manifest
                 .name_services
+                .push(complete(serde_yaml::from_value(value)?, namespace)),
+            Some("Console") => manifest
+                .consoles
                 .push(complete(serde_yaml::from_value(value)?, namespace)),
             Some("Controller") => manifest
                 .controllers

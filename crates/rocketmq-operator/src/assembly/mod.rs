@@ -6,6 +6,7 @@
 pub mod annotations;
 pub mod broker_conf;
 pub mod config_maps;
+pub mod console;
 pub mod controller;
 pub mod credentials;
 pub mod heap;

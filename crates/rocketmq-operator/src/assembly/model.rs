@@ -340,7 +340,7 @@ fn check_broker_count(size: i32, replicas_per_group: i32) -> Result<(), InvalidS
 
 /// The name-server list: `nameServers` as given (normalized), else that of the NameService in
 /// the namespace (the first by name when there are several, as the admin connections take it).
-fn resolve_name_servers(
+pub(crate) fn resolve_name_servers(
     listed: Option<&str>,
     namespace: &str,
     name_services: &[NameService],

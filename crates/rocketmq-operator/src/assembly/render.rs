@@ -1,4 +1,4 @@
-//! What `brokerage render` prints for NameServices, Controllers and Brokers: every object the
+//! What `brokerage render` prints for NameServices, Controllers, Consoles and Brokers: every object the
 //! operator would create, with the warnings it would report, without a cluster.
 
 use api::rocketmq::Broker;
@@ -6,7 +6,7 @@ use kube::ResourceExt;
 
 use super::manifest::Manifest;
 use super::model::{BrokerInputs, BrokerModel, validate};
-use super::{BrokerDesired, controller, name_service, names};
+use super::{BrokerDesired, console, controller, name_service, names};
 use operator_common::pod_security::PodPolicy;
 use operator_common::validation::InvalidSpec;
 
@@ -50,6 +50,22 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
         let set = controller::validate(resource, PodPolicy::default())
             .map_err(|invalid| RenderError::of("Controller", resource, invalid))?;
         push_objects(&mut text, controller::build(&set).to_json());
+    }
+    for resource in &manifest.consoles {
+        let namespace = resource.namespace();
+        let model = console::validate(resource, &in_namespace(&manifest.name_services, &namespace))
+            .map_err(|invalid| RenderError::of("Console", resource, invalid))?;
+        let objects = [
+            serde_json::to_value(console::build_service(&model)),
+            serde_json::to_value(console::build_deployment(&model)),
+        ];
+        push_objects(
+            &mut text,
+            objects
+                .into_iter()
+                .map(|o| o.expect("objects serialize"))
+                .collect(),
+        );
     }
     for broker in &manifest.brokers {
         let namespace = broker.namespace();

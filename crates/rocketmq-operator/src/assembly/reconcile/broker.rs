@@ -7,8 +7,6 @@ use api::rocketmq::{Broker, BrokerStatus, Controller, NameService};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
-use kube::api::PartialObjectMeta;
-use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use runtime::assembly::Assembly;
 use runtime::labels::STRIMZI_KIND;
@@ -19,7 +17,8 @@ use super::observe::{self, Observed};
 use super::retries::Retries;
 use super::state::BrokerReconcile;
 use super::{
-    apply, certificates, credentials, metadata as group_metadata, name_servers, readiness, rolling,
+    apply, certificates, credentials, metadata as group_metadata, name_servers, of_namespace,
+    readiness, rolling,
 };
 use crate::admin::RocketMQAdmins;
 use crate::assembly::status::broker_status;
@@ -153,12 +152,12 @@ pub async fn run(
             metadata::<NameService>(client, scope, &context.watch_config()),
             {
                 let brokers = brokers.clone();
-                move |name_service| brokers_of_namespace(&brokers, &name_service)
+                move |name_service| of_namespace(&brokers, &name_service)
             },
         )
         .watches_stream(
             metadata::<Controller>(client, scope, &context.watch_config()),
-            move |controller| brokers_of_namespace(&brokers, &controller),
+            move |controller| of_namespace(&brokers, &controller),
         );
     let assembly = BrokerAssembly {
         admins,
@@ -166,19 +165,4 @@ pub async fn run(
         pods,
     };
     runtime::assembly::drive(controller, Arc::new(assembly), context).await;
-}
-
-/// A NameService's name servers are those of the Brokers of its namespace that list none; a
-/// Controller's controllers those of its namespace's Brokers in controller mode.
-fn brokers_of_namespace<K: kube::Resource>(
-    brokers: &Store<Broker>,
-    neighbour: &PartialObjectMeta<K>,
-) -> Vec<ObjectRef<Broker>> {
-    let namespace = neighbour.namespace();
-    brokers
-        .state()
-        .iter()
-        .filter(|broker| broker.namespace() == namespace)
-        .map(|broker| ObjectRef::from_obj(broker.as_ref()))
-        .collect()
 }

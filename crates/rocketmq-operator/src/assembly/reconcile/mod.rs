@@ -1,5 +1,5 @@
 //! The RocketMQ assemblies' I/O: for a NameService or a Controller, its Services, StatefulSet
-//! and readiness; for a Broker, observe and validate into the pure model, then a chain of steps
+//! and readiness; for a Console, its Service, Deployment and readiness; for a Broker, observe and validate into the pure model, then a chain of steps
 //! that apply what the model built, roll pods, reach the brokers over the admin protocol, and
 //! watch readiness.
 //! The status comes last, written only when it changed.
@@ -7,6 +7,7 @@
 mod apply;
 mod broker;
 mod certificates;
+mod console;
 mod credentials;
 mod metadata;
 mod name_servers;
@@ -23,13 +24,16 @@ use std::time::Duration;
 
 use api::rocketmq::{Controller, NameService};
 use futures::future::BoxFuture;
+use kube::ResourceExt;
+use kube::api::PartialObjectMeta;
+use kube::runtime::reflector::{ObjectRef, Store};
 use operator_common::pod_security::PodPolicy;
 use runtime::{Context, Error, Flow, Namespaces};
 
 use crate::admin::RocketMQAdmins;
 
-/// Runs the NameService, Controller and Broker controllers over the watched namespaces until
-/// they stop.
+/// Runs the NameService, Controller, Console and Broker controllers over the watched namespaces
+/// until they stop.
 /// `admins` reach the brokers, to tell them new name servers, copy metadata to new groups and
 /// keep scale-in safe.
 pub async fn run(
@@ -45,12 +49,16 @@ pub async fn run(
     let controllers = scopes
         .iter()
         .map(|scope| server_set::run::<Controller>(scope.clone(), context.clone(), pods));
+    let consoles = scopes
+        .iter()
+        .map(|scope| console::run(scope.clone(), context.clone()));
     let brokers = scopes
         .iter()
         .map(|scope| broker::run(scope.clone(), context.clone(), admins.clone(), pods));
-    futures::future::join3(
+    futures::future::join4(
         futures::future::join_all(name_services),
         futures::future::join_all(controllers),
+        futures::future::join_all(consoles),
         futures::future::join_all(brokers),
     )
     .await;
@@ -60,3 +68,18 @@ pub async fn run(
 const WAIT_FOR_PODS: Duration = Duration::from_secs(5);
 
 type StepResult<'a> = BoxFuture<'a, Result<Flow, Error>>;
+
+/// The resources of `store` in the namespace of `neighbour`: a NameService's name servers are
+/// those of the Brokers and Consoles of its namespace that list none, a Controller's
+/// controllers those of its namespace's Brokers in controller mode.
+fn of_namespace<K, N>(store: &Store<K>, neighbour: &PartialObjectMeta<N>) -> Vec<ObjectRef<K>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone,
+    N: kube::Resource,
+{
+    let namespace = neighbour.namespace();
+    (store.state().iter())
+        .filter(|resource| resource.namespace() == namespace)
+        .map(|resource| ObjectRef::from_obj(resource.as_ref()))
+        .collect()
+}
