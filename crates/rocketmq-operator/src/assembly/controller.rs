@@ -56,7 +56,7 @@ pub fn build(set: &ServerSet) -> ServerSetDesired {
 
 /// The DLedger group's peers, `n<i>-<host>:<port>` joined by `;`: the ID of each is `n` and
 /// its pod's ordinal, which its start script derives from the pod's name.
-pub fn peers(set: &ServerSet) -> String {
+fn peers(set: &ServerSet) -> String {
     let headless = names::controller_headless_service(&set.name);
     names::stable_addresses(
         &set.namespace,
