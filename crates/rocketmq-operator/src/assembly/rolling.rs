@@ -1,7 +1,10 @@
 //! Which broker restarts next when configuration changed or a user asked for a restart. One at a
-//! time, each only while every other broker is Ready; replicas before masters, so each group's
-//! master keeps taking writes while its replicas restart and pauses only once, last, when its
-//! replicas are current.
+//! time, each only while every other broker is Ready; followers before the brokers that lead, so
+//! each group's master keeps taking writes while its replicas restart and pauses only once, last,
+//! when its replicas are current. In STATIC mode the masters are the `-master` pods; in controller
+//! mode they are whichever brokers the controllers elected, as the name servers list them.
+
+use std::collections::BTreeSet;
 
 use super::model::Node;
 
@@ -9,6 +12,8 @@ use super::model::Node;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BrokerPod {
     pub node: Node,
+    /// Whether it is its group's master now.
+    pub leads: bool,
     pub ready: bool,
     /// Started with another configuration than the desired one.
     pub outdated: bool,
@@ -24,9 +29,19 @@ impl BrokerPod {
     }
 }
 
-/// Replicas first, then masters, group by group.
-pub fn restart_order(node: &Node) -> (bool, i32, i32) {
-    (node.is_master(), node.group, node.replica)
+/// Followers first, then masters, group by group.
+pub fn restart_order(pod: &BrokerPod) -> (bool, i32, i32) {
+    (pod.leads, pod.node.group, pod.node.replica)
+}
+
+/// The pods (by name) whose brokers lead their groups, from the masters' addresses the name
+/// servers list (`<IP>:<port>`) and the pods' IPs; none when no address is a pod's, so that the
+/// caller falls back on the pods' names.
+pub fn leading_pods(masters: &[String], pods: &[(String, String)], port: i32) -> BTreeSet<String> {
+    (pods.iter())
+        .filter(|(_, ip)| masters.contains(&format!("{ip}:{port}")))
+        .map(|(pod, _)| pod.clone())
+        .collect()
 }
 
 /// The broker to restart now, if any. A broker that is already down is restarted first: it
@@ -34,7 +49,7 @@ pub fn restart_order(node: &Node) -> (bool, i32, i32) {
 /// while every broker is Ready.
 pub fn next_restart(pods: &[BrokerPod], allow_restart: bool) -> Option<Node> {
     let mut due: Vec<&BrokerPod> = pods.iter().filter(|pod| pod.due(allow_restart)).collect();
-    due.sort_by_key(|pod| restart_order(&pod.node));
+    due.sort_by_key(|pod| restart_order(pod));
     if let Some(down) = due.iter().find(|pod| !pod.ready) {
         return Some(down.node);
     }
@@ -49,6 +64,7 @@ mod tests {
     fn pod(group: i32, replica: i32, ready: bool, outdated: bool) -> BrokerPod {
         BrokerPod {
             node: Node { group, replica },
+            leads: replica == 0,
             ready,
             outdated,
             restart_asked: false,
@@ -70,6 +86,25 @@ mod tests {
             restarted.outdated = false;
         }
         assert_eq!(order, [(0, 1), (1, 1), (0, 0), (1, 0)]);
+    }
+
+    #[test]
+    fn in_controller_mode_the_elected_master_restarts_last_whatever_its_pod_is_named() {
+        let masters = vec!["10.0.0.2:10911".to_string()];
+        let pods = [
+            ("broker-0-master-0".to_string(), "10.0.0.1".to_string()),
+            ("broker-0-replica-1-0".to_string(), "10.0.0.2".to_string()),
+        ];
+        let leading = leading_pods(&masters, &pods, 10911);
+        assert_eq!(
+            leading,
+            BTreeSet::from(["broker-0-replica-1-0".to_string()])
+        );
+        let mut pods = [pod(0, 0, true, true), pod(0, 1, true, true)];
+        pods[0].leads = false;
+        pods[1].leads = true;
+        assert_eq!(next_restart(&pods, true), Some(Node::master(0)));
+        assert!(leading_pods(&[], &[], 10911).is_empty());
     }
 
     #[test]

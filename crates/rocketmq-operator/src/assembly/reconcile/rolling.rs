@@ -1,10 +1,10 @@
 //! The rolling update: the StatefulSets use `OnDelete`, so the operator decides when each broker
-//! restarts: one at a time, replicas before masters, each only while every other broker is Ready
-//! (see [`crate::assembly::rolling`]). `strimzi.io/manual-rolling-update` on a broker's pod or
+//! restarts: one at a time, followers before masters (in controller mode, the masters the name
+//! servers list), each only while every other broker is Ready (see [`crate::assembly::rolling`]). `strimzi.io/manual-rolling-update` on a broker's pod or
 //! StatefulSet restarts it the same way. With `allowRestart: false` nothing restarts: a condition
 //! names the brokers waiting for a restart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -20,7 +20,8 @@ use super::state::BrokerReconcile;
 use crate::assembly::annotations::{
     CONFIGURATION_HASH, MANUAL_ROLLING_UPDATE, annotation, is_true,
 };
-use crate::assembly::rolling::{BrokerPod, next_restart};
+use crate::assembly::names;
+use crate::assembly::rolling::{BrokerPod, leading_pods, next_restart};
 
 pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
@@ -37,14 +38,20 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
                 Some((format!("{}-0", set.name_any()), hash.to_string()))
             })
             .collect();
+        let leading = elected_masters(state).await;
         let pods: Vec<BrokerPod> = state
             .pods
             .iter()
             .filter_map(|pod| {
                 let node = state.model.node_of_pod(&pod.name_any())?;
                 let started_with = annotation(&pod.metadata, CONFIGURATION_HASH);
+                let leads = match &leading {
+                    Some(leading) => leading.contains(&pod.name_any()),
+                    None => node.is_master(),
+                };
                 Some(BrokerPod {
                     node,
+                    leads,
                     ready: is_ready(pod),
                     outdated: started_with != desired.get(&pod.name_any()).map(String::as_str),
                     restart_asked: is_true(&pod.metadata, MANUAL_ROLLING_UPDATE),
@@ -94,6 +101,21 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
         }
         Ok(Flow::Requeue(WAIT_FOR_PODS))
     })
+}
+
+/// In controller mode, the pods of the brokers the controllers elected, as the name servers list
+/// them; `None` (the pods' names decide) in STATIC mode or when the name servers cannot say.
+async fn elected_masters(state: &BrokerReconcile) -> Option<BTreeSet<String>> {
+    state.model.controllers.as_ref()?;
+    let cluster = state.model.cluster_ref();
+    let admin = state.admins.admin(&cluster).await.ok()?;
+    let info = admin.cluster_info().await.ok()?;
+    let name = state.admins.cluster_name(&cluster);
+    let masters: Vec<String> = info.masters(&name).into_iter().map(|(_, at)| at).collect();
+    let pods: Vec<(String, String)> = (state.pods.iter())
+        .filter_map(|pod| Some((pod.name_any(), pod.status.as_ref()?.pod_ip.clone()?)))
+        .collect();
+    Some(leading_pods(&masters, &pods, names::BROKER_PORT)).filter(|found| !found.is_empty())
 }
 
 /// A restart asked on a StatefulSet is handed to its one pod, whose replacement then comes
