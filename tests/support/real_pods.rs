@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::Client;
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, LogParams, Patch, PatchParams, PostParams};
 use testenv::pods::{ClientPod, run_pod, run_pod_spec};
 use tokio::sync::OnceCell;
 
@@ -126,10 +126,11 @@ pub async fn produce(
 
 /// A producer that runs until told to stop: `VerifiableProducer` at `throughput` messages a
 /// second, `acks=all`, in a pod that ends it (with SIGTERM, which makes it flush and report) once
-/// its control Secret says `stop`.
+/// its control Secret says `stop`. `start` returns once its first send is acknowledged.
 pub struct BackgroundProducer {
     client: Client,
     namespace: String,
+    pod: String,
     control: String,
     running: tokio::task::JoinHandle<Result<String>>,
 }
@@ -173,12 +174,28 @@ impl BackgroundProducer {
         let running = tokio::spawn(async move {
             run_pod_spec(&client2, &namespace2, pod_spec, Duration::from_secs(1800)).await
         });
-        Ok(BackgroundProducer {
+        let producer = BackgroundProducer {
             client: client.clone(),
             namespace: namespace.to_string(),
+            pod: name.to_string(),
             control,
             running,
+        };
+        producer.wait_until_acked().await?;
+        Ok(producer)
+    }
+
+    /// Waits until a send was acknowledged: a disruption that begins before the first send
+    /// proves nothing, and on a busy machine the pod and its JVM may take longer to start than
+    /// the disruption takes.
+    async fn wait_until_acked(&self) -> Result<()> {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let what = format!("a send of {} is acknowledged", self.pod);
+        testenv::eventually(&what, Duration::from_secs(300), || async {
+            let logs = pods.logs(&self.pod, &LogParams::default()).await;
+            Ok(logs.is_ok_and(|logs| logs.contains("producer_send_success")))
         })
+        .await
     }
 
     /// Whether the producer's pod still runs.
