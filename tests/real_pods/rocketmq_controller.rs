@@ -42,6 +42,8 @@ async fn controller_mode_replaces_a_lost_master_and_the_controllers_a_lost_leade
     wait_condition(&name_services, "name-service", "Ready", None, READY).await?;
     wait_condition(&brokers, "broker", "Ready", None, READY).await?;
     ensure_restricted_pods(&client, &namespace, "controller").await?;
+    // The test's own client pods (the consumer) are not restricted.
+    enforce_restricted(&client, &namespace, false).await?;
 
     let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
     let admin = AdminClient::new(ClientConfig::new(""));

@@ -360,6 +360,10 @@ pub async fn rocketmq_send(
     })
 }
 
+/// More than any test sends: `consumeMessage` stops after 128 messages unless told, and reads no
+/// further than the end of each queue anyway.
+const MAX_CONSUMED: usize = 1_000_000;
+
 /// Reads every message of `topic` in a pod, through `mqadmin consumeMessage` (a pull consumer of
 /// the group `TOOLS_CONSUMER`), and returns their bodies.
 pub async fn rocketmq_consume(
@@ -373,7 +377,7 @@ pub async fn rocketmq_consume(
     let pod = ClientPod {
         name,
         image: &rocketmq_image(),
-        script: connection.script(&[format!("consumeMessage -t {topic}")]),
+        script: connection.script(&[format!("consumeMessage -t {topic} -c {MAX_CONSUMED}")]),
         secrets: &secrets,
     };
     let output = run_pod(client, namespace, &pod, Duration::from_secs(300)).await?;
