@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use api::kafka::{AutoRebalanceState, Kafka, KafkaNodePool, KafkaTopic, QuorumMode};
 use brokerage_e2e::real_pods::{
-    BackgroundProducer, KafkaConnection, consume, produce, scrape, setup_on_real_node,
+    BackgroundProducer, KafkaConnection, consume, one_heavy_test_at_a_time, produce, scrape,
+    setup_on_real_node,
 };
 use brokerage_e2e::{repo_path, wait_condition};
 
@@ -117,6 +118,7 @@ spec: {partitions: 2, replicas: 2}
 /// the leaving broker is drained; deleting the Kafka removes what it owns and keeps the claims.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<()> {
+    let _alone = one_heavy_test_at_a_time().await;
     let (client, namespace) = setup_on_real_node("pools").await?;
     let fixture = std::fs::read_to_string(repo_path("tests/fixtures/real-kafka-pools.yaml"))?;
     testenv::apply_yaml(&client, &fixture, &namespace).await?;
@@ -352,6 +354,7 @@ async fn a_broker_pool_rolls_without_failing_a_producer_and_scales() -> Result<(
 /// an error and every message it wrote is read back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dynamic_controller_quorum_grows_and_shrinks_under_a_producer() -> Result<()> {
+    let _alone = one_heavy_test_at_a_time().await;
     let (client, namespace) = setup_on_real_node("quorum").await?;
     let fixture =
         std::fs::read_to_string(repo_path("tests/fixtures/real-kafka-dynamic-quorum.yaml"))?;

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, ensure};
 use api::rocketmq::{Broker, Controller, NameService};
-use brokerage_e2e::real_pods::{RocketMQConnection, rocketmq_consume, setup_on_real_node};
+use brokerage_e2e::real_pods::{
+    RocketMQConnection, one_heavy_test_at_a_time, rocketmq_consume, setup_on_real_node,
+};
 use brokerage_e2e::wait_condition;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams};
@@ -25,6 +27,7 @@ const BROKER_PORT: u16 = 10911;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn controller_mode_replaces_a_lost_master_and_the_controllers_a_lost_leader() -> Result<()> {
+    let _alone = one_heavy_test_at_a_time().await;
     let (client, namespace) = setup_on_real_node("rocketmq-controller").await?;
     enforce_restricted(&client, &namespace, true).await?;
     testenv::apply_yaml(&client, &example("name-service.yaml")?, &namespace).await?;
