@@ -67,7 +67,7 @@ pub fn validate(
         return Err(InvalidSpec::new(
             "spec.consoleDeployment.spec.replicas",
             format!(
-                "{replicas} dashboards: between 0 and {} please",
+                "{replicas} dashboards; ask for between 0 and {}",
                 api::MAX_REPLICAS
             ),
         ));

@@ -1,7 +1,7 @@
 //! The rolling update: the StatefulSets use `OnDelete`, so the operator decides when each broker
 //! restarts: one at a time, followers before masters (in controller mode, the masters the name
-//! servers list), each only while every other broker is Ready (see [`crate::assembly::rolling`]). `strimzi.io/manual-rolling-update` on a broker's pod or
-//! StatefulSet restarts it the same way. With `allowRestart: false` nothing restarts: a condition
+//! servers list), each only while every other broker is Ready (see [`crate::assembly::rolling`]).
+//! `strimzi.io/manual-rolling-update` on a broker's pod or StatefulSet restarts it the same way. With `allowRestart: false` nothing restarts: a condition
 //! names the brokers waiting for a restart.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,20 +38,15 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
                 Some((format!("{}-0", set.name_any()), hash.to_string()))
             })
             .collect();
-        let leading = elected_masters(state).await;
-        let pods: Vec<BrokerPod> = state
+        let mut pods: Vec<BrokerPod> = state
             .pods
             .iter()
             .filter_map(|pod| {
                 let node = state.model.node_of_pod(&pod.name_any())?;
                 let started_with = annotation(&pod.metadata, CONFIGURATION_HASH);
-                let leads = match &leading {
-                    Some(leading) => leading.contains(&pod.name_any()),
-                    None => node.is_master(),
-                };
                 Some(BrokerPod {
                     node,
-                    leads,
+                    leads: node.is_master(),
                     ready: is_ready(pod),
                     outdated: started_with != desired.get(&pod.name_any()).map(String::as_str),
                     restart_asked: is_true(&pod.metadata, MANUAL_ROLLING_UPDATE),
@@ -83,6 +78,12 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
             "restarting brokers one at a time: {}",
             due.join(", ")
         ));
+        // Asked only when a restart is due: which brokers lead decides the order, nothing else.
+        if let Some(leading) = elected_masters(state).await {
+            for pod in &mut pods {
+                pod.leads = leading.contains(&state.model.pod_name(&pod.node));
+            }
+        }
         let Some(node) = next_restart(&pods, allow_restart) else {
             return Ok(Flow::Requeue(WAIT_FOR_PODS));
         };
