@@ -16,7 +16,7 @@ run: tools
 	$(CARGO) build --quiet -p brokerage
 	$(TESTENV) run --install install --operator target/debug/brokerage \
 		$(patsubst %,--apply %,$(RUN_EXAMPLES)) \
-		--wait-for Kafka --wait-for NameService --wait-for Controller --wait-for Broker
+		--wait-for Kafka --wait-for NameService --wait-for Controller --wait-for Broker --wait-for Proxy
 
 ## test: formatting, lints, unit tests and the end-to-end tests on a real local cluster (the tests on
 ## real pods run the operator image built from target/debug/brokerage; the fault-injection and

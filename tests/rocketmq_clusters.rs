@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use api::rocketmq::{Broker, Console, Controller, NameService};
+use api::rocketmq::{Broker, Console, Controller, NameService, Proxy};
 use brokerage_e2e::operators::{Clusters, Operators};
 use brokerage_e2e::wait_ready;
 use brokerage_e2e::{counter, repo_path, setup, wait_condition};
@@ -370,6 +370,117 @@ async fn upstreams_console_example_waits_for_a_name_service_then_serves_the_dash
     })
     .await?;
     wait_ready(&consoles, "console", WAIT).await?;
+    Ok(())
+}
+
+/// Upstream's Proxy example (LOCAL mode, a broker in the proxy's pod) waits for a NameService,
+/// then runs with the name servers' DNS names and says it does not read its own config file;
+/// LOCAL refuses a second pod; in CLUSTER mode beside a Broker with ACL 2.0 on, the proxy
+/// checks clients and signs with that Broker's admin credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstreams_proxy_example_waits_for_a_name_service_then_follows_the_brokers_acl()
+-> Result<()> {
+    let (client, namespace) = setup("rmq-proxy").await?;
+    start_operator(&client, &[&namespace], Vec::new());
+    let yaml = std::fs::read_to_string(repo_path("tests/fixtures/rocketmq-proxy.yaml"))?;
+    testenv::apply_yaml(&client, &yaml, &namespace).await?;
+    let proxies: Api<Proxy> = Api::namespaced(client.clone(), &namespace);
+    let message = wait_reason(&proxies, "proxy", "NotReady", "InvalidSpec").await?;
+    assert!(message.contains("create one there"), "{message}");
+
+    let name_service = json!({
+        "apiVersion": "rocketmq.apache.org/v1alpha1", "kind": "NameService",
+        "metadata": {"name": "names"}, "spec": {"size": 1},
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&name_service)?, &namespace).await?;
+    wait_ready(&proxies, "proxy", WAIT).await?;
+    let proxy = proxies.get("proxy").await?;
+    let status = proxy.status.clone().unwrap();
+    assert_eq!(
+        status.grpc_address,
+        Some(format!("proxy.{namespace}.svc:8081"))
+    );
+    assert_eq!(status.ready_replicas, Some(1));
+    let ignored = status.conditions.unwrap_or_default();
+    assert!(
+        ignored
+            .iter()
+            .any(|c| c.reason.as_deref() == Some("ProxyConfigPathIgnored")),
+        "{ignored:?}"
+    );
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace);
+    let script = |deployment: &Deployment| {
+        let pod = deployment.spec.clone().unwrap().template.spec.unwrap();
+        pod.containers[0]
+            .command
+            .clone()
+            .unwrap_or_default()
+            .join(" ")
+    };
+    let deployment = deployments.get("proxy").await?;
+    assert_eq!(deployment.owner_references()[0].uid, proxy.uid().unwrap());
+    assert!(
+        script(&deployment).contains(&format!(
+            "-n 'names-0.names.{namespace}.svc:9876' -pm local -bc '/root/rocketmq/broker/conf/broker.conf'"
+        )),
+        "{}",
+        script(&deployment)
+    );
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
+    let ports: Vec<i32> = (services
+        .get("proxy")
+        .await?
+        .spec
+        .unwrap()
+        .ports
+        .unwrap()
+        .iter())
+    .map(|port| port.port)
+    .collect();
+    assert_eq!(ports, [8081, 8080]);
+
+    let patch = json!({"spec": {"proxyDeployment": {"spec": {"replicas": 2}}}});
+    proxies
+        .patch("proxy", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    let message = wait_reason(&proxies, "proxy", "NotReady", "InvalidSpec").await?;
+    assert!(message.contains("brokers of one name"), "{message}");
+
+    // CLUSTER mode beside a Broker whose configuration turns ACL 2.0 on.
+    let acl = json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "acl"},
+        "data": {"broker-common.conf": "authenticationEnabled=true\nauthorizationEnabled=true\n"},
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&acl)?, &namespace).await?;
+    let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
+    let volume = json!([{"name": "acl", "configMap": {"name": "acl", "items": [
+        {"key": "broker-common.conf", "path": "broker-common.conf"}]}}]);
+    apply_broker(&brokers, "secured", json!({"size": 1, "volumes": volume})).await?;
+    let patch = json!({"spec": {"proxyMode": "CLUSTER"}});
+    proxies
+        .patch("proxy", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    testenv::eventually(
+        "the proxy checks clients as the Broker does",
+        WAIT,
+        || async {
+            let deployment = deployments.get("proxy").await?;
+            Ok(script(&deployment).contains("\"authenticationEnabled\": true"))
+        },
+    )
+    .await?;
+    let deployment = deployments.get("proxy").await?;
+    let env = deployment.spec.unwrap().template.spec.unwrap().containers[0]
+        .env
+        .clone()
+        .unwrap_or_default();
+    let signs_as = env
+        .iter()
+        .filter_map(|var| var.value_from.as_ref()?.secret_key_ref.as_ref())
+        .map(|secret| secret.name.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(signs_as, ["secured-admin-credentials"; 2]);
+    wait_ready(&proxies, "proxy", WAIT).await?;
     Ok(())
 }
 

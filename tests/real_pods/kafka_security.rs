@@ -48,7 +48,7 @@ async fn secure_cluster() -> Result<&'static str> {
             for user in ["orders-app", "billing"] {
                 wait_condition(&users, user, "Ready", None, READY).await?;
             }
-            anyhow::Ok(namespace)
+            anyhow::Ok(namespace.keep())
         })
         .await?;
     Ok(namespace)

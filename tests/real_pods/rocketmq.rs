@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use api::rocketmq::{Broker, NameService, RocketMQTopic, RocketMQUser};
+use api::rocketmq::{Broker, NameService, Proxy, RocketMQTopic, RocketMQUser};
 use brokerage_e2e::real_pods::{
     RocketMQConnection, rocketmq_consume, rocketmq_send, setup_on_real_node,
 };
@@ -109,8 +109,9 @@ async fn incarnation(pods: &Api<Pod>, pod: &str) -> Result<(String, i32)> {
 /// The examples with ACL 2.0 turned on (the two settings `broker-common.conf` needs, since the
 /// operator names the providers): a master and a replica reach Ready, the example topics and
 /// user become Ready through the operator in its pod, and a producer signing as the example user
-/// sends through the name server's DNS name while an unsigned one is refused; a consumer signing
-/// as a reader user receives every message.
+/// sends through the name server's DNS name while an unsigned one is refused; the same through
+/// the example Proxy's Service; a consumer signing as a reader user receives every message
+/// through the proxy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Result<()> {
     let started = Instant::now();
@@ -126,13 +127,21 @@ async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Resul
     let mut broker: serde_json::Value = serde_yaml::from_str(&example("broker.yaml")?)?;
     broker["spec"]["volumes"] = settings_volume();
     testenv::apply_yaml(&client, &serde_yaml::to_string(&broker)?, &namespace).await?;
+    testenv::apply_yaml(&client, &example("proxy.yaml")?, &namespace).await?;
 
     let name_services: Api<NameService> = Api::namespaced(client.clone(), &namespace);
     wait_condition(&name_services, "name-service", "Ready", None, READY).await?;
     let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
     wait_condition(&brokers, "broker", "Ready", None, READY).await?;
+    let proxies: Api<Proxy> = Api::namespaced(client.clone(), &namespace);
+    wait_condition(&proxies, "proxy", "Ready", None, READY).await?;
+    eprintln!(
+        "rocketmq examples: the proxy Ready after {:?}",
+        started.elapsed()
+    );
     ensure_restricted_pods(&client, &namespace, "broker").await?;
     ensure_restricted_pods(&client, &namespace, "name-service").await?;
+    ensure_restricted_pods(&client, &namespace, "proxy").await?;
     enforce_restricted(&client, &namespace, false).await?;
     let nodes = brokers.get("broker").await?.status.and_then(|s| s.nodes);
     let master_and_replica = ["broker-0-master-0", "broker-0-replica-1-0"].map(String::from);
@@ -199,7 +208,7 @@ async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Resul
         "{sent:?}"
     );
     let anonymous = RocketMQConnection {
-        name_servers: name_servers.clone(),
+        name_servers,
         user: None,
     };
     let refused = rocketmq_send(
@@ -216,13 +225,53 @@ async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Resul
         refused.stored == 0 && refused.failures.iter().all(|f| f.contains("CODE: 16")),
         "{refused:?}"
     );
-    let as_reader = RocketMQConnection {
-        name_servers,
-        user: Some("orders-reader"),
+    // Through the proxy, which remoting clients take for a name server: the same user sends, an
+    // unsigned client is refused by the proxy itself, and the reader receives everything.
+    let proxy = proxies
+        .get("proxy")
+        .await?
+        .status
+        .and_then(|status| status.remoting_address)
+        .context("the Proxy's status has no remoting address")?;
+    let through_proxy = |user| RocketMQConnection {
+        name_servers: proxy.clone(),
+        user,
     };
-    let received = rocketmq_consume(&client, &namespace, "consumer", &as_reader, "orders").await?;
+    let proxied = ["proxied-1", "proxied-2"];
+    let sent = rocketmq_send(
+        &client,
+        &namespace,
+        "proxy-producer",
+        &through_proxy(Some("orders-app")),
+        "orders",
+        &proxied,
+    )
+    .await?;
     ensure!(
-        received.iter().map(String::as_str).collect::<BTreeSet<_>>() == BTreeSet::from(bodies),
+        sent.stored == proxied.len() && sent.failures.is_empty(),
+        "{sent:?}"
+    );
+    let refused = rocketmq_send(
+        &client,
+        &namespace,
+        "proxy-anonymous-producer",
+        &through_proxy(None),
+        "orders",
+        &["unsigned"],
+    )
+    .await?;
+    ensure!(refused.stored == 0, "{refused:?}");
+    let received = rocketmq_consume(
+        &client,
+        &namespace,
+        "consumer",
+        &through_proxy(Some("orders-reader")),
+        "orders",
+    )
+    .await?;
+    let expected: BTreeSet<&str> = bodies.iter().chain(&proxied).copied().collect();
+    ensure!(
+        received.iter().map(String::as_str).collect::<BTreeSet<_>>() == expected,
         "received {received:?}"
     );
     eprintln!("rocketmq examples: done after {:?}", started.elapsed());

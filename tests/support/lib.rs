@@ -68,7 +68,8 @@ pub fn counter(metrics: &Metrics, series: &str) -> f64 {
 }
 
 /// Waits until the resource `name` has a condition of `type_` with `reason` (`None`: none) for
-/// its current generation, and returns it.
+/// its current generation, and returns it; on timeout, fails with its status and a report of its
+/// namespace's pods.
 pub async fn wait_condition<K>(
     api: &kube::Api<K>,
     name: &str,
@@ -99,7 +100,11 @@ where
         last = object.pointer("/status").cloned().unwrap_or_default();
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    anyhow::bail!("timed out waiting until {name} has {type_} {reason:?}; its status: {last}")
+    let pods = match api.namespace() {
+        Some(namespace) => testenv::pods::report(&api.clone().into_client(), namespace).await,
+        None => String::new(),
+    };
+    anyhow::bail!("timed out waiting until {name} has {type_} {reason:?}; its status: {last}{pods}")
 }
 
 /// Waits until the resource `name` is Ready for its current generation.

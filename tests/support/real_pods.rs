@@ -7,15 +7,12 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::Client;
-use kube::api::{Api, LogParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, LogParams, Patch, PatchParams, PostParams};
 use testenv::pods::{ClientPod, run_pod, run_pod_spec};
 use tokio::sync::OnceCell;
 
 use crate::repo_path;
 
-/// A client for the shared cluster with the operator installed from `install/` and running in
-/// its pods on the real node (once per test binary, from the `brokerage` binary `make test`
-/// builds), and a fresh namespace whose pods run on the real node too.
 /// Held by the tests that start many JVMs at once (a controller quorum and brokers), so that no
 /// two of them share the machine's two cores: together they start slower than their timeouts.
 pub async fn one_heavy_test_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
@@ -23,7 +20,11 @@ pub async fn one_heavy_test_at_a_time() -> tokio::sync::MutexGuard<'static, ()> 
     HEAVY.lock().await
 }
 
-pub async fn setup_on_real_node(prefix: &str) -> Result<(Client, String)> {
+/// A client for the shared cluster with the operator installed from `install/` and running in
+/// its pods on the real node (once per test binary, from the `brokerage` binary `make test`
+/// builds), and a fresh namespace whose pods run on the real node too, deleted when the test
+/// ends.
+pub async fn setup_on_real_node(prefix: &str) -> Result<(Client, TestNamespace)> {
     static OPERATOR: OnceCell<()> = OnceCell::const_new();
     let cluster = testenv::shared().await;
     OPERATOR
@@ -39,8 +40,59 @@ pub async fn setup_on_real_node(prefix: &str) -> Result<(Client, String)> {
         })
         .await?;
     let client = cluster.client().await?;
-    let namespace = testenv::fresh_namespace_on_real_node(cluster, prefix).await?;
+    let name = testenv::fresh_namespace_on_real_node(cluster, prefix).await?;
+    let namespace = TestNamespace {
+        name,
+        client: client.clone(),
+    };
     Ok((client, namespace))
+}
+
+/// A test's namespace on the real node, deleted when the test ends however it ends: the node's
+/// two cores are shared by every test of the binary, and the pods of finished tests would hold
+/// their CPU requests (the scheduler then leaves later tests' pods Pending) and their cycles.
+pub struct TestNamespace {
+    name: String,
+    client: Client,
+}
+
+impl TestNamespace {
+    /// The name, the namespace kept to the end of the run: for a cluster several tests share.
+    pub fn keep(mut self) -> String {
+        std::mem::take(&mut self.name)
+    }
+}
+
+impl std::ops::Deref for TestNamespace {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for TestNamespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        use k8s_openapi::api::core::v1::Namespace;
+        if self.name.is_empty() {
+            return; // kept
+        }
+        let namespaces: Api<Namespace> = Api::all(self.client.clone());
+        // Drop cannot wait: the test's own (multi-threaded) runtime does, off its worker.
+        let deleted = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current()
+                .block_on(namespaces.delete(&self.name, &DeleteParams::background()))
+        });
+        if let Err(error) = deleted {
+            eprintln!("deleting the namespace {}: {error}", self.name);
+        }
+    }
 }
 
 /// The Kafka image the tests' brokers and clients run (built here, named as the operator

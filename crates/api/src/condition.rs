@@ -58,6 +58,7 @@ has_conditions!(
     crate::rocketmq::ConsoleStatus,
     crate::rocketmq::ControllerStatus,
     crate::rocketmq::NameServiceStatus,
+    crate::rocketmq::ProxyStatus,
     crate::rocketmq::RocketMQTopicStatus,
     crate::rocketmq::RocketMQUserStatus,
 );

@@ -4,7 +4,9 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 use kube::CustomResourceExt;
 
 use crate::kafka::{self, Kafka, KafkaNodePool, KafkaRebalance, KafkaTopic, KafkaUser};
-use crate::rocketmq::{Broker, Console, Controller, NameService, RocketMQTopic, RocketMQUser};
+use crate::rocketmq::{
+    Broker, Console, Controller, NameService, Proxy, RocketMQTopic, RocketMQUser,
+};
 
 /// Every CRD Brokerage serves, ready to apply.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
@@ -109,6 +111,15 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
             Some(DNS_1035_LABEL),
             63,
             "it names the dashboard's Deployment and Service",
+        ),
+        named(
+            rocketmq(
+                Proxy::crd(),
+                &[("Size", "integer", ".spec.proxyDeployment.spec.replicas")],
+            ),
+            Some(DNS_1035_LABEL),
+            63,
+            "it names the proxy's Deployment and Service",
         ),
         rocketmq(
             RocketMQTopic::crd(),

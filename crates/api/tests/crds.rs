@@ -51,6 +51,7 @@ fn serves_every_kind_once() {
             "kafkatopics.kafka.strimzi.io",
             "kafkausers.kafka.strimzi.io",
             "nameservices.rocketmq.apache.org",
+            "proxys.rocketmq.apache.org",
             "rocketmqtopics.rocketmq.apache.org",
             "rocketmqusers.rocketmq.apache.org",
         ]
@@ -96,6 +97,12 @@ fn names_short_names_and_categories() {
             "consoles.rocketmq.apache.org",
             "Console",
             "rmqconsole",
+            "rocketmq",
+        ),
+        (
+            "proxys.rocketmq.apache.org",
+            "Proxy",
+            "rmqproxy",
             "rocketmq",
         ),
         (

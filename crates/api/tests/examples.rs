@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use api::kafka::{Kafka, KafkaNodePool, KafkaTopic, KafkaUser, StorageType};
-use api::rocketmq::{Broker, Console, Controller, NameService, RocketMQTopic, RocketMQUser};
+use api::rocketmq::{Broker, Console, Controller, NameService, Proxy, RocketMQTopic, RocketMQUser};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -84,6 +84,7 @@ fn every_example_parses_into_its_kind() {
                 }
                 ("rocketmq.apache.org", "Broker") => drop(round_trip::<Broker>(&doc, &origin)),
                 ("rocketmq.apache.org", "Console") => drop(round_trip::<Console>(&doc, &origin)),
+                ("rocketmq.apache.org", "Proxy") => drop(round_trip::<Proxy>(&doc, &origin)),
                 ("rocketmq.apache.org", "Controller") => {
                     drop(round_trip::<Controller>(&doc, &origin))
                 }

@@ -43,8 +43,8 @@ enum Command {
     Run(run::RunArgs),
     /// Print every object the operator would create for the resources in a file, with no cluster.
     Render {
-        /// A YAML file with a Kafka and its KafkaNodePools, or NameServices, Controllers and
-        /// Brokers (with the ConfigMaps they read).
+        /// A YAML file with a Kafka and its KafkaNodePools, or NameServices, Controllers,
+        /// Consoles, Proxies and Brokers (with the ConfigMaps they read).
         #[arg(short = 'f', long)]
         file: PathBuf,
     },

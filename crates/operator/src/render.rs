@@ -4,7 +4,7 @@ use anyhow::{Context, Result, bail};
 use kafka_operator::assembly::{Inputs, manifest, render as render_kafka, to_yaml};
 use rocketmq_operator::assembly as rocketmq;
 
-/// Every object for the NameServices, Controllers and Brokers in `yaml` (a Broker's inputs being the
+/// Every object for the NameServices, Controllers, Consoles, Proxies and Brokers in `yaml` (a Broker's inputs being the
 /// NameServices and ConfigMaps in the same file), or else for each of its Kafkas (with their node
 /// pools), as one multi-document YAML, each Kafka's preceded by the warnings the operator would
 /// report.

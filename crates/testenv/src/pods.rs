@@ -105,3 +105,62 @@ pub async fn run_pod_spec(
     }
     Ok(logs)
 }
+
+/// What a person would look at when a test times out waiting for pods: each pod of `namespace`
+/// with its phase, why it is not scheduled or not ready, each container's restarts and state,
+/// and the last lines a not-ready container printed. Empty when the namespace has no pods.
+pub async fn report(client: &Client, namespace: &str) -> String {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let Ok(list) = pods.list(&Default::default()).await else {
+        return String::new();
+    };
+    let mut report = String::new();
+    for pod in list {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let status = pod.status.unwrap_or_default();
+        report += &format!("\npod {name}: {}", status.phase.unwrap_or_default());
+        for condition in status.conditions.unwrap_or_default() {
+            if condition.status != "True" {
+                let why = condition.message.or(condition.reason).unwrap_or_default();
+                report += &format!("; not {} {why}", condition.type_);
+            }
+        }
+        for container in status.container_statuses.unwrap_or_default() {
+            report += &format!(
+                "\n  {}: ready {}, {} restarts, {}, last {}",
+                container.name,
+                container.ready,
+                container.restart_count,
+                container_state(container.state),
+                container_state(container.last_state),
+            );
+            if !container.ready {
+                let tail = LogParams {
+                    container: Some(container.name),
+                    tail_lines: Some(15),
+                    ..LogParams::default()
+                };
+                let logs = pods.logs(&name, &tail).await.unwrap_or_default();
+                report += &format!("\n  | {}", logs.trim_end().replace('\n', "\n  | "));
+            }
+        }
+    }
+    report
+}
+
+fn container_state(state: Option<k8s_openapi::api::core::v1::ContainerState>) -> String {
+    let state = state.unwrap_or_default();
+    if let Some(waiting) = state.waiting {
+        format!("waiting {}", waiting.reason.unwrap_or_default())
+    } else if let Some(ended) = state.terminated {
+        format!(
+            "terminated {} (exit {})",
+            ended.reason.unwrap_or_default(),
+            ended.exit_code
+        )
+    } else if state.running.is_some() {
+        "running".into()
+    } else {
+        "none".into()
+    }
+}

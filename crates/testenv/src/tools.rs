@@ -60,7 +60,7 @@ pub struct Tools {
     pub pause: PathBuf,
     /// Helm, to lint and render the operator's chart.
     pub helm: PathBuf,
-    /// Every jar a RocketMQ name server or broker needs (`java -cp '<rocketmq_libs>/*'
+    /// Every jar a RocketMQ name server, controller, broker or proxy needs (`java -cp '<rocketmq_libs>/*'
     /// org.apache.rocketmq.namesrv.NamesrvStartup ...`), logging included.
     pub rocketmq_libs: PathBuf,
 }
@@ -185,9 +185,10 @@ impl Tools {
                 ))
                 .join("pause"),
             helm: cache.join(format!("helm-{HELM_VERSION}")).join("helm"),
+            // "-with-proxy": a cache from before the proxy's jars is not taken for one with them.
             rocketmq_libs: cache
                 .join(format!("rocketmq-{ROCKETMQ_VERSION}"))
-                .join("libs"),
+                .join("libs-with-proxy"),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `rocketmq.apache.org/v1alpha1`: apache/rocketmq-operator's `NameService`, `Broker`,
-//! `Controller` and `Console`, plus `RocketMQTopic` and `RocketMQUser` in the same style.
+//! `Controller`, `Console` and `Proxy`, plus `RocketMQTopic` and `RocketMQUser` in the same style.
 
 mod broker;
 mod cluster_ref;
@@ -7,6 +7,7 @@ mod console;
 mod controller;
 mod name_service;
 mod pod;
+mod proxy;
 mod topic;
 mod user;
 
@@ -16,6 +17,7 @@ pub use console::*;
 pub use controller::*;
 pub use name_service::*;
 pub use pod::*;
+pub use proxy::*;
 pub use topic::*;
 pub use user::*;
 

@@ -1,89 +1,57 @@
 //! A Console: the RocketMQ dashboard as the Deployment `<name>` and the Service `<name>`,
 //! pointed at the name servers (`nameServers`, else the NameService of the namespace, by stable
-//! DNS names). Of the user's `consoleDeployment` it takes what upstream takes (replicas, the pod
-//! template's labels and pull secrets, the first container's name, image, pull policy,
-//! resources, env and ports) and builds the rest: restricted pods, a probe, the owner.
-
-use std::collections::BTreeMap;
+//! DNS names). Of the user's `consoleDeployment` it takes what upstream takes
+//! ([`user_deployment`](super::user_deployment)) and builds the rest: restricted pods, a probe,
+//! the owner.
 
 use api::rocketmq::{Console, NameService};
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
-use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, LocalObjectReference, PodSpec,
-    PodTemplateSpec, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
-};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{EnvVar, Service};
 use kube::ResourceExt;
-use runtime::labels::{self, Labels};
 
-use super::model::{owner_reference, resolve_name_servers};
-use super::pod::{env_value, tcp_probe};
-use operator_common::object_names;
-use operator_common::pod_security::{container_security_context, pod_security_context};
+use super::model::resolve_name_servers;
+use super::pod::{env_value, tcp_probe, tmp_volume};
+use super::user_deployment::{self, Declared, UserDeployment};
+use operator_common::pod_security::{PodPolicy, container_security_context};
 use operator_common::validation::{InvalidSpec, Warning};
 
 /// The dashboard's port when the container lists none.
 pub const DEFAULT_PORT: i32 = 8080;
-/// The container's name when the user's has none.
-const DEFAULT_CONTAINER: &str = "console";
 /// The dashboard runs as a user of no account: whatever the image, never root.
 const DASHBOARD_USER: i64 = 3000;
 /// The JVM options the dashboard's image reads, where the name servers go as upstream puts them.
 const JAVA_OPTS: &str = "JAVA_OPTS";
 const NAMESRV_ADDR: &str = "NAMESRV_ADDR";
-const FIELD: &str = "spec.consoleDeployment.spec.template.spec.containers[0]";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsoleModel {
-    pub name: String,
-    pub namespace: String,
-    pub uid: String,
-    pub replicas: i32,
-    /// The user's container, with only the fields upstream takes.
-    pub container: Container,
-    pub pod_labels: BTreeMap<String, String>,
-    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
+    pub deployment: UserDeployment,
     /// `;`-separated `host:port`.
     pub name_servers: String,
     pub port: i32,
     pub warnings: Vec<Warning>,
 }
 
-/// The Console's model; `name_services` are those of its namespace.
+/// The Console's model; `name_services` are those of its namespace, `pods` what the operator
+/// lets pods be given.
 pub fn validate(
     console: &Console,
     name_services: &[NameService],
+    pods: PodPolicy,
 ) -> Result<ConsoleModel, InvalidSpec> {
     let namespace = console.namespace().unwrap_or_default();
-    let deployment = console
-        .spec
-        .console_deployment
-        .spec
-        .clone()
-        .unwrap_or_default();
-    let replicas = deployment.replicas.unwrap_or(1);
-    if !(0..=api::MAX_REPLICAS).contains(&replicas) {
-        return Err(InvalidSpec::new(
-            "spec.consoleDeployment.spec.replicas",
-            format!(
-                "{replicas} dashboards; ask for between 0 and {}",
-                api::MAX_REPLICAS
-            ),
-        ));
-    }
-    let template = deployment.template;
-    let pod = template.spec.unwrap_or_default();
-    let given = pod.containers.into_iter().next().unwrap_or_default();
-    let image = given
-        .image
-        .filter(|image| !image.trim().is_empty())
-        .ok_or_else(|| {
-            InvalidSpec::new(
-                format!("{FIELD}.image"),
-                "the dashboard's image is needed, such as apacherocketmq/rocketmq-dashboard:2.0.0",
-            )
-        })?;
+    let declared = Declared {
+        kind: "Console",
+        app: "rocketmq-dashboard",
+        field: "spec.consoleDeployment",
+        what: "dashboard",
+        default_container: "console",
+        image_example: "apacherocketmq/rocketmq-dashboard:2.0.0",
+        name: &console.name_any(),
+        namespace: &namespace,
+        uid: &console.uid().unwrap_or_default(),
+    };
+    let mut deployment = user_deployment::read(&declared, &console.spec.console_deployment, pods)?;
     let mut warnings = Vec::new();
     let name_servers = resolve_name_servers(
         console.spec.name_servers.as_deref(),
@@ -91,39 +59,11 @@ pub fn validate(
         name_services,
         &mut warnings,
     )?;
-    let ports = given
-        .ports
-        .filter(|ports| !ports.is_empty())
-        .unwrap_or_else(|| {
-            vec![ContainerPort {
-                name: Some("http".into()),
-                container_port: DEFAULT_PORT,
-                ..ContainerPort::default()
-            }]
-        });
+    let ports = deployment.ports_or(&[("http", DEFAULT_PORT)]);
     let port = ports[0].container_port;
-    let container = Container {
-        name: Some(given.name)
-            .filter(|name| !name.is_empty())
-            .unwrap_or(DEFAULT_CONTAINER.into()),
-        image: Some(image),
-        image_pull_policy: given.image_pull_policy,
-        resources: given.resources,
-        env: given.env,
-        ports: Some(ports),
-        ..Container::default()
-    };
+    deployment.container.ports = Some(ports);
     let model = ConsoleModel {
-        name: console.name_any(),
-        namespace,
-        uid: console.uid().unwrap_or_default(),
-        replicas,
-        container,
-        pod_labels: template
-            .metadata
-            .and_then(|meta| meta.labels)
-            .unwrap_or_default(),
-        image_pull_secrets: pod.image_pull_secrets,
+        deployment,
         name_servers,
         port,
         warnings,
@@ -133,56 +73,23 @@ pub fn validate(
         serde_json::to_value(build_deployment(&model)),
     ]
     .map(|object| object.expect("Kubernetes objects serialize"));
-    object_names::check(&objects).map_err(|problem| {
-        InvalidSpec::new(
-            "metadata.name",
-            format!("{problem}; the Console's name makes that name, so shorten or change it"),
-        )
-    })?;
+    model.deployment.check_names(&objects)?;
     Ok(model)
 }
 
 impl ConsoleModel {
-    pub fn labels(&self) -> Labels {
-        Labels::new("Console", &self.name, &self.name).with(labels::NAME, "rocketmq-dashboard")
-    }
-
-    fn metadata(&self) -> ObjectMeta {
-        ObjectMeta {
-            name: Some(self.name.clone()),
-            namespace: Some(self.namespace.clone()),
-            labels: Some(self.labels().into_map()),
-            owner_references: Some(vec![owner_reference("Console", &self.name, &self.uid)]),
-            ..ObjectMeta::default()
-        }
-    }
-
     /// Where the dashboard serves.
     pub fn address(&self) -> String {
-        format!("{}.{}.svc:{}", self.name, self.namespace, self.port)
+        self.deployment.address(self.port)
     }
 }
 
 pub fn build_service(model: &ConsoleModel) -> Service {
-    Service {
-        metadata: model.metadata(),
-        spec: Some(ServiceSpec {
-            selector: Some(model.labels().selector()),
-            ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: model.port,
-                target_port: Some(IntOrString::Int(model.port)),
-                protocol: Some("TCP".into()),
-                ..ServicePort::default()
-            }]),
-            ..ServiceSpec::default()
-        }),
-        status: None,
-    }
+    model.deployment.service(&[("http", model.port)])
 }
 
 pub fn build_deployment(model: &ConsoleModel) -> Deployment {
-    let mut container = model.container.clone();
+    let mut container = model.deployment.container.clone();
     container.env = Some(with_name_servers(
         container.env.unwrap_or_default(),
         &model.name_servers,
@@ -190,44 +97,11 @@ pub fn build_deployment(model: &ConsoleModel) -> Deployment {
     container.security_context = Some(container_security_context());
     container.readiness_probe = Some(tcp_probe(model.port, 10));
     // The dashboard keeps its data under /tmp; the root filesystem is read-only.
-    container.volume_mounts = Some(vec![VolumeMount {
-        name: "tmp".into(),
-        mount_path: "/tmp".into(),
-        ..VolumeMount::default()
-    }]);
-    // The user's labels, then the operator's: its selector must select the pods.
-    let mut pod_labels = model.pod_labels.clone();
-    pod_labels.extend(model.labels().into_map());
-    Deployment {
-        metadata: model.metadata(),
-        spec: Some(DeploymentSpec {
-            replicas: Some(model.replicas),
-            selector: LabelSelector {
-                match_labels: Some(model.labels().selector()),
-                ..LabelSelector::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(pod_labels),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(PodSpec {
-                    containers: vec![container],
-                    image_pull_secrets: model.image_pull_secrets.clone(),
-                    automount_service_account_token: Some(false),
-                    security_context: Some(pod_security_context(DASHBOARD_USER, DASHBOARD_USER)),
-                    volumes: Some(vec![Volume {
-                        name: "tmp".into(),
-                        empty_dir: Some(EmptyDirVolumeSource::default()),
-                        ..Volume::default()
-                    }]),
-                    ..PodSpec::default()
-                }),
-            },
-            ..DeploymentSpec::default()
-        }),
-        status: None,
-    }
+    let (mount, volume) = tmp_volume();
+    container.volume_mounts.get_or_insert_default().push(mount);
+    model
+        .deployment
+        .deployment(container, vec![volume], DASHBOARD_USER)
 }
 
 /// The user's env with the name servers where the dashboard looks: RocketMQ's client reads
@@ -293,7 +167,12 @@ spec:
 
     #[test]
     fn upstreams_example_becomes_a_restricted_dashboard_pointed_at_the_name_service() {
-        let model = validate(&example(), &[name_service("names", 2)]).unwrap();
+        let model = validate(
+            &example(),
+            &[name_service("names", 2)],
+            PodPolicy::default(),
+        )
+        .unwrap();
         assert_eq!(model.address(), "console.rocketmq.svc:8080");
         let deployment = build_deployment(&model);
         assert_eq!(deployment.metadata.name.as_deref(), Some("console"));
@@ -337,15 +216,19 @@ spec:
         let mut console = example();
         let template = console.spec.console_deployment.spec.as_mut().unwrap();
         template.template.spec.as_mut().unwrap().containers[0].image = None;
-        let error = validate(&console, &[name_service("names", 1)]).unwrap_err();
-        assert_eq!(error.field, format!("{FIELD}.image"));
+        let error =
+            validate(&console, &[name_service("names", 1)], PodPolicy::default()).unwrap_err();
+        assert_eq!(
+            error.field,
+            "spec.consoleDeployment.spec.template.spec.containers[0].image"
+        );
 
-        let error = validate(&example(), &[]).unwrap_err();
+        let error = validate(&example(), &[], PodPolicy::default()).unwrap_err();
         assert_eq!(error.field, "spec.nameServers");
 
         let mut listed = example();
         listed.spec.name_servers = Some("ns:9876".into());
-        let model = validate(&listed, &[]).unwrap();
+        let model = validate(&listed, &[], PodPolicy::default()).unwrap();
         assert_eq!(model.name_servers, "ns:9876");
     }
 }

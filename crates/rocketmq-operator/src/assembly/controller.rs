@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::Container;
 
 use super::heap::with_heap;
 use super::jvm::{Server, run_java};
+use super::model::require_version;
 use super::names::{self, CONTROLLER_PORT};
 use super::pod::{LOGS_DIR, container, container_port, env_from_field, tcp_probe};
 use super::server_set::{self, ServerSet, ServerSetDesired, SetKind};
@@ -37,6 +38,14 @@ const CONFIG_FILE: &str = "/tmp/controller.conf";
 /// `pods` is what the operator lets the pods be given.
 pub fn validate(controller: &Controller, pods: PodPolicy) -> Result<ServerSet, InvalidSpec> {
     let spec = &controller.spec;
+    if let Some(image) = &spec.controller_image {
+        require_version(
+            image,
+            "spec.controllerImage",
+            ("the controller", (5, 0)),
+            "",
+        )?;
+    }
     let asked = (spec.size, spec.controller_image.as_ref(), &spec.pod);
     server_set::validate(CONTROLLER, controller, asked, pods, build)
 }
@@ -247,5 +256,14 @@ spec:
         controller.spec.pod.host_path = Some("/data/rocketmq/controller".into());
         let error = validate(&controller, PodPolicy::default()).unwrap_err();
         assert_eq!(error.field, "spec.storageMode");
+    }
+
+    #[test]
+    fn an_image_before_controllers_existed_is_refused() {
+        let mut controller = example();
+        controller.spec.controller_image = Some("apache/rocketmq:4.9.7".into());
+        let error = validate(&controller, PodPolicy::default()).unwrap_err();
+        assert_eq!(error.field, "spec.controllerImage");
+        assert!(error.message.contains("came with RocketMQ 5.0"), "{error}");
     }
 }

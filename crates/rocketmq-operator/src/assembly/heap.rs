@@ -1,7 +1,7 @@
 //! The servers' JVM memory. RocketMQ's own scripts take fixed heaps (4 GiB for a name server,
 //! 8 GiB for a broker) whatever the container has, so upstream's pods are often OOM-killed; the
 //! operator sizes the heap from the container's memory instead (its limit, else its request):
-//! heap half of it (a controller's as a name server's); for a broker, young generation half the heap and direct memory (the page
+//! heap half of it (a controller's and a proxy's as a name server's); for a broker, young generation half the heap and direct memory (the page
 //! cache of the commit log is off-heap) a quarter. The user's own flags win: upstream's
 //! `BROKER_MEM` variable, or heap flags in `JAVA_OPT_EXT`, which the start script puts last on
 //! the `java` command line (so the last `-Xmx` given wins).
@@ -20,7 +20,7 @@ pub const BROKER_MEM: &str = "BROKER_MEM";
 /// little and a name server less, and several of them then fit a small machine.
 fn unsized_memory(server: Server) -> u64 {
     match server {
-        Server::NameServer | Server::Controller => 512 * MIB,
+        Server::NameServer | Server::Controller | Server::Proxy => 512 * MIB,
         Server::Broker => 1024 * MIB,
     }
 }
@@ -78,7 +78,7 @@ fn heap_flags(server: Server, memory: u64) -> Option<String> {
     }
     let heap_flags = format!("-Xms{heap}m -Xmx{heap}m");
     Some(match server {
-        Server::NameServer | Server::Controller => heap_flags,
+        Server::NameServer | Server::Controller | Server::Proxy => heap_flags,
         Server::Broker => {
             let young = heap / 2;
             let direct = memory_mib / 4;

@@ -1,5 +1,6 @@
-//! The `java` command lines of name servers, controllers and brokers. The pods run `java`
-//! themselves, not RocketMQ's launch scripts (`mqnamesrv`, `mqcontroller`, `mqbroker`), so that images without them work too;
+//! The `java` command lines of name servers, controllers, brokers and proxies. The pods run
+//! `java` themselves, not RocketMQ's launch scripts (`mqnamesrv`, `mqcontroller`, `mqbroker`,
+//! `mqproxy`), so that images without them work too;
 //! the options are what those scripts set that matters in a container: G1, RocketMQ's own
 //! logging configuration, and the heap ([`heap`](super::heap)), in `JAVA_OPT_EXT`, last, as
 //! the scripts put it, so that the user's flags there win.
@@ -13,6 +14,7 @@ pub enum Server {
     NameServer,
     Controller,
     Broker,
+    Proxy,
 }
 
 impl Server {
@@ -21,13 +23,14 @@ impl Server {
             Server::NameServer => "org.apache.rocketmq.namesrv.NamesrvStartup",
             Server::Controller => "org.apache.rocketmq.controller.ControllerStartup",
             Server::Broker => "org.apache.rocketmq.broker.BrokerStartup",
+            Server::Proxy => "org.apache.rocketmq.proxy.ProxyStartup",
         }
     }
 
     /// Brokers serve TLS beside plain TCP ([`tls`](super::tls)); the others only plain TCP.
     fn tls_options(self) -> Vec<String> {
         match self {
-            Server::NameServer | Server::Controller => Vec::new(),
+            Server::NameServer | Server::Controller | Server::Proxy => Vec::new(),
             Server::Broker => super::tls::jvm_options(),
         }
     }
@@ -41,6 +44,7 @@ impl Server {
             Server::NameServer => "rmq.namesrv.logback.xml",
             Server::Controller => "rmq.controller.logback.xml",
             Server::Broker => "rmq.broker.logback.xml",
+            Server::Proxy => "rmq.proxy.logback.xml",
         }
     }
 }

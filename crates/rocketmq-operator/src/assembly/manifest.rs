@@ -1,7 +1,7 @@
-//! NameServices, Controllers, Consoles, Brokers and the ConfigMaps they read, from a multi-document YAML manifest,
+//! NameServices, Controllers, Consoles, Proxies, Brokers and the ConfigMaps they read, from a multi-document YAML manifest,
 //! completed with what the apiserver would fill in: for `brokerage render` and the tests.
 
-use api::rocketmq::{Broker, Console, Controller, NameService};
+use api::rocketmq::{Broker, Console, Controller, NameService, Proxy};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Resource;
 use serde::Deserialize;
@@ -19,6 +19,7 @@ pub struct Manifest {
     pub name_services: Vec<NameService>,
     pub controllers: Vec<Controller>,
     pub consoles: Vec<Console>,
+    pub proxies: Vec<Proxy>,
     pub brokers: Vec<Broker>,
     pub config_maps: Vec<ConfigMap>,
 }
@@ -29,11 +30,12 @@ impl Manifest {
         self.name_services.is_empty()
             && self.controllers.is_empty()
             && self.consoles.is_empty()
+            && self.proxies.is_empty()
             && self.brokers.is_empty()
     }
 }
 
-/// Every NameService, Controller, Console, Broker and ConfigMap in `yaml` (other kinds are skipped), placed in
+/// Every NameService, Controller, Console, Proxy, Broker and ConfigMap in `yaml` (other kinds are skipped), placed in
 /// `namespace` unless they name their own.
 pub fn read(yaml: &str, namespace: &str) -> Result<Manifest, ManifestError> {
     let mut manifest = Manifest::default();
@@ -45,6 +47,9 @@ pub fn read(yaml: &str, namespace: &str) -> Result<Manifest, ManifestError> {
                 .push(complete(serde_yaml::from_value(value)?, namespace)),
             Some("Console") => manifest
                 .consoles
+                .push(complete(serde_yaml::from_value(value)?, namespace)),
+            Some("Proxy") => manifest
+                .proxies
                 .push(complete(serde_yaml::from_value(value)?, namespace)),
             Some("Controller") => manifest
                 .controllers

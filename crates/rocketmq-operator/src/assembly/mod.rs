@@ -17,6 +17,7 @@ pub mod model;
 pub mod name_service;
 pub mod names;
 pub mod pod;
+pub mod proxy;
 pub mod reconcile;
 pub mod render;
 pub mod rolling;
@@ -30,6 +31,7 @@ pub mod storage;
 mod testing;
 pub mod tls;
 pub mod user_config;
+pub mod user_deployment;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};

@@ -288,6 +288,38 @@ fn check_acl_version(model: &BrokerModel) -> Result<(), InvalidSpec> {
     }
 }
 
+/// Refuses an image whose tag is a RocketMQ version older than the one `feature` came with
+/// (`(what, since)`); `otherwise` names the way out without it. A tag that is not a version is
+/// taken at its word.
+pub fn require_version(
+    image: &str,
+    field: &str,
+    (feature, since): (&str, (u32, u32)),
+    otherwise: &str,
+) -> Result<(), InvalidSpec> {
+    match image_version(image) {
+        Some(version) if version < since => Err(InvalidSpec::new(
+            field,
+            format!(
+                "{feature} came with RocketMQ {}.{}, and this image is RocketMQ {}.{}; use an \
+                 image of {}.{} or newer such as {DEFAULT_IMAGE}{}",
+                since.0,
+                since.1,
+                version.0,
+                version.1,
+                since.0,
+                since.1,
+                if otherwise.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {otherwise}")
+                }
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `(major, minor)` of an image's tag: `apache/rocketmq:5.1.4` → `(5, 1)`, `…:4.9.7-alpine` →
 /// `(4, 9)`; `None` for a tag that is not a version.
 pub fn image_version(image: &str) -> Option<(u32, u32)> {
@@ -412,16 +444,12 @@ fn resolve_controllers(
     controllers: &[Controller],
     warnings: &mut Vec<Warning>,
 ) -> Result<String, InvalidSpec> {
-    if let Some(version) = image_version(image).filter(|version| *version < (5, 0)) {
-        return Err(InvalidSpec::new(
-            "spec.brokerImage",
-            format!(
-                "clusterMode CONTROLLER came with RocketMQ 5.0, and this image is RocketMQ {}.{}; \
-                 use an image of 5.0 or newer such as {DEFAULT_IMAGE}, or clusterMode STATIC",
-                version.0, version.1
-            ),
-        ));
-    }
+    require_version(
+        image,
+        "spec.brokerImage",
+        ("clusterMode CONTROLLER", (5, 0)),
+        "or clusterMode STATIC",
+    )?;
     let mut candidates: Vec<&Controller> = controllers.iter().collect();
     candidates.sort_by_key(|controller| controller.name_any());
     let Some(chosen) = candidates.first() else {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use api::rocketmq::{PodSettings, StorageMode};
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ObjectFieldSelector,
-    PodSpec, Probe, TCPSocketAction, Volume, VolumeMount,
+    PodSpec, Probe, SecretKeySelector, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -64,23 +64,28 @@ pub fn check_pod_settings(settings: &PodSettings, policy: PodPolicy) -> Result<(
     )
 }
 
-/// The pod spec of one container with `volumes` (the user's `spec.volumes` are added).
-pub fn pod_spec(settings: &PodSettings, container: Container, volumes: Vec<Volume>) -> PodSpec {
-    let mut container = container;
-    container
-        .volume_mounts
-        .get_or_insert_default()
-        .push(VolumeMount {
-            name: "tmp".into(),
-            mount_path: TMP_DIR.into(),
-            ..VolumeMount::default()
-        });
-    let mut volumes = volumes;
-    volumes.push(Volume {
+/// A volume for `/tmp` and its mount: the root filesystem is read-only.
+pub fn tmp_volume() -> (VolumeMount, Volume) {
+    let mount = VolumeMount {
+        name: "tmp".into(),
+        mount_path: TMP_DIR.into(),
+        ..VolumeMount::default()
+    };
+    let volume = Volume {
         name: "tmp".into(),
         empty_dir: Some(EmptyDirVolumeSource::default()),
         ..Volume::default()
-    });
+    };
+    (mount, volume)
+}
+
+/// The pod spec of one container with `volumes` (the user's `spec.volumes` are added).
+pub fn pod_spec(settings: &PodSettings, container: Container, volumes: Vec<Volume>) -> PodSpec {
+    let mut container = container;
+    let (mount, volume) = tmp_volume();
+    container.volume_mounts.get_or_insert_default().push(mount);
+    let mut volumes = volumes;
+    volumes.push(volume);
     volumes.extend(settings.volumes.iter().flatten().cloned());
     let host_network = settings.host_network.unwrap_or(false);
     // With hostNetwork, cluster DNS needs ClusterFirstWithHostNet, as upstream sets it.
@@ -168,6 +173,22 @@ pub fn env_value(name: &str, value: impl Into<String>) -> EnvVar {
     EnvVar {
         name: name.into(),
         value: Some(value.into()),
+        ..EnvVar::default()
+    }
+}
+
+/// A variable from `key` of the Secret `secret`.
+pub fn env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.into(),
+                key: key.into(),
+                ..SecretKeySelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
         ..EnvVar::default()
     }
 }

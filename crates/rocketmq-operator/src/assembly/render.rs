@@ -1,4 +1,4 @@
-//! What `brokerage render` prints for NameServices, Controllers, Consoles and Brokers: every object the
+//! What `brokerage render` prints for NameServices, Controllers, Consoles, Proxies and Brokers: every object the
 //! operator would create, with the warnings it would report, without a cluster.
 
 use api::rocketmq::Broker;
@@ -6,6 +6,7 @@ use kube::ResourceExt;
 
 use super::manifest::Manifest;
 use super::model::{BrokerInputs, BrokerModel, validate};
+use super::proxy::{self, ProxyInputs};
 use super::{BrokerDesired, console, controller, name_service, names};
 use operator_common::pod_security::PodPolicy;
 use operator_common::validation::InvalidSpec;
@@ -37,7 +38,7 @@ pub fn render_broker(
     Ok((model, desired))
 }
 
-/// Every NameService's, Controller's and Broker's objects in `manifest` as one multi-document
+/// Every NameService's, Controller's, Console's, Proxy's and Broker's objects in `manifest` as one multi-document
 /// YAML. A Broker's inputs are the manifest's NameServices and ConfigMaps of its namespace.
 pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
     let mut text = String::new();
@@ -53,11 +54,34 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
     }
     for resource in &manifest.consoles {
         let namespace = resource.namespace();
-        let model = console::validate(resource, &in_namespace(&manifest.name_services, &namespace))
+        let name_services = in_namespace(&manifest.name_services, &namespace);
+        let model = console::validate(resource, &name_services, PodPolicy::default())
             .map_err(|invalid| RenderError::of("Console", resource, invalid))?;
         let objects = [
             serde_json::to_value(console::build_service(&model)),
             serde_json::to_value(console::build_deployment(&model)),
+        ];
+        push_objects(
+            &mut text,
+            objects
+                .into_iter()
+                .map(|o| o.expect("objects serialize"))
+                .collect(),
+        );
+    }
+    for resource in &manifest.proxies {
+        let namespace = resource.namespace();
+        let inputs = ProxyInputs {
+            name_services: in_namespace(&manifest.name_services, &namespace),
+            brokers: in_namespace(&manifest.brokers, &namespace),
+            config_maps: config_maps_in(manifest, &namespace),
+            pods: PodPolicy::default(),
+        };
+        let model = proxy::validate(resource, &inputs)
+            .map_err(|invalid| RenderError::of("Proxy", resource, invalid))?;
+        let objects = [
+            serde_json::to_value(proxy::build_service(&model)),
+            serde_json::to_value(proxy::build_deployment(&model)),
         ];
         push_objects(
             &mut text,
@@ -72,12 +96,7 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
         let inputs = BrokerInputs {
             name_services: in_namespace(&manifest.name_services, &namespace),
             controllers: in_namespace(&manifest.controllers, &namespace),
-            config_maps: manifest
-                .config_maps
-                .iter()
-                .filter(|config_map| config_map.namespace() == namespace)
-                .map(|config_map| (config_map.name_any(), config_map.clone()))
-                .collect(),
+            config_maps: config_maps_in(manifest, &namespace),
             // As an operator run with its default flags.
             pods: PodPolicy::default(),
             // Nothing runs yet, so there is nothing to scale in.
@@ -98,6 +117,16 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
         push_objects(&mut text, desired.to_json());
     }
     Ok(text)
+}
+
+fn config_maps_in(
+    manifest: &Manifest,
+    namespace: &Option<String>,
+) -> std::collections::BTreeMap<String, k8s_openapi::api::core::v1::ConfigMap> {
+    (manifest.config_maps.iter())
+        .filter(|config_map| &config_map.namespace() == namespace)
+        .map(|config_map| (config_map.name_any(), config_map.clone()))
+        .collect()
 }
 
 fn in_namespace<K: ResourceExt + Clone>(all: &[K], namespace: &Option<String>) -> Vec<K> {

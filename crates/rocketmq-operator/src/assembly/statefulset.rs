@@ -9,8 +9,8 @@ use k8s_openapi::api::apps::v1::{
     StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, EmptyDirVolumeSource, EnvVar, EnvVarSource, PodTemplateSpec,
-    SecretKeySelector, SecretVolumeSource, Volume, VolumeMount,
+    ConfigMapVolumeSource, EmptyDirVolumeSource, EnvVar, PodTemplateSpec, SecretVolumeSource,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -24,7 +24,8 @@ use super::jvm::{Server, run_java};
 use super::model::{BrokerModel, Node};
 use super::names;
 use super::pod::{
-    LOGS_DIR, container, container_port, env_from_field, env_value, pod_spec, tcp_probe,
+    LOGS_DIR, container, container_port, env_from_field, env_from_secret, env_value, pod_spec,
+    tcp_probe,
 };
 use super::tls::TLS_DIR;
 use operator_common::content_hash::sha256_hex;
@@ -199,18 +200,7 @@ fn build_pod_spec(model: &BrokerModel, node: &Node) -> k8s_openapi::api::core::v
 /// heap flags.
 fn env(model: &BrokerModel, node: &Node) -> Vec<EnvVar> {
     let secret = names::admin_credentials_secret(&model.cluster);
-    let from_secret = |name: &str, key: &str| EnvVar {
-        name: name.into(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: secret.clone(),
-                key: key.into(),
-                ..SecretKeySelector::default()
-            }),
-            ..EnvVarSource::default()
-        }),
-        ..EnvVar::default()
-    };
+    let from_secret = |name: &str, key: &str| env_from_secret(name, &secret, key);
     let mut env = vec![
         env_value(NAME_SERVERS_ENV, model.name_servers.clone()),
         env_value("BROKER_ID", node.replica.to_string()),

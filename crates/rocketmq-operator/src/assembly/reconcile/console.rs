@@ -14,8 +14,9 @@ use runtime::labels::STRIMZI_KIND;
 use runtime::watches::{self, metadata};
 use runtime::{Applier, Context, Error, Flow, Progress, Readiness, Steps, conditions};
 
-use super::{StepResult, WAIT_FOR_PODS, of_namespace};
+use super::{StepResult, WAIT_FOR_PODS, deployment, of_namespace};
 use crate::assembly::console::{ConsoleModel, build_deployment, build_service, validate};
+use operator_common::pod_security::PodPolicy;
 use operator_common::validation::InvalidSpec;
 
 /// What one reconcile of a Console knows.
@@ -27,7 +28,9 @@ pub struct ConsoleReconcile {
     ready_replicas: i32,
 }
 
-pub struct ConsoleAssembly;
+pub struct ConsoleAssembly {
+    pods: PodPolicy,
+}
 
 impl Assembly for ConsoleAssembly {
     type Resource = Console;
@@ -77,7 +80,7 @@ impl Assembly for ConsoleAssembly {
         console: &Console,
         name_services: &Vec<NameService>,
     ) -> Result<ConsoleModel, InvalidSpec> {
-        validate(console, name_services)
+        validate(console, name_services, self.pods)
     }
 
     fn build(
@@ -102,7 +105,7 @@ impl Assembly for ConsoleAssembly {
 }
 
 /// Runs the Console controller over one scope until it stops.
-pub async fn run(scope: Option<String>, context: Arc<Context>) {
+pub async fn run(scope: Option<String>, context: Arc<Context>, pods: PodPolicy) {
     let client = &context.client;
     let scope = scope.as_deref();
     let ours = context
@@ -117,7 +120,7 @@ pub async fn run(scope: Option<String>, context: Arc<Context>) {
             metadata::<NameService>(client, scope, &context.watch_config()),
             move |name_service| of_namespace(&consoles, &name_service),
         );
-    runtime::assembly::drive(controller, Arc::new(ConsoleAssembly), context).await;
+    runtime::assembly::drive(controller, Arc::new(ConsoleAssembly { pods }), context).await;
 }
 
 fn service(state: &mut ConsoleReconcile) -> StepResult<'_> {
@@ -134,36 +137,19 @@ fn deployment(state: &mut ConsoleReconcile) -> StepResult<'_> {
     })
 }
 
-/// Ready when the Deployment has as many ready pods as asked, of its current template.
 fn readiness(state: &mut ConsoleReconcile) -> StepResult<'_> {
     Box::pin(async move {
-        let model = &state.model;
-        let api: Api<Deployment> =
-            Api::namespaced(state.applier.client().clone(), &model.namespace);
-        let live = api.get_opt(&model.name).await?;
-        let status = live
-            .as_ref()
-            .and_then(|live| live.status.clone())
-            .unwrap_or_default();
-        let current =
-            live.as_ref().and_then(|live| live.metadata.generation) <= status.observed_generation;
-        let ready = status.ready_replicas.unwrap_or(0);
-        let updated = status.updated_replicas.unwrap_or(0);
+        let deployment = &state.model.deployment;
+        let (readiness, ready) = deployment::readiness(
+            state.applier.client(),
+            &deployment.namespace,
+            &deployment.name,
+            deployment.replicas,
+            "dashboard",
+        )
+        .await?;
         state.ready_replicas = ready;
-        let expected = model.replicas;
-        state.progress.readiness = if current
-            && ready >= expected
-            && updated >= expected
-            && status.replicas.unwrap_or(0) == expected
-        {
-            Readiness::Ready
-        } else {
-            Readiness::PodsNotReady {
-                ready: ready.max(0) as usize,
-                expected: expected as usize,
-                what: "dashboard",
-            }
-        };
+        state.progress.readiness = readiness;
         Ok(match state.progress.readiness {
             Readiness::Ready => Flow::Continue,
             _ => Flow::Requeue(WAIT_FOR_PODS),

@@ -1,5 +1,5 @@
 //! The RocketMQ assemblies' I/O: for a NameService or a Controller, its Services, StatefulSet
-//! and readiness; for a Console, its Service, Deployment and readiness; for a Broker, observe and validate into the pure model, then a chain of steps
+//! and readiness; for a Console or a Proxy, its Service, Deployment and readiness; for a Broker, observe and validate into the pure model, then a chain of steps
 //! that apply what the model built, roll pods, reach the brokers over the admin protocol, and
 //! watch readiness.
 //! The status comes last, written only when it changed.
@@ -9,9 +9,11 @@ mod broker;
 mod certificates;
 mod console;
 mod credentials;
+mod deployment;
 mod metadata;
 mod name_servers;
 mod observe;
+mod proxy;
 mod readiness;
 mod retries;
 mod rolling;
@@ -32,7 +34,7 @@ use runtime::{Context, Error, Flow, Namespaces};
 
 use crate::admin::RocketMQAdmins;
 
-/// Runs the NameService, Controller, Console and Broker controllers over the watched namespaces
+/// Runs the NameService, Controller, Console, Proxy and Broker controllers over the watched namespaces
 /// until they stop.
 /// `admins` reach the brokers, to tell them new name servers, copy metadata to new groups and
 /// keep scale-in safe.
@@ -51,14 +53,18 @@ pub async fn run(
         .map(|scope| server_set::run::<Controller>(scope.clone(), context.clone(), pods));
     let consoles = scopes
         .iter()
-        .map(|scope| console::run(scope.clone(), context.clone()));
+        .map(|scope| console::run(scope.clone(), context.clone(), pods));
+    let proxies = scopes
+        .iter()
+        .map(|scope| proxy::run(scope.clone(), context.clone(), pods));
     let brokers = scopes
         .iter()
         .map(|scope| broker::run(scope.clone(), context.clone(), admins.clone(), pods));
-    futures::future::join4(
+    futures::future::join5(
         futures::future::join_all(name_services),
         futures::future::join_all(controllers),
         futures::future::join_all(consoles),
+        futures::future::join_all(proxies),
         futures::future::join_all(brokers),
     )
     .await;
