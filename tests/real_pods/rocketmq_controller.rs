@@ -15,7 +15,8 @@ use brokerage_e2e::real_pods::{
 };
 use brokerage_e2e::wait_condition;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams};
+use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use rocketmq_client::{AdminClient, ClientConfig, TopicConfig};
 use serde_json::json;
 
@@ -140,6 +141,59 @@ async fn controller_mode_replaces_a_lost_master_and_the_controllers_a_lost_leade
         "the master moved again: {} then {}",
         after.master,
         returned.master
+    );
+
+    // The Broker's status shows the group as the controllers elected it.
+    let master_pod = returned.pod_of(&returned.master);
+    testenv::eventually(
+        "the status names the elected master, all in sync",
+        READY,
+        || async {
+            let status = brokers.get("broker").await?.status.unwrap_or_default();
+            let group = status.groups.unwrap_or_default().into_iter().next();
+            Ok(group.is_some_and(|group| {
+                group.master.as_deref() == Some(master_pod.as_str())
+                    && group.in_sync_replicas.len() == broker_pods.len()
+            }))
+        },
+    )
+    .await?;
+
+    // A restart asked of the master: the controllers elect an in-sync replica first, and only
+    // then does the old master's pod restart, as a follower.
+    let restarted_uid = pods.get(&master_pod).await?.uid();
+    let annotation =
+        json!({"metadata": {"annotations": {"strimzi.io/manual-rolling-update": "true"}}});
+    pods.patch(
+        &master_pod,
+        &PatchParams::default(),
+        &Patch::Merge(&annotation),
+    )
+    .await?;
+    testenv::eventually(
+        "mastership moves before the pod restarts",
+        READY,
+        || async {
+            let uid = pods.get_opt(&master_pod).await?.and_then(|pod| pod.uid());
+            let group = group_of(&names, &pods, &broker_pods).await;
+            let moved = group.is_some_and(|group| group.master != returned.master);
+            ensure!(
+                uid == restarted_uid,
+                "{master_pod} restarted before the controllers elected another master"
+            );
+            Ok(moved)
+        },
+    )
+    .await?;
+    testenv::eventually("the old master's pod restarts", READY, || async {
+        Ok(pods.get_opt(&master_pod).await?.and_then(|pod| pod.uid()) != restarted_uid)
+    })
+    .await?;
+    wait_condition(&brokers, "broker", "Ready", None, READY).await?;
+    let rolled = wait_for_group(&names, &pods, &broker_pods, Some(&returned.master)).await?;
+    eprintln!(
+        "{} led while {master_pod} restarted",
+        rolled.pod_of(&rolled.master)
     );
 
     // The controllers elect another leader when theirs is lost.

@@ -38,7 +38,7 @@ pub use acls::{Acl, Policy, PolicyEntry};
 pub use client::AdminClient;
 pub use cluster::{BrokerData, ClusterInfo};
 pub use config::{ClientConfig, Connector, Credentials, TlsConfig};
-pub use controller::ControllerMetadata;
+pub use controller::{ControllerMetadata, Replica, ReplicaSet};
 pub use error::{Error, RemotingError, Result};
 pub use groups::SubscriptionGroup;
 pub use route::{QueueData, TopicRoute};

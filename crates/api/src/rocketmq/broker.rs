@@ -88,4 +88,21 @@ pub struct BrokerStatus {
     /// Number of broker groups running.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i32>,
+    /// In controller mode, each group as the controllers elected it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<BrokerGroupStatus>>,
+}
+
+/// A broker group in controller mode, as its controllers see it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokerGroupStatus {
+    pub broker_name: String,
+    /// The pod of the elected master; none while the group has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master: Option<String>,
+    /// The pods whose brokers are in sync with the master (the master among them): those a new
+    /// master may be elected from.
+    #[serde(default)]
+    pub in_sync_replicas: Vec<String>,
 }

@@ -9,6 +9,7 @@ pub mod config_maps;
 pub mod console;
 pub mod controller;
 pub mod credentials;
+pub mod elected;
 pub mod heap;
 pub mod jvm;
 pub mod manifest;

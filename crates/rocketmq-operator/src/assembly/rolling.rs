@@ -2,9 +2,7 @@
 //! time, each only while every other broker is Ready; followers before the brokers that lead, so
 //! each group's master keeps taking writes while its replicas restart and pauses only once, last,
 //! when its replicas are current. In STATIC mode the masters are the `-master` pods; in controller
-//! mode they are whichever brokers the controllers elected, as the name servers list them.
-
-use std::collections::BTreeSet;
+//! mode they are whichever brokers the controllers elected ([`elected`](super::elected)).
 
 use super::model::Node;
 
@@ -32,16 +30,6 @@ impl BrokerPod {
 /// Followers first, then masters, group by group.
 pub fn restart_order(pod: &BrokerPod) -> (bool, i32, i32) {
     (pod.leads, pod.node.group, pod.node.replica)
-}
-
-/// The pods (by name) whose brokers lead their groups, from the masters' addresses the name
-/// servers list (`<IP>:<port>`) and the pods' IPs; none when no address is a pod's, so that the
-/// caller falls back on the pods' names.
-pub fn leading_pods(masters: &[String], pods: &[(String, String)], port: i32) -> BTreeSet<String> {
-    (pods.iter())
-        .filter(|(_, ip)| masters.contains(&format!("{ip}:{port}")))
-        .map(|(pod, _)| pod.clone())
-        .collect()
 }
 
 /// The broker to restart now, if any. A broker that is already down is restarted first: it
@@ -90,21 +78,10 @@ mod tests {
 
     #[test]
     fn in_controller_mode_the_elected_master_restarts_last_whatever_its_pod_is_named() {
-        let masters = vec!["10.0.0.2:10911".to_string()];
-        let pods = [
-            ("broker-0-master-0".to_string(), "10.0.0.1".to_string()),
-            ("broker-0-replica-1-0".to_string(), "10.0.0.2".to_string()),
-        ];
-        let leading = leading_pods(&masters, &pods, 10911);
-        assert_eq!(
-            leading,
-            BTreeSet::from(["broker-0-replica-1-0".to_string()])
-        );
         let mut pods = [pod(0, 0, true, true), pod(0, 1, true, true)];
         pods[0].leads = false;
         pods[1].leads = true;
         assert_eq!(next_restart(&pods, true), Some(Node::master(0)));
-        assert!(leading_pods(&[], &[], 10911).is_empty());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The desired statuses of a NameService, a Controller and a Broker, from the model and what the steps
 //! observed. Pure: the controllers write them only when they changed.
 
-use api::rocketmq::{BrokerStatus, ControllerStatus, NameServiceStatus};
+use api::rocketmq::{BrokerGroupStatus, BrokerStatus, ControllerStatus, NameServiceStatus};
 use runtime::{Progress, Readiness, conditions};
 
 use super::model::BrokerModel;
@@ -37,6 +37,7 @@ pub fn broker_status(
     model: &BrokerModel,
     progress: &Progress,
     pods: &[String],
+    groups: Option<Vec<BrokerGroupStatus>>,
     generation: Option<i64>,
 ) -> BrokerStatus {
     let mut all = vec![progress.readiness.condition()];
@@ -54,6 +55,7 @@ pub fn broker_status(
         observed_generation: generation,
         nodes: Some(nodes),
         size: Some(model.groups.len() as i32),
+        groups,
     }
 }
 
@@ -73,7 +75,7 @@ mod tests {
             "broker-1-master-0".to_string(),
             "broker-0-master-0".to_string(),
         ];
-        let status = broker_status(&model, &progress, &pods, Some(3));
+        let status = broker_status(&model, &progress, &pods, None, Some(3));
         assert_eq!(status.size, Some(3));
         assert_eq!(status.observed_generation, Some(3));
         assert_eq!(

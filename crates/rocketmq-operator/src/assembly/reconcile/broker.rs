@@ -17,8 +17,8 @@ use super::observe::{self, Observed};
 use super::retries::Retries;
 use super::state::BrokerReconcile;
 use super::{
-    apply, certificates, credentials, metadata as group_metadata, name_servers, of_namespace,
-    readiness, rolling,
+    apply, certificates, credentials, elected, metadata as group_metadata, name_servers,
+    of_namespace, readiness, rolling,
 };
 use crate::admin::RocketMQAdmins;
 use crate::assembly::status::broker_status;
@@ -56,6 +56,7 @@ impl Assembly for BrokerAssembly {
             .step("services", apply::services)
             .step("config-maps", apply::config_maps)
             .step("statefulsets", apply::statefulsets)
+            .step("elected", elected::observe)
             .step("rolling-update", rolling::restart_outdated_pods)
             .step("name-servers", name_servers::push)
             .step("metadata", group_metadata::copy_to_new_groups)
@@ -70,10 +71,13 @@ impl Assembly for BrokerAssembly {
             .map(|pod| pod.name_any())
             .filter(|pod| state.model.node_of_pod(pod).is_some())
             .collect();
+        let groups = (state.elected.as_ref())
+            .map(|elected| elected.groups.iter().map(|group| group.status()).collect());
         broker_status(
             &state.model,
             &state.progress,
             &pods,
+            groups,
             state.broker.metadata.generation,
         )
     }
@@ -114,6 +118,7 @@ impl Assembly for BrokerAssembly {
             existing: observed.statefulsets,
             pods: observed.pods,
             metadata_pending: Default::default(),
+            elected: None,
             progress,
         }
     }

@@ -10,6 +10,7 @@ mod certificates;
 mod console;
 mod credentials;
 mod deployment;
+mod elected;
 mod metadata;
 mod name_servers;
 mod observe;

@@ -1,10 +1,12 @@
 //! The rolling update: the StatefulSets use `OnDelete`, so the operator decides when each broker
-//! restarts: one at a time, followers before masters (in controller mode, the masters the name
-//! servers list), each only while every other broker is Ready (see [`crate::assembly::rolling`]).
+//! restarts: one at a time, followers before masters, each only while every other broker is
+//! Ready (see [`crate::assembly::rolling`]). In controller mode the masters are those the
+//! controllers elected, and before a master restarts the controllers elect an in-sync replica
+//! in its place.
 //! `strimzi.io/manual-rolling-update` on a broker's pod or StatefulSet restarts it the same way. With `allowRestart: false` nothing restarts: a condition
 //! names the brokers waiting for a restart.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -20,8 +22,7 @@ use super::state::BrokerReconcile;
 use crate::assembly::annotations::{
     CONFIGURATION_HASH, MANUAL_ROLLING_UPDATE, annotation, is_true,
 };
-use crate::assembly::names;
-use crate::assembly::rolling::{BrokerPod, leading_pods, next_restart};
+use crate::assembly::rolling::{BrokerPod, next_restart};
 
 pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
@@ -78,16 +79,19 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
             "restarting brokers one at a time: {}",
             due.join(", ")
         ));
-        // Asked only when a restart is due: which brokers lead decides the order, nothing else.
-        if let Some(leading) = elected_masters(state).await {
+        if let Some(elected) = &state.elected {
             for pod in &mut pods {
-                pod.leads = leading.contains(&state.model.pod_name(&pod.node));
+                let name = state.model.pod_name(&pod.node);
+                pod.leads = (elected.groups.iter()).any(|group| group.master == Some(name.clone()));
             }
         }
         let Some(node) = next_restart(&pods, allow_restart) else {
             return Ok(Flow::Requeue(WAIT_FOR_PODS));
         };
         let name = state.model.pod_name(&node);
+        if hand_mastership_over(state, &name).await {
+            return Ok(Flow::Requeue(WAIT_FOR_PODS));
+        }
         // A pod being deleted is restarting already.
         let running = state
             .pods
@@ -104,19 +108,50 @@ pub fn restart_outdated_pods(state: &mut BrokerReconcile) -> BoxFuture<'_, Resul
     })
 }
 
-/// In controller mode, the pods of the brokers the controllers elected, as the name servers list
-/// them; `None` (the pods' names decide) in STATIC mode or when the name servers cannot say.
-async fn elected_masters(state: &BrokerReconcile) -> Option<BTreeSet<String>> {
-    state.model.controllers.as_ref()?;
+/// In controller mode, before the master in `pod` restarts, asks the controllers to elect an
+/// in-sync replica, so that the group keeps taking writes; the pod restarts on a later pass,
+/// once it follows. Whether it asked: when there is no replica to take over, or the election
+/// fails, the master restarts as it is and the controllers elect another when it goes.
+async fn hand_mastership_over(state: &mut BrokerReconcile, pod: &str) -> bool {
+    let Some(elected) = &state.elected else {
+        return false;
+    };
+    let Some(group) = (elected.groups.iter()).find(|group| group.master.as_deref() == Some(pod))
+    else {
+        return false;
+    };
+    let Some((successor, broker_id)) = group.handover() else {
+        return false;
+    };
     let cluster = state.model.cluster_ref();
-    let admin = state.admins.admin(&cluster).await.ok()?;
-    let info = admin.cluster_info().await.ok()?;
-    let name = state.admins.cluster_name(&cluster);
-    let masters: Vec<String> = info.masters(&name).into_iter().map(|(_, at)| at).collect();
-    let pods: Vec<(String, String)> = (state.pods.iter())
-        .filter_map(|pod| Some((pod.name_any(), pod.status.as_ref()?.pod_ip.clone()?)))
-        .collect();
-    Some(leading_pods(&masters, &pods, names::BROKER_PORT)).filter(|found| !found.is_empty())
+    let Ok(admin) = state.admins.admin(&cluster).await else {
+        return false;
+    };
+    let cluster_name = state.admins.cluster_name(&cluster);
+    let elected_now = admin
+        .elect_master(
+            &elected.leader,
+            &cluster_name,
+            &group.broker_name,
+            broker_id,
+        )
+        .await;
+    match elected_now {
+        Ok(()) => {
+            state.progress.event(
+                "MastershipMoved",
+                format!(
+                    "{successor} leads {} while {pod} restarts",
+                    group.broker_name
+                ),
+            );
+            true
+        }
+        Err(error) => {
+            tracing::warn!(%error, %pod, "the controllers did not elect another master first");
+            false
+        }
+    }
 }
 
 /// A restart asked on a StatefulSet is handed to its one pod, whose replacement then comes

@@ -11,6 +11,7 @@ use runtime::{Applier, Progress};
 
 use super::retries::Retries;
 use crate::admin::RocketMQAdmins;
+use crate::assembly::elected::ElectedGroup;
 use crate::assembly::{BrokerDesired, BrokerModel};
 
 pub struct BrokerReconcile {
@@ -26,5 +27,13 @@ pub struct BrokerReconcile {
     pub pods: Vec<Pod>,
     /// New groups whose masters still wait for the cluster's topics and subscription groups.
     pub metadata_pending: BTreeSet<i32>,
+    /// In controller mode, what the controllers elected, when they said.
+    pub elected: Option<ControllersView>,
     pub progress: Progress,
+}
+
+/// The leading controller and each group as it elected it.
+pub struct ControllersView {
+    pub leader: String,
+    pub groups: Vec<ElectedGroup>,
 }
