@@ -1,19 +1,20 @@
 //! The RocketMQTopic operator against a real RocketMQ name server and two master brokers and the
 //! real local cluster: topics appear in the route table of both with their queues, change, and
 //! are deleted;
-//! invalid and paused resources and an unknown cluster say so while others reconcile.
+//! invalid and paused resources and an unknown cluster say so while others reconcile. And a
+//! TopicTransfer from those two masters to a broker of another cluster.
 
 use std::time::Duration;
 
 use anyhow::Result;
-use api::rocketmq::RocketMQTopic;
-use brokerage_e2e::operators::{Operators, RocketMQTopics};
+use api::rocketmq::{RocketMQTopic, TopicTransfer};
+use brokerage_e2e::operators::{Operators, RocketMQTopics, TopicTransfers};
 use brokerage_e2e::{setup, wait_condition};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
-use rocketmq_client::{AdminClient, ClientConfig, TopicRoute};
+use rocketmq_client::{AdminClient, ClientConfig, TopicConfig, TopicRoute};
 use rocketmq_operator::admin::RocketMQOverride;
 use serde_json::json;
-use testenv::rocketmq::{RocketMQCluster, RocketMQOptions};
+use testenv::rocketmq::{Broker, BrokerOptions, RocketMQCluster, RocketMQOptions};
 use tokio::sync::OnceCell;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -327,4 +328,110 @@ async fn a_topic_of_an_unknown_cluster_waits_and_is_released_on_deletion() -> Re
         || async { Ok(test.topics.get_opt("lost").await?.is_none()) },
     )
     .await
+}
+
+/// A TopicTransfer moves a topic from the shared cluster's two masters to a third broker of a
+/// cluster of its own, registered with the same name server: created there with its consumer
+/// group, read-only on the source, then held while the group has not consumed everything on
+/// the source, and deleted from the source only once it has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_transfer_waits_for_its_consumers_before_leaving_the_source() -> Result<()> {
+    let rocketmq = shared_rocketmq().await?;
+    let names = rocketmq.name_server_addr();
+    let mut options = BrokerOptions::new(&names);
+    (options.cluster_name, options.broker_name) = ("elsewhere".into(), "elsewhere-0".into());
+    let target = tokio::task::spawn_blocking(move || Broker::start(&options)).await??;
+    let (client, namespace) = setup("rmq-transfer").await?;
+    let cluster = |name: &str, cluster_name: &str| RocketMQOverride {
+        namespace: Some(namespace.clone()),
+        cluster: name.into(),
+        cluster_name: Some(cluster_name.into()),
+        name_servers: names.clone(),
+        ..RocketMQOverride::default()
+    };
+    Operators::watching(&client, &[&namespace])
+        .resync(RESYNC)
+        .rocketmq(vec![
+            cluster("source", "DefaultCluster"),
+            cluster("target", "elsewhere"),
+        ])
+        .start(&[TopicTransfers]);
+
+    // Messages on both source masters, of which the group `billing` consumed none yet.
+    let admin = AdminClient::new(ClientConfig::new(&names));
+    let sources: Vec<String> = rocketmq.brokers().iter().map(|b| b.addr()).collect();
+    for source in &sources {
+        admin
+            .create_topic(source, &TopicConfig::new("moving"))
+            .await?;
+        for body in ["a", "b", "c"] {
+            admin
+                .send_message(source, "moving", body.as_bytes())
+                .await?;
+        }
+        admin
+            .commit_offset(source, "billing", "moving", 0, 0)
+            .await?;
+    }
+    let transfers: Api<TopicTransfer> = Api::namespaced(client.clone(), &namespace);
+    let transfer = json!({
+        "apiVersion": "rocketmq.apache.org/v1alpha1", "kind": "TopicTransfer",
+        "metadata": {"name": "moving"},
+        "spec": {"topic": "moving", "sourceCluster": "source", "targetCluster": "target"},
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&transfer)?, &namespace).await?;
+    let message = wait_condition(
+        &transfers,
+        "moving",
+        "NotReady",
+        Some("WaitingForConsumers"),
+        WAIT,
+    )
+    .await?
+    .message
+    .unwrap_or_default();
+    assert!(message.contains("billing (6)"), "{message}");
+    // The topic and the group are on the target, and the source takes no more writes.
+    let on_target = admin.topic_configs(&target.addr()).await?;
+    assert_eq!(on_target["moving"].perm, 6);
+    assert!(on_target.contains_key("%RETRY%billing"));
+    let groups = admin.subscription_groups(&target.addr()).await?;
+    assert!(groups.iter().any(|group| group.name == "billing"));
+    for source in &sources {
+        assert_eq!(admin.topic_configs(source).await?["moving"].perm, 4);
+    }
+    // Held while a message is left, however long: nothing unconsumed is deleted.
+    tokio::time::sleep(RESYNC * 2).await;
+    for source in &sources {
+        assert!(admin.topic_configs(source).await?.contains_key("moving"));
+        admin
+            .commit_offset(source, "billing", "moving", 0, 2)
+            .await?;
+    }
+    tokio::time::sleep(RESYNC * 2).await;
+    let status = transfers.get("moving").await?.status.unwrap_or_default();
+    assert_eq!(status.phase.as_deref(), Some("WaitingForConsumers"));
+    assert_eq!(status.unconsumed_messages, Some(2));
+
+    // Consumed everywhere: the topic leaves the source, and the transfer is done.
+    for source in &sources {
+        admin
+            .commit_offset(source, "billing", "moving", 0, 3)
+            .await?;
+    }
+    wait_condition(&transfers, "moving", "Ready", None, WAIT).await?;
+    let status = transfers.get("moving").await?.status.unwrap_or_default();
+    assert_eq!(status.phase.as_deref(), Some("Done"));
+    assert_eq!(status.consumer_groups, Some(vec!["billing".to_string()]));
+    for source in &sources {
+        assert!(!admin.topic_configs(source).await?.contains_key("moving"));
+    }
+    let route = admin.topic_route("moving").await?.unwrap_or_default();
+    let brokers: Vec<&str> = route
+        .queues
+        .iter()
+        .map(|q| q.broker_name.as_str())
+        .collect();
+    assert_eq!(brokers, ["elsewhere-0"]);
+    Ok(())
 }

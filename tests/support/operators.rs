@@ -21,17 +21,19 @@ pub enum Controller {
     KafkaUsers,
     RocketMQTopics,
     RocketMQUsers,
+    TopicTransfers,
 }
 
 pub use Controller::*;
 
 /// Every controller.
-pub const ALL: [Controller; 5] = [
+pub const ALL: [Controller; 6] = [
     Clusters,
     KafkaTopics,
     KafkaUsers,
     RocketMQTopics,
     RocketMQUsers,
+    TopicTransfers,
 ];
 
 pub struct Operators {
@@ -124,6 +126,9 @@ impl Operators {
                     }
                     RocketMQUsers => {
                         rocketmq_operator::users::run(&namespaces, context, rocketmq).await
+                    }
+                    TopicTransfers => {
+                        rocketmq_operator::transfers::run(&namespaces, context, rocketmq).await
                     }
                 }
             });

@@ -61,4 +61,5 @@ has_conditions!(
     crate::rocketmq::ProxyStatus,
     crate::rocketmq::RocketMQTopicStatus,
     crate::rocketmq::RocketMQUserStatus,
+    crate::rocketmq::TopicTransferStatus,
 );

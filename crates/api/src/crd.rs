@@ -5,7 +5,7 @@ use kube::CustomResourceExt;
 
 use crate::kafka::{self, Kafka, KafkaNodePool, KafkaRebalance, KafkaTopic, KafkaUser};
 use crate::rocketmq::{
-    Broker, Console, Controller, NameService, Proxy, RocketMQTopic, RocketMQUser,
+    Broker, Console, Controller, NameService, Proxy, RocketMQTopic, RocketMQUser, TopicTransfer,
 };
 
 /// Every CRD Brokerage serves, ready to apply.
@@ -120,6 +120,15 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
             Some(DNS_1035_LABEL),
             63,
             "it names the proxy's Deployment and Service",
+        ),
+        rocketmq(
+            TopicTransfer::crd(),
+            &[
+                ("Topic", "string", ".spec.topic"),
+                ("Source", "string", ".spec.sourceCluster"),
+                ("Target", "string", ".spec.targetCluster"),
+                ("Phase", "string", ".status.phase"),
+            ],
         ),
         rocketmq(
             RocketMQTopic::crd(),

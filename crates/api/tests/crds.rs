@@ -54,6 +54,7 @@ fn serves_every_kind_once() {
             "proxys.rocketmq.apache.org",
             "rocketmqtopics.rocketmq.apache.org",
             "rocketmqusers.rocketmq.apache.org",
+            "topictransfers.rocketmq.apache.org",
         ]
     );
 }
@@ -121,6 +122,12 @@ fn names_short_names_and_categories() {
             "rocketmqusers.rocketmq.apache.org",
             "RocketMQUser",
             "rmqu",
+            "rocketmq",
+        ),
+        (
+            "topictransfers.rocketmq.apache.org",
+            "TopicTransfer",
+            "rmqtransfer",
             "rocketmq",
         ),
     ];

@@ -127,7 +127,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         kafka_operator::users::run(&namespaces, context.clone(), kafka.clone()),
         kafka_operator::rebalance::run(&namespaces, context.clone(), kafka),
     );
-    let rocketmq_operator = futures::future::join3(
+    let rocketmq_operator = futures::future::join4(
         rocketmq_operator::assembly::reconcile::run(
             &namespaces,
             context.clone(),
@@ -135,7 +135,8 @@ pub async fn run(args: RunArgs) -> Result<()> {
             pods,
         ),
         rocketmq_operator::topics::run(&namespaces, context.clone(), rocketmq.clone(), settings),
-        rocketmq_operator::users::run(&namespaces, context, rocketmq),
+        rocketmq_operator::users::run(&namespaces, context.clone(), rocketmq.clone()),
+        rocketmq_operator::transfers::run(&namespaces, context, rocketmq),
     );
     let controllers = futures::future::join(kafka_operator, rocketmq_operator);
     readiness.set_ready();

@@ -79,6 +79,24 @@ impl AdminClient {
         Ok(count(stats.iter().flatten(), &committed))
     }
 
+    /// What the consumer groups of `topic` on this broker have not consumed yet: for each group
+    /// that committed an offset on it, the messages after its offsets (at least the min offset
+    /// of each queue); and every message the topic holds. A topic no group consumed has no
+    /// group; a topic the broker does not have, none of either. Requests: all committed
+    /// offsets and the topic's stats.
+    pub async fn topic_backlog(&self, broker: &str, topic: &str) -> Result<TopicBacklog> {
+        let offsets = Request::new(GET_ALL_CONSUMER_OFFSET);
+        let (offsets, stats) = tokio::try_join!(
+            self.call(broker, &offsets),
+            self.topic_stats(broker, topic.to_string()),
+        )?;
+        let Some(stats) = stats else {
+            return Ok(TopicBacklog::default());
+        };
+        let offsets: ConsumerOffsets = fastjson::parse(&offsets, "consumer offsets")?;
+        Ok(topic_backlog(&stats, offsets))
+    }
+
     /// GET_TOPIC_STATS_INFO by queue id; `None` when the topic went away meanwhile.
     async fn topic_stats(
         &self,
@@ -99,6 +117,36 @@ impl AdminClient {
             queues.insert(queue.queue_id, offsets);
         }
         Ok(Some((topic, queues)))
+    }
+}
+
+/// A topic's backlog on one broker ([`AdminClient::topic_backlog`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TopicBacklog {
+    /// Messages the topic holds (max minus min offset over its queues).
+    pub messages: u64,
+    /// By consumer group: messages it has not consumed.
+    pub unconsumed_by_group: BTreeMap<String, u64>,
+}
+
+/// `stats`: a topic and its queues' offsets.
+fn topic_backlog(
+    stats: &(String, BTreeMap<i32, QueueOffsets>),
+    offsets: ConsumerOffsets,
+) -> TopicBacklog {
+    let topic = &stats.0;
+    let held = count([stats], &HashMap::new());
+    let unconsumed_by_group = (offsets.offset_table.into_iter())
+        .filter_map(|(key, committed)| {
+            // `topic@group`: neither name may contain `@`.
+            let (of, group) = key.split_once('@')?;
+            let committed = HashMap::from([(of.to_string(), committed)]);
+            (of == topic).then(|| (group.to_string(), count([stats], &committed)))
+        })
+        .collect();
+    TopicBacklog {
+        messages: held,
+        unconsumed_by_group,
     }
 }
 
@@ -195,5 +243,18 @@ mod tests {
             ]),
         )];
         assert_eq!(count(&absurd, &HashMap::new()), 2 * i64::MAX as u64);
+    }
+
+    #[test]
+    fn a_topics_backlog_counts_what_each_of_its_groups_left() {
+        let body = br#"{"offsetTable":{"orders@fast":{0:10,1:4},"orders@slow":{0:3},"payments@fast":{0:1}}}"#;
+        let committed: ConsumerOffsets = fastjson::parse(body, "offsets").unwrap();
+        let queues = BTreeMap::from([(0, offsets(2, 10)), (1, offsets(0, 4))]);
+        let backlog = topic_backlog(&("orders".to_string(), queues), committed);
+        assert_eq!(backlog.messages, 12);
+        assert_eq!(
+            backlog.unconsumed_by_group,
+            BTreeMap::from([("fast".to_string(), 0), ("slow".to_string(), 11)])
+        );
     }
 }

@@ -35,6 +35,7 @@ mod topics;
 mod users;
 
 pub use acls::{Acl, Policy, PolicyEntry};
+pub use backlog::TopicBacklog;
 pub use client::AdminClient;
 pub use cluster::{BrokerData, ClusterInfo};
 pub use config::{ClientConfig, Connector, Credentials, TlsConfig};

@@ -1,4 +1,5 @@
-//! Producing one message, for tests and for proving that a broker still holds data.
+//! Producing one message, for tests and for proving that a broker still holds data; and
+//! committing a consumer group's offset, as its consumers do, for tests of what waits for them.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -7,12 +8,31 @@ use tracing::debug;
 use crate::client::AdminClient;
 use crate::error::{RemotingError, Result};
 use crate::pool;
-use crate::request::{Request, SEND_MESSAGE_V2};
+use crate::request::{Request, SEND_MESSAGE_V2, UPDATE_CONSUMER_OFFSET};
 
 /// Named in the request; brokers only use it for transactional messages and statistics.
 const PRODUCER_GROUP: &str = "brokerage-admin";
 
 impl AdminClient {
+    /// UPDATE_CONSUMER_OFFSET: `group` has consumed `topic`'s queue `queue` on the broker up to
+    /// `offset`.
+    pub async fn commit_offset(
+        &self,
+        broker: &str,
+        group: &str,
+        topic: &str,
+        queue: i32,
+        offset: i64,
+    ) -> Result<()> {
+        let request = Request::new(UPDATE_CONSUMER_OFFSET)
+            .field("consumerGroup", group)
+            .field("topic", topic)
+            .field("queueId", queue)
+            .field("commitOffset", offset);
+        self.call(broker, &request).await?;
+        Ok(())
+    }
+
     /// SEND_MESSAGE_V2: one message with `body` to queue 0 of `topic` on the broker. Needs
     /// the `Pub` action on the topic where ACLs are on. A broker that stored the message but
     /// could not flush or replicate it in time answers FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT

@@ -18,6 +18,7 @@ macro_rules! request_codes {
 
 request_codes! {
     SEND_MESSAGE_V2 = 310;
+    UPDATE_CONSUMER_OFFSET = 15;
     UPDATE_AND_CREATE_TOPIC = 17;
     UPDATE_AND_CREATE_TOPIC_LIST = 18;
     GET_ALL_TOPIC_CONFIG = 21;

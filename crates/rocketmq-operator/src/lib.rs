@@ -6,4 +6,5 @@
 pub mod admin;
 pub mod assembly;
 pub mod topics;
+pub mod transfers;
 pub mod users;

@@ -1,5 +1,5 @@
 //! `rocketmq.apache.org/v1alpha1`: apache/rocketmq-operator's `NameService`, `Broker`,
-//! `Controller`, `Console` and `Proxy`, plus `RocketMQTopic` and `RocketMQUser` in the same style.
+//! `Controller`, `Console`, `Proxy` and `TopicTransfer`, plus `RocketMQTopic` and `RocketMQUser` in the same style.
 
 mod broker;
 mod cluster_ref;
@@ -9,6 +9,7 @@ mod name_service;
 mod pod;
 mod proxy;
 mod topic;
+mod topic_transfer;
 mod user;
 
 pub use broker::*;
@@ -19,6 +20,7 @@ pub use name_service::*;
 pub use pod::*;
 pub use proxy::*;
 pub use topic::*;
+pub use topic_transfer::*;
 pub use user::*;
 
 /// The API group of every kind in this module.

@@ -44,10 +44,10 @@ ClusterRole of install/.
     resources: [kafkas/status, kafkanodepools/status, kafkatopics/status, kafkausers/status, kafkarebalances/status]
     verbs: [get, patch, update]
   - apiGroups: [rocketmq.apache.org]
-    resources: [nameservices, controllers, consoles, proxys, brokers, rocketmqtopics, rocketmqusers]
+    resources: [nameservices, controllers, consoles, proxys, brokers, rocketmqtopics, rocketmqusers, topictransfers]
     verbs: [get, list, watch, patch, update]
   - apiGroups: [rocketmq.apache.org]
-    resources: [nameservices/status, controllers/status, consoles/status, proxys/status, brokers/status, rocketmqtopics/status, rocketmqusers/status]
+    resources: [nameservices/status, controllers/status, consoles/status, proxys/status, brokers/status, rocketmqtopics/status, rocketmqusers/status, topictransfers/status]
     verbs: [get, patch, update]
   # What a cluster is made of.
   - apiGroups: [""]

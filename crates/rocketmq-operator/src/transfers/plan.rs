@@ -1,0 +1,174 @@
+//! What a TopicTransfer does next, decided afresh from what the two clusters show at each
+//! reconcile, never from a phase remembered in the status: so a transfer resumes correctly
+//! whenever the operator stops (each action is one the clusters accept again), and a person's
+//! change in between is seen. The order keeps every message consumable: the topic is on the
+//! target before the source stops taking writes (producers always have somewhere to send), and
+//! leaves the source only once every consumer group has consumed everything there.
+
+use std::collections::BTreeMap;
+
+/// What the two clusters show of the topic.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Whether some source master still holds the topic.
+    pub on_source: bool,
+    /// Whether a source master still lets producers write to it.
+    pub source_writable: bool,
+    /// Whether every target master holds it.
+    pub on_target: bool,
+    /// The consumer groups to carry over, and whether every target master knows each.
+    pub groups_on_target: BTreeMap<String, bool>,
+    /// Messages the topic holds on the source.
+    pub source_messages: u64,
+    /// By consumer group: messages on the source it has not consumed.
+    pub unconsumed_by_group: BTreeMap<String, u64>,
+}
+
+/// The next action, and the phase the status shows while it is due.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Create the topic and the consumer groups (with their retry topics) on the target.
+    CreateOnTarget,
+    /// Make the topic read-only on the source.
+    StopWrites,
+    /// Wait: a group has not consumed everything on the source (the message says what).
+    WaitForConsumers(String),
+    /// Delete the topic from the source's masters and its route from the name servers.
+    DeleteFromSource,
+    Done,
+    /// The topic is on neither cluster: there is nothing to move.
+    NothingToMove,
+}
+
+impl Next {
+    pub fn phase(&self) -> &'static str {
+        match self {
+            Next::CreateOnTarget => "CreatingOnTarget",
+            Next::StopWrites => "StoppingWrites",
+            Next::WaitForConsumers(_) => "WaitingForConsumers",
+            Next::DeleteFromSource => "DeletingFromSource",
+            Next::Done => "Done",
+            Next::NothingToMove => "NothingToMove",
+        }
+    }
+}
+
+pub fn next(facts: &Facts) -> Next {
+    if !facts.on_source {
+        return match facts.on_target {
+            true => Next::Done,
+            false => Next::NothingToMove,
+        };
+    }
+    if !facts.on_target || facts.groups_on_target.values().any(|known| !known) {
+        return Next::CreateOnTarget;
+    }
+    if facts.source_writable {
+        return Next::StopWrites;
+    }
+    match unconsumed(facts) {
+        Some(message) => Next::WaitForConsumers(message),
+        None => Next::DeleteFromSource,
+    }
+}
+
+/// Why the source cannot be emptied yet: a group that has not consumed everything there, or
+/// messages no group has consumed at all. Messages no one consumes stay: never deleted unread.
+fn unconsumed(facts: &Facts) -> Option<String> {
+    if facts.source_messages == 0 {
+        return None;
+    }
+    if facts.unconsumed_by_group.is_empty() {
+        return Some(format!(
+            "{} messages on the source and no consumer group has consumed any; they stay until \
+             one does",
+            facts.source_messages
+        ));
+    }
+    let behind: Vec<String> = (facts.unconsumed_by_group.iter())
+        .filter(|(_, left)| **left > 0)
+        .map(|(group, left)| format!("{group} ({left})"))
+        .collect();
+    (!behind.is_empty()).then(|| {
+        format!(
+            "consumer groups have messages left on the source: {}",
+            behind.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starting() -> Facts {
+        Facts {
+            on_source: true,
+            source_writable: true,
+            groups_on_target: BTreeMap::from([("billing".to_string(), false)]),
+            source_messages: 10,
+            unconsumed_by_group: BTreeMap::from([("billing".to_string(), 4)]),
+            ..Facts::default()
+        }
+    }
+
+    /// Each action as the clusters would show it done; `next` walks the whole transfer.
+    #[test]
+    fn a_transfer_walks_its_phases_in_order_and_waits_for_every_group() {
+        let mut facts = starting();
+        let mut phases = Vec::new();
+        loop {
+            let step = next(&facts);
+            phases.push(step.phase());
+            match step {
+                Next::CreateOnTarget => {
+                    facts.on_target = true;
+                    facts
+                        .groups_on_target
+                        .values_mut()
+                        .for_each(|known| *known = true);
+                }
+                Next::StopWrites => facts.source_writable = false,
+                Next::WaitForConsumers(message) => {
+                    assert!(message.contains("billing (4)"), "{message}");
+                    facts.unconsumed_by_group.insert("billing".into(), 0);
+                }
+                Next::DeleteFromSource => facts.on_source = false,
+                Next::Done | Next::NothingToMove => break,
+            }
+        }
+        assert_eq!(
+            phases,
+            [
+                "CreatingOnTarget",
+                "StoppingWrites",
+                "WaitingForConsumers",
+                "DeletingFromSource",
+                "Done"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_half_done_action_is_done_again_and_unread_messages_are_never_deleted() {
+        // The topic reached some target masters, or a group is missing there: create again.
+        let mut facts = starting();
+        facts.on_target = true;
+        assert_eq!(next(&facts), Next::CreateOnTarget);
+        // Read-only on the source, but messages no group has read: wait, whatever the time.
+        let mut facts = starting();
+        facts.on_target = true;
+        facts.groups_on_target.clear();
+        facts.source_writable = false;
+        facts.unconsumed_by_group.clear();
+        let Next::WaitForConsumers(message) = next(&facts) else {
+            panic!("deleted unread messages");
+        };
+        assert!(message.contains("no consumer group"), "{message}");
+        // An empty topic leaves at once.
+        facts.source_messages = 0;
+        assert_eq!(next(&facts), Next::DeleteFromSource);
+        // Neither cluster has it.
+        assert_eq!(next(&Facts::default()), Next::NothingToMove);
+    }
+}
