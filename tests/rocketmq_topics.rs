@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 use api::rocketmq::{RocketMQTopic, TopicTransfer};
-use brokerage_e2e::operators::{Operators, RocketMQTopics, TopicTransfers};
+use brokerage_e2e::operators::{Operators, RocketMQTopics};
 use brokerage_e2e::{setup, wait_condition};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
-use rocketmq_client::{AdminClient, ClientConfig, TopicConfig, TopicRoute};
+use rocketmq_client::{AdminClient, ClientConfig, SubscriptionGroup, TopicConfig, TopicRoute};
 use rocketmq_operator::admin::RocketMQOverride;
 use serde_json::json;
+use testenv::operator::Operator;
 use testenv::rocketmq::{Broker, BrokerOptions, RocketMQCluster, RocketMQOptions};
 use tokio::sync::OnceCell;
 
@@ -333,34 +334,50 @@ async fn a_topic_of_an_unknown_cluster_waits_and_is_released_on_deletion() -> Re
 /// A TopicTransfer moves a topic from the shared cluster's two masters to a third broker of a
 /// cluster of its own, registered with the same name server: created there with its consumer
 /// group, read-only on the source, then held while the group has not consumed everything on
-/// the source, and deleted from the source only once it has.
+/// the source, and deleted from the source only once it has. The operator (the release binary)
+/// is killed with SIGKILL in every phase and started again: the transfer goes on from where the
+/// clusters are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_topic_transfer_waits_for_its_consumers_before_leaving_the_source() -> Result<()> {
+async fn a_topic_transfer_survives_kills_and_waits_for_its_consumers() -> Result<()> {
     let rocketmq = shared_rocketmq().await?;
     let names = rocketmq.name_server_addr();
     let mut options = BrokerOptions::new(&names);
     (options.cluster_name, options.broker_name) = ("elsewhere".into(), "elsewhere-0".into());
     let target = tokio::task::spawn_blocking(move || Broker::start(&options)).await??;
     let (client, namespace) = setup("rmq-transfer").await?;
-    let cluster = |name: &str, cluster_name: &str| RocketMQOverride {
-        namespace: Some(namespace.clone()),
-        cluster: name.into(),
-        cluster_name: Some(cluster_name.into()),
-        name_servers: names.clone(),
-        ..RocketMQOverride::default()
+    // The operator's files, under the temporary directory (its namespace names it uniquely).
+    let dir = std::env::temp_dir().join(format!("brokerage-{namespace}"));
+    std::fs::create_dir_all(&dir)?;
+    let connections = dir.join("rocketmq-connections.yaml");
+    std::fs::write(
+        &connections,
+        format!(
+            "- cluster: source\n  clusterName: DefaultCluster\n  nameServers: {names}\n\
+             - cluster: target\n  clusterName: elsewhere\n  nameServers: {names}\n"
+        ),
+    )?;
+    let connections = connections.display().to_string();
+    let start = || async {
+        let args = [
+            "--rocketmq-connections",
+            connections.as_str(),
+            "--watch-namespaces",
+            namespace.as_str(),
+        ];
+        let log = dir.join("operator.log");
+        Operator::start(testenv::shared().await.kubeconfig(), &log, &args).await
     };
-    Operators::watching(&client, &[&namespace])
-        .resync(RESYNC)
-        .rocketmq(vec![
-            cluster("source", "DefaultCluster"),
-            cluster("target", "elsewhere"),
-        ])
-        .start(&[TopicTransfers]);
+    let mut operator = start().await?;
 
     // Messages on both source masters, of which the group `billing` consumed none yet.
     let admin = AdminClient::new(ClientConfig::new(&names));
     let sources: Vec<String> = rocketmq.brokers().iter().map(|b| b.addr()).collect();
+    let billing = SubscriptionGroup {
+        name: "billing".into(),
+        config: json!({"retryMaxTimes": 5}),
+    };
     for source in &sources {
+        admin.update_subscription_group(source, &billing).await?;
         admin
             .create_topic(source, &TopicConfig::new("moving"))
             .await?;
@@ -380,48 +397,42 @@ async fn a_topic_transfer_waits_for_its_consumers_before_leaving_the_source() ->
         "spec": {"topic": "moving", "sourceCluster": "source", "targetCluster": "target"},
     });
     testenv::apply_yaml(&client, &serde_yaml::to_string(&transfer)?, &namespace).await?;
-    let message = wait_condition(
-        &transfers,
-        "moving",
-        "NotReady",
-        Some("WaitingForConsumers"),
-        WAIT,
-    )
-    .await?
-    .message
-    .unwrap_or_default();
-    assert!(message.contains("billing (6)"), "{message}");
-    // The topic and the group are on the target, and the source takes no more writes.
-    let on_target = admin.topic_configs(&target.addr()).await?;
-    assert_eq!(on_target["moving"].perm, 6);
-    assert!(on_target.contains_key("%RETRY%billing"));
-    let groups = admin.subscription_groups(&target.addr()).await?;
-    assert!(groups.iter().any(|group| group.name == "billing"));
-    for source in &sources {
-        assert_eq!(admin.topic_configs(source).await?["moving"].perm, 4);
-    }
-    // Held while a message is left, however long: nothing unconsumed is deleted.
-    tokio::time::sleep(RESYNC * 2).await;
-    for source in &sources {
-        assert!(admin.topic_configs(source).await?.contains_key("moving"));
-        admin
-            .commit_offset(source, "billing", "moving", 0, 2)
-            .await?;
-    }
-    tokio::time::sleep(RESYNC * 2).await;
-    let status = transfers.get("moving").await?.status.unwrap_or_default();
-    assert_eq!(status.phase.as_deref(), Some("WaitingForConsumers"));
-    assert_eq!(status.unconsumed_messages, Some(2));
 
-    // Consumed everywhere: the topic leaves the source, and the transfer is done.
-    for source in &sources {
-        admin
-            .commit_offset(source, "billing", "moving", 0, 3)
-            .await?;
+    let mut phases: Vec<String> = Vec::new();
+    while phases.last().map(String::as_str) != Some("Done") {
+        let deadline = std::time::Instant::now() + WAIT;
+        let phase = loop {
+            let status = transfers.get("moving").await?.status.unwrap_or_default();
+            if let Some(next) = status.phase.filter(|now| phases.last() != Some(now)) {
+                break next;
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the transfer stayed in {:?}: {:?}",
+                phases.last(),
+                status.conditions
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        operator.kill().await?;
+        if phase == "WaitingForConsumers" {
+            held_until_consumed(&admin, &transfers, &sources, &target.addr()).await?;
+        }
+        phases.push(phase);
+        operator = start().await?;
     }
+    assert_eq!(
+        phases,
+        [
+            "CreatingOnTarget",
+            "StoppingWrites",
+            "WaitingForConsumers",
+            "DeletingFromSource",
+            "Done"
+        ]
+    );
     wait_condition(&transfers, "moving", "Ready", None, WAIT).await?;
     let status = transfers.get("moving").await?.status.unwrap_or_default();
-    assert_eq!(status.phase.as_deref(), Some("Done"));
     assert_eq!(status.consumer_groups, Some(vec!["billing".to_string()]));
     for source in &sources {
         assert!(!admin.topic_configs(source).await?.contains_key("moving"));
@@ -433,5 +444,45 @@ async fn a_topic_transfer_waits_for_its_consumers_before_leaving_the_source() ->
         .map(|q| q.broker_name.as_str())
         .collect();
     assert_eq!(brokers, ["elsewhere-0"]);
+    operator.kill().await?;
+    Ok(())
+}
+
+/// In `WaitingForConsumers` (the operator killed): the topic and the group are on the target,
+/// the source takes no more writes and keeps the topic while `billing` has messages left there,
+/// with an operator running or not; then `billing` consumes everything.
+async fn held_until_consumed(
+    admin: &AdminClient,
+    transfers: &Api<TopicTransfer>,
+    sources: &[String],
+    target: &str,
+) -> Result<()> {
+    let status = transfers.get("moving").await?.status.unwrap_or_default();
+    let held = status.conditions.unwrap_or_default();
+    assert!(
+        held.iter()
+            .any(|c| c.reason.as_deref() == Some("WaitingForConsumers")
+                && c.message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("billing (6)"))),
+        "{held:?}"
+    );
+    let on_target = admin.topic_configs(target).await?;
+    assert_eq!(on_target["moving"].perm, 6);
+    assert!(on_target.contains_key("%RETRY%billing"));
+    // The group as it was on the source.
+    let groups = admin.subscription_groups(target).await?;
+    let billing = groups.iter().find(|group| group.name == "billing");
+    assert_eq!(
+        billing.map(|group| &group.config["retryMaxTimes"]),
+        Some(&json!(5))
+    );
+    for source in sources {
+        let on_source = admin.topic_configs(source).await?;
+        assert_eq!(on_source["moving"].perm, 4);
+        admin
+            .commit_offset(source, "billing", "moving", 0, 3)
+            .await?;
+    }
     Ok(())
 }

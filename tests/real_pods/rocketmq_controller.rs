@@ -145,19 +145,24 @@ async fn controller_mode_replaces_a_lost_master_and_the_controllers_a_lost_leade
 
     // The Broker's status shows the group as the controllers elected it.
     let master_pod = returned.pod_of(&returned.master);
-    testenv::eventually(
-        "the status names the elected master, all in sync",
-        READY,
-        || async {
-            let status = brokers.get("broker").await?.status.unwrap_or_default();
-            let group = status.groups.unwrap_or_default().into_iter().next();
-            Ok(group.is_some_and(|group| {
-                group.master.as_deref() == Some(master_pod.as_str())
-                    && group.in_sync_replicas.len() == broker_pods.len()
-            }))
-        },
-    )
-    .await?;
+    let deadline = Instant::now() + READY;
+    loop {
+        let status = brokers.get("broker").await?.status.unwrap_or_default();
+        let group = status.groups.clone().unwrap_or_default().into_iter().next();
+        let settled = group.is_some_and(|group| {
+            group.master.as_deref() == Some(master_pod.as_str())
+                && group.in_sync_replicas.len() == broker_pods.len()
+        });
+        if settled {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the status never named {master_pod} master with every broker in sync: {:?}",
+            status.groups
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 
     // A restart asked of the master: the controllers elect an in-sync replica first, and only
     // then does the old master's pod restart, as a follower.

@@ -61,6 +61,7 @@ pub struct RocketMQAdmins {
     /// One for every client: configurations compare equal only with the same connector.
     connector: Connector,
     connected: AdminCache<AdminClient>,
+    controllers: AdminClient,
 }
 
 impl RocketMQAdmins {
@@ -70,12 +71,24 @@ impl RocketMQAdmins {
         connector: &dns::Connector,
     ) -> RocketMQAdmins {
         let connector = connector.clone();
+        let connector = Connector::new(move |address| connector.connect(address));
+        let controllers = AdminClient::new(ClientConfig {
+            connector: Some(connector.clone()),
+            ..ClientConfig::new("")
+        });
         RocketMQAdmins {
             client,
             overrides,
-            connector: Connector::new(move |address| connector.connect(address)),
+            connector,
             connected: AdminCache::default(),
+            controllers,
         }
+    }
+
+    /// A client for RocketMQ controllers, at the addresses each request names: they serve
+    /// plain TCP and check no signature, so no cluster's TLS or credentials.
+    pub fn controllers(&self) -> &AdminClient {
+        &self.controllers
     }
 
     /// A client for `cluster`: its name servers, signed with its admin credentials.

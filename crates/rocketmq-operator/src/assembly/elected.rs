@@ -3,6 +3,7 @@
 //! which replica takes over when a master is to restart.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use api::rocketmq::BrokerGroupStatus;
 use rocketmq_client::ReplicaSet;
@@ -51,6 +52,18 @@ pub fn elected_groups(
             }
         })
         .collect()
+}
+
+/// How soon to ask the controllers again, so that the status follows elections nothing else
+/// announces: soon while a group has no master or a broker out of sync, else at leisure.
+pub fn refresh_in(groups: &[ElectedGroup], brokers_per_group: usize) -> Duration {
+    let settled = groups
+        .iter()
+        .all(|group| group.master.is_some() && group.in_sync.len() == brokers_per_group);
+    match settled {
+        true => Duration::from_secs(60),
+        false => Duration::from_secs(10),
+    }
 }
 
 impl ElectedGroup {
@@ -145,5 +158,14 @@ mod tests {
             elected_groups(&group(), &pods()[..1], 10911)[0].handover(),
             None
         );
+    }
+
+    #[test]
+    fn the_view_is_asked_again_soon_while_a_group_is_unsettled() {
+        let groups = elected_groups(&group(), &pods(), 10911);
+        assert_eq!(refresh_in(&groups, 2), Duration::from_secs(60));
+        assert_eq!(refresh_in(&groups, 3), Duration::from_secs(10));
+        let leaderless = ElectedGroup::default();
+        assert_eq!(refresh_in(&[leaderless], 0), Duration::from_secs(10));
     }
 }

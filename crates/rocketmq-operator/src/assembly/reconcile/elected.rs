@@ -1,5 +1,6 @@
-//! In controller mode, what the controllers elected, asked of their leader each reconcile: the
-//! rolling update's order and hand-over, and the status, follow it. Never fails the reconcile:
+//! In controller mode, what the controllers elected, asked of their leader each reconcile (and
+//! again after [`refresh_in`], since nothing announces an election): the rolling update's order
+//! and hand-over, and the status, follow it. Never fails the reconcile:
 //! when no controller answers, the name servers' view and the pods' names stand in.
 
 use futures::future::BoxFuture;
@@ -8,20 +9,24 @@ use rocketmq_client::AdminClient;
 use runtime::{Error, Flow};
 
 use super::state::{BrokerReconcile, ControllersView};
-use crate::assembly::elected::elected_groups;
+use crate::assembly::elected::{elected_groups, refresh_in};
 use crate::assembly::names;
 
 pub fn observe(state: &mut BrokerReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
     Box::pin(async move {
         state.elected = ask_controllers(state).await;
+        if let Some(elected) = &state.elected {
+            let brokers_per_group = state.model.replicas_per_group as usize + 1;
+            (state.progress).retry_in(refresh_in(&elected.groups, brokers_per_group));
+        }
         Ok(Flow::Continue)
     })
 }
 
 async fn ask_controllers(state: &BrokerReconcile) -> Option<ControllersView> {
     let controllers = state.model.controllers.as_ref()?;
-    let admin = state.admins.admin(&state.model.cluster_ref()).await.ok()?;
-    let leader = leader(&admin, controllers).await?;
+    let admin = state.admins.controllers();
+    let leader = leader(admin, controllers).await?;
     let broker_names: Vec<String> = (state.model.groups.iter())
         .map(|group| names::broker_name(&state.model.cluster, *group))
         .collect();

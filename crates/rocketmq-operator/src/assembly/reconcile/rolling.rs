@@ -123,12 +123,8 @@ async fn hand_mastership_over(state: &mut BrokerReconcile, pod: &str) -> bool {
     let Some((successor, broker_id)) = group.handover() else {
         return false;
     };
-    let cluster = state.model.cluster_ref();
-    let Ok(admin) = state.admins.admin(&cluster).await else {
-        return false;
-    };
-    let cluster_name = state.admins.cluster_name(&cluster);
-    let elected_now = admin
+    let cluster_name = state.admins.cluster_name(&state.model.cluster_ref());
+    let elected_now = (state.admins.controllers())
         .elect_master(
             &elected.leader,
             &cluster_name,
