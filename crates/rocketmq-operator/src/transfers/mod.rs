@@ -71,12 +71,16 @@ impl Assembly for TransferAssembly {
             (None, _) => None,
         };
         let groups: Vec<String> = state.facts.groups_on_target.keys().cloned().collect();
+        // Once the topic left the source, its groups are found there no more: the status keeps
+        // the ones carried over.
+        let carried =
+            (state.transfer.status.as_ref()).and_then(|status| status.consumer_groups.clone());
         let unconsumed = state.facts.unconsumed_by_group.values().sum::<u64>();
         TopicTransferStatus {
             conditions: Some(vec![state.progress.readiness.condition()]),
             observed_generation: state.transfer.metadata.generation,
             phase,
-            consumer_groups: (!groups.is_empty()).then_some(groups),
+            consumer_groups: (!groups.is_empty()).then_some(groups).or(carried),
             unconsumed_messages: state.next.is_some().then_some(unconsumed),
         }
     }
