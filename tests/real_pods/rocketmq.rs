@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use api::rocketmq::{Broker, NameService, Proxy, RocketMQTopic, RocketMQUser};
 use brokerage_e2e::real_pods::{
-    RocketMQConnection, rocketmq_consume, rocketmq_send, setup_on_real_node,
+    RocketMQConnection, one_heavy_test_at_a_time, rocketmq_consume, rocketmq_send,
+    setup_on_real_node,
 };
 use brokerage_e2e::{repo_path, wait_condition};
 
@@ -114,6 +115,7 @@ async fn incarnation(pods: &Api<Pod>, pod: &str) -> Result<(String, i32)> {
 /// through the proxy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Result<()> {
+    let _alone = one_heavy_test_at_a_time().await;
     let started = Instant::now();
     let (client, namespace) = setup_on_real_node("rocketmq-examples").await?;
     enforce_restricted(&client, &namespace, true).await?;

@@ -13,8 +13,9 @@ use tokio::sync::OnceCell;
 
 use crate::repo_path;
 
-/// Held by the tests that start many JVMs at once (a controller quorum and brokers), so that no
-/// two of them share the machine's two cores: together they start slower than their timeouts.
+/// Held by the tests that start many JVMs at once (a controller quorum and brokers; brokers, a
+/// proxy and client JVMs), so that no two of them share the machine's two cores: together they
+/// start slower than their timeouts (mqadmin's sends time out after 3 s).
 pub async fn one_heavy_test_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
     static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     HEAVY.lock().await
