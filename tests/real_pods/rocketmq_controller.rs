@@ -165,7 +165,10 @@ async fn controller_mode_replaces_a_lost_master_and_the_controllers_a_lost_leade
     }
 
     // A restart asked of the master: the controllers elect an in-sync replica first, and only
-    // then does the old master's pod restart, as a follower.
+    // then does the old master's pod restart, as a follower. The controllers' own view is the
+    // witness (the name servers learn of the election a moment later).
+    let leading_controller = format!("controller-{}", leader.trim_start_matches('n'));
+    let leading_controller = format!("{}:9878", pod_ip(&pods, &leading_controller).await?);
     let restarted_uid = pods.get(&master_pod).await?.uid();
     let annotation =
         json!({"metadata": {"annotations": {"strimzi.io/manual-rolling-update": "true"}}});
@@ -180,8 +183,13 @@ async fn controller_mode_replaces_a_lost_master_and_the_controllers_a_lost_leade
         READY,
         || async {
             let uid = pods.get_opt(&master_pod).await?.and_then(|pod| pod.uid());
-            let group = group_of(&names, &pods, &broker_pods).await;
-            let moved = group.is_some_and(|group| group.master != returned.master);
+            let states = admin
+                .sync_states(&leading_controller, &["broker-0".to_string()])
+                .await?;
+            let master = states
+                .get("broker-0")
+                .and_then(|group| group.master_address.clone());
+            let moved = master.is_some_and(|master| master != returned.master);
             ensure!(
                 uid == restarted_uid,
                 "{master_pod} restarted before the controllers elected another master"
