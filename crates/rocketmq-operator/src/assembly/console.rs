@@ -68,11 +68,7 @@ pub fn validate(
         port,
         warnings,
     };
-    let objects = [
-        serde_json::to_value(build_service(&model)),
-        serde_json::to_value(build_deployment(&model)),
-    ]
-    .map(|object| object.expect("Kubernetes objects serialize"));
+    let objects = UserDeployment::to_json(&build_service(&model), &build_deployment(&model));
     model.deployment.check_names(&objects)?;
     Ok(model)
 }

@@ -162,11 +162,7 @@ pub fn validate(proxy: &Proxy, inputs: &ProxyInputs) -> Result<ProxyModel, Inval
         cluster,
         warnings,
     };
-    let objects = [
-        serde_json::to_value(build_service(&model)),
-        serde_json::to_value(build_deployment(&model)),
-    ]
-    .map(|object| object.expect("Kubernetes objects serialize"));
+    let objects = UserDeployment::to_json(&build_service(&model), &build_deployment(&model));
     model.deployment.check_names(&objects)?;
     Ok(model)
 }

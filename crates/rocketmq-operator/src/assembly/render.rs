@@ -7,6 +7,7 @@ use kube::ResourceExt;
 use super::manifest::Manifest;
 use super::model::{BrokerInputs, BrokerModel, validate};
 use super::proxy::{self, ProxyInputs};
+use super::user_deployment::UserDeployment;
 use super::{BrokerDesired, console, controller, name_service, names};
 use operator_common::pod_security::PodPolicy;
 use operator_common::validation::InvalidSpec;
@@ -57,17 +58,11 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
         let name_services = in_namespace(&manifest.name_services, &namespace);
         let model = console::validate(resource, &name_services, PodPolicy::default())
             .map_err(|invalid| RenderError::of("Console", resource, invalid))?;
-        let objects = [
-            serde_json::to_value(console::build_service(&model)),
-            serde_json::to_value(console::build_deployment(&model)),
-        ];
-        push_objects(
-            &mut text,
-            objects
-                .into_iter()
-                .map(|o| o.expect("objects serialize"))
-                .collect(),
+        let (service, deployment) = (
+            console::build_service(&model),
+            console::build_deployment(&model),
         );
+        push_objects(&mut text, UserDeployment::to_json(&service, &deployment));
     }
     for resource in &manifest.proxies {
         let namespace = resource.namespace();
@@ -79,17 +74,11 @@ pub fn render_manifest(manifest: &Manifest) -> Result<String, RenderError> {
         };
         let model = proxy::validate(resource, &inputs)
             .map_err(|invalid| RenderError::of("Proxy", resource, invalid))?;
-        let objects = [
-            serde_json::to_value(proxy::build_service(&model)),
-            serde_json::to_value(proxy::build_deployment(&model)),
-        ];
-        push_objects(
-            &mut text,
-            objects
-                .into_iter()
-                .map(|o| o.expect("objects serialize"))
-                .collect(),
+        let (service, deployment) = (
+            proxy::build_service(&model),
+            proxy::build_deployment(&model),
         );
+        push_objects(&mut text, UserDeployment::to_json(&service, &deployment));
     }
     for broker in &manifest.brokers {
         let namespace = broker.namespace();

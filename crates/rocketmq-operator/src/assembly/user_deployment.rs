@@ -216,6 +216,17 @@ impl UserDeployment {
         }
     }
 
+    /// The Service and the Deployment built from it, as JSON: what `brokerage render` prints
+    /// and what [`UserDeployment::check_names`] checks.
+    pub fn to_json(service: &Service, deployment: &Deployment) -> Vec<serde_json::Value> {
+        [
+            serde_json::to_value(service),
+            serde_json::to_value(deployment),
+        ]
+        .map(|object| object.expect("Kubernetes objects serialize"))
+        .to_vec()
+    }
+
     /// Refuses a name too long for the objects it names.
     pub fn check_names(&self, objects: &[serde_json::Value]) -> Result<(), InvalidSpec> {
         operator_common::object_names::check(objects).map_err(|problem| {

@@ -12,9 +12,9 @@ use kube::{Api, Client, ResourceExt};
 use runtime::assembly::Assembly;
 use runtime::labels::STRIMZI_KIND;
 use runtime::watches::{self, metadata};
-use runtime::{Applier, Context, Error, Flow, Progress, Readiness, Steps, conditions};
+use runtime::{Applier, Context, Error, Flow, Progress, Steps, conditions};
 
-use super::{StepResult, WAIT_FOR_PODS, deployment, of_namespace};
+use super::{StepResult, deployment, of_namespace};
 use crate::assembly::console::{ConsoleModel, build_deployment, build_service, validate};
 use operator_common::pod_security::PodPolicy;
 use operator_common::validation::InvalidSpec;
@@ -139,20 +139,11 @@ fn deployment(state: &mut ConsoleReconcile) -> StepResult<'_> {
 
 fn readiness(state: &mut ConsoleReconcile) -> StepResult<'_> {
     Box::pin(async move {
+        let client = state.applier.client();
         let deployment = &state.model.deployment;
-        let (readiness, ready) = deployment::readiness(
-            state.applier.client(),
-            &deployment.namespace,
-            &deployment.name,
-            deployment.replicas,
-            "dashboard",
-        )
-        .await?;
+        let (flow, ready) =
+            deployment::observe(client, deployment, "dashboard", &mut state.progress).await?;
         state.ready_replicas = ready;
-        state.progress.readiness = readiness;
-        Ok(match state.progress.readiness {
-            Readiness::Ready => Flow::Continue,
-            _ => Flow::Requeue(WAIT_FOR_PODS),
-        })
+        Ok(flow)
     })
 }

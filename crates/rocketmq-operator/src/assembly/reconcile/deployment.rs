@@ -3,19 +3,36 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::{Api, Client};
-use runtime::{Error, Readiness};
+use runtime::{Error, Flow, Progress, Readiness};
 
-/// The readiness of the Deployment `name` asked for `expected` pods of `what`, and its ready
-/// pods.
-pub async fn readiness(
+use super::WAIT_FOR_PODS;
+use crate::assembly::user_deployment::UserDeployment;
+
+/// Sets `progress`'s readiness from the Deployment of `deployment` (pods of `what`), and
+/// returns how to go on and its ready pods.
+pub async fn observe(
     client: &Client,
-    namespace: &str,
-    name: &str,
-    expected: i32,
+    deployment: &UserDeployment,
+    what: &'static str,
+    progress: &mut Progress,
+) -> Result<(Flow, i32), Error> {
+    let (readiness, ready) = readiness(client, deployment, what).await?;
+    let flow = match readiness {
+        Readiness::Ready => Flow::Continue,
+        _ => Flow::Requeue(WAIT_FOR_PODS),
+    };
+    progress.readiness = readiness;
+    Ok((flow, ready))
+}
+
+async fn readiness(
+    client: &Client,
+    deployment: &UserDeployment,
     what: &'static str,
 ) -> Result<(Readiness, i32), Error> {
-    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    let live = api.get_opt(name).await?;
+    let expected = deployment.replicas;
+    let api: Api<Deployment> = Api::namespaced(client.clone(), &deployment.namespace);
+    let live = api.get_opt(&deployment.name).await?;
     let status = (live.as_ref())
         .and_then(|live| live.status.clone())
         .unwrap_or_default();

@@ -12,9 +12,9 @@ use kube::{Api, Client, ResourceExt};
 use runtime::assembly::Assembly;
 use runtime::labels::STRIMZI_KIND;
 use runtime::watches::{self, metadata};
-use runtime::{Applier, Context, Error, Flow, Progress, Readiness, Steps, conditions};
+use runtime::{Applier, Context, Error, Flow, Progress, Steps, conditions};
 
-use super::{StepResult, WAIT_FOR_PODS, deployment, of_namespace};
+use super::{StepResult, deployment, of_namespace};
 use crate::assembly::proxy::{
     ProxyInputs, ProxyModel, build_deployment, build_service, fronted_broker, validate,
 };
@@ -163,20 +163,11 @@ fn apply_deployment(state: &mut ProxyReconcile) -> StepResult<'_> {
 
 fn readiness(state: &mut ProxyReconcile) -> StepResult<'_> {
     Box::pin(async move {
+        let client = state.applier.client();
         let deployment = &state.model.deployment;
-        let (readiness, ready) = deployment::readiness(
-            state.applier.client(),
-            &deployment.namespace,
-            &deployment.name,
-            deployment.replicas,
-            "proxy",
-        )
-        .await?;
+        let (flow, ready) =
+            deployment::observe(client, deployment, "proxy", &mut state.progress).await?;
         state.ready_replicas = ready;
-        state.progress.readiness = readiness;
-        Ok(match state.progress.readiness {
-            Readiness::Ready => Flow::Continue,
-            _ => Flow::Requeue(WAIT_FOR_PODS),
-        })
+        Ok(flow)
     })
 }
