@@ -563,5 +563,43 @@ spec:
             error.field,
             "spec.proxyDeployment.spec.template.spec.volumes[0].hostPath"
         );
+        // Another resource's Secret, mounted or read into the env, in a pod of the user's image.
+        let mut mounted = example();
+        let pod = mounted.spec.proxy_deployment.spec.as_mut().unwrap();
+        let volume = &mut pod
+            .template
+            .spec
+            .as_mut()
+            .unwrap()
+            .volumes
+            .as_mut()
+            .unwrap()[0];
+        (volume.config_map, volume.secret) = (None, Some(Default::default()));
+        let error = validate(&mounted, &inputs).unwrap_err();
+        assert_eq!(
+            error.field,
+            "spec.proxyDeployment.spec.template.spec.volumes[0]"
+        );
+        let mut read: Proxy = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "proxy", "namespace": "rocketmq"},
+            "spec": {"proxyDeployment": {"spec": {"template": {"spec": {"containers": [{
+                "image": "apache/rocketmq:5.5.0",
+                "env": [{"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "other-user", "key": "password"}}}],
+            }]}}}}},
+        }))
+        .unwrap();
+        read.spec.proxy_mode = None;
+        let error = validate(&read, &inputs).unwrap_err();
+        assert_eq!(
+            error.field,
+            "spec.proxyDeployment.spec.template.spec.containers[0].env[0]"
+        );
+        let allowed = ProxyInputs {
+            pods: PodPolicy {
+                allow_privileged_pods: true,
+            },
+            ..inputs.clone()
+        };
+        assert!(validate(&read, &allowed).is_ok());
     }
 }

@@ -1,7 +1,8 @@
 //! The Deployment a user declares for a stateless RocketMQ server (a Console's
 //! `consoleDeployment`, a Proxy's `proxyDeployment`): what the operator takes of it, as upstream
 //! takes it, and the Deployment and Service it builds from that: the operator's labels and
-//! owner, restricted pods, nothing of the user's that reaches beyond the pod.
+//! owner, restricted pods, nothing of the user's that reaches beyond the pod (no directory of
+//! the node, no Secret of the namespace, unless the operator allows privileged pods).
 
 use std::collections::BTreeMap;
 
@@ -89,10 +90,34 @@ pub fn read(
         })?;
     let volumes = pod.volumes.unwrap_or_default();
     for (index, volume) in volumes.iter().enumerate() {
+        let at = format!("{field}.spec.template.spec.volumes[{index}]");
         if volume.host_path.is_some() {
             pods.check(
-                &format!("{field}.spec.template.spec.volumes[{index}].hostPath"),
+                &format!("{at}.hostPath"),
                 "a hostPath volume (a directory of the node)",
+            )?;
+        }
+        // The pod runs an image of the user's choice: a Secret of the namespace mounted there
+        // is the user's to read, whether or not the user may read Secrets.
+        let projected_secret = (volume.projected.as_ref()).is_some_and(|projected| {
+            projected
+                .sources
+                .iter()
+                .flatten()
+                .any(|s| s.secret.is_some())
+        });
+        if volume.secret.is_some() || projected_secret {
+            pods.check(
+                &at,
+                "a Secret of the namespace in a pod of the user's image",
+            )?;
+        }
+    }
+    for (index, var) in given.env.iter().flatten().enumerate() {
+        if (var.value_from.as_ref()).is_some_and(|from| from.secret_key_ref.is_some()) {
+            pods.check(
+                &format!("{field}.spec.template.spec.containers[0].env[{index}]"),
+                "a Secret of the namespace in a pod of the user's image",
             )?;
         }
     }
