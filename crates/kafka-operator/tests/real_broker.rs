@@ -14,10 +14,11 @@ use anyhow::{Context, Result, bail};
 use api::kafka::{Kafka, KafkaNodePool};
 use certs::{CaKind, OffsetDateTime, ReconciledCa, SecretContent, reconcile_ca};
 use kafka_operator::assembly::certificates::{ca_config, node_subject_alt_names};
+use kafka_operator::assembly::quorum::{self, ControllerQuorum};
 use kafka_operator::assembly::statefulset::{
     CLIENTS_CA_CERTS_DIR, CLUSTER_CA_CERTS_DIR, NODE_CERTS_DIR,
 };
-use kafka_operator::assembly::{Inputs, broker_config, names, render};
+use kafka_operator::assembly::{Inputs, KafkaModel, broker_config, names, render};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use testenv::kafka::{
@@ -53,6 +54,38 @@ fn listener_names(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// `127.0.0.1:port` of each controller: the nodes with a control-plane listener.
+fn controller_addresses(
+    ports: &BTreeMap<i32, BTreeMap<String, u16>>,
+    control_plane: &str,
+) -> Vec<String> {
+    (ports.iter())
+        .filter_map(|(id, listeners)| Some(format!("127.0.0.1:{}", listeners.get(control_plane)?)))
+        .collect()
+}
+
+/// The storage tool's quorum arguments for a node, as the pods' start script passes them: a
+/// controller of a new dynamic quorum names the initial voters (`id@host:port:directory-id`).
+fn quorum_format_args(
+    model: &KafkaModel,
+    node: &LocalNode,
+    ports: &BTreeMap<i32, BTreeMap<String, u16>>,
+    control_plane: &str,
+) -> Vec<String> {
+    let is_controller = ports[&node.id].contains_key(control_plane);
+    if !is_controller || model.quorum != (ControllerQuorum::Dynamic { formed: false }) {
+        return Vec::new();
+    }
+    let voters: Vec<String> = (ports.iter())
+        .filter_map(|(id, listeners)| {
+            let port = listeners.get(control_plane)?;
+            let directory = quorum::initial_directory_id(&model.cluster_id, *id);
+            Some(format!("{id}@127.0.0.1:{port}:{directory}"))
+        })
+        .collect();
+    vec!["--initial-controllers".into(), voters.join(",")]
+}
+
 /// One node of an example, ready to run on loopback.
 struct LocalNode {
     id: i32,
@@ -64,7 +97,8 @@ struct LocalNode {
 }
 
 /// `text` with every address made local: listeners bind and advertise 127.0.0.1 on the node's
-/// own ports, the voters are the controllers' loopback ports, and the mount paths are `dir`'s.
+/// own ports, the voters (or a dynamic quorum's bootstrap servers) are the controllers' loopback
+/// ports, and the mount paths are `dir`'s.
 fn localize(
     text: &str,
     dir: &Path,
@@ -81,6 +115,13 @@ fn localize(
                     .map(|name| format!("{name}://127.0.0.1:{}", ports[&id][&name]))
                     .collect();
                 format!("{key}={}", entries.join(","))
+            }
+            // A dynamic quorum's controllers, which the pods read from their pool's ConfigMap.
+            Some((key @ "controller.quorum.bootstrap.servers", _)) => {
+                format!(
+                    "{key}={}",
+                    controller_addresses(ports, control_plane).join(",")
+                )
             }
             Some(("controller.quorum.voters", value)) => {
                 let voters: Vec<String> = value
@@ -221,15 +262,18 @@ fn boot_with(example: &str, edit: impl FnOnce(&mut Kafka)) -> Result<Booted> {
         write_secret(&local.dir.join("client-ca-certs"), &clients_ca.cert_secret)?;
     }
     // As the pods' start script does, every node at once.
-    let format_args = ["--release-version".into(), model.metadata_version.clone()];
+    let control_plane = setting(&nodes[0].properties, "controller.listener.names")
+        .expect("a controller listener")
+        .to_string();
     std::thread::scope(|scope| {
         let formatting: Vec<_> = nodes
             .iter()
             .map(|node| {
-                let (cluster_id, args) = (&model.cluster_id, &format_args);
-                let version = model.release.version;
+                let mut args = vec!["--release-version".into(), model.metadata_version.clone()];
+                args.extend(quorum_format_args(&model, node, &all_ports, &control_plane));
+                let (cluster_id, version) = (&model.cluster_id, model.release.version);
                 scope.spawn(move || {
-                    KafkaNode::format(version, &node.dir, &node.properties, cluster_id, args)
+                    KafkaNode::format(version, &node.dir, &node.properties, cluster_id, &args)
                         .with_context(|| format!("formatting {}", node.pod))
                 })
             })
