@@ -59,8 +59,8 @@ fn controller_addresses(
     ports: &BTreeMap<i32, BTreeMap<String, u16>>,
     control_plane: &str,
 ) -> Vec<String> {
-    (ports.iter())
-        .filter_map(|(id, listeners)| Some(format!("127.0.0.1:{}", listeners.get(control_plane)?)))
+    (ports.values())
+        .filter_map(|listeners| Some(format!("127.0.0.1:{}", listeners.get(control_plane)?)))
         .collect()
 }
 
