@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use api::rocketmq::{Broker, NameService, Proxy, RocketMQTopic, RocketMQUser};
 use brokerage_e2e::real_pods::{
-    RocketMQConnection, one_heavy_test_at_a_time, rocketmq_consume, rocketmq_send,
-    setup_on_real_node,
+    RocketMQConnection, one_heavy_test_at_a_time, rocketmq_consume, rocketmq_grpc_round_trip,
+    rocketmq_send, setup_on_real_node,
 };
 use brokerage_e2e::{repo_path, wait_condition};
 
@@ -282,7 +282,68 @@ async fn the_examples_with_acl_on_serve_users_producers_and_consumers() -> Resul
         received.iter().map(String::as_str).collect::<BTreeSet<_>>() == expected,
         "received {received:?}"
     );
+    grpc_clients_go_through_the_proxy_as_acl_users(&client, &namespace, &proxies).await?;
     eprintln!("rocketmq examples: done after {:?}", started.elapsed());
+    Ok(())
+}
+
+/// A RocketMQ 5 application (the Java gRPC client) at the Proxy's gRPC address: signed as the
+/// example user it sends and its simple consumer receives every message; unsigned, or on a topic
+/// the user's ACLs deny, the proxy refuses it before anything is sent or received.
+async fn grpc_clients_go_through_the_proxy_as_acl_users(
+    client: &Client,
+    namespace: &str,
+    proxies: &Api<Proxy>,
+) -> Result<()> {
+    let grpc = (proxies.get("proxy").await?.status)
+        .and_then(|status| status.grpc_address)
+        .context("the Proxy's status has no gRPC address")?;
+    let orders = ("orders", "orders-grpc");
+    let signed = rocketmq_grpc_round_trip(
+        client,
+        namespace,
+        "grpc-app",
+        &grpc,
+        Some("orders-app"),
+        orders,
+        5,
+    )
+    .await?;
+    ensure!(
+        signed.sent.len() == 5 && signed.received == signed.sent && signed.failures.is_empty(),
+        "{signed:?}"
+    );
+    let unsigned =
+        rocketmq_grpc_round_trip(client, namespace, "grpc-anonymous", &grpc, None, orders, 1)
+            .await?;
+    // The same user on the topic its ACLs deny.
+    let denied = rocketmq_grpc_round_trip(
+        client,
+        namespace,
+        "grpc-denied",
+        &grpc,
+        Some("orders-app"),
+        ("Payments_FIFO", "orders-grpc"),
+        1,
+    )
+    .await?;
+    let refusals = [
+        (&unsigned, "username cannot be null"),
+        (
+            &denied,
+            "User:orders-app has no permission to access Topic:Payments_FIFO",
+        ),
+    ];
+    for (outcome, refusal) in refusals {
+        ensure!(
+            outcome.sent.is_empty()
+                && outcome.received.is_empty()
+                && !outcome.failures.is_empty()
+                && (outcome.failures.iter()).all(|failure| failure.contains(refusal)),
+            "expected \"{refusal}\": {outcome:?}"
+        );
+    }
+    eprintln!("rocketmq examples: gRPC through the proxy {signed:?}");
     Ok(())
 }
 

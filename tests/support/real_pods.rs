@@ -2,6 +2,7 @@
 //! (`kubectl apply -f install/`, in its pod on the real node, from the image built here), and
 //! client pods that produce and consume inside the cluster.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -456,6 +457,66 @@ pub async fn rocketmq_consume(
         bail!("the consumer read no message:\n{output}");
     }
     Ok(bodies)
+}
+
+/// What the RocketMQ 5 application of [`rocketmq_grpc_round_trip`] reported: the bodies it sent,
+/// the bodies its consumer received, and every error (one line each).
+#[derive(Debug)]
+pub struct GrpcRoundTrip {
+    pub sent: BTreeSet<String>,
+    pub received: BTreeSet<String>,
+    pub failures: Vec<String>,
+}
+
+/// In a pod, RocketMQ 5's Java client speaks gRPC to `endpoint` (`host:port` of a Proxy), signed
+/// as `user` (the RocketMQUser's Secret) or unsigned: a simple consumer of `group` starts first,
+/// then a producer sends `count` messages to `topic`, and the consumer receives and acknowledges
+/// until it has them all or two minutes passed.
+pub async fn rocketmq_grpc_round_trip(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    endpoint: &str,
+    user: Option<&str>,
+    (topic, group): (&str, &str),
+    count: usize,
+) -> Result<GrpcRoundTrip> {
+    let home = testenv::images::GRPC_CLIENT_HOME;
+    // The receiver's first receive sets the group's offsets: the sends wait for it.
+    let script = format!(
+        "client() {{ java -Xmx192m -XX:TieredStopAtLevel=1 -Drocketmq.log.root=/tmp/logs -cp '{home}/lib/*' {home}/GrpcClient.java \"$@\"; }}\n\
+         client receive {endpoint} {topic} {group} {count} {name} 120 >/tmp/received 2>&1 &\n\
+         for i in $(seq 120); do grep -q '^READY\\|^FAILED' /tmp/received && break; sleep 1; done\n\
+         client send {endpoint} {topic} {count} {name}\n\
+         wait\n\
+         cat /tmp/received\n"
+    );
+    let secrets: Vec<(&str, &str)> = user.iter().map(|user| (*user, "/user")).collect();
+    let pod = ClientPod {
+        name,
+        image: &rocketmq_image(),
+        script,
+        secrets: &secrets,
+    };
+    let output = run_pod(client, namespace, &pod, Duration::from_secs(300)).await?;
+    let mut outcome = GrpcRoundTrip {
+        sent: BTreeSet::new(),
+        received: BTreeSet::new(),
+        failures: Vec::new(),
+    };
+    for line in output.lines() {
+        let mut words = line.splitn(3, ' ');
+        match (words.next(), words.next()) {
+            (Some("SENT"), Some(body)) => outcome.sent.insert(body.to_string()),
+            (Some("RECEIVED"), Some(body)) => outcome.received.insert(body.to_string()),
+            (Some("FAILED"), Some(_)) => {
+                outcome.failures.push(line.to_string());
+                true
+            }
+            _ => false,
+        };
+    }
+    Ok(outcome)
 }
 
 /// What a Prometheus exporter serves at `address` (`ip:port`), over plain HTTP.

@@ -53,13 +53,14 @@ async fn main() -> Result<()> {
                 println!("{}", image.display());
             }
             println!(
-                "{}\n{}\n{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{}\n{}\n{}\n{}",
                 tools.hyperkube.display(),
                 tools.kwok.display(),
                 tools.coredns.display(),
                 tools.pause.display(),
                 tools.helm.display(),
-                tools.rocketmq_libs.display()
+                tools.rocketmq_libs.display(),
+                tools.rocketmq_grpc_client_libs.display()
             );
             for version in testenv::tools::KAFKA_VERSIONS {
                 println!("{}", Tools::kafka_libs(version).display());

@@ -44,6 +44,9 @@ pub const KAFKA_VERSIONS: [&str; 2] = [KAFKA_OLDEST_VERSION, KAFKA_VERSION];
 /// RocketMQ for the tests that need a real name server and broker, from Maven Central
 /// (`rocketmq/pom.xml`).
 pub const ROCKETMQ_VERSION: &str = "5.5.0";
+/// RocketMQ 5's gRPC client for Java, which the tests' RocketMQ 5 application runs on
+/// (`rocketmq-grpc-client/pom.xml`).
+pub const ROCKETMQ_GRPC_CLIENT_VERSION: &str = "5.0.7";
 /// Kafka 4 brokers and its storage tool need Java 17 or newer.
 const JAVA_MIN_VERSION: u32 = 17;
 
@@ -63,6 +66,8 @@ pub struct Tools {
     /// Every jar a RocketMQ name server, controller, broker or proxy needs (`java -cp '<rocketmq_libs>/*'
     /// org.apache.rocketmq.namesrv.NamesrvStartup ...`), logging included.
     pub rocketmq_libs: PathBuf,
+    /// The jars of RocketMQ 5's gRPC client for Java.
+    pub rocketmq_grpc_client_libs: PathBuf,
 }
 
 impl Tools {
@@ -165,6 +170,14 @@ impl Tools {
                 &tools.rocketmq_libs,
             )?;
         }
+        if !tools.rocketmq_grpc_client_libs.exists() {
+            fetch_jars(
+                "RocketMQ's gRPC client",
+                "rocketmq-grpc-client",
+                ROCKETMQ_GRPC_CLIENT_VERSION,
+                &tools.rocketmq_grpc_client_libs,
+            )?;
+        }
         Ok(tools)
     }
 
@@ -189,6 +202,11 @@ impl Tools {
             rocketmq_libs: cache
                 .join(format!("rocketmq-{ROCKETMQ_VERSION}"))
                 .join("libs-with-proxy"),
+            rocketmq_grpc_client_libs: cache
+                .join(format!(
+                    "rocketmq-client-java-{ROCKETMQ_GRPC_CLIENT_VERSION}"
+                ))
+                .join("libs"),
         }
     }
 }
@@ -387,7 +405,7 @@ fn build_helm(output: &Path) -> Result<()> {
         .status_ok()
 }
 
-/// Copies `name` (Kafka or RocketMQ) and its runtime dependencies from Maven Central into
+/// Copies `name` (Kafka, RocketMQ or its gRPC client) and its runtime dependencies from Maven Central into
 /// `output`, through Maven and `<project>/pom.xml`, whose `<project>.version` property picks the
 /// version. Maven keeps its own download cache (`~/.m2`), so a new version fetches only what
 /// changed.
