@@ -55,7 +55,7 @@ crash-points: tools
 
 ## bench: speed and memory figures; prints a table and writes target/bench/results.json
 ## (BENCH="real-node brokers" runs only those: real-node, failover, kafka-cluster, brokers, moves, rocketmq-topics,
-## outage)
+## topic-transfer, outage)
 bench: tools
 	$(CARGO) build --release --quiet -p brokerage
 	$(CARGO) run --release --quiet -p brokerage-bench -- $(BENCH)

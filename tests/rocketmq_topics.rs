@@ -345,28 +345,7 @@ async fn a_topic_transfer_survives_kills_and_waits_for_its_consumers() -> Result
     (options.cluster_name, options.broker_name) = ("elsewhere".into(), "elsewhere-0".into());
     let target = tokio::task::spawn_blocking(move || Broker::start(&options)).await??;
     let (client, namespace) = setup("rmq-transfer").await?;
-    // The operator's files, under the temporary directory (its namespace names it uniquely).
-    let dir = std::env::temp_dir().join(format!("brokerage-{namespace}"));
-    std::fs::create_dir_all(&dir)?;
-    let connections = dir.join("rocketmq-connections.yaml");
-    std::fs::write(
-        &connections,
-        format!(
-            "- cluster: source\n  clusterName: DefaultCluster\n  nameServers: {names}\n\
-             - cluster: target\n  clusterName: elsewhere\n  nameServers: {names}\n"
-        ),
-    )?;
-    let connections = connections.display().to_string();
-    let start = || async {
-        let args = [
-            "--rocketmq-connections",
-            connections.as_str(),
-            "--watch-namespaces",
-            namespace.as_str(),
-        ];
-        let log = dir.join("operator.log");
-        Operator::start(testenv::shared().await.kubeconfig(), &log, &args).await
-    };
+    let start = || TransferOperator::start(&namespace, &names, "elsewhere");
     let mut operator = start().await?;
 
     // Messages on both source masters, of which the group `billing` consumed none yet.
@@ -451,6 +430,110 @@ async fn a_topic_transfer_survives_kills_and_waits_for_its_consumers() -> Result
         .map(|q| q.broker_name.as_str())
         .collect();
     assert_eq!(brokers, ["elsewhere-0"]);
+    operator.kill().await?;
+    Ok(())
+}
+
+/// The release operator (resyncing every 5 s) for a namespace whose Broker `source` is the shared
+/// RocketMQ cluster and `target` the cluster `target_cluster` of the same name server.
+struct TransferOperator;
+
+impl TransferOperator {
+    async fn start(namespace: &str, names: &str, target_cluster: &str) -> Result<Operator> {
+        // The operator's files, under the temporary directory (its namespace names it uniquely).
+        let dir = std::env::temp_dir().join(format!("brokerage-{namespace}"));
+        std::fs::create_dir_all(&dir)?;
+        let connections = dir.join("rocketmq-connections.yaml");
+        std::fs::write(
+            &connections,
+            format!(
+                "- cluster: source\n  clusterName: DefaultCluster\n  nameServers: {names}\n\
+                 - cluster: target\n  clusterName: {target_cluster}\n  nameServers: {names}\n"
+            ),
+        )?;
+        let args = [
+            "--rocketmq-connections",
+            &connections.display().to_string(),
+            "--watch-namespaces",
+            namespace,
+            "--resync-seconds",
+            "5",
+        ];
+        let log = dir.join("operator.log");
+        Operator::start(testenv::shared().await.kubeconfig(), &log, &args).await
+    }
+}
+
+/// A RocketMQTopic keeps the topic on the source: the transfer touches neither cluster until the
+/// RocketMQTopic points at the target (its operator creates the topic there), then moves the
+/// rest, and the topic operator does not bring the topic back to the source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_waits_for_the_rocketmq_topic_that_keeps_the_topic_on_the_source() -> Result<()>
+{
+    let rocketmq = shared_rocketmq().await?;
+    let names = rocketmq.name_server_addr();
+    let mut options = BrokerOptions::new(&names);
+    (options.cluster_name, options.broker_name) = ("handover".into(), "handover-0".into());
+    let target = tokio::task::spawn_blocking(move || Broker::start(&options)).await??;
+    let (client, namespace) = setup("rmq-handover").await?;
+    let operator = TransferOperator::start(&namespace, &names, "handover").await?;
+    let topic = json!({
+        "apiVersion": "rocketmq.apache.org/v1alpha1", "kind": "RocketMQTopic",
+        "metadata": {"name": "kept"},
+        "spec": {"clusterRef": {"name": "source"}, "readQueueNums": 4, "writeQueueNums": 4},
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&topic)?, &namespace).await?;
+    let topics: Api<RocketMQTopic> = Api::namespaced(client.clone(), &namespace);
+    wait_condition(&topics, "kept", "Ready", None, WAIT).await?;
+    let transfer = json!({
+        "apiVersion": "rocketmq.apache.org/v1alpha1", "kind": "TopicTransfer",
+        "metadata": {"name": "kept"},
+        "spec": {"topic": "kept", "sourceCluster": "source", "targetCluster": "target"},
+    });
+    testenv::apply_yaml(&client, &serde_yaml::to_string(&transfer)?, &namespace).await?;
+    let transfers: Api<TopicTransfer> = Api::namespaced(client.clone(), &namespace);
+    let held = wait_condition(
+        &transfers,
+        "kept",
+        "Ready",
+        Some("WaitingForTopicHandOver"),
+        WAIT,
+    )
+    .await?;
+    let message = held.message.unwrap_or_default();
+    assert!(
+        message.contains("RocketMQTopic kept")
+            && message.contains("spec.clusterRef.name to target"),
+        "{message}"
+    );
+    let status = transfers.get("kept").await?.status.unwrap_or_default();
+    assert_eq!(status.phase.as_deref(), Some("WaitingForTopicHandOver"));
+    let admin = AdminClient::new(ClientConfig::new(&names));
+    let sources: Vec<String> = rocketmq.brokers().iter().map(|b| b.addr()).collect();
+    for source in &sources {
+        assert_eq!(admin.topic_configs(source).await?["kept"].perm, 6);
+    }
+    assert!(
+        !admin
+            .topic_configs(&target.addr())
+            .await?
+            .contains_key("kept")
+    );
+
+    let hand_over = json!({"spec": {"clusterRef": {"name": "target"}}});
+    (topics.patch("kept", &PatchParams::default(), &Patch::Merge(&hand_over))).await?;
+    wait_condition(&transfers, "kept", "Ready", None, WAIT).await?;
+    wait_condition(&topics, "kept", "Ready", None, WAIT).await?;
+    // Two of the operator's resyncs: the topic operator keeps the topic on the target alone.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    for source in &sources {
+        assert!(!admin.topic_configs(source).await?.contains_key("kept"));
+    }
+    let route = admin.topic_route("kept").await?.unwrap_or_default();
+    let brokers: Vec<&str> = (route.queues.iter())
+        .map(|q| q.broker_name.as_str())
+        .collect();
+    assert_eq!(brokers, ["handover-0"]);
     operator.kill().await?;
     Ok(())
 }

@@ -231,7 +231,7 @@ where
 }
 
 /// Whether the Kafka is Ready for its current generation.
-pub fn is_ready(kafka: &Kafka) -> bool {
+fn is_ready(kafka: &Kafka) -> bool {
     let status = kafka.status.as_ref();
     let conditions = status.and_then(|status| status.conditions.as_deref());
     let observed = status.and_then(|status| status.observed_generation);

@@ -10,7 +10,9 @@ mod moves;
 mod outage;
 mod real_node;
 mod resources;
+mod rocketmq_failover;
 mod rocketmq_topics;
+mod topic_transfer;
 mod topics;
 mod users;
 
@@ -52,6 +54,9 @@ async fn main() -> Result<()> {
     }
     if wanted("rocketmq-topics") {
         figures.extend(rocketmq_topics::run(&cluster, &out).await?);
+    }
+    if wanted("topic-transfer") {
+        figures.extend(topic_transfer::run(&cluster, &out).await?);
     }
     if wanted("outage") {
         figures.extend(outage::run(&cluster, &out).await?);

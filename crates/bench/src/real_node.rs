@@ -8,18 +8,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use api::kafka::Kafka;
-use api::rocketmq::{Broker, NameService};
+use api::rocketmq::{Broker, NameService, Proxy};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, Resource, ResourceExt};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Figure;
-use crate::resources;
+use crate::{resources, rocketmq_failover};
 use testenv::operator::resident_mib;
 
-const TIMEOUT: Duration = Duration::from_secs(900);
+pub const TIMEOUT: Duration = Duration::from_secs(900);
 /// The broker pool of `tests/fixtures/real-kafka-pools.yaml`.
 const POOLS_BROKERS: &str = "strimzi.io/cluster=pools,strimzi.io/pool-name=broker";
 
@@ -42,12 +43,12 @@ pub async fn run(cluster: &testenv::Cluster) -> Result<Vec<Figure>> {
 
     let began = Instant::now();
     apply("examples/kafka/ephemeral-single-node.yaml").await?;
-    wait_ready(&kafkas, "my-cluster", crate::kafka_cluster::is_ready).await?;
+    wait_ready(&kafkas, "my-cluster").await?;
     let single_node = began.elapsed();
 
     let began = Instant::now();
     apply("tests/fixtures/real-kafka-pools.yaml").await?;
-    wait_ready(&kafkas, "pools", crate::kafka_cluster::is_ready).await?;
+    wait_ready(&kafkas, "pools").await?;
     let three_brokers = began.elapsed();
 
     let began = Instant::now();
@@ -55,25 +56,18 @@ pub async fn run(cluster: &testenv::Cluster) -> Result<Vec<Figure>> {
     apply("examples/rocketmq/broker.yaml").await?;
     let name_services: Api<NameService> = Api::namespaced(client.clone(), &namespace);
     let brokers: Api<Broker> = Api::namespaced(client.clone(), &namespace);
-    wait_ready(&name_services, "name-service", |n: &NameService| {
-        let status = n.status.as_ref();
-        resources::is_ready(
-            status.and_then(|s| s.conditions.as_deref()),
-            status.and_then(|s| s.observed_generation),
-            n.metadata.generation,
-        )
-    })
-    .await?;
-    wait_ready(&brokers, "broker", |b: &Broker| {
-        let status = b.status.as_ref();
-        resources::is_ready(
-            status.and_then(|s| s.conditions.as_deref()),
-            status.and_then(|s| s.observed_generation),
-            b.metadata.generation,
-        )
-    })
-    .await?;
+    wait_ready(&name_services, "name-service").await?;
+    wait_ready(&brokers, "broker").await?;
     let rocketmq = began.elapsed();
+
+    let began = Instant::now();
+    apply("examples/rocketmq/proxy.yaml").await?;
+    wait_ready(
+        &Api::<Proxy>::namespaced(client.clone(), &namespace),
+        "proxy",
+    )
+    .await?;
+    let proxy = began.elapsed();
 
     let roll = roll_brokers(&client, &namespace).await?;
     let node = cluster.real_node_processes();
@@ -94,6 +88,7 @@ pub async fn run(cluster: &testenv::Cluster) -> Result<Vec<Figure>> {
             "s",
         ),
         figure("real_rocketmq_ready", rocketmq.as_secs_f64(), "s"),
+        figure("real_rocketmq_proxy_ready", proxy.as_secs_f64(), "s"),
         figure("real_kafka_roll_per_broker", roll.as_secs_f64() / 3.0, "s"),
         figure("real_node_rss_kubelet", rss("kubelet")?, "MiB"),
         figure("real_node_rss_containerd", rss("containerd")?, "MiB"),
@@ -101,6 +96,11 @@ pub async fn run(cluster: &testenv::Cluster) -> Result<Vec<Figure>> {
         figure("real_node_rss_coredns", rss("coredns")?, "MiB"),
     ];
     figures.push(figure("operator_pod_rss", operator_pod_mib()?, "MiB"));
+    // Controller mode in a namespace of its own, once the clusters above freed the node.
+    delete_namespace(&client, &namespace).await?;
+    let namespace = testenv::fresh_namespace_on_real_node(cluster, "bench-real-failover").await?;
+    let failover = rocketmq_failover::master_failover(&client, &namespace, &repo).await?;
+    figures.push(figure("real_rocketmq_master_failover", failover, "s"));
     remove_operator(&client, &namespace).await?;
     Ok(figures)
 }
@@ -139,12 +139,24 @@ async fn roll_brokers(client: &Client, namespace: &str) -> Result<Duration> {
     Ok(began.elapsed())
 }
 
-/// Deletes the benchmark's namespace and the operator's Deployment, and waits until the
-/// operator's pods are gone, so that only the next benchmarks' own operators act.
-async fn remove_operator(client: &Client, namespace: &str) -> Result<()> {
+/// Deletes `namespace` and waits until its pods are gone.
+async fn delete_namespace(client: &Client, namespace: &str) -> Result<()> {
     Api::<Namespace>::all(client.clone())
         .delete(namespace, &DeleteParams::default())
         .await?;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    testenv::eventually(
+        &format!("the pods of {namespace} are gone"),
+        TIMEOUT,
+        || async { Ok(pods.list(&ListParams::default()).await?.items.is_empty()) },
+    )
+    .await
+}
+
+/// Deletes the benchmark's namespace and the operator's Deployment, and waits until the
+/// operator's pods are gone, so that only the next benchmarks' own operators act.
+async fn remove_operator(client: &Client, namespace: &str) -> Result<()> {
+    delete_namespace(client, namespace).await?;
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), testenv::OPERATOR_NAMESPACE);
     deployments
         .delete("brokerage-operator", &DeleteParams::default())
@@ -156,15 +168,16 @@ async fn remove_operator(client: &Client, namespace: &str) -> Result<()> {
     .await
 }
 
-async fn wait_ready<K>(api: &Api<K>, name: &str, ready: impl Fn(&K) -> bool) -> Result<()>
+/// Waits until the object `name` says Ready for its current generation.
+pub async fn wait_ready<K>(api: &Api<K>, name: &str) -> Result<()>
 where
-    K: Resource + Clone + std::fmt::Debug + DeserializeOwned,
+    K: Resource + Clone + std::fmt::Debug + DeserializeOwned + Serialize,
 {
     testenv::eventually(&format!("{name} is Ready"), TIMEOUT, || async {
         Ok(api
             .get_opt(name)
             .await?
-            .is_some_and(|object| ready(&object)))
+            .is_some_and(|object| resources::is_object_ready(&object)))
     })
     .await
 }

@@ -47,3 +47,14 @@ pub fn is_ready(
             .flatten()
             .any(|condition| condition.type_ == "Ready" && condition.status == "True")
 }
+
+/// Whether any of our kinds says Ready for its current generation, read from its JSON (every
+/// kind's status has `conditions` and `observedGeneration`).
+pub fn is_object_ready<K: Resource + Serialize>(object: &K) -> bool {
+    let json = serde_json::to_value(object).unwrap_or_default();
+    let status = &json["status"];
+    let conditions: Option<Vec<Condition>> =
+        serde_json::from_value(status["conditions"].clone()).ok();
+    let observed = status["observedGeneration"].as_i64();
+    is_ready(conditions.as_deref(), observed, object.meta().generation)
+}

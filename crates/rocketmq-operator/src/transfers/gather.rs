@@ -131,7 +131,10 @@ impl Clusters {
                     .await)
                     .map_err(|error| failed(&self.source, error))?;
             }
-            Next::WaitForConsumers(_) | Next::Done | Next::NothingToMove => {}
+            Next::WaitForConsumers(_)
+            | Next::WaitForTopicHandOver(_)
+            | Next::Done
+            | Next::NothingToMove => {}
         }
         Ok(())
     }

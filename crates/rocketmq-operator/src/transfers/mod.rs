@@ -8,10 +8,12 @@ pub mod plan;
 
 use std::sync::Arc;
 
-use api::rocketmq::{TopicTransfer, TopicTransferStatus};
+use api::rocketmq::{RocketMQTopic, TopicTransfer, TopicTransferStatus};
 use futures::future::BoxFuture;
+use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use operator_common::cluster_ref::ClusterRef;
+use operator_common::topics::conflicts::TopicResource;
 use operator_common::validation::InvalidSpec;
 use runtime::assembly::Assembly;
 use runtime::{Applier, Context, Error, Flow, Namespaces, Progress, Readiness, Steps};
@@ -42,6 +44,8 @@ pub struct TransferReconcile {
     progress: Progress,
     facts: Facts,
     next: Option<Next>,
+    /// The RocketMQTopic that keeps the topic on the source, if one does.
+    kept_on_source_by: Option<String>,
 }
 
 pub struct TransferAssembly {
@@ -51,7 +55,7 @@ pub struct TransferAssembly {
 impl Assembly for TransferAssembly {
     type Resource = TopicTransfer;
     type Status = TopicTransferStatus;
-    type Observed = ();
+    type Observed = Option<String>;
     type Model = TransferModel;
     type Invalid = InvalidSpec;
     type State = TransferReconcile;
@@ -85,22 +89,40 @@ impl Assembly for TransferAssembly {
         }
     }
 
+    /// The RocketMQTopic of the namespace that keeps the topic on the source cluster, if any
+    /// (one whose `strimzi.io/managed` is `"false"` keeps nothing).
     fn observe<'a>(
         &'a self,
-        _: &'a TopicTransfer,
-        _: &'a Client,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async { Ok(()) })
+        transfer: &'a TopicTransfer,
+        client: &'a Client,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(async move {
+            let namespace = transfer.namespace().unwrap_or_default();
+            let topics: Api<RocketMQTopic> = Api::namespaced(client.clone(), &namespace);
+            let listed = topics.list(&ListParams::default()).await?;
+            let spec = &transfer.spec;
+            Ok((listed.items.iter())
+                .find(|topic| {
+                    topic.spec.cluster_ref.name == spec.source_cluster
+                        && topic.is_managed()
+                        && topic.managed_topic_name() == spec.topic
+                })
+                .map(|topic| topic.name_any()))
+        })
     }
 
-    fn validate(&self, transfer: &TopicTransfer, _: &()) -> Result<TransferModel, InvalidSpec> {
+    fn validate(
+        &self,
+        transfer: &TopicTransfer,
+        _: &Option<String>,
+    ) -> Result<TransferModel, InvalidSpec> {
         validate(transfer)
     }
 
     fn build(
         &self,
         transfer: Arc<TopicTransfer>,
-        _: (),
+        kept_on_source_by: Option<String>,
         model: TransferModel,
         _: Applier,
     ) -> TransferReconcile {
@@ -111,6 +133,7 @@ impl Assembly for TransferAssembly {
             progress: Progress::creating("the transfer is"),
             facts: Facts::default(),
             next: None,
+            kept_on_source_by,
         }
     }
 
@@ -172,7 +195,10 @@ fn gather_facts(state: &mut TransferReconcile) -> BoxFuture<'_, Result<Flow, Err
             return Ok(Flow::Continue);
         }
         let clusters = Clusters::reach(&state.admins, &state.model).await?;
-        state.facts = clusters.facts(&state.model).await?;
+        state.facts = Facts {
+            kept_on_source_by: state.kept_on_source_by.clone(),
+            ..clusters.facts(&state.model).await?
+        };
         state.next = Some(plan::next(&state.facts));
         Ok(Flow::Continue)
     })
@@ -202,12 +228,24 @@ fn act(state: &mut TransferReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
                 reason: "WaitingForConsumers",
                 message: message.clone(),
             },
+            Next::WaitForTopicHandOver(topic) => Readiness::Held {
+                reason: "WaitingForTopicHandOver",
+                message: format!(
+                    "the RocketMQTopic {topic} keeps the topic {} on {} and would undo the \
+                     move: set its spec.clusterRef.name to {} (the topic operator then keeps \
+                     it there) and the transfer goes on",
+                    model.topic, model.source.name, model.target.name
+                ),
+            },
             other => moving(format!("{}: {}", other.phase(), model.topic)),
         };
         if matches!(next, Next::Done | Next::NothingToMove) {
             return Ok(Flow::Continue);
         }
-        if !matches!(next, Next::WaitForConsumers(_)) {
+        if !matches!(
+            next,
+            Next::WaitForConsumers(_) | Next::WaitForTopicHandOver(_)
+        ) {
             let clusters = Clusters::reach(&state.admins, model).await?;
             clusters.carry_out(&next, model, &state.facts).await?;
             state.progress.event(

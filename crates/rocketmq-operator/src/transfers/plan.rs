@@ -22,6 +22,8 @@ pub struct Facts {
     pub source_messages: u64,
     /// By consumer group: messages on the source it has not consumed.
     pub unconsumed_by_group: BTreeMap<String, u64>,
+    /// The RocketMQTopic whose `clusterRef` keeps the topic on the source, if one does.
+    pub kept_on_source_by: Option<String>,
 }
 
 /// The next action, and the phase the status shows while it is due.
@@ -33,6 +35,9 @@ pub enum Next {
     StopWrites,
     /// Wait: a group has not consumed everything on the source (the message says what).
     WaitForConsumers(String),
+    /// Wait: a RocketMQTopic keeps the topic on the source (it is named), and would set its
+    /// permission back and create it there again; the move waits for its `clusterRef` to change.
+    WaitForTopicHandOver(String),
     /// Delete the topic from the source's masters and its route from the name servers.
     DeleteFromSource,
     Done,
@@ -46,6 +51,7 @@ impl Next {
             Next::CreateOnTarget => "CreatingOnTarget",
             Next::StopWrites => "StoppingWrites",
             Next::WaitForConsumers(_) => "WaitingForConsumers",
+            Next::WaitForTopicHandOver(_) => "WaitingForTopicHandOver",
             Next::DeleteFromSource => "DeletingFromSource",
             Next::Done => "Done",
             Next::NothingToMove => "NothingToMove",
@@ -59,6 +65,9 @@ pub fn next(facts: &Facts) -> Next {
             true => Next::Done,
             false => Next::NothingToMove,
         };
+    }
+    if let Some(topic) = &facts.kept_on_source_by {
+        return Next::WaitForTopicHandOver(topic.clone());
     }
     if !facts.on_target || facts.groups_on_target.values().any(|known| !known) {
         return Next::CreateOnTarget;
@@ -134,7 +143,7 @@ mod tests {
                     facts.unconsumed_by_group.insert("billing".into(), 0);
                 }
                 Next::DeleteFromSource => facts.on_source = false,
-                Next::Done | Next::NothingToMove => break,
+                Next::WaitForTopicHandOver(_) | Next::Done | Next::NothingToMove => break,
             }
         }
         assert_eq!(
@@ -170,5 +179,25 @@ mod tests {
         assert_eq!(next(&facts), Next::DeleteFromSource);
         // Neither cluster has it.
         assert_eq!(next(&Facts::default()), Next::NothingToMove);
+    }
+
+    /// A RocketMQTopic on the source would undo every step: nothing is done until it points at
+    /// the target; a topic already gone from the source is done whatever names it.
+    #[test]
+    fn a_topic_kept_on_the_source_by_a_rocketmq_topic_waits_for_its_hand_over() {
+        let mut facts = starting();
+        facts.kept_on_source_by = Some("orders".into());
+        assert_eq!(next(&facts), Next::WaitForTopicHandOver("orders".into()));
+        facts.on_target = true;
+        facts.source_writable = false;
+        assert_eq!(next(&facts).phase(), "WaitingForTopicHandOver");
+        facts.kept_on_source_by = None;
+        assert_eq!(next(&facts).phase(), "CreatingOnTarget");
+        let gone = Facts {
+            on_target: true,
+            kept_on_source_by: Some("orders".into()),
+            ..Facts::default()
+        };
+        assert_eq!(next(&gone), Next::Done);
     }
 }
