@@ -8,3 +8,4 @@ mod kafka_security;
 mod pod_security;
 mod rocketmq;
 mod rocketmq_controller;
+mod rocketmq_transfer;

@@ -481,10 +481,10 @@ pub async fn rocketmq_grpc_round_trip(
     (topic, group): (&str, &str),
     count: usize,
 ) -> Result<GrpcRoundTrip> {
-    let home = testenv::images::GRPC_CLIENT_HOME;
+    let home = testenv::images::CLIENTS_HOME;
     // The receiver's first receive sets the group's offsets: the sends wait for it.
     let script = format!(
-        "client() {{ java -Xmx192m -XX:TieredStopAtLevel=1 -Drocketmq.log.root=/tmp/logs -cp '{home}/lib/*' {home}/GrpcClient.java \"$@\"; }}\n\
+        "client() {{ java -Xmx192m -XX:TieredStopAtLevel=1 -Drocketmq.log.root=/tmp/logs -cp '{home}/grpc-lib/*' {home}/GrpcClient.java \"$@\"; }}\n\
          client receive {endpoint} {topic} {group} {count} {name} 120 >/tmp/received 2>&1 &\n\
          for i in $(seq 120); do grep -q '^READY\\|^FAILED' /tmp/received && break; sleep 1; done\n\
          client send {endpoint} {topic} {count} {name}\n\
@@ -517,6 +517,26 @@ pub async fn rocketmq_grpc_round_trip(
         };
     }
     Ok(outcome)
+}
+
+/// Runs the tests' remoting application (`RemotingClient.java`, on the image's RocketMQ jars)
+/// in a pod with `arguments`, and returns what it printed.
+pub async fn rocketmq_remoting_client(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    arguments: &str,
+) -> Result<String> {
+    let home = testenv::images::CLIENTS_HOME;
+    let pod = ClientPod {
+        name,
+        image: &rocketmq_image(),
+        script: format!(
+            "java -Xmx192m -XX:TieredStopAtLevel=1 -cp \"$ROCKETMQ_HOME/lib/*\" {home}/RemotingClient.java {arguments} 2>&1\n"
+        ),
+        secrets: &[],
+    };
+    run_pod(client, namespace, &pod, Duration::from_secs(600)).await
 }
 
 /// What a Prometheus exporter serves at `address` (`ip:port`), over plain HTTP.

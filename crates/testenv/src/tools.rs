@@ -45,7 +45,7 @@ pub const KAFKA_VERSIONS: [&str; 2] = [KAFKA_OLDEST_VERSION, KAFKA_VERSION];
 /// (`rocketmq/pom.xml`).
 pub const ROCKETMQ_VERSION: &str = "5.5.0";
 /// RocketMQ 5's gRPC client for Java, which the tests' RocketMQ 5 application runs on
-/// (`rocketmq-grpc-client/pom.xml`).
+/// (`rocketmq-clients/pom.xml`).
 pub const ROCKETMQ_GRPC_CLIENT_VERSION: &str = "5.0.7";
 /// Kafka 4 brokers and its storage tool need Java 17 or newer.
 const JAVA_MIN_VERSION: u32 = 17;
@@ -173,7 +173,7 @@ impl Tools {
         if !tools.rocketmq_grpc_client_libs.exists() {
             fetch_jars(
                 "RocketMQ's gRPC client",
-                "rocketmq-grpc-client",
+                "rocketmq-clients",
                 ROCKETMQ_GRPC_CLIENT_VERSION,
                 &tools.rocketmq_grpc_client_libs,
             )?;

@@ -101,12 +101,24 @@ Configuration:
         - ref: STDOUT
 ";
 
-/// Where the RocketMQ image holds the tests' gRPC client: `GrpcClient.java` and its jars in `lib/`.
-pub const GRPC_CLIENT_HOME: &str = "/home/rocketmq/grpc-client";
+/// Where the RocketMQ image holds the tests' RocketMQ applications: `GrpcClient.java` with its
+/// jars in `grpc-lib/`, and `RemotingClient.java`, which runs on RocketMQ's own jars.
+pub const CLIENTS_HOME: &str = "/home/rocketmq/clients";
+
+const CLIENT_SOURCES: [(&str, &str); 2] = [
+    (
+        "GrpcClient.java",
+        include_str!("../../rocketmq-clients/GrpcClient.java"),
+    ),
+    (
+        "RemotingClient.java",
+        include_str!("../../rocketmq-clients/RemotingClient.java"),
+    ),
+];
 
 /// RocketMQ `ROCKETMQ_VERSION` on [`java_base`]: `ROCKETMQ_HOME=/home/rocketmq/rocketmq-<version>`
 /// with the jars (`tools.rocketmq_libs`) in `lib/` and an empty `bin/` to work in,
-/// `/home/rocketmq/{logs,store}`, and the tests' gRPC client in [`GRPC_CLIENT_HOME`], all owned
+/// `/home/rocketmq/{logs,store}`, and the tests' RocketMQ applications in [`CLIENTS_HOME`], all owned
 /// by `rocketmq` (3000:3000), who runs it.
 pub fn rocketmq_image(tools: &Tools) -> Result<PathBuf> {
     let base = java_base()?;
@@ -123,19 +135,17 @@ pub fn rocketmq_image(tools: &Tools) -> Result<PathBuf> {
         rocketmq,
     )?);
     app.push(Entry::dir(&format!("{home}/bin"), rocketmq, 0o755));
-    // Not in apache/rocketmq: the tests' RocketMQ 5 application, run from its source.
-    app.push(Entry::dir(GRPC_CLIENT_HOME, rocketmq, 0o755));
+    // Not in apache/rocketmq: the tests' RocketMQ applications, run from their sources.
+    app.push(Entry::dir(CLIENTS_HOME, rocketmq, 0o755));
     app.extend(Entry::dir_of_files(
-        &format!("{GRPC_CLIENT_HOME}/lib"),
+        &format!("{CLIENTS_HOME}/grpc-lib"),
         &tools.rocketmq_grpc_client_libs,
         rocketmq,
     )?);
-    app.push(Entry::bytes(
-        &format!("{GRPC_CLIENT_HOME}/GrpcClient.java"),
-        include_str!("../../rocketmq-grpc-client/GrpcClient.java"),
-        rocketmq,
-        0o644,
-    ));
+    for (name, source) in CLIENT_SOURCES {
+        let path = format!("{CLIENTS_HOME}/{name}");
+        app.push(Entry::bytes(&path, source, rocketmq, 0o644));
+    }
     // Where RocketMQ writes by default (`user.home`), for pods that mount nothing there.
     app.push(Entry::dir("/home/rocketmq/logs", rocketmq, 0o755));
     app.push(Entry::dir("/home/rocketmq/store", rocketmq, 0o755));
