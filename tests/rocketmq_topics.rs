@@ -495,7 +495,7 @@ async fn a_transfer_waits_for_the_rocketmq_topic_that_keeps_the_topic_on_the_sou
     let held = wait_condition(
         &transfers,
         "kept",
-        "Ready",
+        "NotReady",
         Some("WaitingForTopicHandOver"),
         WAIT,
     )

@@ -61,10 +61,10 @@ async fn main() -> Result<()> {
     if wanted("outage") {
         figures.extend(outage::run(&cluster, &out).await?);
     }
-    println!("{:<40} {:>12}  unit", "figure", "value");
+    println!("{:<48} {:>12}  unit", "figure", "value");
     for figure in &figures {
         println!(
-            "{:<40} {:>12.3}  {}",
+            "{:<48} {:>12.3}  {}",
             figure.name, figure.value, figure.unit
         );
     }

@@ -23,7 +23,7 @@ use gather::Clusters;
 use plan::{Facts, Next};
 
 /// How soon to look again while a transfer waits for consumers or for the clusters.
-const RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
 const DONE: &str = "Done";
 
 /// The two clusters of a valid TopicTransfer.
