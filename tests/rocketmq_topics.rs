@@ -341,9 +341,7 @@ async fn a_topic_of_an_unknown_cluster_waits_and_is_released_on_deletion() -> Re
 async fn a_topic_transfer_survives_kills_and_waits_for_its_consumers() -> Result<()> {
     let rocketmq = shared_rocketmq().await?;
     let names = rocketmq.name_server_addr();
-    let mut options = BrokerOptions::new(&names);
-    (options.cluster_name, options.broker_name) = ("elsewhere".into(), "elsewhere-0".into());
-    let target = tokio::task::spawn_blocking(move || Broker::start(&options)).await??;
+    let target = target_cluster(&names, "elsewhere").await?;
     let (client, namespace) = setup("rmq-transfer").await?;
     let start = || TransferOperator::start(&namespace, &names, "elsewhere");
     let mut operator = start().await?;
@@ -434,6 +432,13 @@ async fn a_topic_transfer_survives_kills_and_waits_for_its_consumers() -> Result
     Ok(())
 }
 
+/// A master broker `<cluster>-0` of the cluster `cluster`, registered with `names`.
+async fn target_cluster(names: &str, cluster: &str) -> Result<Broker> {
+    let mut options = BrokerOptions::new(names);
+    (options.cluster_name, options.broker_name) = (cluster.into(), format!("{cluster}-0"));
+    tokio::task::spawn_blocking(move || Broker::start(&options)).await?
+}
+
 /// The release operator (resyncing every 5 s) for a namespace whose Broker `source` is the shared
 /// RocketMQ cluster and `target` the cluster `target_cluster` of the same name server.
 struct TransferOperator;
@@ -472,9 +477,7 @@ async fn a_transfer_waits_for_the_rocketmq_topic_that_keeps_the_topic_on_the_sou
 {
     let rocketmq = shared_rocketmq().await?;
     let names = rocketmq.name_server_addr();
-    let mut options = BrokerOptions::new(&names);
-    (options.cluster_name, options.broker_name) = ("handover".into(), "handover-0".into());
-    let target = tokio::task::spawn_blocking(move || Broker::start(&options)).await??;
+    let target = target_cluster(&names, "handover").await?;
     let (client, namespace) = setup("rmq-handover").await?;
     let operator = TransferOperator::start(&namespace, &names, "handover").await?;
     let topic = json!({
