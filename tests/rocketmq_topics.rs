@@ -377,7 +377,8 @@ async fn a_topic_transfer_survives_kills_and_waits_for_its_consumers() -> Result
 
     let mut phases: Vec<String> = Vec::new();
     while phases.last().map(String::as_str) != Some("Done") {
-        let deadline = std::time::Instant::now() + WAIT;
+        // Twice WAIT: a transfer waits a minute for producers with old routes.
+        let deadline = std::time::Instant::now() + 2 * WAIT;
         let phase = loop {
             let status = transfers.get("moving").await?.status.unwrap_or_default();
             if let Some(next) = status.phase.filter(|now| phases.last() != Some(now)) {
@@ -403,6 +404,7 @@ async fn a_topic_transfer_survives_kills_and_waits_for_its_consumers() -> Result
     let order = [
         "CreatingOnTarget",
         "StoppingWrites",
+        "WaitingForProducers",
         "WaitingForConsumers",
         "DeletingFromSource",
         "Done",

@@ -44,6 +44,9 @@ struct TopicStats {
 struct QueueOffsets {
     min_offset: i64,
     max_offset: i64,
+    /// When the queue's last message was stored (ms since the epoch; 0 for an empty queue).
+    #[serde(default)]
+    last_update_timestamp: i64,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +130,8 @@ pub struct TopicBacklog {
     pub messages: u64,
     /// By consumer group: messages it has not consumed.
     pub unconsumed_by_group: BTreeMap<String, u64>,
+    /// When the broker stored the topic's last message (ms since the epoch, the broker's clock).
+    pub last_stored_millis: Option<i64>,
 }
 
 /// `stats`: a topic and its queues' offsets.
@@ -144,9 +149,14 @@ fn topic_backlog(
             (of == topic).then(|| (group.to_string(), count([stats], &committed)))
         })
         .collect();
+    let last_stored_millis = (stats.1.values())
+        .map(|queue| queue.last_update_timestamp)
+        .filter(|millis| *millis > 0)
+        .max();
     TopicBacklog {
         messages: held,
         unconsumed_by_group,
+        last_stored_millis,
     }
 }
 
@@ -197,6 +207,7 @@ mod tests {
         QueueOffsets {
             min_offset,
             max_offset,
+            last_update_timestamp: 0,
         }
     }
 
@@ -249,9 +260,11 @@ mod tests {
     fn a_topics_backlog_counts_what_each_of_its_groups_left() {
         let body = br#"{"offsetTable":{"orders@fast":{0:10,1:4},"orders@slow":{0:3},"payments@fast":{0:1}}}"#;
         let committed: ConsumerOffsets = fastjson::parse(body, "offsets").unwrap();
-        let queues = BTreeMap::from([(0, offsets(2, 10)), (1, offsets(0, 4))]);
+        let mut queues = BTreeMap::from([(0, offsets(2, 10)), (1, offsets(0, 4))]);
+        queues.get_mut(&1).unwrap().last_update_timestamp = 1_700;
         let backlog = topic_backlog(&("orders".to_string(), queues), committed);
         assert_eq!(backlog.messages, 12);
+        assert_eq!(backlog.last_stored_millis, Some(1_700));
         assert_eq!(
             backlog.unconsumed_by_group,
             BTreeMap::from([("fast".to_string(), 0), ("slow".to_string(), 11)])

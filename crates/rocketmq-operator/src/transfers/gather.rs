@@ -51,6 +51,11 @@ impl Clusters {
             let backlog = (self.source.admin.topic_backlog(master, topic).await)
                 .map_err(|error| failed(&self.source, error))?;
             facts.source_messages += backlog.messages;
+            let since = backlog.last_stored_millis.map(seconds_since);
+            facts.since_last_write = match (facts.since_last_write, since) {
+                (Some(before), Some(here)) => Some(before.min(here)),
+                (before, here) => before.or(here),
+            };
             for (group, left) in backlog.unconsumed_by_group {
                 *facts.unconsumed_by_group.entry(group).or_default() += left;
             }
@@ -131,7 +136,8 @@ impl Clusters {
                     .await)
                     .map_err(|error| failed(&self.source, error))?;
             }
-            Next::WaitForConsumers(_)
+            Next::WaitForProducers(_)
+            | Next::WaitForConsumers(_)
             | Next::WaitForTopicHandOver(_)
             | Next::Done
             | Next::NothingToMove => {}
@@ -202,4 +208,13 @@ async fn side(admins: &RocketMQAdmins, cluster: &ClusterRef) -> Result<Side, Err
 
 fn failed(side: &Side, error: rocketmq_client::Error) -> Error {
     Error::transient(format!("the brokers of {}: {error}", side.cluster_name))
+}
+
+/// Whole seconds from `millis` (since the epoch, a broker's clock) to now; 0 for a time ahead.
+fn seconds_since(millis: i64) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis());
+    let millis = u128::try_from(millis).unwrap_or(0);
+    u64::try_from(now.saturating_sub(millis) / 1000).unwrap_or(u64::MAX)
 }

@@ -224,6 +224,10 @@ fn act(state: &mut TransferReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
                     model.topic, model.source.name, model.target.name
                 ),
             },
+            Next::WaitForProducers(message) => Readiness::Held {
+                reason: "WaitingForProducers",
+                message: message.clone(),
+            },
             Next::WaitForConsumers(message) => Readiness::Held {
                 reason: "WaitingForConsumers",
                 message: message.clone(),
@@ -244,7 +248,7 @@ fn act(state: &mut TransferReconcile) -> BoxFuture<'_, Result<Flow, Error>> {
         }
         if !matches!(
             next,
-            Next::WaitForConsumers(_) | Next::WaitForTopicHandOver(_)
+            Next::WaitForProducers(_) | Next::WaitForConsumers(_) | Next::WaitForTopicHandOver(_)
         ) {
             let clusters = Clusters::reach(&state.admins, model).await?;
             clusters.carry_out(&next, model, &state.facts).await?;

@@ -24,7 +24,14 @@ pub struct Facts {
     pub unconsumed_by_group: BTreeMap<String, u64>,
     /// The RocketMQTopic whose `clusterRef` keeps the topic on the source, if one does.
     pub kept_on_source_by: Option<String>,
+    /// Seconds since a source master last stored a message of the topic, if it holds any.
+    pub since_last_write: Option<u64>,
 }
+
+/// How long the source must have stored nothing before the topic leaves it. Brokers take writes
+/// to a read-only topic (the permission only steers routes), and producers learn a new route
+/// when they next ask the name servers, every 30 s by default: twice that passes first.
+pub const QUIET_SECONDS: u64 = 60;
 
 /// The next action, and the phase the status shows while it is due.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +40,9 @@ pub enum Next {
     CreateOnTarget,
     /// Make the topic read-only on the source.
     StopWrites,
+    /// Wait: producers still wrote to the source less than [`QUIET_SECONDS`] ago (the message
+    /// says when).
+    WaitForProducers(String),
     /// Wait: a group has not consumed everything on the source (the message says what).
     WaitForConsumers(String),
     /// Wait: a RocketMQTopic keeps the topic on the source (it is named), and would set its
@@ -50,6 +60,7 @@ impl Next {
         match self {
             Next::CreateOnTarget => "CreatingOnTarget",
             Next::StopWrites => "StoppingWrites",
+            Next::WaitForProducers(_) => "WaitingForProducers",
             Next::WaitForConsumers(_) => "WaitingForConsumers",
             Next::WaitForTopicHandOver(_) => "WaitingForTopicHandOver",
             Next::DeleteFromSource => "DeletingFromSource",
@@ -74,6 +85,13 @@ pub fn next(facts: &Facts) -> Next {
     }
     if facts.source_writable {
         return Next::StopWrites;
+    }
+    if let Some(seconds) = facts.since_last_write.filter(|s| *s < QUIET_SECONDS) {
+        return Next::WaitForProducers(format!(
+            "a producer stored a message on the source {seconds} s ago; the topic leaves it \
+             once none has for {QUIET_SECONDS} s (producers with a route from before the switch \
+             still write there)"
+        ));
     }
     match unconsumed(facts) {
         Some(message) => Next::WaitForConsumers(message),
@@ -117,6 +135,7 @@ mod tests {
             groups_on_target: BTreeMap::from([("billing".to_string(), false)]),
             source_messages: 10,
             unconsumed_by_group: BTreeMap::from([("billing".to_string(), 4)]),
+            since_last_write: Some(3),
             ..Facts::default()
         }
     }
@@ -138,6 +157,10 @@ mod tests {
                         .for_each(|known| *known = true);
                 }
                 Next::StopWrites => facts.source_writable = false,
+                Next::WaitForProducers(message) => {
+                    assert!(message.contains("3 s ago"), "{message}");
+                    facts.since_last_write = Some(QUIET_SECONDS);
+                }
                 Next::WaitForConsumers(message) => {
                     assert!(message.contains("billing (4)"), "{message}");
                     facts.unconsumed_by_group.insert("billing".into(), 0);
@@ -151,6 +174,7 @@ mod tests {
             [
                 "CreatingOnTarget",
                 "StoppingWrites",
+                "WaitingForProducers",
                 "WaitingForConsumers",
                 "DeletingFromSource",
                 "Done"
@@ -170,13 +194,16 @@ mod tests {
         facts.groups_on_target.clear();
         facts.source_writable = false;
         facts.unconsumed_by_group.clear();
+        facts.since_last_write = None;
         let Next::WaitForConsumers(message) = next(&facts) else {
             panic!("deleted unread messages");
         };
         assert!(message.contains("no consumer group"), "{message}");
-        // An empty topic leaves at once.
+        // An empty topic leaves at once, unless a producer with an old route just wrote to it.
         facts.source_messages = 0;
         assert_eq!(next(&facts), Next::DeleteFromSource);
+        facts.since_last_write = Some(QUIET_SECONDS - 1);
+        assert_eq!(next(&facts).phase(), "WaitingForProducers");
         // Neither cluster has it.
         assert_eq!(next(&Facts::default()), Next::NothingToMove);
     }
