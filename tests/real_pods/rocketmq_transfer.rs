@@ -45,10 +45,20 @@ async fn a_topic_transfer_under_a_producer_and_a_consumer_loses_nothing() -> Res
     // The topic on the source, as an application made it there.
     let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
     let names = name_server_admin(&pods, "name-service-0").await?;
-    let mut cluster = names.cluster_info().await?;
-    let master = (cluster.brokers.remove("broker-0"))
-        .and_then(|mut group| group.addresses.remove(&0))
-        .context("no master of broker-0")?;
+    let master_of_source = || async {
+        let mut cluster = names.cluster_info().await?;
+        anyhow::Ok(
+            cluster
+                .brokers
+                .remove("broker-0")
+                .and_then(|mut group| group.addresses.remove(&0)),
+        )
+    };
+    testenv::eventually("the name server lists broker-0's master", READY, || async {
+        Ok(master_of_source().await?.is_some())
+    })
+    .await?;
+    let master = master_of_source().await?.context("no master of broker-0")?;
     names
         .create_topic(&master, &TopicConfig::new(TOPIC))
         .await?;
