@@ -364,6 +364,13 @@ async fn a_dynamic_controller_quorum_grows_and_shrinks_under_a_producer() -> Res
     let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), &namespace);
     wait_condition(&topics, "events", "Ready", None, TOPIC_READY).await?;
     let external = external_bootstrap(&kafkas, "quorum").await?;
+    // kube-proxy may open the NodePort a moment after the brokers are Ready.
+    testenv::eventually("the external bootstrap answers", KAFKA_READY, || async {
+        Ok(AdminClient::connect(ClientConfig::new([external.as_str()]))
+            .await
+            .is_ok())
+    })
+    .await?;
     let admin = AdminClient::connect(ClientConfig::new([external.as_str()])).await?;
     let voters = || async {
         let quorum = admin.describe_quorum().await?;
