@@ -52,10 +52,7 @@ impl Clusters {
                 .map_err(|error| failed(&self.source, error))?;
             facts.source_messages += backlog.messages;
             let since = backlog.last_stored_millis.map(seconds_since);
-            facts.since_last_write = match (facts.since_last_write, since) {
-                (Some(before), Some(here)) => Some(before.min(here)),
-                (before, here) => before.or(here),
-            };
+            facts.since_last_write = facts.since_last_write.into_iter().chain(since).min();
             for (group, left) in backlog.unconsumed_by_group {
                 *facts.unconsumed_by_group.entry(group).or_default() += left;
             }
