@@ -1,6 +1,7 @@
 //! The topic and user operators' benchmarks share one real Kafka, with the ACL authorizer, and
-//! one operator process that reaches it as the cluster `bench` through a connections file; the
-//! memory figure under the whole load comes last, on that operator.
+//! one operator process that reaches it as the cluster `bench` through a connections file. The
+//! floors of the same work come first, before that operator starts; the memory figure under
+//! the whole load comes last, on that operator.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +10,7 @@ use anyhow::Result;
 use kafka_client::{AdminClient, ClientConfig};
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 
-use crate::{Figure, load, topics, users};
+use crate::{Figure, floor, load, topics, users};
 use testenv::operator::Operator;
 
 /// Short enough that the benchmark sees a full reconciliation without waiting long.
@@ -37,6 +38,10 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
         format!("- cluster: bench\n  bootstrapServers: {bootstrap}\n"),
     )?;
     let connections = connections.display().to_string();
+    let admin = AdminClient::connect(ClientConfig::new([bootstrap])).await?;
+    let client = cluster.client().await?;
+    let floors = floor::run(&client, &admin).await?;
+
     let args = [
         "--kafka-connections",
         &connections,
@@ -49,11 +54,11 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
         &args,
     )
     .await?;
-    let admin = AdminClient::connect(ClientConfig::new([bootstrap])).await?;
-    let client = cluster.client().await?;
 
     let mut figures = users::run(&client, &operator, &admin).await?;
     figures.extend(topics::run(&client, &operator, &admin).await?);
+    figures.extend(floors);
+    figures.extend(floor::ratios(&figures));
     figures.extend(load::run(&client, &operator).await?);
     drop(kafka);
     Ok(figures)

@@ -4,6 +4,7 @@
 mod brokers;
 mod control_plane;
 mod failover;
+mod floor;
 mod kafka_cluster;
 mod load;
 mod moves;
@@ -12,6 +13,7 @@ mod real_node;
 mod resources;
 mod rocketmq_failover;
 mod rocketmq_topics;
+mod timeline;
 mod topic_transfer;
 mod topics;
 mod users;

@@ -14,6 +14,7 @@ use kube::{Client, ResourceExt};
 
 use crate::Figure;
 use crate::resources::{self, create_all};
+use crate::timeline::Phases;
 use testenv::operator::Operator;
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
@@ -79,17 +80,10 @@ async fn create_until_ready(
     size: usize,
 ) -> Result<Duration> {
     let topics: Api<KafkaTopic> = Api::namespaced(client.clone(), namespace);
-    let kafka_name = |index: usize| format!("{namespace}.topic-{index}");
+    let kafka_name = |index: usize| kafka_name(namespace, index);
+    let phases = Phases::read(operator, "KafkaTopic").await?;
     let began = Instant::now();
-    let manifests = (0..size).map(|index| {
-        serde_json::json!({
-            "apiVersion": "kafka.strimzi.io/v1",
-            "kind": "KafkaTopic",
-            "metadata": {"name": format!("topic-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
-            "spec": {"topicName": kafka_name(index), "partitions": 1, "replicas": 1},
-        })
-    });
-    create_all(&topics, manifests).await?;
+    create_all(&topics, (0..size).map(|index| manifest(namespace, index))).await?;
     operator
         .poll(
             &format!("{size} KafkaTopics are Ready"),
@@ -112,6 +106,11 @@ async fn create_until_ready(
         )
         .await?;
     let took = began.elapsed();
+    Phases::read(operator, "KafkaTopic").await?.print_since(
+        &phases,
+        &format!("{size} KafkaTopics"),
+        took.as_secs_f64(),
+    );
     Ok(took)
 }
 
@@ -168,6 +167,22 @@ async fn full_reconciliation(
         .count();
     let requests = operator.counter(KAFKA_REQUESTS).await? - requests_before;
     Ok((requests, writes as f64, took))
+}
+
+/// The benchmark's KafkaTopic number `index` in `namespace`: one partition, one replica, in
+/// the cluster `bench`.
+pub fn manifest(namespace: &str, index: usize) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaTopic",
+        "metadata": {"name": format!("topic-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
+        "spec": {"topicName": kafka_name(namespace, index), "partitions": 1, "replicas": 1},
+    })
+}
+
+/// Unique across the namespaces, which share one Kafka.
+fn kafka_name(namespace: &str, index: usize) -> String {
+    format!("{namespace}.topic-{index}")
 }
 
 pub fn is_ready(topic: &KafkaTopic) -> bool {

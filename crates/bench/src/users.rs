@@ -1,6 +1,6 @@
 //! The user operator, run as the real binary against a real Kafka with the ACL authorizer:
-//! 1,000 SCRAM KafkaUsers with 5 ACLs each created at once, until every one is Ready with its
-//! credential and ACLs in Kafka; and the operator's memory then.
+//! 1,000, then 10,000 SCRAM KafkaUsers with 5 ACLs each created at once, until every one is
+//! Ready with its credential and ACLs in Kafka; and the operator's memory after the first.
 
 use std::time::{Duration, Instant};
 
@@ -14,20 +14,50 @@ use kube::api::{Api, ListParams};
 
 use crate::Figure;
 use crate::resources::{self, create_all};
+use crate::timeline::Phases;
 use testenv::operator::Operator;
 
-const USERS: usize = 1_000;
 const ACLS_PER_USER: usize = 5;
 
 /// Runs against `operator`, which reaches the Kafka `admin` talks to as the cluster `bench`.
 pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> Result<Vec<Figure>> {
-    let took = create_until_ready(client, operator, "user", USERS).await?;
+    let took_1000 = create_until_ready(client, operator, "user", 1_000).await?;
     let resident = operator.resident_mib()?;
+    let took_10000 = create_until_ready(client, operator, "user-10k", 10_000).await?;
+    check_in_kafka(admin, &[("user", 1_000), ("user-10k", 10_000)]).await?;
+    Ok(vec![
+        Figure {
+            name: "users_1000_ready",
+            value: took_1000.as_secs_f64(),
+            unit: "s",
+        },
+        Figure {
+            name: "users_1000_per_second",
+            value: 1_000.0 / took_1000.as_secs_f64(),
+            unit: "users/s",
+        },
+        Figure {
+            name: "operator_rss_1000_users",
+            value: resident,
+            unit: "MiB",
+        },
+        Figure {
+            name: "users_10000_ready",
+            value: took_10000.as_secs_f64(),
+            unit: "s",
+        },
+        Figure {
+            name: "users_10000_per_second",
+            value: 10_000.0 / took_10000.as_secs_f64(),
+            unit: "users/s",
+        },
+    ])
+}
 
+/// Fails unless every user made with each `(prefix, count)` has its credential in Kafka, and
+/// Kafka holds at least their ACLs.
+async fn check_in_kafka(admin: &AdminClient, made: &[(&str, usize)]) -> Result<()> {
     let credentials = admin.describe_user_scram_credentials(None).await?;
-    let with_credentials = (0..USERS)
-        .filter(|index| credentials.contains_key(&format!("user-{index}")))
-        .count();
     let filter = AclBindingFilter {
         resource_type: ResourceType::Any,
         resource_name: None,
@@ -38,29 +68,19 @@ pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> R
         permission: AclPermission::Any,
     };
     let acls = admin.describe_acls(&filter).await?.len();
-    if with_credentials != USERS || acls < USERS * ACLS_PER_USER {
+    let users: usize = made.iter().map(|(_, count)| count).sum();
+    let with_credentials = made
+        .iter()
+        .flat_map(|(prefix, count)| (0..*count).map(move |index| format!("{prefix}-{index}")))
+        .filter(|name| credentials.contains_key(name))
+        .count();
+    if with_credentials != users || acls < users * ACLS_PER_USER {
         bail!(
-            "{with_credentials} of {USERS} users have credentials and Kafka has {acls} ACLs, not {}",
-            USERS * ACLS_PER_USER
+            "{with_credentials} of {users} users have credentials and Kafka has {acls} ACLs, not {}",
+            users * ACLS_PER_USER
         );
     }
-    Ok(vec![
-        Figure {
-            name: "users_1000_ready",
-            value: took.as_secs_f64(),
-            unit: "s",
-        },
-        Figure {
-            name: "users_1000_per_second",
-            value: USERS as f64 / took.as_secs_f64(),
-            unit: "users/s",
-        },
-        Figure {
-            name: "operator_rss_1000_users",
-            value: resident,
-            unit: "MiB",
-        },
-    ])
+    Ok(())
 }
 
 /// Creates `count` SCRAM users named `<prefix>-<index>` (5 ACLs each) at once in a namespace
@@ -73,23 +93,9 @@ pub async fn create_until_ready(
 ) -> Result<Duration> {
     let namespace = testenv::fresh_namespace(client, &format!("bench-{prefix}s")).await?;
     let users: Api<KafkaUser> = Api::namespaced(client.clone(), &namespace);
+    let phases = Phases::read(operator, "KafkaUser").await?;
     let began = Instant::now();
-    let manifests = (0..count).map(|index| {
-        serde_json::json!({
-            "apiVersion": "kafka.strimzi.io/v1",
-            "kind": "KafkaUser",
-            "metadata": {"name": format!("{prefix}-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
-            "spec": {
-                "authentication": {"type": "scram-sha-512"},
-                "authorization": {"type": "simple", "acls": [
-                    {"resource": {"type": "topic", "name": format!("orders-{index}")}, "operations": ["Read", "Write", "Describe"]},
-                    {"resource": {"type": "group", "name": format!("app-{index}"), "patternType": "prefix"}, "operations": ["Read"]},
-                    {"resource": {"type": "transactionalId", "name": format!("tx-{index}")}, "operations": ["Write"]},
-                ]},
-            },
-        })
-    });
-    create_all(&users, manifests).await?;
+    create_all(&users, (0..count).map(|index| manifest(prefix, index))).await?;
     operator
         .poll(
             &format!("{count} KafkaUsers are Ready"),
@@ -100,7 +106,30 @@ pub async fn create_until_ready(
             },
         )
         .await?;
-    Ok(began.elapsed())
+    let took = began.elapsed();
+    Phases::read(operator, "KafkaUser").await?.print_since(
+        &phases,
+        &format!("{count} KafkaUsers"),
+        took.as_secs_f64(),
+    );
+    Ok(took)
+}
+
+/// The benchmark's KafkaUser `<prefix>-<index>`: SCRAM, with 5 ACLs, in the cluster `bench`.
+pub fn manifest(prefix: &str, index: usize) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaUser",
+        "metadata": {"name": format!("{prefix}-{index}"), "labels": {"strimzi.io/cluster": "bench"}},
+        "spec": {
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": [
+                {"resource": {"type": "topic", "name": format!("orders-{index}")}, "operations": ["Read", "Write", "Describe"]},
+                {"resource": {"type": "group", "name": format!("app-{index}"), "patternType": "prefix"}, "operations": ["Read"]},
+                {"resource": {"type": "transactionalId", "name": format!("tx-{index}")}, "operations": ["Write"]},
+            ]},
+        },
+    })
 }
 
 pub fn is_ready(user: &KafkaUser) -> bool {

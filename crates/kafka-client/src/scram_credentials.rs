@@ -236,36 +236,49 @@ impl AdminClient {
 }
 
 /// A random salt and the salted password of each upsertion (`None` for a deletion). PBKDF2 is
-/// thousands of hash rounds per credential, so a batch is salted on a blocking thread: the
-/// runtime's workers (and with them `/healthz`) keep answering meanwhile.
+/// thousands of hash rounds per credential (a thousand credentials are seconds of hashing), so
+/// a batch is salted on blocking threads, one per core: the runtime's workers (and with them
+/// `/healthz`) keep answering meanwhile.
 async fn salt_upsertions(
     alterations: &[ScramAlteration],
 ) -> Result<Vec<Option<(Bytes, Bytes)>>, Error> {
-    let alterations = alterations.to_vec();
-    let salting = tokio::task::spawn_blocking(move || {
-        alterations
-            .iter()
-            .map(|alteration| match alteration {
-                ScramAlteration::Upsert {
-                    mechanism,
-                    iterations,
-                    password,
-                    ..
-                } => {
-                    let salt = random_salt();
-                    let salted = mechanism.salted_password(password, &salt, *iterations);
-                    Some((Bytes::copy_from_slice(&salt), Bytes::from(salted)))
-                }
-                ScramAlteration::Delete { .. } => None,
-            })
-            .collect()
-    });
-    match salting.await {
-        Ok(salted) => Ok(salted),
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => Err(Error::ConnectionClosed(
-            "the runtime is shutting down".into(),
-        )),
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_thread = alterations.len().div_ceil(threads).max(1);
+    let saltings: Vec<_> = alterations
+        .chunks(per_thread)
+        .map(|chunk| {
+            let chunk = chunk.to_vec();
+            tokio::task::spawn_blocking(move || chunk.iter().map(salt).collect::<Vec<_>>())
+        })
+        .collect();
+    let mut salted = Vec::with_capacity(alterations.len());
+    for salting in saltings {
+        match salting.await {
+            Ok(part) => salted.extend(part),
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => {
+                return Err(Error::ConnectionClosed(
+                    "the runtime is shutting down".into(),
+                ));
+            }
+        }
+    }
+    Ok(salted)
+}
+
+fn salt(alteration: &ScramAlteration) -> Option<(Bytes, Bytes)> {
+    match alteration {
+        ScramAlteration::Upsert {
+            mechanism,
+            iterations,
+            password,
+            ..
+        } => {
+            let salt = random_salt();
+            let salted = mechanism.salted_password(password, &salt, *iterations);
+            Some((Bytes::copy_from_slice(&salt), Bytes::from(salted)))
+        }
+        ScramAlteration::Delete { .. } => None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Prometheus metrics every reconciler reports, by kind and by step, served on `/metrics`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -159,5 +159,30 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+}
+
+/// Times the phases of one piece of work one after another, each as a step of `kind`.
+pub struct Timeline<'a> {
+    metrics: &'a Metrics,
+    kind: &'a str,
+    since: Instant,
+}
+
+impl<'a> Timeline<'a> {
+    pub fn new(metrics: &'a Metrics, kind: &'a str) -> Timeline<'a> {
+        Timeline {
+            metrics,
+            kind,
+            since: Instant::now(),
+        }
+    }
+
+    /// Records the phase that ends now.
+    pub fn done(&mut self, phase: &str) {
+        let now = Instant::now();
+        self.metrics
+            .observe_step(self.kind, phase, now - self.since);
+        self.since = now;
     }
 }

@@ -134,6 +134,20 @@ impl Operator {
             .unwrap_or(0.0))
     }
 
+    /// Every series on `/metrics` whose name (with its labels) starts with `prefix`, and its
+    /// value.
+    pub async fn series(&self, prefix: &str) -> Result<Vec<(String, f64)>> {
+        let response = self.get("/metrics").await?;
+        Ok(response
+            .lines()
+            .filter(|line| line.starts_with(prefix))
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                Some((series.to_string(), value.parse().ok()?))
+            })
+            .collect())
+    }
+
     /// Resident memory, from /proc/<pid>/status.
     pub fn resident_mib(&self) -> Result<f64> {
         resident_mib(self.pid)

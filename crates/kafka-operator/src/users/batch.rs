@@ -25,6 +25,7 @@ use operator_common::cluster_ref::ClusterRef;
 use operator_common::secret_content::secret_content;
 use runtime::batched::{Batch, BatchOutcomes, Unreachable, write_all};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
+use runtime::metrics::Timeline;
 use runtime::{Applier, Context};
 
 use super::model::{
@@ -148,6 +149,7 @@ async fn sync_users(
     removing: Vec<Arc<KafkaUser>>,
 ) -> BatchOutcomes<KafkaUser, User, UserError> {
     let client = &reconciler.context.client;
+    let mut timeline = Timeline::new(&reconciler.context.metrics, "KafkaUser");
     let observed = match observe(admin).await {
         Ok(observed) => observed,
         Err(error) => {
@@ -177,6 +179,7 @@ async fn sync_users(
         }
     };
     let api: Api<Secret> = Api::namespaced(client.clone(), &cluster.namespace);
+    timeline.done("users read");
 
     let mut outcomes = Vec::new();
     let mut syncs = Vec::new();
@@ -259,7 +262,9 @@ async fn sync_users(
         .map(|sync| (sync.model.username.as_str(), &sync.plan))
         .collect();
     plans.extend(removals.iter().map(|(name, plan)| (name.as_str(), plan)));
+    timeline.done("users planned");
     let failures = execute(admin, &plans).await;
+    timeline.done("users changed in Kafka");
 
     let applier = Applier::new(
         client.clone(),
@@ -284,6 +289,7 @@ async fn sync_users(
         }
     })
     .await;
+    timeline.done("users' Secrets written");
     for result in written {
         outcomes.push(match result {
             Ok(pair) => pair,

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fmt::{Debug, Display};
 use std::hash::Hash;
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures::future::BoxFuture;
 use k8s_openapi::NamespaceResourceScope;
@@ -22,6 +23,7 @@ use api::{Condition, HasConditions};
 use super::{BatchReconciler, Requeue, set_finalizers, warn_cluster_gone, write_statuses};
 use crate::conditions::{self, INVALID_SPEC, NOT_SUPPORTED};
 use crate::finalizer::has_finalizer;
+use crate::metrics::Timeline;
 use crate::{Context, managed, pause};
 
 /// A kind of resource reconciled in batches against one broker cluster per group.
@@ -161,7 +163,7 @@ where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
         + HasStatus<Status: HasConditions>,
     K: DeserializeOwned + Clone + Debug + Send + Sync + 'static,
-    K::Status: Serialize + Clone + Send + Sync,
+    K::Status: Serialize + Clone + Send + Sync + 'static,
     B: Batch<K>,
 {
     type Group = B::Group;
@@ -298,10 +300,12 @@ where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
         + HasStatus<Status: HasConditions>,
     K: DeserializeOwned + Clone + Debug + Send + Sync + 'static,
-    K::Status: Serialize + Clone + Send + Sync,
+    K::Status: Serialize + Clone + Send + Sync + 'static,
     B: Batch<K>,
 {
     let client = &kind.context().client;
+    let kind_name = K::kind(&());
+    let mut timeline = Timeline::new(&kind.context().metrics, &kind_name);
     let Sorted {
         mut outcomes,
         mut delete,
@@ -324,6 +328,7 @@ where
     };
     let mut retry = set_finalizers(client, needs_finalizer, B::FINALIZER, true).await;
     sync.retain(|(resource, _)| !retry.contains(&resource.name_any()));
+    timeline.done(FINALIZERS);
 
     if !sync.is_empty() || !delete.is_empty() {
         match kind.reach(group).await {
@@ -354,7 +359,9 @@ where
         }
     }
 
+    timeline.done(BROKER);
     retry.extend(set_finalizers(client, release, B::FINALIZER, false).await);
+    timeline.done(RELEASE);
     let now = Timestamp::now();
     let mut statuses = Vec::new();
     let mut progressing = Vec::new();
@@ -369,12 +376,27 @@ where
             statuses.push((resource, current, desired));
         }
     }
-    retry.extend(write_statuses(client, statuses).await);
+    let client = client.clone();
+    let metrics = kind.context().metrics.clone();
+    let finishing = async move {
+        let began = Instant::now();
+        let failed = write_statuses(&client, statuses).await;
+        metrics.observe_step(&kind_name, STATUSES, began.elapsed());
+        failed
+    };
     Requeue {
         failed: retry,
         progressing,
+        finishing: Some(Box::pin(finishing)),
     }
 }
+
+/// A batch's phases, as steps of its kind's `brokerage_step_duration_seconds`: where the time
+/// between a change and its status goes.
+const FINALIZERS: &str = "batch finalizers";
+const BROKER: &str = "batch broker";
+const RELEASE: &str = "batch release";
+const STATUSES: &str = "batch statuses";
 
 /// The status `outcome` gives `resource` (pure); `None` leaves it as it is.
 pub fn desired_status<K, B>(

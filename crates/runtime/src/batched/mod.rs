@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::{
     UnboundedReceiver, UnboundedSender, WeakUnboundedSender, unbounded_channel,
 };
+use tokio::task::JoinHandle;
 
 mod frame;
 
@@ -62,12 +63,15 @@ pub trait BatchReconciler<K>: Send + Sync + 'static {
 }
 
 /// The resources of a batch to look at again, by name.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Requeue {
     /// Failed: retried with backoff.
     pub failed: Vec<String>,
     /// Still moving toward their spec: looked at again every [`PROGRESS_POLL`].
     pub progressing: Vec<String>,
+    /// The batch's last writes (its statuses), left to finish while the next batch runs;
+    /// they end with the names to retry.
+    pub finishing: Option<BoxFuture<'static, Vec<String>>>,
 }
 
 /// How often a resource whose change takes time (partitions moving) is looked at.
@@ -258,6 +262,8 @@ where
         let kind = K::kind(&());
         // Consecutive failures per resource, for its backoff.
         let mut failures: HashMap<String, u32> = HashMap::new();
+        // The previous batch's statuses, still being written.
+        let mut finishing: Option<JoinHandle<()>> = None;
         while let Some(first) = queue.recv().await {
             tokio::time::sleep(LINGER).await;
             let mut names = BTreeSet::from([first]);
@@ -276,7 +282,29 @@ where
             let Requeue {
                 failed: mut retry,
                 progressing,
+                finishing: last_writes,
             } = self.reconciler.reconcile(&self.group, due, &members).await;
+            // A pipeline of two: this batch's statuses are written while the next batch runs,
+            // and only once the previous batch's are, so a resource's statuses land in order
+            // and writes never pile up.
+            if let Some(previous) = finishing.take() {
+                let _ = previous.await;
+            }
+            finishing = last_writes.map(|writes| {
+                let requeue = self.requeue.clone();
+                tokio::spawn(async move {
+                    let failed = writes.await;
+                    if failed.is_empty() {
+                        return;
+                    }
+                    tokio::time::sleep(backoff_delay(1)).await;
+                    if let Some(requeue) = requeue.upgrade() {
+                        for name in failed {
+                            let _ = requeue.send(name);
+                        }
+                    }
+                })
+            });
             retry.sort();
             retry.dedup();
             let metrics = &self.context.metrics;
