@@ -1,7 +1,8 @@
 //! The topic and user operators' benchmarks share one real Kafka, with the ACL authorizer, and
 //! one operator process that reaches it as the cluster `bench` through a connections file. The
 //! floors of the same work come first, before that operator starts; the memory figure under
-//! the whole load comes last, on that operator.
+//! the whole load comes last, on that operator, then one edit's latency under that load, and
+//! what restarting the operator costs.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,7 +11,7 @@ use anyhow::Result;
 use kafka_client::{AdminClient, ClientConfig};
 use testenv::kafka::{KafkaCluster, KafkaOptions, Listener};
 
-use crate::{Figure, floor, load, topics, users};
+use crate::{Figure, floor, load, scale, topics, users};
 use testenv::operator::Operator;
 
 /// Short enough that the benchmark sees a full reconciliation without waiting long.
@@ -60,6 +61,11 @@ pub async fn run(cluster: &testenv::Cluster, out: &Path) -> Result<Vec<Figure>> 
     figures.extend(floors);
     figures.extend(floor::ratios(&figures));
     figures.extend(load::run(&client, &operator).await?);
+    figures.extend(scale::edit_latencies(&client, &admin).await?);
+    let restarted_log = out.join("operator-brokers-restarted.log");
+    let start_again = || Operator::start(cluster.kubeconfig(), &restarted_log, &args);
+    let (restarted, _operator) = scale::restart(&client, operator, start_again).await?;
+    figures.extend(restarted);
     drop(kafka);
     Ok(figures)
 }

@@ -13,6 +13,7 @@ mod real_node;
 mod resources;
 mod rocketmq_failover;
 mod rocketmq_topics;
+mod scale;
 mod timeline;
 mod topic_transfer;
 mod topics;
