@@ -23,7 +23,7 @@ use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use operator_common::cluster_ref::ClusterRef;
 use operator_common::secret_content::secret_content;
-use runtime::batched::{Batch, BatchOutcomes, Unreachable, write_all};
+use runtime::batched::{Batch, BatchOutcomes, Unreachable, each_bounded};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::metrics::Timeline;
 use runtime::{Applier, Context};
@@ -42,7 +42,7 @@ use super::status::{self, Outcome, User};
 use operator_common::users::UserError;
 use operator_common::users::password::{password_digest, read_password};
 use operator_common::users::secrets::{
-    self, SecretFailure, foreign_secret, live_secret, write_secret,
+    self, SecretFailure, foreign_secret, live_secrets, write_secret,
 };
 
 /// The most items (ACLs, credentials, quotas) in one Kafka request.
@@ -179,21 +179,28 @@ async fn sync_users(
         }
     };
     let api: Api<Secret> = Api::namespaced(client.clone(), &cluster.namespace);
+    let keeps_secret = |model: &UserModel| {
+        matches!(
+            model.credentials,
+            Credentials::Scram { .. } | Credentials::Tls
+        )
+    };
+    // Only a user that makes a Secret needs to know of one it did not label.
+    let named = (valid.iter())
+        .filter(|(_, model)| keeps_secret(model))
+        .map(|(_, model)| model.secret.clone())
+        .collect();
+    let named = live_secrets(&api, &secrets, named).await;
     timeline.done("users read");
 
     let mut outcomes = Vec::new();
     let mut syncs = Vec::new();
     let mut clients_ca = None;
     for (user, mut model) in valid {
-        let keeps_secret = matches!(
-            model.credentials,
-            Credentials::Scram { .. } | Credentials::Tls
-        );
-        // Only a user that makes a Secret needs to know of one it did not label.
-        let live = if keeps_secret {
-            live_secret(&api, &secrets, &model.secret).await
-        } else {
-            Ok(secrets.get(&model.secret).cloned())
+        let keeps_secret = keeps_secret(&model);
+        let live = match keeps_secret {
+            true => named.get(&model.secret).cloned().unwrap_or(Ok(None)),
+            false => Ok(secrets.get(&model.secret).cloned()),
         };
         let mut live = match live {
             Ok(live) => live,
@@ -272,7 +279,7 @@ async fn sync_users(
         reconciler.context.metrics.clone(),
     )
     .with_field_manager(secrets::FIELD_MANAGER);
-    let written = write_all(syncs, |sync| {
+    let written = each_bounded(syncs, |sync| {
         let (applier, api, failures) = (&applier, &api, &failures);
         async move {
             if let Some(failure) = failures.get(&sync.model.username) {

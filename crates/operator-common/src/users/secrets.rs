@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams};
 use runtime::Applier;
 use runtime::apply::is_owned_by;
+use runtime::batched::each_bounded;
 
 /// The field manager of the users' Secrets: no other component writes them.
 pub const FIELD_MANAGER: &str = "brokerage-user-operator";
@@ -34,18 +35,35 @@ pub fn foreign_secret(
     })
 }
 
-/// The Secret named `name` as it is now: from `listed` (the users' Secrets, listed by label
+/// The Secrets named `names` as they are now: from `listed` (the users' Secrets, listed by label
 /// once per batch) when there, else read by name, since an unlabelled Secret of that name would
-/// be someone else's.
-pub async fn live_secret(
+/// be someone else's (many reads at once). A name whose read failed maps to why.
+pub async fn live_secrets(
     api: &Api<Secret>,
     listed: &BTreeMap<String, Secret>,
-    name: &str,
-) -> Result<Option<Secret>, kube::Error> {
-    match listed.get(name) {
-        Some(secret) => Ok(Some(secret.clone())),
-        None => api.get_opt(name).await,
+    names: Vec<String>,
+) -> BTreeMap<String, Result<Option<Secret>, String>> {
+    let (known, unknown): (Vec<String>, Vec<String>) = names
+        .into_iter()
+        .partition(|name| listed.contains_key(name));
+    let mut live: BTreeMap<String, Result<Option<Secret>, String>> = known
+        .into_iter()
+        .map(|name| {
+            let secret = listed.get(&name).cloned();
+            (name, Ok(secret))
+        })
+        .collect();
+    let read = each_bounded(unknown, |name| async move {
+        api.get_opt(&name).await.map(|secret| (name, secret))
+    })
+    .await;
+    for result in read {
+        match result {
+            Ok((name, secret)) => live.insert(name, Ok(secret)),
+            Err((name, error)) => live.insert(name, Err(error.to_string())),
+        };
     }
+    live
 }
 
 /// Whether the user's own Secret was written by an earlier version, which applied users' Secrets

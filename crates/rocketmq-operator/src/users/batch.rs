@@ -14,7 +14,7 @@ use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use operator_common::cluster_ref::ClusterRef;
 use rocketmq_client::{Acl, AdminClient, User as BrokerUser};
-use runtime::batched::{Batch, BatchOutcomes, Unreachable, write_all};
+use runtime::batched::{Batch, BatchOutcomes, Unreachable, each_bounded};
 use runtime::labels::{STRIMZI_CLUSTER, STRIMZI_KIND};
 use runtime::{Applier, Context};
 
@@ -25,7 +25,7 @@ use super::status::{self, Outcome, User};
 use operator_common::users::UserError;
 use operator_common::users::password::{password_digest, read_password};
 use operator_common::users::secrets::{
-    self, SecretFailure, foreign_secret, live_secret, write_secret,
+    self, SecretFailure, foreign_secret, live_secrets, write_secret,
 };
 
 /// Users changed at once; each change is a few requests per broker.
@@ -204,10 +204,15 @@ async fn sync_users(
     };
 
     let api: Api<Secret> = Api::namespaced(client.clone(), &cluster.namespace);
+    let named = valid
+        .iter()
+        .map(|(_, model)| model.secret.clone())
+        .collect();
+    let named = live_secrets(&api, &secrets, named).await;
     let mut outcomes = Vec::new();
     let mut ready = Vec::new();
     for (user, model) in valid {
-        let live = match live_secret(&api, &secrets, &model.secret).await {
+        let live = match named.get(&model.secret).cloned().unwrap_or(Ok(None)) {
             Ok(live) => live,
             Err(error) => {
                 let message = format!("reading the Secret {}: {error}", model.secret);
@@ -275,7 +280,7 @@ async fn sync_users(
             None => to_write.push((user, model, secret)),
         }
     }
-    let written = write_all(to_write, |(user, model, (secret, live))| {
+    let written = each_bounded(to_write, |(user, model, (secret, live))| {
         let (applier, api) = (&applier, &api);
         async move {
             write_secret(applier, api, &model.secret, Some(&secret), live.as_ref()).await?;

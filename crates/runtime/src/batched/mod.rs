@@ -356,12 +356,12 @@ where
 /// topics and users follow it to Ready within this, however long it took to start.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
-/// Kubernetes writes (finalizers, statuses, Secrets) a batch keeps in flight at once.
+/// Kubernetes requests (finalizers, statuses, Secrets) a batch keeps in flight at once.
 const WRITES_IN_FLIGHT: usize = 32;
 
-/// Runs `write` for every item of a batch, a bounded number at once; a failure comes back with
-/// its item.
-pub async fn write_all<T, F, Fut, O, E>(items: Vec<T>, write: F) -> Vec<Result<O, (T, E)>>
+/// Runs `call` (a Kubernetes request) for every item of a batch, a bounded number at once; a
+/// failure comes back with its item.
+pub async fn each_bounded<T, F, Fut, O, E>(items: Vec<T>, call: F) -> Vec<Result<O, (T, E)>>
 where
     T: Clone,
     F: Fn(T) -> Fut,
@@ -369,7 +369,7 @@ where
 {
     futures::stream::iter(items)
         .map(|item| {
-            let attempt = write(item.clone());
+            let attempt = call(item.clone());
             async move { attempt.await.map_err(|error| (item, error)) }
         })
         .buffer_unordered(WRITES_IN_FLIGHT)
@@ -389,7 +389,7 @@ where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope>,
     K: DeserializeOwned + Clone + Debug,
 {
-    let written = write_all(objects, |object| async move {
+    let written = each_bounded(objects, |object| async move {
         set_finalizer(client, object.as_ref(), finalizer, present).await
     })
     .await;
@@ -426,7 +426,7 @@ where
     K: DeserializeOwned + Clone + Debug,
     S: Serialize + Clone,
 {
-    let written = write_all(statuses, |(object, current, desired)| async move {
+    let written = each_bounded(statuses, |(object, current, desired)| async move {
         merge_status(client, object.as_ref(), current.as_ref(), &desired).await
     })
     .await;
