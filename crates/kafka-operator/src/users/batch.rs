@@ -150,7 +150,13 @@ async fn sync_users(
 ) -> BatchOutcomes<KafkaUser, User, UserError> {
     let client = &reconciler.context.client;
     let mut timeline = Timeline::new(&reconciler.context.metrics, "KafkaUser");
-    let observed = match observe(admin).await {
+    let mut names: Vec<String> = (valid.iter().map(|(_, model)| model.username.clone()))
+        .chain(removing.iter().map(|user| username(user)))
+        .collect();
+    // Kafka refuses a name asked for twice.
+    names.sort();
+    names.dedup();
+    let observed = match observe(admin, &names).await {
         Ok(observed) => observed,
         Err(error) => {
             let message = error.to_string();
@@ -326,16 +332,32 @@ struct Observed {
     authorizer: bool,
 }
 
-/// Every user's ACLs, SCRAM credential and quotas in the cluster.
-async fn observe(admin: &AdminClient) -> Result<Observed, kafka_client::Error> {
-    let mut users: HashMap<String, ObservedUser> = HashMap::new();
-    let acls = match admin.describe_acls(&every_acl()).await {
-        Ok(acls) => Some(acls),
-        Err(kafka_client::Error::Kafka(error)) if error.code == KafkaError::SECURITY_DISABLED => {
-            None
-        }
-        Err(error) => return Err(error),
+/// A batch of up to this many users reads only its own users' ACLs (a request each) and
+/// credentials; a larger one reads every user's, cheaper than as many requests. So one edit
+/// among ten thousand users does not read fifty thousand ACLs.
+const READ_ONE_BY_ONE_UP_TO: usize = 16;
+
+/// The ACLs, SCRAM credentials and quotas of the users `names` (and maybe of others), read at
+/// once.
+async fn observe(admin: &AdminClient, names: &[String]) -> Result<Observed, kafka_client::Error> {
+    let one_by_one = (1..=READ_ONE_BY_ONE_UP_TO).contains(&names.len());
+    let acl_filters = match one_by_one {
+        true => (names.iter())
+            .map(|name| AclBindingFilter::principal(&format!("User:{name}")))
+            .collect(),
+        false => vec![every_acl()],
     };
+    let quota_filter = QuotaFilter {
+        components: vec![("user".to_string(), QuotaMatch::Any)],
+        strict: true,
+    };
+    let (acls, credentials, quotas) = futures::join!(
+        describe_acls(admin, acl_filters),
+        admin.describe_user_scram_credentials(one_by_one.then_some(names)),
+        admin.describe_client_quotas(&quota_filter),
+    );
+    let acls = acls?;
+    let mut users: HashMap<String, ObservedUser> = HashMap::new();
     for acl in acls.iter().flatten() {
         if let Some(name) = acl.principal.strip_prefix("User:") {
             users
@@ -345,7 +367,7 @@ async fn observe(admin: &AdminClient) -> Result<Observed, kafka_client::Error> {
                 .insert(acl.clone());
         }
     }
-    for (name, credentials) in admin.describe_user_scram_credentials(None).await? {
+    for (name, credentials) in credentials? {
         let scram = credentials.is_ok_and(|credentials| {
             credentials
                 .iter()
@@ -353,11 +375,7 @@ async fn observe(admin: &AdminClient) -> Result<Observed, kafka_client::Error> {
         });
         users.entry(name).or_default().scram = scram;
     }
-    let filter = QuotaFilter {
-        components: vec![("user".to_string(), QuotaMatch::Any)],
-        strict: true,
-    };
-    for (entity, quotas) in admin.describe_client_quotas(&filter).await? {
+    for (entity, quotas) in quotas? {
         let [(kind, Some(name))] = entity.0.as_slice() else {
             continue;
         };
@@ -372,6 +390,28 @@ async fn observe(admin: &AdminClient) -> Result<Observed, kafka_client::Error> {
         users,
         authorizer: acls.is_some(),
     })
+}
+
+/// The ACLs every filter matches, at once; `None` when the cluster has no authorizer.
+async fn describe_acls(
+    admin: &AdminClient,
+    filters: Vec<AclBindingFilter>,
+) -> Result<Option<Vec<AclBinding>>, kafka_client::Error> {
+    let described =
+        futures::future::join_all(filters.iter().map(|filter| admin.describe_acls(filter))).await;
+    let mut acls = Vec::new();
+    for result in described {
+        match result {
+            Ok(found) => acls.extend(found),
+            Err(kafka_client::Error::Kafka(error))
+                if error.code == KafkaError::SECURITY_DISABLED =>
+            {
+                return Ok(None);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(Some(acls))
 }
 
 fn every_acl() -> AclBindingFilter {
