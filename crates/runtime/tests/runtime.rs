@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use futures::future::BoxFuture;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::Controller;
@@ -394,6 +395,51 @@ async fn a_batch_worker_ends_when_its_group_has_no_resources_left() -> Result<()
     .await?;
     let batches = recorder.0.lock().unwrap().concat();
     assert!(batches.contains(&"b1".to_string()), "{batches:?}");
+    running.abort();
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_resource_listed_at_start_is_reconciled_however_long_the_list() -> Result<()> {
+    // Several pages of a list (kube asks for 500 at a time): the cache takes the list in only
+    // once it is complete, so a batch begun before then must not lose what it was given.
+    const MANY: usize = 2_000;
+    let (client, namespace) = setup("batch-list").await?;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    futures::stream::iter(0..MANY)
+        .map(|index| {
+            let object = config_map(&namespace, &format!("listed-{index}"), &[]);
+            let api = api.clone();
+            async move { api.create(&PostParams::default(), &object).await }
+        })
+        .buffer_unordered(64)
+        .try_collect::<Vec<_>>()
+        .await?;
+    // A resync far beyond the test: what is reconciled comes from the first list.
+    let context = Arc::new(Context::new(
+        client,
+        Arc::new(Metrics::default()),
+        Duration::from_secs(3600),
+    ));
+    let recorder = Arc::new(Recorder(Default::default()));
+    let watched = runtime::Namespaces::Only(vec![namespace.clone()]);
+    let reconciler = recorder.clone();
+    let running =
+        tokio::spawn(async move { runtime::batched::run(&watched, context, reconciler).await });
+    let reconciled = || {
+        let batches = recorder.0.lock().unwrap().concat();
+        let names: std::collections::BTreeSet<String> = batches.into_iter().collect();
+        names
+            .iter()
+            .filter(|name| name.starts_with("listed-"))
+            .count()
+    };
+    testenv::eventually(
+        "every listed ConfigMap reconciled",
+        Duration::from_secs(20),
+        || async { Ok(reconciled() == MANY) },
+    )
+    .await?;
     running.abort();
     Ok(())
 }

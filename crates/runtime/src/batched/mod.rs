@@ -120,17 +120,17 @@ where
         reconciler,
         workers: HashMap::new(),
         seen: HashMap::new(),
+        listed: Vec::new(),
     };
     while let Some(event) = events.next().await {
         match event {
             Ok(Event::Apply(object)) => queues.push_changed(&object),
-            // A (re)list, at start and every resync interval: every resource is due.
-            Ok(Event::InitApply(object)) => {
-                queues.remember(&object);
-                queues.push(&object);
-            }
+            // A (re)list, at start and every resync interval: every resource is due, once the
+            // whole list is in the cache (a batch takes its resources from there).
+            Ok(Event::InitApply(object)) => queues.listed(&object),
+            Ok(Event::InitDone) => queues.push_listed(),
             Ok(Event::Delete(object)) => queues.after_delete(&object),
-            Ok(Event::Init | Event::InitDone) => {}
+            Ok(Event::Init) => {}
             Err(error) => tracing::warn!(kind = K::kind(&()).as_ref(), %error, "watch error"),
         }
     }
@@ -144,6 +144,8 @@ struct Queues<K: Resource<DynamicType = ()> + 'static, R: BatchReconciler<K>> {
     workers: HashMap<R::Group, UnboundedSender<String>>,
     /// What each resource last looked like to a reconcile, by `namespace/name`.
     seen: HashMap<String, u64>,
+    /// The resources of a list under way, queued when it is complete.
+    listed: Vec<(R::Group, String)>,
 }
 
 impl<K, R> Queues<K, R>
@@ -178,6 +180,22 @@ where
     fn push(&mut self, object: &K) {
         let group = self.reconciler.group(object);
         self.send(group, object.name_any());
+    }
+
+    /// Notes a resource of a list under way. The cache takes in a list only once it is
+    /// complete: a batch begun before would not find the resource and drop it until the next
+    /// list.
+    fn listed(&mut self, object: &K) {
+        self.remember(object);
+        let group = self.reconciler.group(object);
+        self.listed.push((group, object.name_any()));
+    }
+
+    /// Queues every resource of the list just completed.
+    fn push_listed(&mut self) {
+        for (group, name) in std::mem::take(&mut self.listed) {
+            self.send(group, name);
+        }
     }
 
     fn send(&mut self, group: R::Group, name: String) {
