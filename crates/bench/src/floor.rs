@@ -21,8 +21,7 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kafka_client::{
-    AclBinding, AclBindingFilter, AclOperation, AclPermission, AdminClient, NewTopic, PatternType,
-    ResourceType, ScramAlteration, ScramMechanism,
+    AclBinding, AclBindingFilter, AdminClient, NewTopic, ScramAlteration, ScramMechanism,
 };
 use kafka_operator::topics::status::Topic;
 use kafka_operator::users::plan::{ObservedUser, PASSWORD_DIGEST_ANNOTATION, plan};
@@ -291,7 +290,7 @@ async fn users_floor(
     for chunk in deletions.chunks(ITEMS_PER_REQUEST) {
         admin.alter_user_scram_credentials(chunk).await?;
     }
-    admin.delete_acls(&[every_acl()]).await?;
+    admin.delete_acls(&[AclBindingFilter::any()]).await?;
     remove_namespace::<KafkaUser>(client, &namespace, users::FINALIZER).await?;
     Ok(took)
 }
@@ -370,18 +369,6 @@ fn ready_conditions() -> Vec<api::Condition> {
     let mut ready = vec![conditions::ready()];
     conditions::stamp_transitions(&mut ready, &[], k8s_openapi::jiff::Timestamp::now());
     ready
-}
-
-fn every_acl() -> AclBindingFilter {
-    AclBindingFilter {
-        resource_type: ResourceType::Any,
-        resource_name: None,
-        pattern_type: PatternType::Any,
-        principal: None,
-        host: None,
-        operation: AclOperation::Any,
-        permission: AclPermission::Any,
-    }
 }
 
 /// Takes `finalizer` off every `K` of `namespace`, deletes the namespace and waits until it is

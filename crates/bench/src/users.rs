@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use api::kafka::KafkaUser;
-use kafka_client::{
-    AclBindingFilter, AclOperation, AclPermission, AdminClient, PatternType, ResourceType,
-};
+use kafka_client::{AclBindingFilter, AdminClient};
 use kube::Client;
 use kube::api::{Api, ListParams};
 
@@ -58,16 +56,7 @@ pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> R
 /// Kafka holds at least their ACLs.
 async fn check_in_kafka(admin: &AdminClient, made: &[(&str, usize)]) -> Result<()> {
     let credentials = admin.describe_user_scram_credentials(None).await?;
-    let filter = AclBindingFilter {
-        resource_type: ResourceType::Any,
-        resource_name: None,
-        pattern_type: PatternType::Any,
-        principal: None,
-        host: None,
-        operation: AclOperation::Any,
-        permission: AclPermission::Any,
-    };
-    let acls = admin.describe_acls(&filter).await?.len();
+    let acls = admin.describe_acls(&AclBindingFilter::any()).await?.len();
     let users: usize = made.iter().map(|(_, count)| count).sum();
     let with_credentials = made
         .iter()

@@ -167,16 +167,24 @@ pub struct AclBindingFilter {
 }
 
 impl AclBindingFilter {
-    /// Every binding of one principal (`User:alice`).
-    pub fn principal(principal: &str) -> Self {
+    /// Every binding.
+    pub fn any() -> Self {
         AclBindingFilter {
             resource_type: ResourceType::Any,
             resource_name: None,
             pattern_type: PatternType::Any,
-            principal: Some(principal.to_string()),
+            principal: None,
             host: None,
             operation: AclOperation::Any,
             permission: AclPermission::Any,
+        }
+    }
+
+    /// Every binding of one principal (`User:alice`).
+    pub fn principal(principal: &str) -> Self {
+        AclBindingFilter {
+            principal: Some(principal.to_string()),
+            ..AclBindingFilter::any()
         }
     }
 }

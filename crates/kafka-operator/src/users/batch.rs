@@ -15,9 +15,8 @@ use certs::{CaConfig, CaKind, CertificateAuthority, OffsetDateTime, Subject};
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Secret;
 use kafka_client::{
-    AclBinding, AclBindingFilter, AclOperation, AclPermission, AdminClient, KafkaError,
-    PatternType, QuotaAlteration, QuotaEntity, QuotaFilter, QuotaMatch, ResourceType,
-    ScramAlteration, ScramMechanism,
+    AclBinding, AclBindingFilter, AdminClient, KafkaError, QuotaAlteration, QuotaEntity,
+    QuotaFilter, QuotaMatch, ScramAlteration, ScramMechanism,
 };
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
@@ -345,7 +344,7 @@ async fn observe(admin: &AdminClient, names: &[String]) -> Result<Observed, kafk
         true => (names.iter())
             .map(|name| AclBindingFilter::principal(&format!("User:{name}")))
             .collect(),
-        false => vec![every_acl()],
+        false => vec![AclBindingFilter::any()],
     };
     let quota_filter = QuotaFilter {
         components: vec![("user".to_string(), QuotaMatch::Any)],
@@ -412,18 +411,6 @@ async fn describe_acls(
         }
     }
     Ok(Some(acls))
-}
-
-fn every_acl() -> AclBindingFilter {
-    AclBindingFilter {
-        resource_type: ResourceType::Any,
-        resource_name: None,
-        pattern_type: PatternType::Any,
-        principal: None,
-        host: None,
-        operation: AclOperation::Any,
-        permission: AclPermission::Any,
-    }
 }
 
 /// Changes Kafka for every plan, in batched requests. Returns the users a change failed for,
