@@ -36,7 +36,7 @@ use runtime::conditions;
 use runtime::finalizer::set_finalizer;
 use runtime::status::merge_status;
 
-use crate::{Figure, topics as topic_bench, users as user_bench};
+use crate::{Figure, resources, topics as topic_bench, users as user_bench};
 
 /// Writes in flight tried with 1,000 topics; the fastest is taken as the API server's best, and
 /// used for every floor.
@@ -46,6 +46,7 @@ const ITEMS_PER_REQUEST: usize = 1000;
 /// As the operator salts SCRAM credentials.
 const SCRAM_ITERATIONS: i32 = 4096;
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(600);
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Each floor's figure, named `<kind>_<size>_floor`.
 pub async fn run(client: &Client, admin: &AdminClient) -> Result<Vec<Figure>> {
@@ -176,17 +177,10 @@ async fn topics_floor(
     for chunk in created {
         chunk.await.map_err(|error| anyhow!(error))?;
     }
-    let ready = api.list(&ListParams::default()).await?;
+    resources::until_all_ready(&api, size, topic_bench::is_ready, READY_TIMEOUT).await?;
     let in_kafka = admin.list_topics().await?;
-    if ready
-        .items
-        .iter()
-        .filter(|topic| topic_bench::is_ready(topic))
-        .count()
-        != size
-        || !names.iter().all(|name| in_kafka.contains_key(name))
-    {
-        bail!("the floor's {size} topics are not all Ready and in Kafka");
+    if !names.iter().all(|name| in_kafka.contains_key(name)) {
+        bail!("the floor's {size} topics are not all in Kafka");
     }
     let took = began.elapsed();
 
@@ -265,16 +259,7 @@ async fn users_floor(
     for request in kafka {
         request.await.map_err(|error| anyhow!(error))?;
     }
-    let ready = api.list(&ListParams::default()).await?;
-    if ready
-        .items
-        .iter()
-        .filter(|user| user_bench::is_ready(user))
-        .count()
-        != size
-    {
-        bail!("the floor's {size} users are not all Ready");
-    }
+    resources::until_all_ready(&api, size, user_bench::is_ready, READY_TIMEOUT).await?;
     let took = began.elapsed();
 
     let deletions: Vec<ScramAlteration> = alterations

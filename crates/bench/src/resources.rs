@@ -3,12 +3,16 @@
 
 use std::fmt::Debug;
 
-use anyhow::Result;
+use std::collections::HashSet;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
 use api::Condition;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::NamespaceResourceScope;
-use kube::Resource;
 use kube::api::{Api, PostParams};
+use kube::runtime::watcher::{self, Event};
+use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -33,6 +37,43 @@ where
         .try_collect::<Vec<_>>()
         .await?;
     Ok(())
+}
+
+/// Waits until `count` objects of `api` are Ready, watching them: the API server sends an event
+/// per change, where polling a list of thousands many times a second would compete with the
+/// work being measured. The operator's figures and their floors end with this same wait.
+pub async fn until_all_ready<K>(
+    api: &Api<K>,
+    count: usize,
+    is_ready: fn(&K) -> bool,
+    timeout: Duration,
+) -> Result<()>
+where
+    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + 'static,
+{
+    let mut events = std::pin::pin!(watcher::watcher(api.clone(), watcher::Config::default()));
+    let mut ready = HashSet::new();
+    let waiting = async {
+        while ready.len() < count {
+            let Some(event) = events.try_next().await? else {
+                bail!("the watch ended");
+            };
+            match event {
+                Event::Apply(object) | Event::InitApply(object) if is_ready(&object) => {
+                    ready.insert(object.name_any());
+                }
+                Event::Apply(object) | Event::InitApply(object) | Event::Delete(object) => {
+                    ready.remove(&object.name_any());
+                }
+                Event::Init | Event::InitDone => {}
+            }
+        }
+        anyhow::Ok(())
+    };
+    match tokio::time::timeout(timeout, waiting).await {
+        Ok(done) => done,
+        Err(_) => bail!("not all {count} were Ready after {timeout:?}"),
+    }
 }
 
 /// Whether a resource's status says Ready for its current generation.

@@ -18,6 +18,7 @@ use crate::timeline::Phases;
 use testenv::operator::Operator;
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
+const READY_TIMEOUT: Duration = Duration::from_secs(600);
 const RECONCILIATIONS: &str = "brokerage_reconciliations_total{kind=\"KafkaTopic\"}";
 const KAFKA_REQUESTS: &str = "brokerage_broker_requests_total{kind=\"KafkaTopic\"}";
 
@@ -84,16 +85,8 @@ async fn create_until_ready(
     let phases = Phases::read(operator, "KafkaTopic").await?;
     let began = Instant::now();
     create_all(&topics, (0..size).map(|index| manifest(namespace, index))).await?;
-    operator
-        .poll(
-            &format!("{size} KafkaTopics are Ready"),
-            Duration::from_millis(250),
-            || async {
-                let listed = topics.list(&ListParams::default()).await?;
-                Ok(listed.items.iter().filter(|topic| is_ready(topic)).count() == size)
-            },
-        )
-        .await?;
+    resources::until_all_ready(&topics, size, is_ready, READY_TIMEOUT).await?;
+    operator.check_running()?;
     // A broker learns of new topics a moment after the controller made them.
     operator
         .poll(

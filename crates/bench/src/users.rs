@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use api::kafka::KafkaUser;
 use kafka_client::{AclBindingFilter, AdminClient};
 use kube::Client;
-use kube::api::{Api, ListParams};
+use kube::api::Api;
 
 use crate::Figure;
 use crate::resources::{self, create_all};
@@ -16,6 +16,7 @@ use crate::timeline::Phases;
 use testenv::operator::Operator;
 
 const ACLS_PER_USER: usize = 5;
+const READY_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Runs against `operator`, which reaches the Kafka `admin` talks to as the cluster `bench`.
 pub async fn run(client: &Client, operator: &Operator, admin: &AdminClient) -> Result<Vec<Figure>> {
@@ -85,16 +86,8 @@ pub async fn create_until_ready(
     let phases = Phases::read(operator, "KafkaUser").await?;
     let began = Instant::now();
     create_all(&users, (0..count).map(|index| manifest(prefix, index))).await?;
-    operator
-        .poll(
-            &format!("{count} KafkaUsers are Ready"),
-            Duration::from_millis(250),
-            || async {
-                let listed = users.list(&ListParams::default()).await?;
-                Ok(listed.items.iter().filter(|user| is_ready(user)).count() == count)
-            },
-        )
-        .await?;
+    resources::until_all_ready(&users, count, is_ready, READY_TIMEOUT).await?;
+    operator.check_running()?;
     let took = began.elapsed();
     Phases::read(operator, "KafkaUser").await?.print_since(
         &phases,
