@@ -58,8 +58,11 @@ pub async fn run(client: &Client, admin: &AdminClient) -> Result<Vec<Figure>> {
     }
     let (topics_1000, in_flight) = best;
     let topics_10000 = topics_floor(client, admin, 10_000, in_flight).await?;
+    println!("floor: 10000 topics: {topics_10000:.2?}");
     let users_1000 = users_floor(client, admin, 1_000, in_flight).await?;
+    println!("floor: 1000 users: {users_1000:.2?}");
     let users_10000 = users_floor(client, admin, 10_000, in_flight).await?;
+    println!("floor: 10000 users: {users_10000:.2?}");
     let seconds = |name, took: Duration| Figure {
         name,
         value: took.as_secs_f64(),
@@ -207,7 +210,9 @@ async fn users_floor(
     let mut alterations = Vec::new();
     let mut acls: Vec<AclBinding> = Vec::new();
     for index in 0..size {
-        let user: KafkaUser = serde_json::from_value(user_bench::manifest(&prefix, index))?;
+        let mut user: KafkaUser = serde_json::from_value(user_bench::manifest(&prefix, index))?;
+        // The model reads the cluster from the label and the namespace.
+        user.metadata.namespace = Some(namespace.clone());
         let model = users::model::validate(&user).map_err(|error| anyhow!(error))?;
         let password = certs::generate_password();
         let planned = plan(&model, &ObservedUser::default(), Some(&password), None);
